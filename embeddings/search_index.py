@@ -1,0 +1,338 @@
+"""The search engine facade: write documents to the store, search them with permissions inside.
+
+Writers (ingest workers) call ``add_document`` / ``delete_document``; each is one store
+transaction. Readers (web processes) call ``search``; before each search the in-memory indexes
+catch up with the store (a cheap watermark check), so another process's writes are visible on
+the next query. The in-memory indexes are rebuilt from the store or a snapshot at any time.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from embeddings import snapshot
+from embeddings.catalog import Catalog
+from embeddings.chunker import chunk_blocks, text_hash
+from embeddings.embedder import Embedder, get_embedder
+from embeddings.hybrid import DocRank, collapse, facet_counts, rrf, snippet
+from embeddings.keyword_index import KeywordIndex
+from embeddings.store import ChunkStore, Metadata, Watermark
+from embeddings.text_tokens import configure_jieba, detect_lang, tokenize
+from embeddings.vector_index import VectorIndex
+
+Mode = Literal["hybrid", "dense", "keyword"]
+SNAPSHOT_EVERY_ROWS = 20_000  # persist after this many rows indexed since the last snapshot
+MIN_DEPTH = 200  # chunks taken from each signal before fusion
+
+
+class SearchInputError(ValueError):
+    """A search or write request is malformed."""
+
+
+@dataclass(frozen=True)
+class Range:
+    """Inclusive numeric bounds on a metadata field (e.g. upload time in epoch ms); None = open."""
+
+    low: float | None = None
+    high: float | None = None
+
+    def __contains__(self, value: object) -> bool:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return False
+        return (self.low is None or value >= self.low) and (self.high is None or value <= self.high)
+
+
+Filters = Mapping[str, Range | Iterable[str | int]]
+
+
+@dataclass
+class DocumentHit:
+    document_id: str
+    score: float
+    snippet_html: str
+    chunk_id: int
+    ref: str
+    ordinal: int
+    metadata: Metadata
+    ranks: dict[str, int]
+
+
+@dataclass
+class SearchResults:
+    hits: list[DocumentHit]
+    total: int
+    page: int
+    per_page: int
+    facets: dict[str, list[tuple[str, int]]]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def _check_metadata(metadata: Mapping[str, object] | None) -> Metadata:
+    clean: Metadata = {}
+    for key, value in (metadata or {}).items():
+        if not isinstance(key, str) or not (value is None or isinstance(value, str | int | float)):
+            raise SearchInputError(f"metadata {key!r}: values must be str, int, float or None")
+        clean[key] = value
+    return clean
+
+
+class SearchIndex:
+    def __init__(
+        self,
+        data_dir: Path | str | None = None,
+        model_name: str | None = None,
+        embedder: Embedder | None = None,
+        rrf_k: int = 60,
+        weights: Mapping[str, float] | None = None,
+    ) -> None:
+        if data_dir is None or model_name is None:
+            from settings import get_settings
+
+            config = get_settings()
+            data_dir = config.data_dir if data_dir is None else data_dir
+            model_name = config.embedding_model if model_name is None else model_name
+        self.root = Path(data_dir) / "search"
+        self.model_name = model_name
+        self._embedder = embedder
+        self.rrf_k = rrf_k
+        self.weights = dict(weights or {"dense": 1.0, "keyword": 1.0})
+        configure_jieba(self.root / "jieba")
+        self.store = ChunkStore(self.root / "chunks.sqlite3")
+        self._lock = threading.RLock()
+        self._state: snapshot.Snapshot | None = None
+        self._rows_since_snapshot = 0
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = get_embedder(self.model_name)
+        return self._embedder
+
+    def close(self) -> None:
+        self.store.close()
+
+    # ---- writing ----------------------------------------------------------------------------
+    def _embed_cached(self, texts: Sequence[str], hashes: Sequence[str]) -> tuple[np.ndarray, list]:
+        """Vectors for ``texts``, embedding only those whose hash the cache does not hold."""
+        cached = self.store.cached_vectors(self.model_name, hashes)
+        missing = list(dict.fromkeys(h for h in hashes if h not in cached))
+        fresh: list[tuple[str, np.ndarray]] = []
+        if missing:
+            text_of = dict(zip(hashes, texts, strict=True))
+            vectors = self.embedder.embed([text_of[h] for h in missing])
+            fresh = list(zip(missing, vectors, strict=True))
+        table = {h: np.frombuffer(v, dtype=np.float32) for h, v in cached.items()}
+        table.update(fresh)
+        dim = self.embedder.dim if not table else len(next(iter(table.values())))
+        matrix = np.stack([table[h] for h in hashes]) if hashes else np.zeros((0, dim), np.float32)
+        return matrix, fresh
+
+    def add_document(
+        self,
+        document_id: str,
+        version_id: str,
+        blocks: Iterable[tuple[str, str]],
+        metadata: Mapping[str, object] | None = None,
+    ) -> int:
+        """Index ``blocks`` as the document's current version (replacing any older one); returns chunk count."""
+        if not isinstance(document_id, str) or not document_id.strip():
+            raise SearchInputError("document_id must be a non-empty string")
+        if not isinstance(version_id, str) or not version_id.strip():
+            raise SearchInputError("version_id must be a non-empty string")
+        clean_meta = _check_metadata(metadata)
+        try:
+            chunks = chunk_blocks(list(blocks), self.embedder.count_tokens, max_tokens=self.embedder.max_tokens)
+        except TypeError as error:
+            raise SearchInputError(str(error)) from error
+        _, fresh = self._embed_cached([c.text for c in chunks], [c.text_hash for c in chunks])
+        langs = [detect_lang(c.text) for c in chunks]
+        self.store.replace_document(document_id, version_id, clean_meta, chunks, langs, self.model_name, fresh)
+        return len(chunks)
+
+    def delete_document(self, document_id: str) -> bool:
+        return self.store.delete_document(document_id)
+
+    # ---- catching up ------------------------------------------------------------------------
+    def _load_state(self) -> snapshot.Snapshot:
+        dim = self.embedder.dim
+        state = snapshot.load(self.root / "snapshots", self.model_name, dim)
+        if state is None:
+            state = snapshot.Snapshot(Watermark(), Catalog(), VectorIndex(dim), KeywordIndex())
+        return state
+
+    def refresh(self) -> int:
+        """Apply the store's changes since the last look; returns the number of rows added or removed."""
+        with self._lock:
+            if self._state is None:
+                self._state = self._load_state()
+            state = self._state
+            if self.store.watermark() == state.watermark:
+                return 0
+            mark, rows, removed = self.store.changes_since(state.watermark, self.model_name)
+            if rows:
+                self._index_rows(state, rows)
+            state.catalog.remove(removed)
+            state.watermark = mark
+            self._rows_since_snapshot += len(rows)
+            if self._rows_since_snapshot >= SNAPSHOT_EVERY_ROWS:
+                self.save_snapshot()
+            return len(rows) + len(removed)
+
+    def _index_rows(self, state: snapshot.Snapshot, rows: list) -> None:
+        missing = [r for r in rows if r.vector is None]  # e.g. the configured model changed
+        if missing:
+            _, fresh = self._embed_cached([r.text for r in missing], [text_hash(r.text) for r in missing])
+            if fresh:
+                self.store.put_vectors(self.model_name, fresh)
+            vectors_of = {h: v for h, v in fresh} | {
+                h: np.frombuffer(v, np.float32)
+                for h, v in self.store.cached_vectors(self.model_name, [text_hash(r.text) for r in missing]).items()
+            }
+        matrix = np.stack(
+            [
+                np.frombuffer(r.vector, np.float32) if r.vector is not None else vectors_of[text_hash(r.text)]
+                for r in rows
+            ]
+        )
+        # all three structures grow together: a failure before this point leaves them untouched
+        tokens = [tokenize(r.text) for r in rows]
+        state.vectors.add(matrix)
+        state.keywords.add(tokens)
+        state.catalog.append([r.id for r in rows], [r.document_id for r in rows], [r.metadata for r in rows])
+
+    def save_snapshot(self) -> Path:
+        with self._lock:
+            if self._state is None:
+                self.refresh()
+            assert self._state is not None
+            path = snapshot.save(self.root / "snapshots", self.model_name, self._state)
+            self._rows_since_snapshot = 0
+            return path
+
+    # ---- searching --------------------------------------------------------------------------
+    def _doc_mask(self, catalog: Catalog, allowed: set[str] | None, filters: Filters | None) -> np.ndarray | None:
+        mask = catalog.doc_mask(allowed)
+        if not filters:
+            return mask
+        tests = {
+            name: cond if isinstance(cond, Range) else {str(v) for v in cond} for name, cond in filters.items()
+        }
+        candidates = range(len(catalog.doc_ids)) if mask is None else np.flatnonzero(mask).tolist()
+        out = np.zeros(len(catalog.doc_ids), dtype=np.bool_)
+        for doc in candidates:
+            meta = catalog.doc_meta[doc]
+            if all(
+                (meta.get(name) in test) if isinstance(test, Range) else (str(meta.get(name)) in test)
+                for name, test in tests.items()
+            ):
+                out[doc] = True
+        return out
+
+    def _ranked_chunks(
+        self, query: str, rows_mask: np.ndarray, depth: int, mode: Mode, timings: dict[str, float]
+    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        assert self._state is not None
+        out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        ids = self._state.catalog.chunk_ids.view
+        if mode in ("hybrid", "dense"):
+            start = time.perf_counter()
+            qvec = self.embedder.embed([query])[0]
+            timings["query_embedding"] = (time.perf_counter() - start) * 1000
+            start = time.perf_counter()
+            rows, scores = self._state.vectors.search(qvec, rows_mask, depth)
+            timings["dense"] = (time.perf_counter() - start) * 1000
+            out["dense"] = (ids[rows], scores)
+        if mode in ("hybrid", "keyword"):
+            start = time.perf_counter()
+            rows, scores = self._state.keywords.search(tokenize(query), rows_mask, depth)
+            timings["keyword"] = (time.perf_counter() - start) * 1000
+            out["keyword"] = (ids[rows], scores)
+        return out
+
+    def search(
+        self,
+        query: str,
+        allowed_document_ids: set[str] | frozenset[str] | None,
+        *,
+        per_page: int = 10,
+        page: int = 1,
+        mode: Mode = "hybrid",
+        filters: Filters | None = None,
+        facet_fields: Sequence[str] = (),
+        depth: int | None = None,
+        snippets: bool = True,
+    ) -> SearchResults:
+        """Documents matching ``query`` among ``allowed_document_ids`` (None = no restriction).
+
+        The permission set and filters restrict the rows BEFORE scoring; results, total, facets and
+        snippets therefore only ever come from allowed documents.
+        """
+        if not isinstance(query, str) or not query.strip():
+            raise SearchInputError("query must be a non-empty string")
+        if mode not in ("hybrid", "dense", "keyword"):
+            raise SearchInputError(f"unknown mode {mode!r}")
+        if per_page < 1 or page < 1 or per_page > 1000:
+            raise SearchInputError("need 1 <= per_page <= 1000 and page >= 1")
+        if allowed_document_ids is not None and not isinstance(allowed_document_ids, set | frozenset):
+            raise SearchInputError("allowed_document_ids must be a set of ids or None")
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        self.refresh()
+        with self._lock:
+            assert self._state is not None
+            catalog = self._state.catalog
+            start = time.perf_counter()
+            rows_mask = catalog.allowed_rows_mask(self._doc_mask(catalog, allowed_document_ids, filters))
+            timings["filter"] = (time.perf_counter() - start) * 1000
+            depth = depth or max(MIN_DEPTH, 3 * page * per_page)
+            ranked = self._ranked_chunks(query.strip(), rows_mask, depth, mode, timings)
+            doc_of_row = catalog.row_doc.view
+            ids_all = catalog.chunk_ids.view
+            signals: dict[str, dict[str, DocRank]] = {}
+            for name, (chunk_ids, scores) in ranked.items():
+                rows = np.searchsorted(ids_all, chunk_ids)
+                doc_of = {int(c): catalog.doc_ids[doc_of_row[r]] for c, r in zip(chunk_ids, rows, strict=True)}
+                signals[name] = collapse([int(c) for c in chunk_ids], scores, doc_of)
+            fused = rrf(signals, self.weights, self.rrf_k)
+            metas = {doc: catalog.doc_meta[catalog.doc_index[doc]] for doc, _ in fused}
+        facets = facet_counts((metas[d] for d, _ in fused), facet_fields)
+        page_docs = fused[(page - 1) * per_page : page * per_page]
+        hits = self._hits(page_docs, signals, metas, query if snippets else "")
+        timings["total"] = (time.perf_counter() - started) * 1000
+        return SearchResults(hits, len(fused), page, per_page, facets, timings)
+
+    def _hits(
+        self,
+        page_docs: list[tuple[str, float]],
+        signals: dict[str, dict[str, DocRank]],
+        metas: dict[str, Metadata],
+        query: str,
+    ) -> list[DocumentHit]:
+        def best_chunk(doc: str) -> int:
+            for name in ("keyword", "dense"):  # the keyword chunk holds the terms to highlight
+                if doc in signals.get(name, {}):
+                    return signals[name][doc].chunk_id
+            raise KeyError(doc)
+
+        chosen = {doc: best_chunk(doc) for doc, _ in page_docs}
+        stored = self.store.chunks_by_id(list(chosen.values())) if query else {}
+        terms = set(tokenize(query))
+        hits = []
+        for doc, score in page_docs:
+            chunk = stored.get(chosen[doc])
+            if chunk is None:  # replaced between catching up and now: show the document, no snippet
+                text, ref, ordinal = "", "", -1
+            else:
+                text, ref, ordinal = chunk.text, chunk.ref, chunk.ordinal
+            ranks = {name: ranking[doc].rank for name, ranking in signals.items() if doc in ranking}
+            hits.append(
+                DocumentHit(doc, score, snippet(text, terms), chosen[doc], ref, ordinal, metas[doc], ranks)
+            )
+        return hits

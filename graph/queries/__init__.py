@@ -1,0 +1,1 @@
+"""Cypher per domain; each module declares its statements with :func:`graph.cypher.cypher`."""

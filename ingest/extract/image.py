@@ -1,0 +1,60 @@
+"""Images: metadata only (size, format, EXIF author/dates); no OCR."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+
+from ingest.extract.model import Extraction, ExtractionFailure
+from ingest.filetypes import FileKind
+
+_EXIF_TEXT = {0x010E: "title", 0x013B: "author", 0x010F: "camera_make", 0x0110: "camera_model", 0x0131: "software"}
+_EXIF_MODIFIED, _EXIF_IFD, _EXIF_ORIGINAL = 0x0132, 0x8769, 0x9003
+
+
+def extract_image(path: Path, kind: FileKind) -> Extraction:
+    try:
+        with Image.open(path) as img:
+            metadata: dict[str, Any] = {
+                "width": img.width,
+                "height": img.height,
+                "format": img.format,
+                "mode": img.mode,
+                "frames": getattr(img, "n_frames", 1),
+                **_exif(img),
+            }
+    except Image.DecompressionBombError as exc:
+        raise ExtractionFailure("unsupported", f"the image is too large to open safely: {exc}") from exc
+    # Opening reads only the header; verify() walks the data and catches truncated files.
+    with Image.open(path) as img:
+        img.verify()
+    return Extraction(kind, kind.mime, "ok", None, [], {k: v for k, v in metadata.items() if v not in (None, "")})
+
+
+def _exif(img: Image.Image) -> dict[str, Any]:
+    try:
+        exif = img.getexif()
+    except Exception:  # noqa: BLE001 - damaged EXIF must not cost the image
+        return {}
+    out: dict[str, Any] = {}
+    for tag, key in _EXIF_TEXT.items():
+        value = exif.get(tag)
+        if isinstance(value, str) and value.strip("\x00 "):
+            out[key] = value.strip("\x00 ")
+    out["modified"] = _exif_date(exif.get(_EXIF_MODIFIED))
+    with contextlib.suppress(Exception):
+        out["created"] = _exif_date(exif.get_ifd(_EXIF_IFD).get(_EXIF_ORIGINAL))
+    return out
+
+
+def _exif_date(value: Any) -> str | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return dt.datetime.strptime(value.strip("\x00 "), "%Y:%m:%d %H:%M:%S").isoformat()
+    except ValueError:
+        return None

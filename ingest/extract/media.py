@@ -1,0 +1,34 @@
+"""Audio and video: metadata only (duration, stream properties, tags) through mutagen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mutagen
+
+from ingest.extract.model import Extraction
+from ingest.filetypes import FileKind
+
+_INFO_FIELDS = ("length", "bitrate", "sample_rate", "channels", "bits_per_sample")
+_TAGS = {"title": "title", "artist": "author", "album": "album", "date": "date"}
+
+
+def extract_media(path: Path, kind: FileKind) -> Extraction:
+    # mutagen knows neither Matroska/WebM nor AVI: those keep only the kind and size.
+    parsed = mutagen.File(path, easy=True)
+    metadata: dict[str, Any] = {}
+    if parsed is not None:
+        info = parsed.info
+        for name in _INFO_FIELDS:
+            value = getattr(info, name, None)
+            if isinstance(value, int | float) and value:
+                metadata["duration_s" if name == "length" else name] = round(value, 3)
+        for tag, key in _TAGS.items():
+            try:
+                values = parsed.get(tag) if parsed.tags is not None else None
+            except (KeyError, ValueError):
+                values = None
+            if values:
+                metadata[key] = str(values[0])
+    return Extraction(kind, kind.mime, "ok", None, [], metadata)

@@ -1,0 +1,101 @@
+"""The one settings object of Huitong, read from ``HUITONG_*`` environment variables.
+
+Every process (web, worker, CLI, tests) builds its configuration here and nowhere else.
+Invalid values fail at start with a message naming the variable.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "HUITONG_"
+
+
+class SettingsError(RuntimeError):
+    """Raised when the environment holds an invalid configuration value."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore", frozen=True)
+
+    data_dir: Path = Field(Path("./data"), description="Where the graph, blobs, indexes and logs live.")
+    host: str = Field("127.0.0.1", description="Address the web server binds to.")
+    port: int = Field(8000, ge=1, le=65535, description="Port of the web server.")
+    graph: Literal["embedded", "neo4j"] = Field(
+        "embedded", description="Graph engine: bundled FalkorDB (`embedded`) or a Neo4j 5 server (`neo4j`)."
+    )
+    graph_name: str = Field("huitong", pattern=r"^[A-Za-z0-9_]+$", description="Name of the graph (FalkorDB key).")
+    neo4j_uri: str = Field("bolt://localhost:7687", description="Neo4j URI (`bolt://`, `neo4j://`, `+s`/`+ssc` variants).")
+    neo4j_user: str = Field("neo4j", description="Neo4j user name.")
+    neo4j_password: SecretStr = Field(SecretStr(""), description="Neo4j password.")
+    neo4j_database: str = Field("neo4j", description="Neo4j database name.")
+    broker_url: str = Field(
+        "", description="Celery broker/result URL. Empty: the bundled server's unix socket (embedded mode)."
+    )
+    secret_key: SecretStr = Field(
+        SecretStr(""), description="Flask secret key. Empty: generated once and kept in the data directory."
+    )
+    embedding_model: str = Field(
+        "all-MiniLM-L6-v2",
+        description="sentence-transformers model: `all-MiniLM-L6-v2` (bundled, offline) or a local folder / model name.",
+    )
+    admin_password: SecretStr = Field(
+        SecretStr(""), description="Password of the demo `admin` account. Empty: generated and printed once."
+    )
+    max_upload_mb: int = Field(200, ge=1, description="Largest accepted upload, in MiB.")
+    workers: int = Field(2, ge=1, le=64, description="Celery worker processes started by `huitong serve`.")
+    web_workers: int = Field(2, ge=1, le=64, description="Web server worker processes started by `huitong serve`.")
+
+    @field_validator("neo4j_uri")
+    @classmethod
+    def _neo4j_scheme(cls, value: str) -> str:
+        schemes = ("bolt://", "bolt+s://", "bolt+ssc://", "neo4j://", "neo4j+s://", "neo4j+ssc://")
+        if not value.startswith(schemes):
+            raise ValueError(f"must start with one of {', '.join(schemes)}")
+        return value
+
+    @field_validator("broker_url")
+    @classmethod
+    def _broker_scheme(cls, value: str) -> str:
+        if value and not value.startswith(("redis://", "rediss://", "redis+socket://", "unix://")):
+            raise ValueError("must be a redis://, rediss:// or redis+socket:// URL")
+        return value
+
+    @property
+    def graph_dir(self) -> Path:
+        return self.data_dir / "graph"
+
+    @property
+    def graph_socket(self) -> Path:
+        return self.graph_dir / "redis.sock"
+
+    @property
+    def effective_broker_url(self) -> str:
+        return self.broker_url or f"redis+socket://{self.graph_socket.resolve()}"
+
+
+def _describe(error: ValidationError) -> str:
+    lines = []
+    for problem in error.errors():
+        field = str(problem["loc"][0]) if problem["loc"] else "?"
+        lines.append(f"{ENV_PREFIX}{field.upper()}: {problem['msg']} (got {problem.get('input')!r})")
+    return "invalid configuration:\n  " + "\n  ".join(lines)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings from the environment; ``overrides`` win (used by CLI flags and tests)."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise SettingsError(_describe(error)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return load_settings()

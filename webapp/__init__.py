@@ -1,0 +1,77 @@
+"""Huitong's web application: Flask app factory, blueprints, htmx templates, JSON API and CLI."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+
+from settings import Settings, get_settings
+from webapp.i18n import LANGUAGES, babel, current_language, select_locale
+
+csrf = CSRFProtect()
+
+
+def _secret_key(settings: Settings) -> str:
+    """The configured key, or one generated once and kept (0600) in the data directory."""
+    configured = settings.secret_key.get_secret_value()
+    if configured:
+        return configured
+    path = settings.data_dir / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        # O_EXCL: when several processes start at once, exactly one writes the key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_hex(32))
+    for _ in range(50):  # another process may be between creating and writing the file
+        key = path.read_text().strip()
+        if key:
+            return key
+        time.sleep(0.02)
+    raise RuntimeError(f"secret key file {path} is empty")
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or get_settings()
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=_secret_key(settings),
+        HUITONG=settings,
+        MAX_CONTENT_LENGTH=settings.max_upload_mb * 1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        BABEL_TRANSLATION_DIRECTORIES=str(Path(__file__).parent / "translations"),
+        BABEL_DEFAULT_LOCALE="zh_CN",
+    )
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+
+    from webapp.views import assets, health, home
+
+    app.register_blueprint(assets.bp)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(home.bp)
+
+    @app.context_processor
+    def _template_globals() -> dict[str, object]:
+        return {"languages": LANGUAGES, "current_language": current_language}
+
+    @app.after_request
+    def _security_headers(response):  # type: ignore[no-untyped-def]
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+        )
+        return response
+
+    return app

@@ -1,0 +1,152 @@
+"""The ``huitong`` command line (also ``python -m webapp``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+
+import click
+
+from settings import Settings, SettingsError, load_settings
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        return load_settings(**{k: v for k, v in overrides.items() if v is not None})
+    except SettingsError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _exec(argv: list[str]) -> None:
+    """Replace this process (signals then reach the server directly)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os.execv(argv[0], argv)  # noqa: S606 - fixed command lines of our own
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Huitong (汇通): knowledge graph and semantic search across departments."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--port", type=int, help="Web server port (overrides HUITONG_PORT).")
+@click.option("--host", help="Address to bind (overrides HUITONG_HOST).")
+@click.option("--no-demo", is_flag=True, help="Do not load the demo organisation on first run.")
+def serve(port: int | None, host: str | None, no_demo: bool) -> None:
+    """Run everything: bundled graph/broker server, Celery worker and beat, and the web server."""
+    from graph import open_store
+    from graph.demo_org import load_demo_org
+    from webapp.supervisor import serve as run_supervisor
+
+    settings = _settings(port=port, host=host)
+
+    def prepare() -> None:
+        with open_store(settings) as store:
+            store.ensure_schema()
+            if not no_demo and not store.counts().get("Person"):
+                _report_demo(load_demo_org(store, settings.admin_password.get_secret_value()))
+        click.echo(f"Huitong on http://{settings.host}:{settings.port}/  (Ctrl-C stops)")
+
+    sys.exit(run_supervisor(settings, prepare))
+
+
+@main.command()
+@click.option("--port", type=int, help="Port (overrides HUITONG_PORT).")
+@click.option("--host", help="Address to bind (overrides HUITONG_HOST).")
+def web(port: int | None, host: str | None) -> None:
+    """Run only the web app, under gunicorn."""
+    settings = _settings(port=port, host=host)
+    _exec([
+        sys.executable, "-m", "gunicorn", "--bind", f"{settings.host}:{settings.port}",
+        "--workers", str(settings.web_workers), "--worker-class", "gthread", "--threads", "8",
+        "--timeout", "120", "--graceful-timeout", "15", "--access-logfile", "-", "webapp.wsgi:app",
+    ])
+
+
+@main.command()
+@click.option("--concurrency", type=int, help="Worker processes (default HUITONG_WORKERS).")
+def worker(concurrency: int | None) -> None:
+    """Run a Celery worker (start more on other machines to scale)."""
+    settings = _settings()
+    _exec([
+        sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--loglevel", "INFO",
+        "--concurrency", str(concurrency or settings.workers),
+    ])
+
+
+@main.command()
+def beat() -> None:
+    """Run Celery beat (periodic reminders, escalations, snapshots)."""
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    schedule = str((settings.data_dir / "celerybeat-schedule").resolve())
+    _exec([sys.executable, "-m", "celery", "-A", "workers.celery_app", "beat", "--loglevel", "INFO",
+           "--schedule", schedule])
+
+
+@main.command("init-db")
+def init_db() -> None:
+    """Create the graph's constraints and indexes (idempotent)."""
+    from graph import open_store
+
+    with open_store(_settings()) as store:
+        store.ensure_schema()
+    click.echo("schema ready")
+
+
+@main.command()
+def demo() -> None:
+    """Load the demo organisation (idempotent) with an ``admin`` account."""
+    from graph import open_store
+    from graph.demo_org import load_demo_org
+
+    settings = _settings()
+    with open_store(settings) as store:
+        store.ensure_schema()
+        _report_demo(load_demo_org(store, settings.admin_password.get_secret_value()))
+
+
+def _report_demo(result: object) -> None:
+    from graph.demo_org import DemoResult
+
+    assert isinstance(result, DemoResult)
+    verb = "loaded" if result.created else "already present (updated in place)"
+    click.echo(f"demo organisation {verb}: {result.departments} departments, {result.people} people")
+    if result.admin_password:
+        click.echo(f"admin account: username 'admin', password '{result.admin_password}' (shown once; change it)")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def check(as_json: bool) -> None:
+    """Report the health of graph, broker, search index and model; exit 1 when unhealthy."""
+    from webapp.health import check as run_check
+
+    report = run_check(_settings())
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        for name, (ok, detail) in report.checks.items():
+            click.echo(f"{name:7} {'ok' if ok else 'ERROR'}  {'' if ok and detail == 'ok' else detail}")
+        for label, count in sorted(report.counts.items()):
+            click.echo(f"  {label:12} {count}")
+    sys.exit(0 if report.healthy else 1)
+
+
+@main.command("stop-graph")
+def stop_graph() -> None:
+    """Stop the embedded graph server of this data directory (clean AOF shutdown)."""
+    from graph import embedded_server
+
+    embedded_server(_settings()).stop()
+    click.echo("graph server stopped")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+
+

@@ -1,0 +1,77 @@
+"""The platform's health report, shared by ``huitong check`` and the web app."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from graph import GraphError, embedded_server, open_store
+from settings import Settings
+from workers.broker import broker_ok
+
+
+@dataclass
+class HealthReport:
+    checks: dict[str, tuple[bool, str]] = field(default_factory=dict)
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def healthy(self) -> bool:
+        return all(ok for ok, _ in self.checks.values())
+
+    def as_json(self) -> dict[str, object]:
+        body: dict[str, object] = {name: "ok" if ok else "error" for name, (ok, _) in self.checks.items()}
+        errors = {name: detail for name, (ok, detail) in self.checks.items() if not ok}
+        if errors:
+            body["errors"] = errors
+        body["counts"] = self.counts
+        return body
+
+
+def index_health(settings: Settings) -> tuple[bool, str]:
+    """The search index's storage is present and writable."""
+    directory: Path = settings.data_dir / "search"
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        return False, str(error)
+    if not os.access(directory, os.W_OK):
+        return False, f"{directory} is not writable"
+    return True, "ok"
+
+
+def model_health(settings: Settings) -> tuple[bool, str]:
+    """The embedding model's files are available offline (loading it is left to the processes that embed)."""
+    from embeddings.embedder import EmbedderError, resolve_model
+
+    try:
+        location = resolve_model(settings.embedding_model)
+    except EmbedderError as error:
+        return False, str(error)
+    if not Path(location).is_dir():
+        return False, f"model {settings.embedding_model!r} is not available offline"
+    return True, location
+
+
+def check(settings: Settings) -> HealthReport:
+    """Check graph, broker, search index and model without starting anything."""
+    report = HealthReport()
+    if settings.graph == "embedded":
+        status = embedded_server(settings).status()
+        if not status.running:
+            report.checks["graph"] = (False, f"embedded graph server not running ({status.detail})")
+    if "graph" not in report.checks:
+        store = open_store(settings, start_embedded=False)
+        try:
+            store.ping()
+            report.counts = store.counts()
+            report.checks["graph"] = (True, "ok")
+        except GraphError as error:
+            report.checks["graph"] = (False, str(error))
+        finally:
+            store.close()
+    report.checks["broker"] = broker_ok(settings)
+    report.checks["index"] = index_health(settings)
+    report.checks["model"] = model_health(settings)
+    return report

@@ -1,0 +1,31 @@
+"""Front-end libraries installed from npm (``npm ci``), served from node_modules: no CDN, works air-gapped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Blueprint, abort, send_from_directory
+from flask.typing import ResponseReturnValue
+
+NODE_MODULES = Path(__file__).resolve().parents[2] / "node_modules"
+
+# Public name -> file inside node_modules. Only these files are served.
+VENDOR_FILES: dict[str, str] = {
+    "htmx.min.js": "htmx.org/dist/htmx.min.js",
+    "htmx-sse.js": "htmx-ext-sse/dist/sse.js",
+    "cytoscape.min.js": "cytoscape/dist/cytoscape.min.js",
+    "echarts.min.js": "echarts/dist/echarts.min.js",
+}
+
+bp = Blueprint("assets", __name__)
+
+
+@bp.get("/static/vendor/<name>")
+def vendor(name: str) -> ResponseReturnValue:
+    relative = VENDOR_FILES.get(name)
+    if relative is None:
+        abort(404)
+    path = NODE_MODULES / relative
+    if not path.is_file():
+        abort(404, description=f"front-end asset {relative} missing: run `npm ci`")
+    return send_from_directory(path.parent, path.name, max_age=3600)

@@ -1,0 +1,24 @@
+"""``/healthz``: machine-readable health for load balancers and monitors (no auth, no secrets)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+
+from webapp import services
+from webapp.health import index_health
+from workers.broker import broker_ok
+
+bp = Blueprint("health", __name__)
+
+
+@bp.get("/healthz")
+def healthz() -> ResponseReturnValue:
+    settings = services.settings()
+    checks = {
+        "graph": services.graph_health(services.store())[0],
+        "broker": broker_ok(settings, timeout=2.0)[0],
+        "index": index_health(settings)[0],
+    }
+    body = {name: "ok" if healthy else "error" for name, healthy in checks.items()}
+    return jsonify(body), 200 if all(checks.values()) else 503
