@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     admin_password: SecretStr = Field(
         SecretStr(""), description="Password of the demo `admin` account. Empty: generated and printed once."
     )
+    secure_cookies: bool = Field(
+        False, description="Mark the session cookie Secure (only sent over HTTPS); turn on when served over HTTPS."
+    )
+    session_hours: int = Field(12, ge=1, le=24 * 30, description="Lifetime of a login session, in hours.")
     max_upload_mb: int = Field(200, ge=1, description="Largest accepted upload, in MiB.")
     workers: int = Field(2, ge=1, le=64, description="Celery worker processes started by `huitong serve`.")
     web_workers: int = Field(2, ge=1, le=64, description="Web server worker processes started by `huitong serve`.")

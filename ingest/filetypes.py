@@ -234,6 +234,7 @@ class _Found:
 
     kind: FileKind | None
     label: str
+    advice: str | None = None
 
 
 def _settle(found: _Found, filename: str | None, hint: FileKind | None) -> FileKind:
@@ -241,7 +242,8 @@ def _settle(found: _Found, filename: str | None, hint: FileKind | None) -> FileK
     if hint is not None and not _compatible(hint, kind):
         raise MismatchedFile(filename or "", hint, found.label)
     if kind is None:
-        raise UnsupportedFile(f"{found.label} is not a supported document format")
+        advice = f"; {found.advice}" if found.advice else ""
+        raise UnsupportedFile(f"the content is {found.label}, which is not a supported format{advice}")
     if not kind.supported:
         raise UnsupportedFile(_LEGACY_ADVICE[kind], kind)
     if hint is not None and _INFO[hint].family is not None and _INFO[hint].family == _INFO[kind].family:
@@ -306,10 +308,10 @@ _OOXML_MAIN_PARTS = (
     (b"ppt/", FileKind.PPTX),
 )
 _ZIP_FOREIGN = {
-    b"application/vnd.oasis.opendocument.text": "an OpenDocument text (.odt); save it as .docx or PDF",
-    b"application/vnd.oasis.opendocument.spreadsheet": "an OpenDocument spreadsheet (.ods); save it as .xlsx",
-    b"application/vnd.oasis.opendocument.presentation": "an OpenDocument presentation (.odp); save it as .pptx",
-    b"application/epub+zip": "an EPUB e-book",
+    b"application/vnd.oasis.opendocument.text": ("an OpenDocument text (.odt)", "save it as .docx or PDF"),
+    b"application/vnd.oasis.opendocument.spreadsheet": ("an OpenDocument spreadsheet (.ods)", "save it as .xlsx"),
+    b"application/vnd.oasis.opendocument.presentation": ("an OpenDocument presentation (.odp)", "save it as .pptx"),
+    b"application/epub+zip": ("an EPUB e-book", None),
 }
 
 
@@ -327,9 +329,9 @@ def _zip_entry_names(head: bytes) -> list[bytes]:
 def _sniff_zip_head(head: bytes, hint: FileKind | None) -> _Found:
     names = _zip_entry_names(head)
     if names and names[0] == b"mimetype":
-        for mime, label in _ZIP_FOREIGN.items():
+        for mime, (label, advice) in _ZIP_FOREIGN.items():
             if head[38 : 38 + len(mime)] == mime:
-                return _Found(None, label)
+                return _Found(None, label, advice)
     for name in names:
         for prefix, kind in _OOXML_MAIN_PARTS:
             if name.startswith(prefix):

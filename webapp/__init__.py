@@ -60,6 +60,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(home.bp)
 
+    from webapp.auth import init_auth
+    from webapp.views import account, audit
+
+    init_auth(app)
+    app.register_blueprint(account.bp)
+    app.register_blueprint(audit.bp)
+
     @app.context_processor
     def _template_globals() -> dict[str, object]:
         return {"languages": LANGUAGES, "current_language": current_language}

@@ -146,6 +146,72 @@ def stop_graph() -> None:
     click.echo("graph server stopped")
 
 
+@main.group()
+def user() -> None:
+    """People who can sign in."""
+
+
+@user.command("add")
+@click.argument("username")
+@click.option("--name", required=True, help="Display name, e.g. 李娜.")
+@click.option("--department", "department", required=True, help="Department code (see `huitong dept list`).")
+@click.option("--role", type=click.Choice(["member", "manager", "admin"]), default="member", show_default=True)
+@click.option("--email", help="E-mail address (also accepted at login).")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (required).")
+def user_add(username: str, name: str, department: str, role: str, email: str | None, password_stdin: bool) -> None:
+    """Create a person who can sign in."""
+    from graph import accounts, audit, open_store
+
+    if not password_stdin:
+        raise click.UsageError("give the password on standard input with --password-stdin (never as an argument)")
+    password = sys.stdin.readline().rstrip("\r\n")
+    with open_store(_settings()) as store:
+        try:
+            person = accounts.create_person(store, username=username, name=name, department_code=department,
+                                            password=password, role=role, email=email)
+        except accounts.AccountError as error:
+            raise click.ClickException(str(error)) from None
+        audit.record(store, action="person.create", target_kind="person", target_id=person.id, client="cli",
+                     detail={"username": person.username, "department": department, "roles": sorted(person.roles)})
+    click.echo(f"created {person.username} ({person.id}) in {department} with roles {', '.join(sorted(person.roles))}")
+
+
+@user.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def user_list(as_json: bool) -> None:
+    """List people with their departments, roles and whether they may sign in."""
+    from graph import accounts, open_store
+
+    with open_store(_settings()) as store:
+        people = accounts.list_people(store)
+    if as_json:
+        click.echo(json.dumps(people, ensure_ascii=False))
+        return
+    for p in people:
+        state = "" if p["active"] is not False else "  (deactivated)"
+        click.echo(f"{p['username']:24} {p['name']}  [{','.join(p['departments'])}]  {','.join(p['roles'])}{state}")
+
+
+@main.group()
+def dept() -> None:
+    """Departments."""
+
+
+@dept.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: [{code, name, parent}].")
+def dept_list(as_json: bool) -> None:
+    """List departments with their parent."""
+    from graph import accounts, open_store
+
+    with open_store(_settings()) as store:
+        departments = accounts.list_departments(store)
+    if as_json:
+        click.echo(json.dumps(departments, ensure_ascii=False))
+        return
+    for d in departments:
+        click.echo(f"{d['code']:16} {d['name']}  <- {d['parent'] or '-'}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
 

@@ -38,7 +38,7 @@ def extract_image(path: Path, kind: FileKind) -> Extraction:
 def _exif(img: Image.Image) -> dict[str, Any]:
     try:
         exif = img.getexif()
-    except Exception:  # noqa: BLE001 - damaged EXIF must not cost the image
+    except Exception:  # damaged EXIF must not cost the image
         return {}
     out: dict[str, Any] = {}
     for tag, key in _EXIF_TEXT.items():

@@ -36,7 +36,7 @@ def extract_pdf(path: Path, password: str | None) -> Extraction:
             builder.start(f"p. {number}")
             try:
                 builder.add(page.extract_text() or "")
-            except Exception as exc:  # noqa: BLE001 - one bad page must not cost the others
+            except Exception as exc:  # one bad page must not cost the others
                 failed.append(f"p. {number}: {type(exc).__name__}: {exc}")
         if failed and len(failed) == pages:
             raise ExtractionFailure("corrupt", f"no page could be read ({failed[0]})")
@@ -73,7 +73,7 @@ def _info(reader: PdfReader) -> dict[str, Any]:
     # cost the text, so every field is read on its own.
     try:
         info = reader.metadata
-    except Exception:  # noqa: BLE001
+    except Exception:
         return out
     if info is None:
         return out
@@ -90,7 +90,7 @@ def _info(reader: PdfReader) -> dict[str, Any]:
 def _read_field(info: object, attr: str) -> object:
     try:
         return getattr(info, attr)
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         log.debug("unreadable PDF info field %s: %s", attr, exc)
         return None
 

@@ -1,0 +1,90 @@
+"""The append-only audit trail: who did what to which node, when, from where.
+
+``record`` is called by every mutation and by every document read or download. Events are only
+ever created: no statement of the catalogue updates or deletes an ``AuditEvent`` (a test checks
+the whole catalogue), and no route offers it.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from graph.queries import audit as q
+from graph.store import GraphStore, Row
+
+MAX_DETAIL_CHARS = 4000
+ACTION_MAX_CHARS = 64
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """Which events to list; ``None`` means "any". Times are epoch milliseconds, ``until`` exclusive."""
+
+    actor_id: str | None = None
+    action: str | None = None
+    target_kind: str | None = None
+    target_id: str | None = None
+    since: int = 0
+    until: int = 2**53
+
+    def params(self) -> dict[str, Any]:
+        return {"actor_id": self.actor_id, "action": self.action, "target_kind": self.target_kind,
+                "target_id": self.target_id, "since": self.since, "until": self.until}
+
+
+def _detail_text(detail: Mapping[str, Any] | str | None) -> str:
+    if detail is None:
+        return ""
+    text = detail if isinstance(detail, str) else json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str)
+    return text[:MAX_DETAIL_CHARS]
+
+
+def record(store: GraphStore, *, action: str, actor_id: str | None = None, target_kind: str | None = None,
+           target_id: str | None = None, client: str | None = None,
+           detail: Mapping[str, Any] | str | None = None, at: int | None = None) -> str:
+    """Append one event; links it to its actor (a Person) and to its target when the target kind is known.
+
+    ``action`` is a dotted name such as ``login.success`` or ``document.download``. Returns the event id.
+    """
+    if not action or len(action) > ACTION_MAX_CHARS:
+        raise ValueError("an audit action is a non-empty dotted name of at most 64 characters")
+    statement = q.RECORD_ON.get(target_kind or "", q.RECORD) if target_id else q.RECORD
+    event_id = str(uuid.uuid4())
+    store.run(statement, {
+        "id": event_id, "at": at if at is not None else int(time.time() * 1000), "actor_id": actor_id, "action": action,
+        "target_kind": target_kind, "target_id": target_id, "client": client, "detail": _detail_text(detail),
+    })
+    return event_id
+
+
+def list_events(store: GraphStore, where: AuditFilter, *, offset: int = 0, limit: int = 50) -> list[Row]:
+    """Newest first."""
+    return store.run(q.LIST_EVENTS, {**where.params(), "skip": max(offset, 0), "limit": max(limit, 0)})
+
+
+def count_events(store: GraphStore, where: AuditFilter) -> int:
+    rows = store.run(q.COUNT_EVENTS, where.params())
+    return int(rows[0]["count"]) if rows else 0
+
+
+def iter_events(store: GraphStore, where: AuditFilter, *, page_size: int = 1000) -> Iterator[Row]:
+    """Every matching event, newest first, fetched page by page (for exports)."""
+    # Freeze the end of the range so events appended during the export cannot shift the pages.
+    now = int(time.time() * 1000) + 1
+    where = AuditFilter(**{**where.params(), "until": min(where.until, now)})
+    offset = 0
+    while True:
+        page = list_events(store, where, offset=offset, limit=page_size)
+        yield from page
+        if len(page) < page_size:
+            return
+        offset += page_size
+
+
+def known_actions(store: GraphStore) -> list[str]:
+    return [row["action"] for row in store.run(q.ACTIONS) if row["action"]]

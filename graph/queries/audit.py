@@ -1,0 +1,76 @@
+"""The audit trail: append-only ``AuditEvent`` nodes. No statement here (or anywhere) edits or deletes one."""
+
+from graph.cypher import Statement, cypher
+
+# target_kind -> label of the node an event links to. Labels come from this table, never from input.
+TARGET_LABELS: dict[str, str] = {
+    "person": "Person", "department": "Department", "position": "Position", "project": "Project",
+    "document": "Document", "version": "Version", "domain": "Domain", "task": "Task",
+    "comment": "Comment", "workflow": "Workflow", "step": "Step", "workflow_run": "WorkflowRun",
+    "decision": "Decision",
+}
+
+_EVENT = """
+    CREATE (e:AuditEvent {id: $id, at: $at, actor_id: $actor_id, action: $action, target_kind: $target_kind,
+                          target_id: $target_id, client: $client, detail: $detail})
+    WITH e
+    OPTIONAL MATCH (a:Person {id: $actor_id})
+    FOREACH (x IN CASE WHEN a IS NULL THEN [] ELSE [a] END | CREATE (e)-[:BY]->(x))
+"""
+_EXAMPLE = {"id": "e1", "at": 0, "actor_id": "u1", "action": "login.success", "target_kind": "person",
+            "target_id": "u1", "client": "127.0.0.1", "detail": "{}"}
+
+RECORD = cypher("audit.record", _EVENT + " RETURN e.id AS id", example=_EXAMPLE, writes=True)
+
+
+def _record_on(kind: str, label: str) -> Statement:
+    return cypher(
+        f"audit.record_on_{kind}",
+        _EVENT + f"""
+        WITH e
+        OPTIONAL MATCH (t:{label} {{id: $target_id}})
+        FOREACH (x IN CASE WHEN t IS NULL THEN [] ELSE [t] END | CREATE (e)-[:ON]->(x))
+        RETURN e.id AS id
+        """,
+        example=_EXAMPLE,
+        writes=True,
+    )
+
+
+RECORD_ON: dict[str, Statement] = {kind: _record_on(kind, label) for kind, label in TARGET_LABELS.items()}
+
+# Every filter is optional: a null parameter lets every event through.
+_FILTER = """
+    MATCH (e:AuditEvent)
+    WHERE e.at >= $since AND e.at < $until
+    WITH e
+    WHERE ($actor_id IS NULL OR e.actor_id = $actor_id)
+      AND ($action IS NULL OR e.action = $action OR e.action STARTS WITH $action + '.')
+      AND ($target_kind IS NULL OR e.target_kind = $target_kind)
+      AND ($target_id IS NULL OR e.target_id = $target_id)
+"""
+_FILTER_EXAMPLE = {"since": 0, "until": 2**53, "actor_id": None, "action": None, "target_kind": None,
+                   "target_id": None}
+
+LIST_EVENTS = cypher(
+    "audit.list_events",
+    _FILTER + """
+    OPTIONAL MATCH (e)-[:BY]->(a:Person)
+    RETURN e.id AS id, e.at AS at, e.actor_id AS actor_id, a.username AS actor_username, e.action AS action,
+           e.target_kind AS target_kind, e.target_id AS target_id, e.client AS client, e.detail AS detail
+    ORDER BY at DESC, id DESC
+    SKIP $skip LIMIT $limit
+    """,
+    example={**_FILTER_EXAMPLE, "skip": 0, "limit": 50},
+)
+
+COUNT_EVENTS = cypher(
+    "audit.count_events",
+    _FILTER + " RETURN count(e) AS count",
+    example=_FILTER_EXAMPLE,
+)
+
+ACTIONS = cypher(
+    "audit.actions",
+    "MATCH (e:AuditEvent) RETURN DISTINCT e.action AS action ORDER BY action",
+)

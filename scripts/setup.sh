@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Install what is missing for Huitong on this machine: Python venv + pinned packages, npm assets,
+# compiled translations. Idempotent and quick when everything is already there.
+# Usage: scripts/setup.sh [--dev]   (--dev adds test tools, Chromium and CJK fonts)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-python3}"
+DEV=0
+[[ "${1:-}" == "--dev" ]] && DEV=1
+
+if [[ ! -x .venv/bin/python ]]; then
+  echo "==> creating virtual environment (.venv)"
+  "$PYTHON" -m venv .venv
+fi
+
+requirements=requirements.txt
+[[ $DEV == 1 ]] && requirements=requirements-dev.txt
+stamp=".venv/.installed-$(sha256sum "$requirements" requirements.txt pyproject.toml | sha256sum | cut -c1-16)"
+if [[ ! -f "$stamp" ]]; then
+  echo "==> installing Python packages ($requirements)"
+  .venv/bin/python -m pip install --quiet --upgrade pip
+  # torch is pinned (torch==2.13.0, CPU build) in requirements.txt; never let a dependency pull another.
+  .venv/bin/python -m pip install --quiet -r "$requirements"
+  .venv/bin/python -m pip install --quiet --no-deps -e .
+  touch "$stamp"
+fi
+
+if [[ ! -d node_modules || package-lock.json -nt node_modules ]]; then
+  echo "==> installing front-end assets and the Cypher linter (npm ci)"
+  npm ci --no-audit --no-fund --loglevel=error
+  touch node_modules
+fi
+
+if [[ -d webapp/translations ]]; then
+  .venv/bin/pybabel compile -q -d webapp/translations 2>/dev/null || .venv/bin/pybabel compile -d webapp/translations
+fi
+
+if [[ $DEV == 1 ]]; then
+  need=()
+  [[ -x /usr/bin/chromium ]] || need+=(chromium)
+  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+  if (( ${#need[@]} )); then
+    if [[ $(id -u) == 0 ]]; then
+      echo "==> installing ${need[*]} (browser tests)"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+    else
+      echo "!! browser tests need: sudo apt-get install ${need[*]}" >&2
+    fi
+  fi
+fi
