@@ -30,7 +30,9 @@ class Settings(BaseSettings):
         "embedded", description="Graph engine: bundled FalkorDB (`embedded`) or a Neo4j 5 server (`neo4j`)."
     )
     graph_name: str = Field("huitong", pattern=r"^[A-Za-z0-9_]+$", description="Name of the graph (FalkorDB key).")
-    neo4j_uri: str = Field("bolt://localhost:7687", description="Neo4j URI (`bolt://`, `neo4j://`, `+s`/`+ssc` variants).")
+    neo4j_uri: str = Field(
+        "bolt://localhost:7687", description="Neo4j URI (`bolt://`, `neo4j://`, `+s`/`+ssc` variants)."
+    )
     neo4j_user: str = Field("neo4j", description="Neo4j user name.")
     neo4j_password: SecretStr = Field(SecretStr(""), description="Neo4j password.")
     neo4j_database: str = Field("neo4j", description="Neo4j database name.")
@@ -42,7 +44,13 @@ class Settings(BaseSettings):
     )
     embedding_model: str = Field(
         "all-MiniLM-L6-v2",
-        description="sentence-transformers model: `all-MiniLM-L6-v2` (bundled, offline) or a local folder / model name.",
+        description=(
+            "sentence-transformers model: `all-MiniLM-L6-v2` (bundled, offline) or a local folder / model name."
+        ),
+    )
+    demo_password: SecretStr = Field(
+        SecretStr(""),
+        description="Password given by `huitong demo` to every demo person except admin. Empty: they cannot sign in.",
     )
     admin_password: SecretStr = Field(
         SecretStr(""), description="Password of the demo `admin` account. Empty: generated and printed once."
@@ -50,10 +58,25 @@ class Settings(BaseSettings):
     secure_cookies: bool = Field(
         False, description="Mark the session cookie Secure (only sent over HTTPS); turn on when served over HTTPS."
     )
+    proxy_hops: int = Field(
+        0, ge=0, le=5,
+        description="Reverse proxies in front of the web server whose X-Forwarded-For/-Proto headers are trusted "
+        "(client address for login throttling and the audit trail). 0: trust none.",
+    )
     session_hours: int = Field(12, ge=1, le=24 * 30, description="Lifetime of a login session, in hours.")
     max_upload_mb: int = Field(200, ge=1, description="Largest accepted upload, in MiB.")
     workers: int = Field(2, ge=1, le=64, description="Celery worker processes started by `huitong serve`.")
     web_workers: int = Field(2, ge=1, le=64, description="Web server worker processes started by `huitong serve`.")
+    smtp_host: str = Field(
+        "", description="SMTP server for e-mail reminders and escalations. Empty: notifications stay in-app only."
+    )
+    smtp_port: int = Field(587, ge=1, le=65535, description="SMTP server port.")
+    smtp_user: str = Field("", description="SMTP login user name (empty: send without logging in).")
+    smtp_password: SecretStr = Field(SecretStr(""), description="SMTP login password.")
+    smtp_from: str = Field("huitong@localhost", description="Sender address of e-mail notifications.")
+    smtp_security: Literal["starttls", "ssl", "none"] = Field(
+        "starttls", description="SMTP transport security: `starttls`, `ssl` (implicit TLS) or `none` (trusted LAN)."
+    )
 
     @field_validator("neo4j_uri")
     @classmethod

@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from embeddings import SearchIndex  # noqa: E402
+from embeddings import SearchIndex
 
 MODES = ("keyword", "dense", "hybrid")
 
@@ -82,7 +82,8 @@ def main() -> None:
         weights={"dense": args.dense_weight, "keyword": args.keyword_weight},
     )
     seconds = index_corpus(index, corpus)
-    print(f"{args.dataset.name}: {len(corpus)} documents, {index.store.chunk_count()} chunks, indexed in {seconds:.1f} s")
+    chunks = index.store.chunk_count()
+    print(f"{args.dataset.name}: {len(corpus)} documents, {chunks} chunks, indexed in {seconds:.1f} s")
 
     figures: dict[str, dict[str, float]] = {}
     evaluated = [qid for qid in qrels if queries.get(qid, "").strip()]
@@ -96,8 +97,10 @@ def main() -> None:
             recall += recall_at(ranked, qrels[qid])
         per_query = (time.perf_counter() - start) * 1000 / len(evaluated)
         figures[mode] = {"ndcg@10": round(ndcg / len(evaluated), 4), "recall@100": round(recall / len(evaluated), 4)}
-        print(f"{mode:8s} nDCG@10 {figures[mode]['ndcg@10']:.4f}  Recall@100 {figures[mode]['recall@100']:.4f}  "
-              f"({len(evaluated)} queries, {per_query:.1f} ms/query)")
+        print(
+            f"{mode:8s} nDCG@10 {figures[mode]['ndcg@10']:.4f}  Recall@100 {figures[mode]['recall@100']:.4f}  "
+            f"({len(evaluated)} queries, {per_query:.1f} ms/query)"
+        )
     index.close()
     print(json.dumps(figures))
 

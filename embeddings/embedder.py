@@ -58,7 +58,8 @@ class Embedder:
         self.embed(["warm-up"])  # the first forward pass is many times slower than the next ones
 
     def count_tokens(self, text: str) -> int:
-        return len(self._tokenizer(text, add_special_tokens=False, truncation=False)["input_ids"])
+        # verbose=False: long texts are expected here (that is why we count), no truncation warning
+        return len(self._tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"])
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:

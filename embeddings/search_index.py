@@ -52,6 +52,14 @@ class Range:
 Filters = Mapping[str, Range | Iterable[str | int]]
 
 
+@dataclass(frozen=True)
+class DocumentInput:
+    document_id: str
+    version_id: str
+    blocks: list[tuple[str, str]]
+    metadata: Mapping[str, object] | None = None
+
+
 @dataclass
 class DocumentHit:
     document_id: str
@@ -142,19 +150,35 @@ class SearchIndex:
         metadata: Mapping[str, object] | None = None,
     ) -> int:
         """Index ``blocks`` as the document's current version (replacing any older one); returns chunk count."""
-        if not isinstance(document_id, str) or not document_id.strip():
-            raise SearchInputError("document_id must be a non-empty string")
-        if not isinstance(version_id, str) or not version_id.strip():
-            raise SearchInputError("version_id must be a non-empty string")
-        clean_meta = _check_metadata(metadata)
-        try:
-            chunks = chunk_blocks(list(blocks), self.embedder.count_tokens, max_tokens=self.embedder.max_tokens)
-        except TypeError as error:
-            raise SearchInputError(str(error)) from error
-        _, fresh = self._embed_cached([c.text for c in chunks], [c.text_hash for c in chunks])
-        langs = [detect_lang(c.text) for c in chunks]
-        self.store.replace_document(document_id, version_id, clean_meta, chunks, langs, self.model_name, fresh)
-        return len(chunks)
+        return self.add_documents([DocumentInput(document_id, version_id, list(blocks), metadata)])[0]
+
+    def add_documents(self, documents: Sequence[DocumentInput]) -> list[int]:
+        """Like ``add_document`` for many documents, embedding all their new chunks in shared batches.
+
+        Each document is still its own transaction: a crash keeps the documents already written.
+        """
+        prepared = []
+        for doc in documents:  # validate everything before embedding anything
+            if not isinstance(doc.document_id, str) or not doc.document_id.strip():
+                raise SearchInputError("document_id must be a non-empty string")
+            if not isinstance(doc.version_id, str) or not doc.version_id.strip():
+                raise SearchInputError("version_id must be a non-empty string")
+            clean_meta = _check_metadata(doc.metadata)
+            try:
+                chunks = chunk_blocks(doc.blocks, self.embedder.count_tokens, max_tokens=self.embedder.max_tokens)
+            except TypeError as error:
+                raise SearchInputError(f"{doc.document_id}: {error}") from error
+            prepared.append((doc, clean_meta, chunks))
+        all_chunks = [c for _, _, chunks in prepared for c in chunks]
+        _, fresh = self._embed_cached([c.text for c in all_chunks], [c.text_hash for c in all_chunks])
+        fresh_of = dict(fresh)
+        for doc, clean_meta, chunks in prepared:
+            mine = list({c.text_hash: fresh_of[c.text_hash] for c in chunks if c.text_hash in fresh_of}.items())
+            langs = [detect_lang(c.text) for c in chunks]
+            self.store.replace_document(
+                doc.document_id, doc.version_id, clean_meta, chunks, langs, self.model_name, mine
+            )
+        return [len(chunks) for _, _, chunks in prepared]
 
     def delete_document(self, document_id: str) -> bool:
         return self.store.delete_document(document_id)
@@ -221,9 +245,7 @@ class SearchIndex:
         mask = catalog.doc_mask(allowed)
         if not filters:
             return mask
-        tests = {
-            name: cond if isinstance(cond, Range) else {str(v) for v in cond} for name, cond in filters.items()
-        }
+        tests = {name: cond if isinstance(cond, Range) else {str(v) for v in cond} for name, cond in filters.items()}
         candidates = range(len(catalog.doc_ids)) if mask is None else np.flatnonzero(mask).tolist()
         out = np.zeros(len(catalog.doc_ids), dtype=np.bool_)
         for doc in candidates:
@@ -235,25 +257,19 @@ class SearchIndex:
                 out[doc] = True
         return out
 
-    def _ranked_chunks(
-        self, query: str, rows_mask: np.ndarray, depth: int, mode: Mode, timings: dict[str, float]
+    def _ranked_rows(
+        self, query: str, qvec: np.ndarray | None, rows_mask: np.ndarray, depth: int, timings: dict[str, float]
     ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         assert self._state is not None
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        ids = self._state.catalog.chunk_ids.view
-        if mode in ("hybrid", "dense"):
+        if qvec is not None:
             start = time.perf_counter()
-            qvec = self.embedder.embed([query])[0]
-            timings["query_embedding"] = (time.perf_counter() - start) * 1000
-            start = time.perf_counter()
-            rows, scores = self._state.vectors.search(qvec, rows_mask, depth)
+            out["dense"] = self._state.vectors.search(qvec, rows_mask, depth)
             timings["dense"] = (time.perf_counter() - start) * 1000
-            out["dense"] = (ids[rows], scores)
-        if mode in ("hybrid", "keyword"):
+        if query:
             start = time.perf_counter()
-            rows, scores = self._state.keywords.search(tokenize(query), rows_mask, depth)
+            out["keyword"] = self._state.keywords.search(tokenize(query), rows_mask, depth)
             timings["keyword"] = (time.perf_counter() - start) * 1000
-            out["keyword"] = (ids[rows], scores)
         return out
 
     def search(
@@ -284,6 +300,11 @@ class SearchIndex:
             raise SearchInputError("allowed_document_ids must be a set of ids or None")
         timings: dict[str, float] = {}
         started = time.perf_counter()
+        query = query.strip()
+        qvec = None
+        if mode != "keyword":  # embed outside the lock: concurrent searches only share the index walk
+            qvec = self.embedder.embed([query])[0]
+            timings["query_embedding"] = (time.perf_counter() - started) * 1000
         self.refresh()
         with self._lock:
             assert self._state is not None
@@ -292,14 +313,13 @@ class SearchIndex:
             rows_mask = catalog.allowed_rows_mask(self._doc_mask(catalog, allowed_document_ids, filters))
             timings["filter"] = (time.perf_counter() - start) * 1000
             depth = depth or max(MIN_DEPTH, 3 * page * per_page)
-            ranked = self._ranked_chunks(query.strip(), rows_mask, depth, mode, timings)
-            doc_of_row = catalog.row_doc.view
-            ids_all = catalog.chunk_ids.view
+            ranked = self._ranked_rows(query if mode != "dense" else "", qvec, rows_mask, depth, timings)
+            chunk_ids, row_doc = catalog.chunk_ids.view, catalog.row_doc.view
             signals: dict[str, dict[str, DocRank]] = {}
-            for name, (chunk_ids, scores) in ranked.items():
-                rows = np.searchsorted(ids_all, chunk_ids)
-                doc_of = {int(c): catalog.doc_ids[doc_of_row[r]] for c, r in zip(chunk_ids, rows, strict=True)}
-                signals[name] = collapse([int(c) for c in chunk_ids], scores, doc_of)
+            for name, (rows, scores) in ranked.items():
+                ids = [int(c) for c in chunk_ids[rows]]
+                doc_of = {c: catalog.doc_ids[d] for c, d in zip(ids, row_doc[rows].tolist(), strict=True)}
+                signals[name] = collapse(ids, scores, doc_of)
             fused = rrf(signals, self.weights, self.rrf_k)
             metas = {doc: catalog.doc_meta[catalog.doc_index[doc]] for doc, _ in fused}
         facets = facet_counts((metas[d] for d, _ in fused), facet_fields)
@@ -332,7 +352,5 @@ class SearchIndex:
             else:
                 text, ref, ordinal = chunk.text, chunk.ref, chunk.ordinal
             ranks = {name: ranking[doc].rank for name, ranking in signals.items() if doc in ranking}
-            hits.append(
-                DocumentHit(doc, score, snippet(text, terms), chosen[doc], ref, ordinal, metas[doc], ranks)
-            )
+            hits.append(DocumentHit(doc, score, snippet(text, terms), chosen[doc], ref, ordinal, metas[doc], ranks))
         return hits

@@ -209,7 +209,10 @@ def session_person(store: GraphStore, token: str) -> Person | None:
     if not rows:
         return None
     person = _person(rows[0])
-    return person if person.active else None
+    if not person.active:
+        close_session(store, token)  # reactivation must not revive it
+        return None
+    return person
 
 
 def close_session(store: GraphStore, token: str) -> None:

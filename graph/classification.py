@@ -112,7 +112,7 @@ class AccessLevel(StrEnum):
     PUBLIC = "public"
     INTERNAL = "internal"
     CONFIDENTIAL = "confidential"
-    SECRET = "secret"
+    SECRET = "secret"  # noqa: S105 - an access level, not a credential
 
     @property
     def rank(self) -> int:

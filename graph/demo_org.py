@@ -217,8 +217,11 @@ def build_org(seed: int = 7) -> DemoOrg:
     return org_rows
 
 
-def load_demo_org(store: GraphStore, admin_password: str = "") -> DemoResult:
-    """Load the demo organisation and the ``admin`` account; loading again changes nothing."""
+def load_demo_org(store: GraphStore, admin_password: str = "", people_password: str = "") -> DemoResult:
+    """Load the demo organisation and the ``admin`` account; loading again changes nothing.
+
+    ``people_password`` lets every demo person sign in (only those without a password get it).
+    """
     rows = build_org()
     already = bool(store.run(meta.GET_META, {"key": "demo_org"}))
     steps = [
@@ -230,6 +233,10 @@ def load_demo_org(store: GraphStore, admin_password: str = "") -> DemoResult:
     ]
     for statement, batch in steps:
         store.run(statement, {"rows": batch})
+    if people_password:
+        # One hash for all: argon2 is deliberately slow, and the password is the same anyway.
+        store.run(org.SET_MISSING_PASSWORD_HASHES,
+                  {"ids": [p["id"] for p in rows.people], "password_hash": hash_password(people_password)})
     generated = _ensure_admin(store, admin_password)
     store.run(meta.SET_META, {"key": "demo_org", "value": DEMO_VERSION})
     return DemoResult(

@@ -8,6 +8,8 @@ from typing import Any
 
 import redis
 from falkordb import Edge, Graph, Node, Path
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from graph import schema
 from graph.cypher import Statement
@@ -49,7 +51,11 @@ class FalkorStore(GraphStore):
         self.graph_name = graph_name
         self.retry_seconds = retry_seconds
         # A plain redis client connects lazily, so a store can exist while the server is down.
-        self._client = redis.Redis(unix_socket_path=str(server.socket), socket_timeout=300, socket_connect_timeout=5)
+        # No client-side retries: _execute retries itself, and only where a retry is safe.
+        self._client = redis.Redis(
+            unix_socket_path=str(server.socket), socket_timeout=300, socket_connect_timeout=5,
+            retry=Retry(NoBackoff(), 0),
+        )
         self._graph = Graph(self._client, graph_name)
 
     # -- statements ---------------------------------------------------------------------

@@ -35,7 +35,9 @@ def schema_statements() -> list[str]:
     """Neo4j DDL for :mod:`graph.schema` (idempotent with IF NOT EXISTS)."""
     ddl = []
     for label, key in schema.UNIQUE_KEYS.items():
-        ddl.append(f"CREATE CONSTRAINT {label.lower()}_{key}_unique IF NOT EXISTS FOR (n:{label}) REQUIRE n.{key} IS UNIQUE")
+        ddl.append(
+            f"CREATE CONSTRAINT {label.lower()}_{key}_unique IF NOT EXISTS FOR (n:{label}) REQUIRE n.{key} IS UNIQUE"
+        )
     for label, properties in schema.LOOKUP_INDEXES.items():
         for prop in properties:
             ddl.append(f"CREATE INDEX {label.lower()}_{prop} IF NOT EXISTS FOR (n:{label}) ON (n.{prop})")
@@ -43,15 +45,20 @@ def schema_statements() -> list[str]:
 
 
 def _rows(result: neo4j.Result) -> list[Row]:
-    return [{key: _plain(record[key]) for key in record.keys()} for record in result]
+    # A Record iterates its values, not its keys.
+    return [{key: _plain(record[key]) for key in record.keys()} for record in result]  # noqa: SIM118
 
 
 class Neo4jStore(GraphStore):
     engine = "neo4j"
 
-    def __init__(self, uri: str, user: str, password: str, database: str) -> None:
+    def __init__(self, uri: str, user: str, password: str, database: str, *, retry_seconds: float = 15.0) -> None:
         self.database = database
-        self._driver = GraphDatabase.driver(uri, auth=(user, password), connection_acquisition_timeout=10)
+        # Bounded retries: a down server must surface as GraphUnavailable, not hang a web request.
+        self._driver = GraphDatabase.driver(
+            uri, auth=(user, password), connection_acquisition_timeout=10, connection_timeout=5,
+            max_transaction_retry_time=retry_seconds,
+        )
 
     def run(self, statement: Statement, params: Mapping[str, Any] | None = None) -> list[Row]:
         if not isinstance(statement, Statement):

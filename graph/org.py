@@ -32,9 +32,11 @@ USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9_.\-]{1,63}$")
 # Deliberately plain: one @, no spaces, a dot in the domain. Deliverability is the mail server's job.
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]{2,}$")
 MAX_NAME = 120
+# A leading = + - @ makes spreadsheets run the cell as a formula; exports open in spreadsheets.
+FORMULA_START = ("=", "+", "-", "@")
 
 
-def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+def N_(message: str) -> str:  # the gettext convention: mark now, translate later
     """Mark a message for extraction; it is translated where it is shown."""
     return message
 
@@ -98,6 +100,8 @@ def check_name(name: str, field_name: str = "name", *, required: bool = True) ->
         return Problem(N_("A name is required."), field=field_name) if required else None
     if len(name) > MAX_NAME:
         return Problem(N_("The name is longer than %(max)s characters."), {"max": MAX_NAME}, field_name)
+    if name.startswith(FORMULA_START):
+        return Problem(N_("A name must not start with “=”, “+”, “-” or “@”."), field=field_name)
     return None
 
 
@@ -113,7 +117,7 @@ def check_username(username: str) -> Problem | None:
 def check_email(email: str) -> Problem | None:
     if not email:
         return Problem(N_("An e-mail address is required."), field="email")
-    if not EMAIL_RE.match(email):
+    if not EMAIL_RE.match(email) or email.startswith(FORMULA_START):
         return Problem(N_("“%(email)s” is not a valid e-mail address."), {"email": email}, "email")
     return None
 
@@ -377,9 +381,9 @@ def _person_fields(data: Mapping[str, object]) -> tuple[str, str]:
 def create_person(store: GraphStore, data: Mapping[str, object], roles: list[str] | None = None) -> str:
     """Create an active person (no password yet: they cannot sign in until one is set). Returns the id."""
     username = clean(data.get("username")).lower()
-    name, email = clean(data.get("name")), clean(data.get("email")).lower()
     roles = ["member"] if roles is None else roles
-    _raise_if(check_username(username), check_name(name), check_email(email), check_roles(roles))
+    _raise_if(check_username(username), check_roles(roles))
+    name, email = _person_fields(data)
     problems = []
     if store.run(q.PERSON_BY_USERNAME, {"username": username}):
         problems.append(Problem(N_("User name “%(username)s” is already taken."), {"username": username},

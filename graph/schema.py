@@ -23,6 +23,9 @@ UNIQUE_KEYS: dict[str, str] = {
     "WorkflowRun": "id",
     "Decision": "id",
     "AuditEvent": "id",
+    "Notification": "id",
+    "LoginSession": "id",
+    "LoginThrottle": "key",
     "Meta": "key",
 }
 
@@ -34,6 +37,8 @@ LOOKUP_INDEXES: dict[str, tuple[str, ...]] = {
     "Project": ("code",),
     "Document": ("sha256",),
     "AuditEvent": ("at",),
+    "Workflow": ("key",),
+    "Task": ("due_at",),
 }
 
 LABELS: tuple[str, ...] = tuple(UNIQUE_KEYS)

@@ -7,12 +7,10 @@ are linted in one node process per module; the tests then read that one result.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from graph import cypher as catalogue
 from graph.cypher import Statement, all_statements, cypher
 from graph.lint import ERROR, WARNING, LintSetupError, Problem, is_failure, lint_statements, linter_version
 
@@ -20,9 +18,9 @@ from graph.lint import ERROR, WARNING, LintSetupError, Problem, is_failure, lint
 CATALOGUE_NAMES = [s.name for s in all_statements()]
 EMPTY_CATALOGUE = "<no statement declared yet>"
 
-# Registered through cypher() for the duration of this module only: it must reach the linter by the
-# same road as every domain statement, without staying in the catalogue other tests execute.
-PORTABLE_NAME = "lint_gate.portable_probe"
+# Declared through cypher(), like every domain statement, but from a test module: the catalogue
+# does not collect it, so it never reaches the engine tests.
+PORTABLE_NAME = "test.lint_gate.portable_probe"
 PORTABLE_TEXT = """
     UNWIND $document_ids AS document_id
     MATCH (d:Document {id: document_id})
@@ -36,50 +34,44 @@ PORTABLE_EXAMPLE = {"document_ids": ["doc-1", "doc-2"], "limit": 10}
 
 # Statements the gate must reject, never registered in the catalogue.
 BROKEN = {
-    "syntax_error": Statement("lint_gate.syntax_error", "MATCH (d:Document {id: $id} RETURN d", {"id": "x"}),
+    "syntax_error": Statement("test.lint_gate.syntax_error", "MATCH (d:Document {id: $id} RETURN d", {"id": "x"}),
     "undefined_variable": Statement(
-        "lint_gate.undefined_variable", "MATCH (d:Document {id: $id}) RETURN x", {"id": "x"}
+        "test.lint_gate.undefined_variable", "MATCH (d:Document {id: $id}) RETURN x", {"id": "x"}
     ),
     "falkordb_fulltext": Statement(
-        "lint_gate.falkordb_fulltext",
+        "test.lint_gate.falkordb_fulltext",
         "CALL db.idx.fulltext.queryNodes('Document', $q) YIELD node RETURN node.id AS id",
         {"q": "budget"},
     ),
     "falkordb_vecf32": Statement(
-        "lint_gate.falkordb_vecf32",
+        "test.lint_gate.falkordb_vecf32",
         "MATCH (c:Chunk) RETURN c.id AS id, vecf32($vector) AS v",
         {"vector": [0.1, 0.2]},
     ),
-    "plugin_function": Statement("lint_gate.plugin_function", "RETURN apoc.coll.sum($xs) AS total", {"xs": [1, 2]}),
-    "parameter_without_example": Statement(
-        "lint_gate.parameter_without_example", "MATCH (p:Person {id: $id}) RETURN p.name AS name", {}
+    "plugin_function": Statement(
+        "test.lint_gate.plugin_function", "RETURN apoc.coll.sum($xs) AS total", {"xs": [1, 2]}
     ),
-    "two_statements": Statement("lint_gate.two_statements", "MATCH (n:Person) RETURN n; MATCH (m:Task) RETURN m"),
-    "cypher_25": Statement("lint_gate.cypher_25", "CYPHER 25 MATCH (p:Person) RETURN p.name AS name"),
+    "parameter_without_example": Statement(
+        "test.lint_gate.parameter_without_example", "MATCH (p:Person {id: $id}) RETURN p.name AS name", {}
+    ),
+    "two_statements": Statement("test.lint_gate.two_statements", "MATCH (n:Person) RETURN n; MATCH (m:Task) RETURN m"),
+    "cypher_25": Statement("test.lint_gate.cypher_25", "CYPHER 25 MATCH (p:Person) RETURN p.name AS name"),
 }
 
 
 @pytest.fixture(scope="module")
-def portable() -> Iterator[Statement]:
-    statement = cypher(PORTABLE_NAME, PORTABLE_TEXT, example=PORTABLE_EXAMPLE)
-    try:
-        yield statement
-    finally:
-        catalogue._CATALOGUE.pop(PORTABLE_NAME, None)
+def portable() -> Statement:
+    return cypher(PORTABLE_NAME, PORTABLE_TEXT, example=PORTABLE_EXAMPLE)
 
 
 @pytest.fixture(scope="module")
-def collected(portable: Statement) -> list[Statement]:
-    """The catalogue as the gate sees it, the temporary statement included."""
-    return all_statements()
-
-
-@pytest.fixture(scope="module")
-def gate(collected: list[Statement]) -> dict[str, list[Problem]]:
-    """The gate's verdict on every statement, from a single node process."""
-    clash = {s.name for s in collected} & {s.name for s in BROKEN.values()}
+def gate(portable: Statement) -> dict[str, list[Problem]]:
+    """The gate's verdict on the catalogue and on the probes, from a single node process."""
+    collected = all_statements()
+    probes = [portable, *BROKEN.values()]
+    clash = {s.name for s in collected} & {s.name for s in probes}
     assert not clash, f"catalogue statements use names reserved for the gate's probes: {clash}"
-    return lint_statements([*collected, *BROKEN.values()])
+    return lint_statements([*collected, *probes])
 
 
 def report(problems: list[Problem]) -> str:
@@ -87,13 +79,10 @@ def report(problems: list[Problem]) -> str:
 
 
 @pytest.mark.parametrize("name", CATALOGUE_NAMES or [EMPTY_CATALOGUE])
-def test_catalogue_statement_is_neo4j_5_cypher(
-    name: str, gate: dict[str, list[Problem]], collected: list[Statement]
-) -> None:
+def test_catalogue_statement_is_neo4j_5_cypher(name: str, gate: dict[str, list[Problem]]) -> None:
     if name == EMPTY_CATALOGUE:
-        # Nothing declared yet: prove instead that a declared statement travels from the catalogue
-        # through the linter and comes back clean.
-        assert PORTABLE_NAME in [s.name for s in collected]
+        # Nothing declared yet: the gate must still have linted something, and found a declared
+        # portable statement clean.
         name = PORTABLE_NAME
     found = gate[name]
     assert not found, f"{name} is not portable to Neo4j 5:\n{report(found)}"
@@ -150,7 +139,7 @@ def test_missing_node_modules_says_run_npm_ci(tmp_path: Path) -> None:
 
 
 def test_missing_node_is_a_clear_error() -> None:
-    with pytest.raises(LintSetupError, match="Node.js .* not found"):
+    with pytest.raises(LintSetupError, match=r"Node\.js .* not found"):
         lint_statements([BROKEN["cypher_25"]], node="huitong-no-such-node-binary")
 
 
@@ -158,3 +147,11 @@ def test_duplicate_names_are_refused() -> None:
     twin = Statement(BROKEN["cypher_25"].name, "RETURN 1 AS one")
     with pytest.raises(ValueError, match="two statements named"):
         lint_statements([BROKEN["cypher_25"], twin])
+
+
+def test_cached_verdicts_need_no_node(gate: dict[str, list[Problem]]) -> None:
+    # The fixture's run cached every probe; `false` as node would fail any new linter run.
+    probes = [BROKEN["falkordb_vecf32"], BROKEN["undefined_variable"]]
+    assert lint_statements(probes, node="false") == {s.name: gate[s.name] for s in probes}
+    with pytest.raises(LintSetupError, match="exit 1"):
+        lint_statements(probes, node="false", cache=False)

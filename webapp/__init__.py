@@ -67,6 +67,18 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(account.bp)
     app.register_blueprint(audit.bp)
 
+    from webapp.views import admin_org
+
+    app.register_blueprint(admin_org.bp)
+
+    from webapp import events
+    from webapp.views import inbox, notifications, workflows
+
+    app.register_blueprint(events.bp)
+    app.register_blueprint(workflows.bp)
+    app.register_blueprint(inbox.bp)
+    app.register_blueprint(notifications.bp)
+
     @app.context_processor
     def _template_globals() -> dict[str, object]:
         return {"languages": LANGUAGES, "current_language": current_language}

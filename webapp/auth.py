@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from flask import Flask, abort, g, has_request_context, jsonify, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from graph import GraphUnavailable, accounts
 from graph import audit as audit_trail
@@ -150,6 +151,10 @@ def init_auth(app: Flask) -> None:
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
     )
+    if settings.proxy_hops:
+        # Only as many hops as configured: a client cannot pick its own address by sending the header.
+        hops = settings.proxy_hops
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     # First in line: anonymous requests are refused before anything else (CSRF included) looks at them.
     app.before_request_funcs.setdefault(None, []).insert(0, _guard)
     app.register_error_handler(CSRFError, _csrf_failed)
@@ -162,7 +167,7 @@ def init_auth(app: Flask) -> None:
 # -- helpers for views ---------------------------------------------------------------------------
 
 def client_address() -> str:
-    """The caller's address as the WSGI server saw it (configure ProxyFix when behind a proxy)."""
+    """The caller's address (behind reverse proxies, set HUITONG_PROXY_HOPS so it is the real client's)."""
     return request.remote_addr or "unknown"
 
 

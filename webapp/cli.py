@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 
 import click
 
@@ -48,7 +49,10 @@ def serve(port: int | None, host: str | None, no_demo: bool) -> None:
         with open_store(settings) as store:
             store.ensure_schema()
             if not no_demo and not store.counts().get("Person"):
-                _report_demo(load_demo_org(store, settings.admin_password.get_secret_value()))
+                _report_demo(load_demo_org(
+                    store, settings.admin_password.get_secret_value(), settings.demo_password.get_secret_value()
+                ))
+                _install_workflow_templates(store)
         click.echo(f"Huitong on http://{settings.host}:{settings.port}/  (Ctrl-C stops)")
 
     sys.exit(run_supervisor(settings, prepare))
@@ -99,15 +103,40 @@ def init_db() -> None:
 
 
 @main.command()
-def demo() -> None:
-    """Load the demo organisation (idempotent) with an ``admin`` account."""
+@click.option("--documents", "document_count", type=int, default=None,
+              help="How many demo documents to generate (default 240; 0 = none).")
+@click.option("--no-index", is_flag=True, help="Do not put the demo documents into the search index (faster).")
+def demo(document_count: int | None, no_index: bool) -> None:
+    """Load the demo organisation and demo documents (idempotent) with an ``admin`` account."""
     from graph import open_store
+    from graph.demo_docs import DEFAULT_COUNT, load_demo_documents
     from graph.demo_org import load_demo_org
 
     settings = _settings()
     with open_store(settings) as store:
         store.ensure_schema()
-        _report_demo(load_demo_org(store, settings.admin_password.get_secret_value()))
+        _report_demo(load_demo_org(
+            store, settings.admin_password.get_secret_value(), settings.demo_password.get_secret_value()
+        ))
+        _install_workflow_templates(store)
+        count = DEFAULT_COUNT if document_count is None else max(document_count, 0)
+        if count:
+            result = load_demo_documents(store, settings, count, index=not no_index)
+            statuses = ", ".join(f"{k} {v}" for k, v in sorted(result.statuses.items())) or "-"
+            click.echo(f"demo documents: {result.created} created, {result.versions} new versions, "
+                       f"{result.skipped} already present ({statuses}), {result.chunks} chunks indexed, "
+                       f"in {result.seconds:.1f} s")
+
+
+def _install_workflow_templates(store: object) -> None:
+    """The built-in workflows (expense, project initiation, contract review); unchanged ones stay as they are."""
+    import time
+
+    from graph.workflows.templates import install_templates
+
+    results = install_templates(store, now=int(time.time() * 1000))  # type: ignore[arg-type]
+    click.echo("workflow templates: " + ", ".join(
+        f"{r['key']} v{r['version']}{' (new)' if r['created'] else ''}" for r in results))
 
 
 def _report_demo(result: object) -> None:
@@ -144,6 +173,60 @@ def stop_graph() -> None:
 
     embedded_server(_settings()).stop()
     click.echo("graph server stopped")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True))
+@click.option("--as", "username", required=True, help="User name of the uploader (owner of a new document).")
+@click.option("--domain", default="general", show_default=True, help="Business domain code (new documents).")
+@click.option("--access", default="internal", show_default=True,
+              help="Access level: public, internal, confidential or secret (new documents).")
+@click.option("--share", "shares", multiple=True,
+              help="Share with department:CODE, project:CODE, position:CODE or person:USERNAME, optionally :edit.")
+@click.option("--note", default="", help="Version note.")
+@click.option("--title", default=None, help="Title (default: the file's own title, else its name).")
+@click.option("--document", "document_id", default=None, help="Add a new version to this document id.")
+@click.option("--wait", is_flag=True, help="Extract and index now, in this process, instead of queueing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+def upload(file: str, username: str, domain: str, access: str, shares: tuple[str, ...], note: str,
+           title: str | None, document_id: str | None, wait: bool, as_json: bool) -> None:
+    """Upload FILE as a new document, or as a new version of --document."""
+    from pathlib import Path
+
+    from graph import open_store
+    from graph.documents import DocumentError
+    from graph.queries import org
+    from ingest import pipeline
+
+    settings = _settings()
+    path = Path(file)
+    with open_store(settings) as store:
+        person = store.run(org.PERSON_BY_USERNAME, {"username": username.strip().lower()})
+        if not person or not person[0]["id"]:
+            raise click.ClickException(f"no user {username!r}")
+        try:
+            result = pipeline.upload(
+                store, settings, path, path.name, person[0]["id"], None if document_id else domain,
+                None if document_id else access, shares, note, document_id, title=title,
+                enqueue=None if wait else pipeline.celery_enqueue, client="cli")
+        except DocumentError as error:
+            raise click.ClickException(str(error)) from None
+        report: dict[str, object] = {
+            "document_id": result.document_id, "version_id": result.version_id, "number": result.number,
+            "created": result.created, "unchanged": result.unchanged, "kind": result.kind, "size": result.size,
+            "sha256": result.sha256, "blob_reused": result.blob_reused, "task_id": result.task_id,
+            "upload_ms": round(result.elapsed_ms, 1), "status": "pending",
+        }
+        if wait and not result.unchanged:
+            done = pipeline.process_version_now(store, settings, result.version_id)
+            report.update(status=done.status, reason=done.reason, mentions=done.mentions, chunks=done.chunks,
+                          timings_ms={k: round(v, 1) for k, v in done.timings_ms.items()})
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False))
+        return
+    what = "new document" if result.created else ("unchanged" if result.unchanged else f"version {result.number}")
+    click.echo(f"{what}: {result.document_id} (version {result.version_id}, {result.kind}, {result.size} bytes), "
+               f"status {report['status']}")
 
 
 @main.group()
@@ -210,6 +293,43 @@ def dept_list(as_json: bool) -> None:
         return
     for d in departments:
         click.echo(f"{d['code']:16} {d['name']}  <- {d['parent'] or '-'}")
+
+
+@main.group("org")
+def org_group() -> None:
+    """Organisation bulk import and export (format: docs/org-import.md)."""
+
+
+@org_group.command("import")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Only report what would change and every bad row.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def org_import(files: tuple[Path, ...], dry_run: bool, as_json: bool) -> None:
+    """Import CSV files (named <sheet>.csv), folders of them, or XLSX workbooks; exit 1 on bad rows."""
+    from graph import audit, open_store, org_io
+
+    with open_store(_settings()) as store:
+        plan = org_io.plan_import(store, org_io.read_paths(files))
+        if plan.ok and not dry_run and plan.has_changes:
+            org_io.apply_plan(store, plan)
+            audit.record(store, action="org.import.apply", client="cli",
+                         detail={"files": [str(f) for f in files], "summary": plan.summary()})
+    if as_json:
+        click.echo(json.dumps({**plan.as_json(), "applied": plan.ok and not dry_run}, ensure_ascii=False))
+    else:
+        click.echo("\n".join(org_io.report_lines(plan, applied=plan.ok and not dry_run)))
+    sys.exit(0 if plan.ok else 1)
+
+
+@org_group.command("export")
+@click.argument("target", type=click.Path(path_type=Path))
+def org_export(target: Path) -> None:
+    """Export to TARGET: a .xlsx file, or a directory that receives one CSV per sheet."""
+    from graph import open_store, org_io
+
+    with open_store(_settings()) as store:
+        written = org_io.write_export(store, target)
+    click.echo("\n".join(f"wrote {path}" for path in written))
 
 
 if __name__ == "__main__":  # pragma: no cover

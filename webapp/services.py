@@ -11,7 +11,7 @@ from graph import GraphStore, GraphUnavailable, open_store
 from settings import Settings
 
 _lock = threading.Lock()
-_stores: dict[int, GraphStore] = {}
+STORES = "huitong.stores"
 
 
 def settings() -> Settings:
@@ -19,13 +19,15 @@ def settings() -> Settings:
 
 
 def store() -> GraphStore:
-    """This process's store (one per pid: gunicorn forks workers after import)."""
+    """This app's store in this process (one per pid: gunicorn forks workers after the app is built)."""
+    stores: dict[int, GraphStore] = current_app.extensions.setdefault(STORES, {})
     pid = os.getpid()
     with _lock:
-        if pid not in _stores:
+        if pid not in stores:
             # The web process attaches to the graph server; it never starts one.
-            _stores[pid] = open_store(settings(), start_embedded=False)
-        return _stores[pid]
+            stores[pid] = open_store(settings(), start_embedded=False)
+        return stores[pid]
+
 
 
 def graph_health(store: GraphStore) -> tuple[bool, str]:

@@ -4,11 +4,63 @@ from __future__ import annotations
 
 import os
 import socket
+import threading
 
 from workers.celery_app import app
+
+_STORE_LOCK = threading.Lock()
+_STORES: dict[str, object] = {}
 
 
 @app.task(name="huitong.ping")
 def ping(payload: str = "") -> dict[str, object]:
     """Round-trip check: proves a worker consumed the broker's message and wrote a result."""
     return {"pong": payload, "worker": f"{socket.gethostname()}:{os.getpid()}"}
+
+
+def _store():  # type: ignore[no-untyped-def]
+    """One graph connection per worker process (opened on first use, after the fork)."""
+    from graph import open_store
+    from settings import get_settings
+
+    key = str(os.getpid())
+    with _STORE_LOCK:
+        if key not in _STORES:
+            _STORES[key] = open_store(get_settings())
+        return _STORES[key]
+
+
+@app.task(name="huitong.extract_version", bind=True, max_retries=3, default_retry_delay=10)
+def extract_version(self, version_id: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Extract, store text, link mentions and index one uploaded version (idempotent: retries are safe)."""
+    from graph.errors import GraphUnavailable
+    from ingest.pipeline import process_version_now
+    from settings import get_settings
+
+    try:
+        done = process_version_now(_store(), get_settings(), version_id)
+    except GraphUnavailable as error:
+        raise self.retry(exc=error) from error
+    return {"version_id": done.version_id, "document_id": done.document_id, "status": done.status,
+            "reason": done.reason, "mentions": done.mentions, "chunks": done.chunks, "timings_ms": done.timings_ms}
+
+
+def enqueue_extraction(version_id: str) -> str:
+    """Queue the extraction of a version; returns the task id."""
+    return str(extract_version.delay(version_id).id)
+
+
+@app.task(name="huitong.workflow_reminders")
+def workflow_reminders(now: int | None = None) -> dict[str, int]:
+    """Beat, every minute: reminders, overdue warnings and escalations, delivered live and by e-mail."""
+    import time
+
+    from settings import get_settings
+    from workers.notify import deliver_reminders
+
+    return deliver_reminders(_store(), get_settings(), now=int(time.time() * 1000) if now is None else now)
+
+
+from workers import schedule  # noqa: E402 - beat imports this module; the schedule travels with the tasks
+
+schedule.install(app)

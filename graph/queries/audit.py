@@ -15,7 +15,7 @@ _EVENT = """
                           target_id: $target_id, client: $client, detail: $detail})
     WITH e
     OPTIONAL MATCH (a:Person {id: $actor_id})
-    FOREACH (x IN CASE WHEN a IS NULL THEN [] ELSE [a] END | CREATE (e)-[:BY]->(x))
+    FOREACH (x IN CASE WHEN a IS NULL THEN [] ELSE [a] END | CREATE (e)-[:AUDIT_BY]->(x))
 """
 _EXAMPLE = {"id": "e1", "at": 0, "actor_id": "u1", "action": "login.success", "target_kind": "person",
             "target_id": "u1", "client": "127.0.0.1", "detail": "{}"}
@@ -29,7 +29,7 @@ def _record_on(kind: str, label: str) -> Statement:
         _EVENT + f"""
         WITH e
         OPTIONAL MATCH (t:{label} {{id: $target_id}})
-        FOREACH (x IN CASE WHEN t IS NULL THEN [] ELSE [t] END | CREATE (e)-[:ON]->(x))
+        FOREACH (x IN CASE WHEN t IS NULL THEN [] ELSE [t] END | CREATE (e)-[:AUDIT_ON]->(x))
         RETURN e.id AS id
         """,
         example=_EXAMPLE,
@@ -45,7 +45,7 @@ _FILTER = """
     WHERE e.at >= $since AND e.at < $until
     WITH e
     WHERE ($actor_id IS NULL OR e.actor_id = $actor_id)
-      AND ($action IS NULL OR e.action = $action OR e.action STARTS WITH $action + '.')
+      AND ($action IS NULL OR e.action = $action OR e.action STARTS WITH ($action + '.'))
       AND ($target_kind IS NULL OR e.target_kind = $target_kind)
       AND ($target_id IS NULL OR e.target_id = $target_id)
 """
@@ -55,11 +55,13 @@ _FILTER_EXAMPLE = {"since": 0, "until": 2**53, "actor_id": None, "action": None,
 LIST_EVENTS = cypher(
     "audit.list_events",
     _FILTER + """
-    OPTIONAL MATCH (e)-[:BY]->(a:Person)
+    WITH e ORDER BY e.at DESC, e.id DESC SKIP $skip LIMIT $limit
+    OPTIONAL MATCH (e)-[:AUDIT_BY]->(a:Person)
+    OPTIONAL MATCH (e)-[:AUDIT_ON]->(t)
     RETURN e.id AS id, e.at AS at, e.actor_id AS actor_id, a.username AS actor_username, e.action AS action,
-           e.target_kind AS target_kind, e.target_id AS target_id, e.client AS client, e.detail AS detail
+           e.target_kind AS target_kind, e.target_id AS target_id, e.client AS client, e.detail AS detail,
+           t IS NOT NULL AS target_linked
     ORDER BY at DESC, id DESC
-    SKIP $skip LIMIT $limit
     """,
     example={**_FILTER_EXAMPLE, "skip": 0, "limit": 50},
 )

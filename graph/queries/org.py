@@ -168,3 +168,17 @@ SET_PASSWORD_HASH = cypher(
     example={"person_id": "u1", "password_hash": "x"},
     writes=True,
 )
+
+SET_MISSING_PASSWORD_HASHES = cypher(
+    "org.set_missing_password_hashes",
+    """
+    UNWIND $ids AS person_id
+    MATCH (p:Person {id: person_id})
+    WITH p
+    WHERE p.password_hash IS NULL
+    SET p.password_hash = $password_hash
+    RETURN count(p) AS count
+    """,
+    example={"ids": ["u1"], "password_hash": "x"},
+    writes=True,
+)

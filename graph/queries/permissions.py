@@ -25,42 +25,50 @@ def _levels(kind: ShareKind) -> str:
 
 def _node(var: str) -> str:
     # Documents carry a title, every other node a name.
-    return f"{{label: labels({var})[0], id: {var}.id, name: coalesce({var}.name, {var}.title), name_en: {var}.name_en}}"
+    return (f"{{label: labels({var})[0], id: {var}.id, name: coalesce({var}.name, {var}.title), "
+            f"name_en: {var}.name_en, active: {var}.active}}")
 
 
 _ACTIVE = "p.active = true"
+_PERSON_TO_DOCUMENT = f"[{_node('p')}, {_node('d')}]"
 
 # kind, pattern (p = person, d = document, s = share edge, t = share target, path = department path),
-# extra condition for the path to count, whether it grants edit, the justifying steps.
-_BRANCHES: list[tuple[str, str, str, str, str]] = [
-    ("owner", "MATCH (p:Person)-[:OWNS]->(d)", "true", "true", f"[{_node('p')}, {_node('d')}]"),
-    ("person", "MATCH (d)-[s:SHARED_WITH]->(p:Person)", "true", "s.access = 'edit'",
-     f"[{_node('p')}, {_node('d')}]"),
+# extra condition for the path to count, whether it grants edit, the justifying steps (None: person,
+# document). Share patterns start from the document and pass the carried variables through a WITH
+# so the engine walks the document's few shares, never every document shared with a big department.
+_BRANCHES: list[tuple[str, str, str, str, str | None]] = [
+    ("owner", "MATCH (p:Person)-[:OWNS]->(d)", "true", "true", None),
+    ("person", "MATCH (d)-[s:SHARED_WITH]->(p:Person)", "true", "s.access = 'edit'", None),
     ("department",
-     "MATCH path = (p:Person)-[:MEMBER_OF]->(:Department)-[:PART_OF*0..]->(t:Department)<-[s:SHARED_WITH]-(d)",
-     f"d.access IN {_levels(ShareKind.DEPARTMENT)} AND all(x IN nodes(path)[1..-1] WHERE x.active = true)",
-     "s.access = 'edit'", f"[x IN nodes(path) | {_node('x')}]"),
-    ("project", "MATCH (p:Person)-[:MEMBER_OF]->(t:Project)<-[s:SHARED_WITH]-(d)",
+     "MATCH (d)-[s:SHARED_WITH]->(t:Department) WITH <CARRY>, s, t "
+     "MATCH path = (p:Person)-[:MEMBER_OF]->(:Department)-[:PART_OF*0..]->(t)",
+     f"d.access IN {_levels(ShareKind.DEPARTMENT)} AND all(x IN nodes(path)[1..] WHERE x.active = true)",
+     "s.access = 'edit'", f"[x IN nodes(path) | {_node('x')}] + [{_node('d')}]"),
+    ("project", "MATCH (d)-[s:SHARED_WITH]->(t:Project) WITH <CARRY>, s, t MATCH (p:Person)-[:MEMBER_OF]->(t)",
      f"d.access IN {_levels(ShareKind.PROJECT)} AND t.active = true", "s.access = 'edit'",
      f"[{_node('p')}, {_node('t')}, {_node('d')}]"),
-    ("position", "MATCH (p:Person)-[:HOLDS]->(t:Position)<-[s:SHARED_WITH]-(d)",
+    ("position", "MATCH (d)-[s:SHARED_WITH]->(t:Position) WITH <CARRY>, s, t MATCH (p:Person)-[:HOLDS]->(t)",
      f"d.access IN {_levels(ShareKind.POSITION)}", "s.access = 'edit'",
      f"[{_node('p')}, {_node('t')}, {_node('d')}]"),
     # Filtered on the document before people are matched, so a non-public document never scans people.
-    ("public", "WITH <CARRY> WHERE d.access = 'public' MATCH (p:Person)", "true", "false",
-     f"[{_node('p')}, {_node('d')}]"),
-    ("admin", "MATCH (p:Person)-[:HAS_ROLE]->(:Role {name: 'admin'})", "true", "true",
-     f"[{_node('p')}, {_node('d')}]"),
+    ("public", "WITH <CARRY> WHERE d.access = 'public' MATCH (p:Person)", "true", "false", None),
+    ("admin", "MATCH (p:Person)-[:HAS_ROLE]->(:Role {name: 'admin'})", "true", "true", None),
 ]
 
 
-def _union(head: str, carry: str, only_counting: bool) -> str:
+def _union(head: str, carry: str, *, only_counting: bool, skip: tuple[str, ...] = ()) -> str:
+    """The branches after ``head``. Reader lists (``only_counting``) leave person -> document steps
+    empty for the caller to fill in."""
     parts = []
     for kind, pattern, condition, edit, steps in _BRANCHES:
+        if kind in skip:
+            continue
         share = "s.access" if "s:SHARED_WITH" in pattern else "null"
+        steps = steps or ("[]" if only_counting else _PERSON_TO_DOCUMENT)
         parts.append(
             f"{head} {pattern.replace('<CARRY>', carry)} "
-            f"WITH p, d, {_ACTIVE} AND {condition} AS counts, {edit} AS edit, {share} AS share_access, {steps} AS steps "
+            f"WITH p, d, {_ACTIVE} AND {condition} AS counts, {edit} AS edit, {share} AS share_access, "
+            f"{steps} AS steps "
             + ("WHERE counts " if only_counting else "")
             + f"RETURN '{kind}' AS kind, counts, edit, share_access, p.id AS person_id, p.name AS person_name, "
             "p.active AS person_active, d.id AS document_id, d.access AS level, steps"
@@ -83,10 +91,27 @@ ACCESS_PATHS = cypher(
     example={"person_id": "u1", "document_id": "doc1"},
 )
 
+# Every reader of one document by every rule but "public": a public document has every active person
+# as a reader, and those are paged straight from the people (ACTIVE_PEOPLE_PAGE) instead.
 READERS = cypher(
     "permissions.readers",
-    _union("MATCH (d:Document {id: $document_id})", "d", only_counting=True),
+    _union("MATCH (d:Document {id: $document_id})", "d", only_counting=True, skip=("public",)),
     example={"document_id": "doc1"},
+)
+
+ACTIVE_PEOPLE_COUNT = cypher(
+    "permissions.active_people_count",
+    "MATCH (p:Person) WHERE p.active = true RETURN count(p) AS count",
+)
+
+ACTIVE_PEOPLE_PAGE = cypher(
+    "permissions.active_people_page",
+    """
+    MATCH (p:Person) WHERE p.active = true
+    RETURN p.id AS person_id, p.name AS person_name
+    ORDER BY p.name, p.id SKIP $skip LIMIT $limit
+    """,
+    example={"skip": 0, "limit": 50},
 )
 
 PRINCIPALS = cypher(
@@ -109,10 +134,19 @@ _GRANTS = """
     OPTIONAL MATCH (o:Person)-[:OWNS]->(d)
     WITH d, collect(o.id) AS owners
     OPTIONAL MATCH (d)-[:SHARED_WITH]->(t)
-    RETURN d.id AS id, d.access AS level, owners, collect([labels(t)[0], t.id]) AS targets
+    RETURN d.id AS id, d.access AS level, d.title AS title, owners, collect([labels(t)[0], t.id]) AS targets
 """
 
-ALL_DOCUMENT_GRANTS = cypher("permissions.all_document_grants", "MATCH (d:Document)" + _GRANTS)
+# The full scan for building readable sets comes as three flat results: nested lists per document
+# cost the client about three times as long to decode (measured at 100k documents).
+ALL_DOCUMENTS = cypher("permissions.all_documents", "MATCH (d:Document) RETURN d.id AS id, d.access AS level")
+ALL_OWNERSHIPS = cypher(
+    "permissions.all_ownerships", "MATCH (o:Person)-[:OWNS]->(d:Document) RETURN d.id AS id, o.id AS owner"
+)
+ALL_SHARES = cypher(
+    "permissions.all_shares",
+    "MATCH (d:Document)-[:SHARED_WITH]->(t) RETURN d.id AS id, labels(t)[0] AS label, t.id AS target",
+)
 
 DOCUMENT_GRANTS = cypher(
     "permissions.document_grants",
@@ -141,6 +175,10 @@ _BUMP = f"""
     SET m.value = v, m.log = (coalesce(m.log, []) + [c IN changes | toString(v) + '|' + c])[-{LOG_LENGTH}..]
     RETURN v AS version, size(changes) AS changed
 """
+
+# The public name for other domain modules: end a statement that changes who may see what with
+# ``WITH <list of change strings> AS changes`` followed by this fragment.
+PERMISSION_BUMP = _BUMP
 
 RECORD_CHANGES = cypher(
     "permissions.record_changes",

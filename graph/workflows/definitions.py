@@ -17,7 +17,7 @@ from typing import Any
 FIELD_TYPES = ("text", "number", "money", "date", "select", "file")
 APPROVAL_MODES = ("single", "any", "all")  # single; any-of 或签; all-of 会签
 REJECT_TARGETS = ("initiator", "step", "end")
-RULE_KINDS = ("department", "position", "initiator_head", "budget_owner", "person")
+RULE_KINDS = ("department", "position", "department_head", "initiator_head", "budget_owner", "person")
 SLA_UNITS = ("hours", "working_hours", "working_days")
 PROJECT_SOURCE = "projects"  # a select whose options are the organisation's project codes
 _KEY = re.compile(r"^[a-z][a-z0-9_-]{0,63}$")
@@ -139,9 +139,9 @@ def _rule(raw: Any, path: str, form: list[dict[str, Any]], errors: list[str]) ->
         errors.append(f"{path}: an object whose kind is one of {', '.join(RULE_KINDS)}")
         return {}
     kind = raw["kind"]
-    if kind in ("department", "position"):
+    if kind in ("department", "position", "department_head"):
         if not isinstance(raw.get("code"), str) or not raw["code"]:
-            errors.append(f"{path}.code: the {kind} code is required")
+            errors.append(f"{path}.code: the department or position code is required")
         return {"kind": kind, "code": raw.get("code")}
     if kind == "person":
         if not isinstance(raw.get("username"), str) or not raw["username"]:
@@ -289,8 +289,9 @@ def _clean(spec: dict[str, Any], value: Any, projects: set[str] | None) -> Any:
         if not isinstance(value, str):
             raise ValueError("must be text")
         text = value.strip()
-        if len(text) < spec.get("min_length", 0) or len(text) > spec.get("max_length", _MAX_TEXT):
-            raise ValueError(f"length must be between {spec.get('min_length', 0)} and {spec.get('max_length', _MAX_TEXT)}")
+        shortest, longest = spec.get("min_length", 0), spec.get("max_length", _MAX_TEXT)
+        if not shortest <= len(text) <= longest:
+            raise ValueError(f"length must be between {shortest} and {longest}")
         return text
     if kind in ("number", "money"):
         number = _decimal(value)

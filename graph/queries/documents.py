@@ -1,0 +1,411 @@
+"""Documents and their versions: creation, new versions, metadata edits, extraction results,
+mentions, browsing and related knowledge.
+
+Writes that several people may race on lock the document node first (``SET d.locked_at``): on
+Neo4j that takes the node's write lock before anything is read, so the revision check and the
+current-version lookup see the latest committed state; FalkorDB runs each statement under its
+graph lock anyway. Every statement that changes who may read a document ends with the
+permission bump of :mod:`graph.queries.permissions`, in the same statement.
+"""
+
+from __future__ import annotations
+
+from graph.cypher import Statement, cypher
+from graph.queries.permissions import _BUMP as PERMISSION_BUMP
+
+# Properties of a document row as listings return them.
+_DOC_FIELDS = (
+    "d.id AS id, d.title AS title, d.kind AS kind, d.mime AS mime, d.domain AS domain, d.data_type AS data_type, "
+    "d.access AS access, d.owner_id AS owner_id, d.created_at AS created_at, d.updated_at AS updated_at, "
+    "d.revision AS revision, d.status AS status, d.status_reason AS status_reason, d.size AS size, "
+    "d.sha256 AS sha256, d.version_count AS version_count, d.filename AS filename"
+)
+
+_CREATE_EXAMPLE = {
+    "id": "doc1", "version_id": "v1", "owner_id": "u1", "title": "预算", "title_source": "user", "kind": "docx",
+    "mime": "application/x", "domain": "finance", "data_type": "unstructured", "access": "internal", "size": 10,
+    "sha256": "0" * 64, "filename": "预算.docx", "note": "", "now": 0,
+}
+
+CREATE_DOCUMENT = cypher(
+    "documents.create",
+    """
+    MATCH (o:Person {id: $owner_id})
+    CREATE (d:Document {id: $id, title: $title, title_source: $title_source, kind: $kind, mime: $mime,
+                        domain: $domain, data_type: $data_type, access: $access, owner_id: $owner_id,
+                        created_at: $now, updated_at: $now, revision: 1, status: 'pending', size: $size,
+                        sha256: $sha256, filename: $filename, version_count: 1})
+    CREATE (v:Version {id: $version_id, number: 1, sha256: $sha256, size: $size, author_id: $owner_id,
+                       created_at: $now, note: $note, filename: $filename, kind: $kind, mime: $mime,
+                       status: 'pending'})
+    CREATE (o)-[:OWNS]->(d)
+    CREATE (d)-[:HAS_VERSION]->(v)
+    CREATE (d)-[:CURRENT]->(v)
+    WITH collect(DISTINCT 'doc:' + d.id) AS changes
+    """ + PERMISSION_BUMP,
+    example=_CREATE_EXAMPLE,
+    writes=True,
+)
+
+ADD_VERSION = cypher(
+    "documents.add_version",
+    """
+    MATCH (d:Document {id: $document_id})
+    SET d.locked_at = $now
+    WITH d
+    MATCH (d)-[c:CURRENT]->(prev:Version)
+    CREATE (v:Version {id: $version_id, number: prev.number + 1, sha256: $sha256, size: $size,
+                       author_id: $author_id, created_at: $now, note: $note, filename: $filename, kind: $kind,
+                       mime: $mime, status: 'pending'})
+    CREATE (d)-[:HAS_VERSION]->(v)
+    CREATE (v)-[:PREVIOUS]->(prev)
+    CREATE (d)-[:CURRENT]->(v)
+    DELETE c
+    SET d.updated_at = $now, d.sha256 = $sha256, d.size = $size, d.kind = $kind, d.mime = $mime,
+        d.data_type = $data_type, d.filename = $filename, d.status = 'pending', d.status_reason = null,
+        d.version_count = prev.number + 1
+    RETURN v.id AS version_id, v.number AS number, prev.id AS previous_id
+    """,
+    example={"document_id": "doc1", "version_id": "v2", "author_id": "u1", "sha256": "1" * 64, "size": 11,
+             "note": "", "filename": "b.docx", "kind": "docx", "mime": "application/x",
+             "data_type": "unstructured", "now": 1},
+    writes=True,
+)
+
+# Partial edit: a null parameter keeps the field. Only applied when the revision is the caller's.
+_UPDATE_HEAD = """
+    MATCH (d:Document {id: $id})
+    SET d.locked_at = $now
+    WITH d
+    WHERE d.revision = $revision
+    SET d.title = coalesce($title, d.title),
+        d.title_source = CASE WHEN $title IS NULL THEN d.title_source ELSE 'user' END,
+        d.domain = coalesce($domain, d.domain),
+        d.access = coalesce($access, d.access),
+        d.revision = d.revision + 1, d.updated_at = $now, d.updated_by = $actor_id
+"""
+_UPDATE_EXAMPLE = {"id": "doc1", "revision": 1, "title": "新标题", "domain": None, "access": None, "actor_id": "u1",
+                   "now": 2}
+
+UPDATE_METADATA = cypher(
+    "documents.update_metadata",
+    _UPDATE_HEAD + " RETURN d.revision AS revision",
+    example=_UPDATE_EXAMPLE,
+    writes=True,
+)
+
+# The same edit when the access level changes: permissions follow in the same statement.
+UPDATE_METADATA_AND_LEVEL = cypher(
+    "documents.update_metadata_and_level",
+    _UPDATE_HEAD + " WITH collect(DISTINCT 'doc:' + d.id) AS changes " + PERMISSION_BUMP,
+    example={**_UPDATE_EXAMPLE, "access": "confidential"},
+    writes=True,
+)
+
+REVISION_OF = cypher(
+    "documents.revision_of",
+    """
+    MATCH (d:Document {id: $id})
+    OPTIONAL MATCH (p:Person {id: d.updated_by})
+    RETURN d.revision AS revision, d.updated_at AS updated_at, p.name AS updated_by_name
+    """,
+    example={"id": "doc1"},
+)
+
+# Extraction results land on the version; on the document only while that version is current.
+# A title taken from the file name gives way to the title found inside the file (a metadata change: revision + 1).
+SET_EXTRACTION = cypher(
+    "documents.set_extraction",
+    """
+    MATCH (v:Version {id: $version_id})
+    SET v.status = $status, v.status_reason = $reason, v.pages = $pages, v.author = $author,
+        v.chars = $chars, v.extracted_at = $now
+    WITH v
+    OPTIONAL MATCH (d:Document)-[:CURRENT]->(v)
+    FOREACH (x IN CASE WHEN d IS NULL THEN [] ELSE [d] END |
+        SET x.status = $status, x.status_reason = $reason, x.pages = $pages, x.author = $author)
+    FOREACH (x IN CASE WHEN d IS NOT NULL AND d.title_source = 'filename' AND $title IS NOT NULL
+                       THEN [d] ELSE [] END |
+        SET x.title = $title, x.title_source = 'extracted', x.revision = x.revision + 1)
+    RETURN v.id AS version_id, d.id AS document_id
+    """,
+    example={"version_id": "v1", "status": "ok", "reason": None, "pages": 3, "author": "李娜", "chars": 100,
+             "title": None, "now": 3},
+    writes=True,
+)
+
+GET_DOCUMENT = cypher(
+    "documents.get",
+    """
+    MATCH (d:Document {id: $id})
+    OPTIONAL MATCH (o:Person)-[:OWNS]->(d)
+    OPTIONAL MATCH (d)-[:CURRENT]->(v:Version)
+    RETURN d AS document, o.name AS owner_name, o.username AS owner_username, v.id AS current_version_id,
+           v.number AS current_number
+    """,
+    example={"id": "doc1"},
+)
+
+DOCUMENTS_BY_SHA = cypher(
+    "documents.by_sha",
+    """
+    MATCH (d:Document {sha256: $sha256})
+    RETURN d.id AS id, d.owner_id AS owner_id, d.title AS title
+    """,
+    example={"sha256": "0" * 64},
+)
+
+LIST_VERSIONS = cypher(
+    "documents.list_versions",
+    """
+    MATCH (d:Document {id: $id})-[:HAS_VERSION]->(v:Version)
+    OPTIONAL MATCH (d)-[c:CURRENT]->(v)
+    OPTIONAL MATCH (a:Person {id: v.author_id})
+    RETURN v AS version, c IS NOT NULL AS current, a.name AS author_name, a.username AS author_username
+    ORDER BY v.number DESC
+    """,
+    example={"id": "doc1"},
+)
+
+GET_VERSION = cypher(
+    "documents.get_version",
+    """
+    MATCH (d:Document)-[:HAS_VERSION]->(v:Version {id: $version_id})
+    OPTIONAL MATCH (d)-[c:CURRENT]->(v)
+    RETURN d AS document, v AS version, c IS NOT NULL AS current
+    """,
+    example={"version_id": "v1"},
+)
+
+# -- mentions ---------------------------------------------------------------------------------------
+
+KNOWN_ENTITIES = cypher(
+    "documents.known_entities",
+    """
+    MATCH (p:Person) WHERE p.active = true AND p.name IS NOT NULL
+    RETURN 'Person' AS label, p.id AS id, p.name AS name, null AS name_en, null AS code
+    UNION ALL
+    MATCH (d:Department) WHERE coalesce(d.active, true) = true
+    RETURN 'Department' AS label, d.id AS id, d.name AS name, d.name_en AS name_en, d.code AS code
+    UNION ALL
+    MATCH (j:Project) WHERE coalesce(j.active, true) = true
+    RETURN 'Project' AS label, j.id AS id, j.name AS name, j.name_en AS name_en, j.code AS code
+    """,
+)
+
+CLEAR_MENTIONS = cypher(
+    "documents.clear_mentions",
+    """
+    MATCH (d:Document {id: $document_id})-[m:MENTIONS]->()
+    DELETE m
+    RETURN count(*) AS removed
+    """,
+    example={"document_id": "doc1"},
+    writes=True,
+)
+
+MENTION_LABELS = ("Person", "Department", "Project")
+
+
+def _link_mentions(label: str) -> Statement:
+    return cypher(
+        f"documents.link_mentions_{label.lower()}",
+        f"""
+        MATCH (d:Document {{id: $document_id}})
+        UNWIND $rows AS row
+        MATCH (t:{label} {{id: row.id}})
+        MERGE (d)-[m:MENTIONS]->(t)
+        SET m.count = row.count, m.version_id = $version_id, m.ambiguous = row.ambiguous
+        RETURN count(m) AS linked
+        """,
+        example={"document_id": "doc1", "version_id": "v1", "rows": [{"id": "u1", "count": 2, "ambiguous": False}]},
+        writes=True,
+    )
+
+
+LINK_MENTIONS: dict[str, Statement] = {label: _link_mentions(label) for label in MENTION_LABELS}
+
+MENTIONED = cypher(
+    "documents.mentioned",
+    """
+    MATCH (d:Document {id: $id})-[m:MENTIONS]->(e)
+    RETURN labels(e)[0] AS label, e.id AS id, e.name AS name, e.name_en AS name_en, e.code AS code,
+           e.username AS username, m.count AS count, m.ambiguous AS ambiguous
+    ORDER BY count DESC, name
+    """,
+    example={"id": "doc1"},
+)
+
+LINKED_WORK = cypher(
+    "documents.linked_work",
+    """
+    MATCH (d:Document {id: $id})-[r]-(t:Task)
+    RETURN 'Task' AS label, t.id AS id, coalesce(t.title, t.name) AS title, t.status AS status, type(r) AS relation
+    UNION ALL
+    MATCH (d:Document {id: $id})-[r]-(t:Decision)
+    RETURN 'Decision' AS label, t.id AS id, coalesce(t.title, t.outcome) AS title, t.outcome AS status,
+           type(r) AS relation
+    """,
+    example={"id": "doc1"},
+)
+
+# -- browsing ------------------------------------------------------------------------------------------
+
+# Two ways in: the readable ids of a person (the usual case) or every document (administrators).
+_SOURCES = {
+    "ids": "UNWIND $ids AS did MATCH (d:Document {id: did})",
+    "all": "MATCH (d:Document)",
+}
+# Every filter is optional: a null parameter lets every document through.
+_FILTER = """
+    WITH d
+    WHERE d.updated_at >= $since AND d.updated_at < $until
+      AND ($domain IS NULL OR d.domain = $domain)
+      AND ($data_type IS NULL OR d.data_type = $data_type)
+      AND ($access IS NULL OR d.access = $access)
+      AND ($kind IS NULL OR d.kind = $kind)
+      AND ($owner_id IS NULL OR d.owner_id = $owner_id)
+      AND ($status IS NULL OR d.status = $status)
+      AND ($text IS NULL OR toLower(d.title) CONTAINS $text)
+"""
+FILTER_EXAMPLE = {"ids": ["doc1"], "since": 0, "until": 2**53, "domain": None, "data_type": None, "access": None,
+                  "kind": None, "owner_id": None, "status": None, "text": None}
+
+# Sort keys users may pick; the ORDER BY text comes from this table only.
+SORTS: dict[str, str] = {
+    "updated": "d.updated_at DESC",
+    "oldest": "d.updated_at ASC",
+    "created": "d.created_at DESC",
+    "title": "d.title ASC",
+    "size": "d.size DESC",
+}
+
+
+def _list_statement(source: str, sort: str) -> Statement:
+    return cypher(
+        f"documents.browse_{source}_{sort}",
+        _SOURCES[source] + _FILTER + f"""
+        WITH d ORDER BY {SORTS[sort]}, d.id SKIP $skip LIMIT $limit
+        OPTIONAL MATCH (o:Person {{id: d.owner_id}})
+        RETURN {_DOC_FIELDS}, o.name AS owner_name, o.username AS owner_username
+        """,
+        example={**FILTER_EXAMPLE, "skip": 0, "limit": 20},
+    )
+
+
+BROWSE: dict[tuple[str, str], Statement] = {
+    (source, sort): _list_statement(source, sort) for source in _SOURCES for sort in SORTS
+}
+COUNT: dict[str, Statement] = {
+    source: cypher(f"documents.count_{source}", _SOURCES[source] + _FILTER + " RETURN count(d) AS total",
+                   example=FILTER_EXAMPLE)
+    for source in _SOURCES
+}
+CLASSIFICATION: dict[str, Statement] = {
+    source: cypher(
+        f"documents.classification_{source}",
+        _SOURCES[source] + _FILTER + """
+        RETURN d.domain AS domain, d.data_type AS data_type, d.access AS access, count(d) AS count
+        ORDER BY domain, data_type, access
+        """,
+        example=FILTER_EXAMPLE,
+    )
+    for source in _SOURCES
+}
+FOLDER_COUNTS: dict[str, Statement] = {
+    source: cypher(
+        f"documents.folder_counts_{source}",
+        _SOURCES[source] + _FILTER + """
+        MATCH (d)-[:SHARED_WITH]->(t:Department)
+        RETURN t.id AS department_id, count(DISTINCT d) AS count
+        """,
+        example=FILTER_EXAMPLE,
+    )
+    for source in _SOURCES
+}
+
+DEPARTMENTS = cypher(
+    "documents.departments",
+    """
+    MATCH (t:Department)
+    OPTIONAL MATCH (t)-[:PART_OF]->(parent:Department)
+    RETURN t.id AS id, t.code AS code, t.name AS name, t.name_en AS name_en, parent.id AS parent_id,
+           coalesce(t.active, true) AS active
+    ORDER BY code
+    """,
+)
+
+SHARED_WITH_DEPARTMENTS = cypher(
+    "documents.shared_with_departments",
+    """
+    MATCH (t:Department)<-[:SHARED_WITH]-(d:Document)
+    WHERE t.id IN $department_ids
+    RETURN DISTINCT d.id AS id
+    """,
+    example={"department_ids": ["d1"]},
+)
+
+MY_DEPARTMENTS = cypher(
+    "documents.my_departments",
+    """
+    MATCH (p:Person {id: $person_id})-[:MEMBER_OF]->(:Department)-[:PART_OF*0..]->(a:Department)
+    RETURN DISTINCT a.id AS id
+    """,
+    example={"person_id": "u1"},
+)
+
+SHARES_OF = cypher(
+    "documents.shares_of",
+    """
+    MATCH (d:Document {id: $id})-[s:SHARED_WITH]->(t)
+    RETURN labels(t)[0] AS label, t.id AS id, coalesce(t.name, t.title) AS name, t.name_en AS name_en,
+           t.code AS code, t.username AS username, s.access AS access, s.by AS by, s.at AS at
+    ORDER BY label, name
+    """,
+    example={"id": "doc1"},
+)
+
+
+def _related_statement(source: str) -> Statement:
+    return cypher(
+        f"documents.related_same_domain_{source}",
+        "MATCH (x:Document {id: $id}) WITH x " + _SOURCES[source] + """
+        WITH x, d WHERE d.domain = x.domain AND d.id <> x.id
+        OPTIONAL MATCH (x)-[:MENTIONS]->(e)<-[:MENTIONS]-(d)
+        WITH d, count(e) AS shared
+        ORDER BY shared DESC, d.updated_at DESC, d.id LIMIT $limit
+        RETURN d.id AS id, d.title AS title, d.kind AS kind, d.domain AS domain, d.access AS access,
+               d.updated_at AS updated_at, shared
+        """,
+        example={"id": "doc1", "ids": ["doc2"], "limit": 10},
+    )
+
+
+RELATED_SAME_DOMAIN: dict[str, Statement] = {source: _related_statement(source) for source in _SOURCES}
+
+PRIMARY_DEPARTMENT = cypher(
+    "documents.primary_department",
+    """
+    MATCH (p:Person {id: $person_id})-[:MEMBER_OF]->(d:Department)
+    RETURN d.id AS id, d.code AS code
+    ORDER BY code LIMIT 1
+    """,
+    example={"person_id": "u1"},
+)
+
+PERSON_EXISTS = cypher(
+    "documents.person_exists",
+    "MATCH (p:Person {id: $id}) WHERE p.active = true RETURN p.id AS id",
+    example={"id": "u1"},
+)
+
+SET_INDEXED = cypher(
+    "documents.set_indexed",
+    """
+    MATCH (v:Version {id: $version_id})
+    SET v.indexed_at = $now, v.chunks = $chunks
+    RETURN v.id AS version_id
+    """,
+    example={"version_id": "v1", "now": 4, "chunks": 3},
+    writes=True,
+)

@@ -1,0 +1,163 @@
+"""Content-addressed storage of uploaded bytes: one file per distinct SHA-256, stored once.
+
+Blobs live under ``<data_dir>/blobs/ab/cd/<sha256>``. A blob is written to a temporary file in the
+same file system while its hash is computed, then renamed into place, so readers never see a
+partial blob and a crash leaves at most a stray temporary file (removed by ``sweep_temp``). The
+same bytes uploaded twice (by anyone, for any document) share one file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import tempfile
+import time
+from collections.abc import Iterable
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+from settings import Settings
+
+CHUNK = 1024 * 1024
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class BlobTooLarge(ValueError):
+    """The upload exceeds the configured size limit (nothing was stored)."""
+
+    def __init__(self, limit_bytes: int) -> None:
+        super().__init__(f"the file is larger than the upload limit of {limit_bytes // (1024 * 1024)} MiB")
+        self.limit_bytes = limit_bytes
+
+
+@dataclass(frozen=True)
+class Blob:
+    sha256: str
+    size: int
+    path: Path
+    created: bool  # False when the same bytes were already stored
+
+
+@dataclass
+class StagedBlob:
+    """Bytes hashed into a temporary file, not yet part of the store: ``commit`` or ``discard`` it."""
+
+    store: BlobStore
+    temp_path: Path
+    sha256: str
+    size: int
+
+    def commit(self) -> Blob:
+        return self.store._commit(self)
+
+    def discard(self) -> None:
+        with suppress(FileNotFoundError):
+            self.temp_path.unlink()
+
+    def __enter__(self) -> StagedBlob:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.discard()  # a committed blob's temp file is already gone
+
+
+class BlobStore:
+    def __init__(self, root: Path, max_bytes: int | None = None) -> None:
+        self.root = Path(root)
+        self.max_bytes = max_bytes
+        self._tmp = self.root / "tmp"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BlobStore:
+        return cls(settings.data_dir / "blobs", settings.max_upload_mb * 1024 * 1024)
+
+    def path(self, sha256: str) -> Path:
+        """Where the blob with this hash lives (whether or not it exists)."""
+        if not isinstance(sha256, str) or not _SHA256.match(sha256):
+            raise ValueError(f"not a SHA-256 hex digest: {sha256!r}")
+        return self.root / sha256[:2] / sha256[2:4] / sha256
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).is_file()
+
+    def open(self, sha256: str) -> BinaryIO:
+        return self.path(sha256).open("rb")
+
+    def read(self, sha256: str) -> bytes:
+        return self.path(sha256).read_bytes()
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def stage(self, source: bytes | Path | BinaryIO) -> StagedBlob:
+        """Copy ``source`` to a temporary file while hashing it; raises ``BlobTooLarge`` past the limit."""
+        if isinstance(source, bytes | bytearray | memoryview):
+            return self._stage_chunks([bytes(source)])
+        if isinstance(source, str | Path):
+            with Path(source).open("rb") as fh:
+                return self._stage_chunks(iter(lambda: fh.read(CHUNK), b""))
+        return self._stage_chunks(iter(lambda: source.read(CHUNK), b""))
+
+    def put(self, source: bytes | Path | BinaryIO) -> Blob:
+        """Store ``source`` (bytes, a path or a binary stream); returns the blob, new or already there."""
+        with self.stage(source) as staged:
+            return staged.commit()
+
+    def _stage_chunks(self, chunks: Iterable[bytes]) -> StagedBlob:
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        digest = hashlib.sha256()
+        size = 0
+        fd, name = tempfile.mkstemp(dir=self._tmp, prefix="up-")
+        temp = Path(name)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                for chunk in chunks:
+                    size += len(chunk)
+                    if self.max_bytes is not None and size > self.max_bytes:
+                        raise BlobTooLarge(self.max_bytes)
+                    digest.update(chunk)
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+        except BaseException:
+            with suppress(FileNotFoundError):
+                temp.unlink()
+            raise
+        return StagedBlob(self, temp, digest.hexdigest(), size)
+
+    def _commit(self, staged: StagedBlob) -> Blob:
+        target = self.path(staged.sha256)
+        if target.is_file() and target.stat().st_size == staged.size:
+            staged.discard()
+            return Blob(staged.sha256, staged.size, target, created=False)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        # Blobs are never modified after they are written.
+        os.chmod(staged.temp_path, 0o444)
+        os.replace(staged.temp_path, target)
+        _fsync_dir(target.parent)
+        return Blob(staged.sha256, staged.size, target, created=True)
+
+    def sweep_temp(self, older_than_seconds: float = 3600) -> int:
+        """Remove temporary files left by interrupted uploads; returns how many."""
+        if not self._tmp.is_dir():
+            return 0
+        cutoff = time.time() - older_than_seconds
+        removed = 0
+        for path in self._tmp.iterdir():
+            with suppress(FileNotFoundError):
+                if path.stat().st_mtime < cutoff:
+                    path.unlink()
+                    removed += 1
+        return removed
+
+
+def _fsync_dir(directory: Path) -> None:
+    # Makes the rename itself durable; not every platform allows opening a directory.
+    with suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

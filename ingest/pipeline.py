@@ -1,0 +1,406 @@
+"""The upload pipeline: validate, store the bytes, record the document, extract in the background.
+
+``upload`` does only what must happen before the uploader gets an answer (type check from the
+content, size limit, blob, graph nodes, shares, audit) and queues ``process_version`` on Celery.
+``process_version_now`` is that background step run in the caller's process (worker, tests,
+``huitong upload --wait``, the demo): extraction, text kept per version under ``data_dir/text``,
+status and metadata on the graph, MENTIONS edges, then the search index.
+
+Reading goes through here too (download, text, diff), so every read is permission-checked and
+audited in one place.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path, PurePath
+from typing import Any, BinaryIO
+
+from graph import audit
+from graph import documents as docs
+from graph.classification import DomainCatalogue, data_type_for_kind
+from graph.mentions import link_mentions
+from graph.queries import documents as q
+from graph.store import GraphStore
+from ingest.blobstore import BlobStore, BlobTooLarge
+from ingest.extract import Extraction, FileKind, extract
+from ingest.filetypes import FileTypeError, UnsupportedFile, detect_file, kind_from_name
+from ingest.textstore import StoredText, TextStore
+from ingest.versiondiff import TextDiff, diff_texts
+from settings import Settings
+
+log = logging.getLogger(__name__)
+
+Source = bytes | Path | BinaryIO
+Enqueue = Callable[[str], str | None]
+MAX_FILENAME = 255
+
+
+class UploadRejected(docs.DocumentError):
+    """The upload was refused (type, size, classification, share...); nothing was stored."""
+
+
+@dataclass(frozen=True)
+class UploadResult:
+    document_id: str
+    version_id: str
+    number: int
+    created: bool  # a new document (False: a new version, or nothing new)
+    unchanged: bool  # the same bytes were already this document's current version: nothing was added
+    sha256: str
+    size: int
+    kind: str
+    blob_reused: bool  # the same bytes were already stored (for any document)
+    task_id: str | None = None
+    shares: tuple[docs.ShareSpec, ...] = ()
+    elapsed_ms: float = 0.0
+
+
+def celery_enqueue(version_id: str) -> str | None:
+    # Imported here: the pipeline is also used where no broker is configured (tests, --wait).
+    from workers.tasks import enqueue_extraction
+
+    return enqueue_extraction(version_id)
+
+
+def _clean_filename(filename: str) -> str:
+    name = PurePath(str(filename or "").replace("\\", "/")).name.strip()
+    if not name or name in (".", ".."):
+        raise UploadRejected("the file needs a name")
+    return name[:MAX_FILENAME]
+
+
+def _detect(path: Path, size: int, filename: str) -> FileKind:
+    """The file's kind from its content (the name is only a hint); empty files keep the name's kind."""
+    if size == 0:
+        kind = kind_from_name(filename)
+        if kind is None or not kind.supported:
+            raise UploadRejected("the file is empty and its name does not say what it is")
+        return kind
+    try:
+        return detect_file(path, filename)
+    except UnsupportedFile as error:
+        raise UploadRejected(f"{filename}: {error.reason}") from None
+    except FileTypeError as error:
+        raise UploadRejected(str(error)) from None
+
+
+def upload(store: GraphStore, settings: Settings, source: Source, filename: str, actor_id: str,
+           domain: str | None = None, access: str | None = None, shares: Iterable[docs.ShareSpec | str] = (),
+           note: str = "", document_id: str | None = None, *, title: str | None = None,
+           new_document_id: str | None = None, enqueue: Enqueue | None = celery_enqueue, at: int | None = None,
+           client: str | None = None, catalogue: DomainCatalogue | None = None) -> UploadResult:
+    """Store an upload as a new document, or as a new version of ``document_id``.
+
+    Raises :class:`UploadRejected` (or another ``DocumentError``: ``Forbidden``, ``NotFound``) with a
+    message for the uploader; then nothing is written. ``enqueue`` queues the extraction (None:
+    the caller runs ``process_version_now`` itself). ``domain`` and ``access`` classify a new
+    document; a new version keeps its document's (change them with ``update_metadata``).
+    ``new_document_id`` fixes the id of a new
+    document (demo data); ``at`` fixes the time (epoch ms).
+    """
+    started = time.perf_counter()
+    filename = _clean_filename(filename)
+    if not store.run(q.PERSON_EXISTS, {"id": actor_id}):
+        raise docs.NotFound("the uploader is not a known, active person")
+    existing = docs.get_document(store, document_id) if document_id else None
+    if document_id:
+        if existing is None:
+            raise docs.NotFound("no such document to add a version to")
+        docs.require_edit(store, actor_id, document_id)
+        domain_code, level = existing["domain"], existing["access"]
+    else:
+        domain_code, level = docs.validate_classification(domain or "", access or "", catalogue)
+    specs = [docs.resolve_share(store, s) for s in shares]
+    docs.check_shares_allowed(level, specs)
+
+    blobs = BlobStore.from_settings(settings)
+    try:
+        staged = blobs.stage(source)
+    except BlobTooLarge as error:
+        raise UploadRejected(str(error)) from None
+    with staged:
+        kind = _detect(staged.temp_path, staged.size, filename)
+        if existing is not None and existing["sha256"] == staged.sha256:
+            return UploadResult(existing["id"], existing["current_version_id"], existing["current_number"], False,
+                                True, staged.sha256, staged.size, existing["kind"], True)
+        if existing is None:
+            duplicate = _own_duplicate(store, actor_id, staged.sha256)
+            if duplicate is not None:
+                return UploadResult(duplicate["id"], duplicate["current_version_id"], duplicate["current_number"],
+                                    False, True, staged.sha256, staged.size, duplicate["kind"], True)
+        blob = staged.commit()
+
+    version_id = docs.new_id()
+    at = at if at is not None else docs.now_ms()
+    data_type = data_type_for_kind(kind.value).value
+    if existing is None:
+        document_id = new_document_id or docs.new_id()
+        clean = docs.clean_title(title)
+        docs.create_document(store, docs.NewDocument(
+            document_id=document_id, version_id=version_id, owner_id=actor_id,
+            title=clean or PurePath(filename).stem or filename, title_source="user" if clean else "filename",
+            kind=kind.value, mime=kind.mime, domain=domain_code, data_type=data_type, access=level,
+            size=blob.size, sha256=blob.sha256, filename=filename, note=note, created_at=at,
+        ), client=client)
+        number = 1
+    else:
+        assert document_id is not None
+        number = docs.add_version(store, document_id=document_id, version_id=version_id, author_id=actor_id,
+                                  sha256=blob.sha256, size=blob.size, filename=filename, kind=kind.value,
+                                  mime=kind.mime, data_type=data_type, note=note, at=at, client=client).number
+    made = tuple(docs.share(store, actor_id, document_id, spec, client=client) for spec in specs)
+    task_id = _enqueue(enqueue, version_id)
+    return UploadResult(document_id, version_id, number, existing is None, False, blob.sha256, blob.size,
+                        kind.value, not blob.created, task_id, made, (time.perf_counter() - started) * 1000)
+
+
+def _own_duplicate(store: GraphStore, owner_id: str, sha256: str) -> dict[str, Any] | None:
+    """The uploader's own document whose current bytes are these (upload once, share with many)."""
+    for row in store.run(q.DOCUMENTS_BY_SHA, {"sha256": sha256}):
+        if row["owner_id"] == owner_id:
+            return docs.get_document(store, row["id"])
+    return None
+
+
+def _enqueue(enqueue: Enqueue | None, version_id: str) -> str | None:
+    if enqueue is None:
+        return None
+    try:
+        return enqueue(version_id)
+    except Exception:  # a broker outage must not lose the upload: the version stays "pending"
+        log.warning("could not queue extraction of version %s; it stays pending", version_id, exc_info=True)
+        return None
+
+
+# -- background processing ---------------------------------------------------------------------------
+
+
+@dataclass
+class Processed:
+    version_id: str
+    document_id: str
+    status: str
+    reason: str | None
+    current: bool
+    mentions: int = 0
+    chunks: int | None = None  # None: not indexed (not current, no text, or indexing off)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+
+def _pages(extraction: Extraction) -> int | None:
+    meta = extraction.metadata
+    value = meta.get("pages", meta.get("slides"))
+    return int(value) if isinstance(value, int) else None
+
+
+def _text_title(extraction: Extraction) -> str | None:
+    value = extraction.metadata.get("title")
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def process_version_now(store: GraphStore, settings: Settings, version_id: str, *, index: bool = True) -> Processed:
+    """Extract, store text, update status, link mentions and index one version, in this process.
+
+    Safe to run twice (a retried task): every step replaces what an earlier run wrote.
+    """
+    found = docs.get_version(store, version_id)
+    if found is None:
+        raise docs.NotFound(f"no version {version_id!r}")
+    version, document, current = found["version"], found["document"], found["current"]
+    timings: dict[str, float] = {}
+
+    start = time.perf_counter()
+    blob_path = BlobStore.from_settings(settings).path(version["sha256"])
+    with _named_view(blob_path, version["filename"]) as path:
+        extraction = extract(path, FileKind(version["kind"]), filename=version["filename"])
+    timings["extract"] = (time.perf_counter() - start) * 1000
+
+    start = time.perf_counter()
+    TextStore.from_settings(settings).save(version_id, extraction)
+    text = extraction.text
+    docs.set_extraction(store, version_id, status=extraction.status, reason=extraction.reason,
+                        pages=_pages(extraction), author=_author(extraction), chars=len(text),
+                        title=_text_title(extraction))
+    audit.record(store, action="document.extracted", target_kind="document", target_id=document["id"],
+                 detail={"version_id": version_id, "status": extraction.status, "reason": extraction.reason,
+                         "chars": len(text)})
+    timings["graph"] = (time.perf_counter() - start) * 1000
+    result = Processed(version_id, document["id"], extraction.status, extraction.reason, current, timings_ms=timings)
+    if not current:
+        return result  # an older version: its text is kept for diffs, the graph and index follow the current one
+
+    start = time.perf_counter()
+    result.mentions = len(link_mentions(store, document["id"], version_id, text))
+    timings["mentions"] = (time.perf_counter() - start) * 1000
+    if index:
+        start = time.perf_counter()
+        result.chunks = index_version(store, settings, document["id"], version_id, extraction.sections)
+        docs.set_indexed(store, version_id, result.chunks)
+        timings["index"] = (time.perf_counter() - start) * 1000
+    return result
+
+
+@contextmanager
+def _named_view(blob_path: Path, filename: str) -> Iterator[Path]:
+    """The blob under a name with the upload's extension: some readers (openpyxl) judge a file by its name."""
+    with tempfile.TemporaryDirectory(prefix="ht-extract-") as folder:
+        view = Path(folder) / ("blob" + PurePath(filename).suffix.lower())
+        view.symlink_to(blob_path.resolve())
+        yield view
+
+
+def _author(extraction: Extraction) -> str | None:
+    value = extraction.metadata.get("author")
+    return value[:200] if isinstance(value, str) and value.strip() else None
+
+
+# -- the search index hook ------------------------------------------------------------------------------
+
+_INDEXES: dict[tuple[str, str], Any] = {}
+_INDEXES_LOCK = threading.Lock()
+
+
+def search_index(settings: Settings) -> Any:
+    """The process-wide search index of this data directory (embeddings.search_index.SearchIndex)."""
+    from embeddings.search_index import SearchIndex
+
+    key = (str(settings.data_dir.resolve()), settings.embedding_model)
+    with _INDEXES_LOCK:
+        index = _INDEXES.get(key)
+        if index is None:
+            index = _INDEXES[key] = SearchIndex(settings.data_dir, settings.embedding_model)
+        return index
+
+
+def index_metadata(store: GraphStore, document_id: str) -> dict[str, str | int | float | None]:
+    """The facets the search engine filters and counts on, from the document node."""
+    doc = docs.get_document(store, document_id)
+    if doc is None:
+        raise docs.NotFound("no such document")
+    department = store.run(q.PRIMARY_DEPARTMENT, {"person_id": doc["owner_id"]})
+    return {"title": doc["title"], "kind": doc["kind"], "domain": doc["domain"], "data_type": doc["data_type"],
+            "access": doc["access"], "owner_id": doc["owner_id"], "filename": doc.get("filename"),
+            "department_id": department[0]["id"] if department else None,
+            "uploaded_at": doc["created_at"], "updated_at": doc["updated_at"]}
+
+
+def index_version(store: GraphStore, settings: Settings, document_id: str, version_id: str,
+                  sections: Iterable[Any]) -> int | None:
+    """Put the current version's text into the search index (or take the document out when it has none)."""
+    blocks = [(s.text, s.ref) for s in sections if s.text.strip()]
+    index = search_index(settings)
+    if not blocks:
+        index.delete_document(document_id)
+        return None
+    return int(index.add_document(document_id, version_id, blocks, index_metadata(store, document_id)))
+
+
+def index_documents(store: GraphStore, settings: Settings, document_ids: Iterable[str], *,
+                    batch_size: int = 64) -> int:
+    """Index the current versions of many documents, embedding their chunks in shared batches
+    (bulk loads: much faster than one document at a time). Returns the number of chunks."""
+    from embeddings.search_index import DocumentInput
+
+    index = search_index(settings)
+    texts = TextStore.from_settings(settings)
+    pending: list[Any] = []
+    chunks = 0
+    for document_id in dict.fromkeys(document_ids):
+        doc = docs.get_document(store, document_id)
+        stored = texts.load(doc["current_version_id"]) if doc else None
+        blocks = [(s.text, s.ref) for s in stored.sections if s.text.strip()] if stored else []
+        if not blocks:
+            continue
+        pending.append(DocumentInput(document_id, stored.version_id, blocks, index_metadata(store, document_id)))
+        if len(pending) >= batch_size:
+            chunks += _flush(index, store, pending)
+            pending = []
+    if pending:
+        chunks += _flush(index, store, pending)
+    return chunks
+
+
+def _flush(index: Any, store: GraphStore, pending: list[Any]) -> int:
+    counts = index.add_documents(pending)
+    for item, count in zip(pending, counts, strict=True):
+        docs.set_indexed(store, item.version_id, count)
+    return int(sum(counts))
+
+
+def update_metadata(store: GraphStore, settings: Settings, actor_id: str, document_id: str, revision: int, *,
+                    title: str | None = None, domain: str | None = None, access: str | None = None,
+                    client: str | None = None, reindex: bool = True) -> int:
+    """``graph.documents.update_metadata`` plus a refresh of the search facets; returns the new revision."""
+    new_revision = docs.update_metadata(store, actor_id, document_id, revision, title=title, domain=domain,
+                                        access=access, client=client)
+    if reindex:
+        doc = docs.get_document(store, document_id)
+        stored = TextStore.from_settings(settings).load(doc["current_version_id"]) if doc else None
+        if stored is not None and stored.sections:
+            # Vectors are cached by text hash: re-adding unchanged text costs no embedding.
+            index_version(store, settings, document_id, stored.version_id, stored.sections)
+    return new_revision
+
+
+# -- reading --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Download:
+    path: Path
+    filename: str
+    mime: str
+    size: int
+    sha256: str
+    version_id: str
+    number: int
+
+
+def open_download(store: GraphStore, settings: Settings, viewer_id: str, document_id: str,
+                  version_id: str | None = None, *, client: str | None = None) -> Download:
+    """Where the bytes of a (current) version are, after the permission check; audited."""
+    docs.require_read(store, viewer_id, document_id)
+    version = docs.version_of_document(store, document_id, version_id)
+    path = BlobStore.from_settings(settings).path(version["sha256"])
+    if not path.is_file():
+        raise docs.NotFound("the stored file of this version is missing")
+    audit.record(store, action="document.download", actor_id=viewer_id, target_kind="document",
+                 target_id=document_id, client=client,
+                 detail={"version_id": version["id"], "number": version["number"]})
+    return Download(path, version["filename"], version["mime"], version["size"], version["sha256"], version["id"],
+                    int(version["number"]))
+
+
+def read_text(store: GraphStore, settings: Settings, viewer_id: str, document_id: str,
+              version_id: str | None = None, *, client: str | None = None) -> StoredText | None:
+    """The extracted text of a (current) version; None while extraction has not run. Audited."""
+    docs.require_read(store, viewer_id, document_id)
+    version = docs.version_of_document(store, document_id, version_id)
+    audit.record(store, action="document.read", actor_id=viewer_id, target_kind="document", target_id=document_id,
+                 client=client, detail={"version_id": version["id"], "number": version["number"]})
+    return TextStore.from_settings(settings).load(version["id"])
+
+
+def diff_versions(store: GraphStore, settings: Settings, viewer_id: str, document_id: str, old_version_id: str,
+                  new_version_id: str, *, client: str | None = None) -> TextDiff:
+    """Line diff of the extracted text of two versions of one document (unified and HTML side by side)."""
+    docs.require_read(store, viewer_id, document_id)
+    texts = TextStore.from_settings(settings)
+    sides = []
+    for version_id in (old_version_id, new_version_id):
+        version = docs.version_of_document(store, document_id, version_id)
+        stored = texts.load(version["id"])
+        if stored is None:
+            raise docs.DocumentError(f"version {version['number']} has not been extracted yet")
+        sides.append((f"v{version['number']} {version['filename']}", stored.text))
+    audit.record(store, action="document.diff", actor_id=viewer_id, target_kind="document", target_id=document_id,
+                 client=client, detail={"old_version_id": old_version_id, "new_version_id": new_version_id})
+    (old_label, old_text), (new_label, new_text) = sides
+    return diff_texts(old_text, new_text, old_label, new_label)

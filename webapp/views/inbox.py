@@ -1,0 +1,143 @@
+"""``/inbox``: my tasks, my queues' unclaimed tasks, runs I started, runs copied to me; bulk approval; badge."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from graph import GraphUnavailable
+from graph.queries import workflows as q
+from graph.workflows import WorkflowError, actions, inbox, runs
+from webapp import services
+from webapp.auth import audit, current_person
+from webapp.views import workflow_ui as ui
+
+bp = Blueprint("inbox", __name__)
+
+TABS = ("mine", "queues", "started", "copied")
+PAGE_SIZE = 20
+MAX_BULK = 50
+UNREAD_LIMIT = 100
+
+
+def _me() -> str:
+    person = current_person()
+    assert person is not None  # every route here requires login
+    return person.id
+
+
+def _page() -> int:
+    try:
+        return max(int(request.args.get("page", "1")), 1)
+    except ValueError:
+        return 1
+
+
+def bulk_approvable(task: dict[str, Any], definition: dict[str, Any] | None) -> bool:
+    """An approval whose step asks for nothing but a yes: no checklist, fields or attachments."""
+    if task["kind"] != "approval" or task["status"] != "open" or not definition:
+        return False
+    step = next((s for s in definition["steps"] if s["key"] == task.get("step_key")), None)
+    return bool(step) and not (step["requirements"] or step["fields"] or step["attachments"])
+
+
+def _definitions(tasks: list[dict[str, Any]], me: str) -> dict[str, dict[str, Any] | None]:
+    store, found = services.store(), {}
+    for task in tasks:
+        rows = store.run(q.TASK_CONTEXT, {"task_id": task["id"], "person_id": me})
+        found[task["id"]] = json.loads(rows[0]["definition"]) if rows and rows[0]["definition"] else None
+    return found
+
+
+@bp.get("/inbox")
+def index() -> ResponseReturnValue:
+    store, me, now = services.store(), _me(), ui.now_ms()
+    tab = request.args.get("tab", "mine")
+    tab = tab if tab in TABS else "mine"
+    search = request.args.get("q", "").strip()[:100]
+    workflow_key = request.args.get("workflow", "").strip() or None
+    closed = request.args.get("closed") == "1"
+    page = _page()
+    common: dict[str, Any] = {"now": now, "search": search, "workflow_key": workflow_key, "limit": PAGE_SIZE + 1,
+                              "offset": (page - 1) * PAGE_SIZE}
+    if tab == "mine":
+        rows = inbox.my_tasks(store, me, **common)
+    elif tab == "queues":
+        rows = inbox.queue_tasks(store, me, **common)
+    elif tab == "started":
+        rows = inbox.started_runs(store, me, active_only=not closed, **common)
+    else:
+        rows = inbox.copied_runs(store, me, active_only=not closed, **common)
+    has_next, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
+    bulk: set[str] = set()
+    if tab in ("mine", "queues"):
+        definitions = _definitions(rows, me)
+        bulk = {t["id"] for t in rows if bulk_approvable(t, definitions[t["id"]])}
+    context = {"tab": tab, "rows": rows, "q": search, "workflow": workflow_key or "", "closed": closed, "page": page,
+               "has_next": has_next, "bulk": bulk, "counts": inbox.counts(store, me, now=now),
+               "workflows": runs.list_workflows(store), "tabs": TABS}
+    fragment = request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "inbox-results"
+    return render_template("inbox/_results.html" if fragment else "inbox/index.html", **context)
+
+
+@bp.post("/inbox/approve")
+def bulk_approve() -> ResponseReturnValue:
+    store, me, now = services.store(), _me(), ui.now_ms()
+    ids = list(dict.fromkeys(request.form.getlist("task")))[:MAX_BULK]
+    comment = request.form.get("comment", "")
+    approved, failed = 0, []
+    for task_id in ids:
+        rows = store.run(q.TASK_CONTEXT, {"task_id": task_id, "person_id": me})
+        if not rows:
+            failed.append(_("%(task)s: no such task", task=task_id))
+            continue
+        task = rows[0]["task"]
+        definition = json.loads(rows[0]["definition"]) if rows[0]["definition"] else None
+        before = ui.people_of_run(store, task["run_id"])
+        try:
+            if not bulk_approvable(task, definition):
+                raise WorkflowError(_("this step needs its own page (checklist, fields or attachments)"))
+            actions.approve(store, task_id, me, now=now, comment=comment)
+        except WorkflowError as error:
+            failed.append(f"{task.get('title')} · {ui.item_name(task, 'step_name')}: {error}")
+            continue
+        approved += 1
+        audit("workflow.approve", target_kind="task", target_id=task_id, detail={"run_id": task["run_id"],
+                                                                                  "bulk": True})
+        ui.announce(store, task["run_id"], before)
+    if approved:
+        flash(_("Approved %(count)d task(s).", count=approved), "success")
+    for message in failed:
+        flash(_("Not approved: %(reason)s", reason=message), "error")
+    if not ids:
+        flash(_("Choose at least one task."), "error")
+    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/inbox")
+                    else url_for("inbox.index"), 303)
+
+
+def badge_counts(person_id: str) -> dict[str, int]:
+    store = services.store()
+    counts = inbox.counts(store, person_id, now=ui.now_ms())
+    unread = inbox.notifications(store, person_id, unread_only=True, limit=UNREAD_LIMIT)
+    return {**counts, "unread": len(unread)}
+
+
+@bp.app_template_global()
+def inbox_badge() -> dict[str, int] | None:
+    """Badge numbers for the page header (None when nobody is signed in or the graph is down)."""
+    person = current_person()
+    if person is None:
+        return None
+    try:
+        return badge_counts(person.id)
+    except GraphUnavailable:
+        return None
+
+
+@bp.get("/inbox/badge")
+def badge() -> ResponseReturnValue:
+    return render_template("inbox/_badge.html", badge=badge_counts(_me()))

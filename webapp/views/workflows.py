@@ -1,0 +1,499 @@
+"""``/workflows``: the designer, published versions, starting runs, run and task pages, task actions, requests.
+
+Views translate between HTTP and :mod:`graph.workflows`; the domain validates and authorises.
+A refused action answers 403 with the reason, an invalid form 422 with each problem next to its
+field, an action overtaken by another one 409-style (flash and reload).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from graph import accounts
+from graph.queries import workflows as q
+from graph.workflows import (
+    Conflict,
+    DefinitionError,
+    FormError,
+    NotAllowed,
+    NotFound,
+    RoutingError,
+    WorkflowError,
+    actions,
+    requests,
+    runs,
+    templates,
+)
+from graph.workflows.definitions import APPROVAL_MODES, FIELD_TYPES, REJECT_TARGETS, RULE_KINDS, SLA_UNITS
+from webapp import services
+from webapp.auth import audit, current_person, roles_required
+from webapp.views import workflow_ui as ui
+
+bp = Blueprint("workflows", __name__, url_prefix="/workflows")
+
+DESIGNER_ROLES = ("admin", "manager")
+MAX_REQUEST_ROWS = 20
+
+
+@bp.app_template_global()
+def wf_text(name: Any) -> str:
+    return ui.text(name)
+
+
+@bp.app_template_global()
+def wf_name(item: dict[str, Any], base: str = "name") -> str:
+    return ui.item_name(item, base)
+
+
+@bp.app_template_filter("wf_when")
+def wf_when(ms: int | None) -> str:
+    return ui.when(ms)
+
+
+@bp.app_template_filter("wf_duration")
+def wf_duration(ms: int | None) -> str:
+    return ui.duration(ms)
+
+
+@bp.app_template_global()
+def wf_label(kind: str, value: str | None) -> str:
+    table = {"status": ui.STATUS_LABELS, "outcome": ui.OUTCOME_LABELS, "decision": ui.DECISION_LABELS,
+             "approval": ui.APPROVAL_LABELS, "notice": ui.NOTICE_LABELS}[kind]
+    return str(table.get(value or "", value or ""))
+
+
+def _me() -> str:
+    person = current_person()
+    assert person is not None  # every route here requires login
+    return person.id
+
+
+def refused(error: WorkflowError, status: int) -> ResponseReturnValue:
+    titles = {403: _("You may not do this"), 404: _("Not found"), 409: _("This changed meanwhile")}
+    return render_template("workflows/refused.html", title=titles.get(status, _("Request refused")),
+                           message=str(error), status=status), status
+
+
+# -- workflows and versions ---------------------------------------------------------------------------
+
+
+@bp.get("/")
+def index() -> ResponseReturnValue:
+    store = services.store()
+    workflows = runs.list_workflows(store)
+    person = current_person()
+    return render_template("workflows/list.html", workflows=workflows,
+                           can_design=bool(person and person.has_any_role(*DESIGNER_ROLES)),
+                           templates=templates.TEMPLATES)
+
+
+@bp.get("/<key>")
+def detail(key: str) -> ResponseReturnValue:
+    store = services.store()
+    try:
+        current = runs.current_definition(store, key)
+    except NotFound as error:
+        return refused(error, 404)
+    versions = store.run(q.WORKFLOW_VERSIONS, {"key": key})
+    shown = current
+    wanted = request.args.get("version")
+    if wanted and wanted != current["id"]:
+        rows = store.run(q.WORKFLOW_BY_ID, {"id": wanted})
+        if not rows or rows[0]["workflow"]["key"] != key:
+            abort(404)
+        shown = {**rows[0]["workflow"], "definition": json.loads(rows[0]["workflow"]["definition"])}
+    person = current_person()
+    return render_template("workflows/detail.html", workflow=shown, current=current, versions=versions,
+                           can_design=bool(person and person.has_any_role(*DESIGNER_ROLES)))
+
+
+# -- designer -------------------------------------------------------------------------------------------
+
+
+def _blank_definition() -> dict[str, Any]:
+    return {"key": "", "name": {"zh": "", "en": ""}, "description": {"zh": "", "en": ""}, "allow_withdraw": True,
+            "form": [], "cc": [], "steps": [{"key": "s1", "name": {"zh": "", "en": ""}, "approval": "single",
+                                             "responsible": [{"kind": "initiator_head"}], "sla": None,
+                                             "requirements": [], "attachments": [], "fields": [],
+                                             "on_reject": {"to": "initiator"}}]}
+
+
+def _render_designer(definition: dict[str, Any], errors: list[str], status: int = 200,
+                     editing: bool = False) -> ResponseReturnValue:
+    parsed = []
+    for message in errors:
+        path, _sep, detail = message.partition(": ")
+        parsed.append({"path": path if detail else "", "message": detail or message})
+    data = {"definition": definition, "errors": parsed,
+            "options": {"field_types": FIELD_TYPES, "approval_modes": APPROVAL_MODES, "rule_kinds": RULE_KINDS,
+                        "sla_units": SLA_UNITS, "reject_targets": REJECT_TARGETS}}
+    return render_template("workflows/designer.html", data=data, errors=parsed, editing=editing,
+                           definition=definition), status
+
+
+@bp.get("/design")
+@roles_required(*DESIGNER_ROLES)
+def design() -> ResponseReturnValue:
+    key, template_key = request.args.get("key", ""), request.args.get("template", "")
+    if key:
+        try:
+            return _render_designer(runs.current_definition(services.store(), key)["definition"], [], editing=True)
+        except NotFound as error:
+            return refused(error, 404)
+    if template_key:
+        try:
+            return _render_designer(templates.template(template_key), [])
+        except KeyError:
+            abort(404)
+    return _render_designer(_blank_definition(), [])
+
+
+@bp.post("/design")
+@roles_required(*DESIGNER_ROLES)
+def publish() -> ResponseReturnValue:
+    raw_text = request.form.get("definition", "")
+    try:
+        raw = json.loads(raw_text)
+    except ValueError as error:
+        return _render_designer(_blank_definition(), [_("definition: not valid JSON (%(error)s)", error=str(error))],
+                                422)
+    try:
+        result = runs.publish(services.store(), raw, now=ui.now_ms(), by=_me())
+    except DefinitionError as error:
+        return _render_designer(raw if isinstance(raw, dict) else _blank_definition(), error.errors, 422,
+                                editing=bool(request.form.get("editing")))
+    audit("workflow.publish", target_kind="workflow", target_id=result["id"],
+          detail={"key": result["key"], "version": result["version"], "created": result["created"]})
+    if result["created"]:
+        flash(_("Published version %(version)d of %(key)s.", version=result["version"], key=result["key"]), "success")
+    else:
+        flash(_("Nothing changed: version %(version)d of %(key)s stays current.", version=result["version"],
+                key=result["key"]), "info")
+    return redirect(url_for("workflows.detail", key=result["key"]))
+
+
+# -- starting a run ------------------------------------------------------------------------------------
+
+
+def _projects() -> list[str]:
+    return sorted(r["code"] for r in services.store().run(q.PROJECT_CODES))
+
+
+@bp.route("/<key>/start", methods=["GET", "POST"])
+def start(key: str) -> ResponseReturnValue:
+    store = services.store()
+    try:
+        workflow = runs.current_definition(store, key)
+    except NotFound as error:
+        return refused(error, 404)
+    fields = workflow["definition"]["form"]
+    if request.method == "GET":
+        return render_template("workflows/start.html", workflow=workflow, fields=fields, values={}, errors={},
+                               projects=_projects())
+    values = ui.posted_values(fields)
+    title = request.form.get("title", "")
+    try:
+        run_id = runs.start_run(store, key, _me(), values, now=ui.now_ms(), title=title)
+    except FormError as error:
+        errors = {k: ui.form_message(v) for k, v in error.errors.items()}
+        return render_template("workflows/start.html", workflow=workflow, fields=fields, values=values,
+                               errors=errors, projects=_projects(), title=title), 422
+    except RoutingError as error:
+        flash(_("This run cannot be routed: %(reason)s", reason=str(error)), "error")
+        return render_template("workflows/start.html", workflow=workflow, fields=fields, values=values,
+                               errors={}, projects=_projects(), title=title), 422
+    audit("workflow.start", target_kind="run", target_id=run_id, detail={"key": key,
+                                                                         "version": workflow["version"]})
+    ui.announce(store, run_id)
+    flash(_("Started."), "success")
+    return redirect(url_for("workflows.run_page", run_id=run_id))
+
+
+# -- run and task pages -----------------------------------------------------------------------------------
+
+
+def _render_run(run_id: str, focus_id: str | None = None, errors: dict[str, str] | None = None,
+                status: int = 200, posted: dict[str, Any] | None = None) -> ResponseReturnValue:
+    store = services.store()
+    try:
+        view = runs.run_view(store, run_id)
+    except NotFound as error:
+        return refused(error, 404)
+    me = ui.viewer(store, _me())
+    if not ui.can_view_run(me, view):
+        return refused(NotAllowed(_("You take no part in this run.")), 403)
+    now = ui.now_ms()
+    tasks = {t["id"]: t for t in view["tasks"]}
+    focus = tasks.get(focus_id) if focus_id else None
+    # Without a task in focus, offer the viewer's own current task of the run (if any).
+    candidates = [focus] if focus else [t for t in reversed(view["tasks"])]
+    panels = []
+    for task in candidates:
+        allowed = ui.task_actions(me, view, task)
+        if allowed.allowed and (focus or allowed.allowed - {"urge", "reassign"}):
+            panels.append({"task": task, "actions": allowed, "step": ui.step_of(view, task)})
+    urgeable = [t for t in view["tasks"] if "urge" in ui.task_actions(me, view, t)] if not focus else []
+    definition = view["definition"] or {}
+    context = {
+        "view": view, "run": view["run"], "definition": view["definition"], "focus": focus, "panels": panels,
+        "timeline": ui.timeline(view, now), "attachments": ui.attachments(view),
+        "form_rows": ui.form_rows(definition.get("form", []), view["run"]["form"]),
+        "supplied": ui.supplied_attachments(view), "can_withdraw": ui.can_withdraw(me, view),
+        "can_comment": True, "errors": errors or {}, "posted": posted or {}, "now": now, "urgeable": urgeable,
+        "projects": _projects(), "me": me,
+        "posted_fields": {k[2:]: v for k, v in (posted or {}).items() if k.startswith("f.")},
+    }
+    return render_template("workflows/run.html", **context), status
+
+
+@bp.get("/runs/<run_id>")
+def run_page(run_id: str) -> ResponseReturnValue:
+    return _render_run(run_id)
+
+
+def _task_run(task_id: str) -> tuple[dict[str, Any], str]:
+    rows = services.store().run(q.TASK_CONTEXT, {"task_id": task_id, "person_id": _me()})
+    if not rows:
+        abort(404)
+    return rows[0]["task"], rows[0]["run"]["id"]
+
+
+@bp.get("/tasks/<task_id>")
+def task_page(task_id: str) -> ResponseReturnValue:
+    _task, run_id = _task_run(task_id)
+    # Initiators, copied people and past participants may look without it counting as opened.
+    with contextlib.suppress(NotAllowed):
+        actions.open_task(services.store(), task_id, _me(), now=ui.now_ms())
+    return _render_run(run_id, task_id)
+
+
+# -- task actions -----------------------------------------------------------------------------------------
+
+
+def _username_id(field: str) -> str:
+    username = request.form.get(field, "").strip().lower()
+    rows = services.store().run(q.PERSON_BY_USERNAME, {"username": username})
+    if not username or not rows or not rows[0]["active"]:
+        raise FormError({field: _("no active person with user name %(name)s", name=username or "—")})
+    return str(rows[0]["id"])
+
+
+def _rating() -> int:
+    try:
+        return int(request.form.get("rating", ""))
+    except ValueError:
+        raise FormError({"rating": _("a whole number from 1 to 5")}) from None
+
+
+def _approve(store: Any, task: dict[str, Any], me: str, now: int, comment: str) -> None:
+    view = runs.run_view(store, task["run_id"])
+    step = ui.step_of(view, task)
+    kwargs: dict[str, Any] = {}
+    if step:
+        kwargs = {"values": ui.posted_values(step["fields"]), "checklist": request.form.getlist("checklist"),
+                  "attachments": ui.posted_attachments(step["attachments"]) or None}
+    actions.approve(store, task["id"], me, now=now, comment=comment, **kwargs)
+
+
+def _resubmit(store: Any, task: dict[str, Any], me: str, now: int, comment: str) -> None:
+    view = runs.run_view(store, task["run_id"])
+    fields = (view["definition"] or {}).get("form", [])
+    actions.resubmit(store, task["id"], me, now=now, form=ui.posted_values(fields), comment=comment)
+
+
+def _reassign(store: Any, task: dict[str, Any], me: str, now: int, comment: str) -> None:
+    kind = request.form.get("to_kind", "")
+    if kind == "person":
+        target = _username_id("to_code")
+    else:
+        rows = store.run(q.QUEUE_BY_CODE, {"kind": kind, "code": request.form.get("to_code", "").strip()})
+        if kind not in ("department", "position") or not rows:
+            raise FormError({"to_code": _("no such department or position")})
+        target = rows[0]["id"]
+    actions.reassign(store, task["id"], me, to_kind=kind, to_id=target, now=now, comment=comment)
+
+
+ACTIONS: dict[str, Callable[[Any, dict[str, Any], str, int, str], Any]] = {
+    "approve": _approve,
+    "reject": lambda s, t, me, now, c: actions.reject(s, t["id"], me, now=now, comment=c),
+    "return": lambda s, t, me, now, c: actions.return_task(s, t["id"], me, now=now, comment=c,
+                                                           to_step=request.form.get("to_step") or None),
+    "claim": lambda s, t, me, now, c: actions.claim(s, t["id"], me, now=now),
+    "request_info": lambda s, t, me, now, c: actions.request_info(s, t["id"], me, now=now, question=c),
+    "provide_info": lambda s, t, me, now, c: actions.provide_info(s, t["id"], me, now=now, answer=c),
+    "delegate": lambda s, t, me, now, c: actions.delegate(s, t["id"], me, _username_id("username"), now=now,
+                                                          comment=c),
+    "add_signer": lambda s, t, me, now, c: actions.add_signer(s, t["id"], me, _username_id("username"), now=now,
+                                                              comment=c),
+    "urge": lambda s, t, me, now, c: actions.urge(s, t["id"], me, now=now, comment=c),
+    "resubmit": _resubmit,
+    "feedback": lambda s, t, me, now, c: actions.give_feedback(
+        s, t["id"], me, accepted=request.form.get("accepted") == "yes", rating=_rating(), now=now, comment=c),
+    "reassign": _reassign,
+}
+DONE_MESSAGES = {
+    "approve": _l("Approved."), "reject": _l("Rejected."), "return": _l("Returned."), "claim": _l("Claimed."),
+    "request_info": _l("Question sent."), "provide_info": _l("Answer sent."), "delegate": _l("Delegated."),
+    "add_signer": _l("Signer added."), "urge": _l("Reminder sent."), "resubmit": _l("Resubmitted."),
+    "feedback": _l("Thank you for your feedback."), "reassign": _l("Reassigned."),
+}
+
+
+@bp.post("/tasks/<task_id>/<action>")
+def act(task_id: str, action: str) -> ResponseReturnValue:
+    handler = ACTIONS.get(action)
+    if handler is None:
+        abort(404)
+    store, me, now = services.store(), _me(), ui.now_ms()
+    task, run_id = _task_run(task_id)
+    comment = request.form.get("comment", "")
+    before = ui.people_of_run(store, run_id)
+    try:
+        handler(store, task, me, now, comment)
+    except NotAllowed as error:
+        return refused(error, 403)
+    except FormError as error:
+        errors = {k: ui.form_message(v) for k, v in error.errors.items()}
+        return _render_run(run_id, task_id, {f"{action}.{k}": v for k, v in errors.items()}, 422,
+                           posted=request.form.to_dict())
+    except (Conflict, RoutingError) as error:
+        flash(str(error), "error")
+        return redirect(url_for("workflows.task_page", task_id=task_id), 303)
+    except NotFound as error:
+        return refused(error, 404)
+    audit(f"workflow.{action}", target_kind="task", target_id=task_id, detail={"run_id": run_id})
+    ui.announce(store, run_id, before)
+    flash(str(DONE_MESSAGES[action]) if action not in ("approve", "reject") or task["kind"] != "adhoc" else
+          (_("Completed.") if action == "approve" else _("Declined.")), "success")
+    return redirect(url_for("workflows.task_page", task_id=task_id), 303)
+
+
+# -- run actions ---------------------------------------------------------------------------------------------
+
+
+@bp.post("/runs/<run_id>/comment")
+def comment(run_id: str) -> ResponseReturnValue:
+    store = services.store()
+    try:
+        actions.comment(store, run_id, _me(), request.form.get("comment", ""), now=ui.now_ms(),
+                        task_id=request.form.get("task_id") or None)
+    except NotAllowed as error:
+        return refused(error, 403)
+    except NotFound as error:
+        return refused(error, 404)
+    except FormError:
+        return _render_run(run_id, request.form.get("task_id") or None, {"comment": _("required")}, 422)
+    ui.announce(store, run_id)
+    return redirect(_back(run_id), 303)
+
+
+@bp.post("/runs/<run_id>/withdraw")
+def withdraw(run_id: str) -> ResponseReturnValue:
+    store = services.store()
+    before = set()
+    try:
+        before = ui.people_of_run(store, run_id)
+        actions.withdraw(store, run_id, _me(), now=ui.now_ms(), reason=request.form.get("comment", ""))
+    except NotAllowed as error:
+        return refused(error, 403)
+    except NotFound as error:
+        return refused(error, 404)
+    except Conflict as error:
+        flash(str(error), "error")
+        return redirect(url_for("workflows.run_page", run_id=run_id), 303)
+    audit("workflow.withdraw", target_kind="run", target_id=run_id)
+    ui.announce(store, run_id, before)
+    flash(_("Withdrawn."), "success")
+    return redirect(url_for("workflows.run_page", run_id=run_id), 303)
+
+
+def _back(run_id: str) -> str:
+    task_id = request.form.get("task_id")
+    target = url_for("workflows.task_page", task_id=task_id) if task_id else url_for("workflows.run_page",
+                                                                                       run_id=run_id)
+    return target + "#comments"
+
+
+# -- ad-hoc cross-department requests -------------------------------------------------------------------------
+
+
+def _departments() -> list[dict[str, Any]]:
+    return accounts.list_departments(services.store())
+
+
+def _deadline(raw: str) -> int | None:
+    try:
+        return int(datetime.fromisoformat(raw).replace(tzinfo=ui.ZONE).timestamp() * 1000)
+    except ValueError:
+        return None
+
+
+def _row_count() -> int:
+    try:
+        return max(1, min(int(request.values.get("rows", "3")), MAX_REQUEST_ROWS))
+    except ValueError:
+        return 3
+
+
+@bp.route("/requests/new", methods=["GET", "POST"])
+def request_new() -> ResponseReturnValue:
+    rows = _row_count()
+    if request.method == "GET":
+        return render_template("workflows/request_new.html", rows=rows, departments=_departments(), values={},
+                               errors={})
+    values = request.form.to_dict()
+    parts, numbers = [], []
+    for i in range(rows):
+        part = {k: values.get(f"parts-{i}-{k}", "").strip() for k in ("department", "content", "criteria",
+                                                                      "deadline")}
+        if not any(part.values()):
+            continue  # blank rows are simply unused
+        numbers.append(i)
+        parts.append({**part, "deadline": _deadline(part["deadline"]) or part["deadline"] or None})
+    cc: list[str] = []
+    try:
+        for name in filter(None, (n.strip().lower() for n in values.get("cc", "").split(","))):
+            found = services.store().run(q.PERSON_BY_USERNAME, {"username": name})
+            if not found or not found[0]["active"]:
+                raise FormError({"cc": _("no active person with user name %(name)s", name=name)})
+            cc.append(found[0]["id"])
+        run_id = requests.start_request(services.store(), _me(), values.get("title", ""), parts, now=ui.now_ms(),
+                                        cc=cc)
+    except FormError as error:
+        errors = {}
+        for key, message in error.errors.items():
+            # The domain numbers the parts it was given; the page numbers its rows (blank rows skipped).
+            if key.startswith("parts[") and "]" in key:
+                index = int(key[6:key.index("]")])
+                key = f"parts-{numbers[index]}-{key[key.index(']') + 2:]}" if index < len(numbers) else "parts"
+            errors[key] = ui.form_message(message)
+        return render_template("workflows/request_new.html", rows=rows, departments=_departments(), values=values,
+                               errors=errors), 422
+    audit("workflow.request", target_kind="run", target_id=run_id, detail={"parts": len(parts)})
+    ui.announce(services.store(), run_id)
+    flash(_("Request sent to %(count)d department(s).", count=len(parts)), "success")
+    return redirect(url_for("workflows.request_page", run_id=run_id))
+
+
+@bp.get("/requests/<run_id>")
+def request_page(run_id: str) -> ResponseReturnValue:
+    store = services.store()
+    try:
+        view = runs.run_view(store, run_id)
+    except NotFound as error:
+        return refused(error, 404)
+    if view["run"].get("kind") != "adhoc":
+        return redirect(url_for("workflows.run_page", run_id=run_id))
+    if not ui.can_view_run(ui.viewer(store, _me()), view):
+        return refused(NotAllowed(_("You take no part in this request.")), 403)
+    progress = requests.request_progress(store, run_id, now=ui.now_ms())
+    return render_template("workflows/request.html", progress=progress, run=view["run"], view=view)

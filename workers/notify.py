@@ -1,0 +1,111 @@
+"""Delivering workflow notifications: live to the browser, and by e-mail when SMTP is configured.
+
+The notifications themselves are graph nodes made by :func:`graph.workflows.reminders.run_reminders`
+(idempotent, so a scan repeated by several beats or workers never notifies twice); this module only
+tells people about the new ones. Without ``HUITONG_SMTP_HOST`` they stay in-app.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from collections import defaultdict
+from datetime import datetime
+from email.message import EmailMessage
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from graph import org
+from graph.store import GraphStore
+from graph.workflows import reminders
+from settings import Settings
+from workers import bus
+
+log = logging.getLogger("huitong.notify")
+
+SUBJECTS = {
+    "due_soon": ("任务即将到期", "Task due soon"),
+    "overdue": ("任务已逾期", "Task overdue"),
+    "escalation": ("逾期任务升级", "Overdue task escalated"),
+    "urge": ("催办提醒", "Reminder from the initiator"),
+    "info_requested": ("需要补充信息", "Information requested"),
+}
+_ZONE = ZoneInfo("Asia/Shanghai")
+DEFAULT_POLICY = reminders.ReminderPolicy()
+
+
+def deliver_reminders(store: GraphStore, settings: Settings, *, now: int,
+                      policy: reminders.ReminderPolicy = DEFAULT_POLICY) -> dict[str, int]:
+    """Run the reminder scan at ``now`` and deliver what it produced; returns figures for the log."""
+    created = reminders.run_reminders(store, now=now, policy=policy)
+    return deliver(store, settings, created)
+
+
+def deliver(store: GraphStore, settings: Settings, notifications: list[dict[str, Any]]) -> dict[str, int]:
+    by_person: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for notice in notifications:
+        by_person[notice["person_id"]].append(notice)
+    live = 0
+    for person_id, notices in by_person.items():
+        live += bus.publish_to_people(settings, [person_id], "notification", {"count": len(notices)})
+        # The inbox badge shows overdue and due-soon counts: those changed too.
+        bus.publish_to_people(settings, [person_id], "inbox", {})
+    mailed = send_mails(store, settings, by_person) if settings.smtp_host else 0
+    return {"notifications": len(notifications), "people": len(by_person), "live": live, "mailed": mailed}
+
+
+def send_mails(store: GraphStore, settings: Settings, by_person: dict[str, list[dict[str, Any]]]) -> int:
+    """One e-mail per person with all their new notices; a failing server is logged, never raised."""
+    messages = []
+    for person_id, notices in by_person.items():
+        try:
+            person = org.get_person(store, person_id)
+        except org.NotFound:
+            continue
+        if person.get("email") and person.get("active", True):
+            messages.append(compose(settings, person, notices))
+    if not messages:
+        return 0
+    try:
+        with _connect(settings) as smtp:
+            for message in messages:
+                smtp.send_message(message)
+    except (OSError, smtplib.SMTPException) as error:
+        log.warning("e-mail notifications not sent (%d messages): %s", len(messages), error)
+        return 0
+    return len(messages)
+
+
+def compose(settings: Settings, person: dict[str, Any], notices: list[dict[str, Any]]) -> EmailMessage:
+    message = EmailMessage()
+    first = SUBJECTS.get(notices[0]["kind"], ("工作流通知", "Workflow notification"))
+    more = f" (+{len(notices) - 1})" if len(notices) > 1 else ""
+    message["Subject"] = f"[汇通 Huitong] {first[0]} / {first[1]}{more}"
+    message["From"] = settings.smtp_from
+    message["To"] = person["email"]
+    lines = [f"{person.get('name') or person.get('username')}:", ""]
+    for notice in notices:
+        zh, en = SUBJECTS.get(notice["kind"], ("通知", "Notification"))
+        due = notice.get("due_at")
+        when = datetime.fromtimestamp(due / 1000, _ZONE).strftime("%Y-%m-%d %H:%M") if due else "-"
+        lines.append(f"- {zh} / {en}: {notice.get('title', '')} · {notice.get('step_name', '')} · {when}")
+        if notice.get("text"):
+            lines.append(f"  {notice['text']}")
+    lines += ["", "汇通 Huitong"]
+    message.set_content("\n".join(lines))
+    return message
+
+
+def _connect(settings: Settings) -> smtplib.SMTP:
+    timeout = 20
+    if settings.smtp_security == "ssl":
+        smtp: smtplib.SMTP = smtplib.SMTP_SSL(settings.smtp_host, settings.smtp_port, timeout=timeout,
+                                              context=ssl.create_default_context())
+    else:
+        smtp = smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=timeout)
+        if settings.smtp_security == "starttls":
+            smtp.starttls(context=ssl.create_default_context())
+    if settings.smtp_user:
+        smtp.login(settings.smtp_user, settings.smtp_password.get_secret_value())
+    return smtp

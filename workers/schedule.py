@@ -1,0 +1,23 @@
+"""Celery beat's periodic tasks (``huitong beat`` runs exactly one beat; see docker-compose.yml)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery import Celery
+
+REMINDERS_EVERY_SECONDS = 60.0
+
+BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
+    "workflow-reminders": {
+        "task": "huitong.workflow_reminders",
+        "schedule": REMINDERS_EVERY_SECONDS,
+        # A late scan is pointless once the next one is due: let the broker drop it.
+        "options": {"expires": REMINDERS_EVERY_SECONDS},
+    },
+}
+
+
+def install(app: Celery) -> None:
+    """Add our entries to the app's beat schedule (kept alongside any others)."""
+    app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE}
