@@ -1,6 +1,7 @@
 """Retrieval quality of the keyword, dense and hybrid signals on a BEIR-format data set.
 
 Usage: python bench/search_quality.py DIR [--data-dir PATH] [--rrf-k 60] [--dense-weight 1] [--keyword-weight 1]
+                                           [--no-language-weights]
 
 DIR holds corpus.jsonl, queries.jsonl and qrels/test.tsv. The corpus goes through the real
 chunk -> embed -> store -> index path (the embedding cache under --data-dir makes reruns fast).
@@ -69,6 +70,9 @@ def main() -> None:
     parser.add_argument("--rrf-k", type=int, default=60)
     parser.add_argument("--dense-weight", type=float, default=1.0)
     parser.add_argument("--keyword-weight", type=float, default=1.0)
+    parser.add_argument(
+        "--no-language-weights", action="store_true", help="same weights for every query language (no zh override)"
+    )
     args = parser.parse_args()
 
     corpus = read_jsonl(args.dataset / "corpus.jsonl")
@@ -80,6 +84,7 @@ def main() -> None:
         args.model,
         rrf_k=args.rrf_k,
         weights={"dense": args.dense_weight, "keyword": args.keyword_weight},
+        language_weights={} if args.no_language_weights else None,
     )
     seconds = index_corpus(index, corpus)
     chunks = index.store.chunk_count()

@@ -352,7 +352,9 @@ def deactivate_department(store: GraphStore, department_id: str, move_members_to
         if not target["active"]:
             raise OrgError(Problem(N_("The target department “%(code)s” is inactive."), {"code": target["code"]},
                                    "move_members_to"))
-        moved = store.run(q.MOVE_ACTIVE_MEMBERS, {"from_id": department_id, "to_id": move_members_to})[0]["moved"]
+        # One permission change per moved person: no row when nobody was moved.
+        rows = store.run(q.MOVE_ACTIVE_MEMBERS, {"from_id": department_id, "to_id": move_members_to})
+        moved = int(rows[0]["changed"]) if rows else 0
     blockers = store.run(q.DEPARTMENT_BLOCKERS, {"id": department_id})[0]
     problems = []
     if blockers["members"]:
@@ -473,5 +475,5 @@ def add_membership(store: GraphStore, person_id: str, membership_kind: str, code
 def remove_membership(store: GraphStore, person_id: str, membership_kind: str, target_id: str) -> bool:
     _target_kind(membership_kind)
     get_person(store, person_id)
-    removed = store.run(q.MEMBERSHIPS[membership_kind].remove, {"person_id": person_id, "target_id": target_id})
-    return bool(removed and removed[0]["removed"])
+    # The statement answers with the new permission version only when it removed something.
+    return bool(store.run(q.MEMBERSHIPS[membership_kind].remove, {"person_id": person_id, "target_id": target_id}))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Set up what is missing (including test tools and Chromium), then run the whole test suite.
+# Set up what is missing (including test tools and Chromium), then run the whole test suite
+# (which includes the ruff lint and the Cypher conformance gate).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --dev
-.venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"

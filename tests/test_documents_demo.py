@@ -10,7 +10,7 @@ from documents_helpers import org_graph
 
 from graph import permissions
 from graph.cypher import cypher
-from graph.demo_docs import load_demo_documents, plan_documents, render
+from ingest.demo_docs import load_demo_documents, plan_documents, render
 from graph.embedded_server import EmbeddedServer
 from graph.falkordb_backend import FalkorStore
 from settings import Settings

@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 from embeddings import SearchIndex, snapshot, vector_index
+from embeddings.chunker import text_hash
 from embeddings.embedder import get_embedder
 from embeddings.keyword_index import K1, KeywordIndex
 from embeddings.store import ChunkStore
@@ -107,6 +108,16 @@ def test_snapshot_round_trip_catch_up_and_damaged_snapshot(tmp_path):
     rebuilt = SearchIndex(tmp_path, MODEL, embedder=embedder)
     assert rebuilt.search("知识图谱 中文分词", None, mode="keyword").hits[0].document_id == "d6"
     assert rebuilt._state is not None and rebuilt._state.catalog.live_rows == len(TEXTS)
+
+
+def test_rows_without_a_cached_vector_are_embedded_when_caught_up(tmp_path):
+    embedder = get_embedder(MODEL)
+    writer = SearchIndex(tmp_path, MODEL, embedder=embedder)
+    writer.add_document("w", "v1", [("Flutter of a cantilever wing in a wind tunnel.", "p. 1")])
+    writer.store._conn.execute("DELETE FROM embedding_cache")  # as if the store was written by another model
+    reader = SearchIndex(tmp_path, MODEL, embedder=embedder)
+    assert reader.search("wing flutter", None, mode="dense").hits[0].document_id == "w"
+    assert len(reader.store.cached_vectors(MODEL, [text_hash("Flutter of a cantilever wing in a wind tunnel.")])) == 1
 
 
 _WRITER = textwrap.dedent(

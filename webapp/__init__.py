@@ -39,6 +39,13 @@ def _secret_key(settings: Settings) -> str:
     raise RuntimeError(f"secret key file {path} is empty")
 
 
+def _store_for(app: Flask):  # type: ignore[no-untyped-def]
+    from webapp import services
+
+    with app.app_context():
+        return services.store()
+
+
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or get_settings()
     app = Flask(__name__)
@@ -78,6 +85,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(workflows.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(notifications.bp)
+
+    from webapp import search_service
+    from webapp.views import search
+
+    app.register_blueprint(search.bp)
+    search_service.start_warm_up(lambda: _store_for(app), settings)
 
     @app.context_processor
     def _template_globals() -> dict[str, object]:

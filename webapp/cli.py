@@ -109,7 +109,7 @@ def init_db() -> None:
 def demo(document_count: int | None, no_index: bool) -> None:
     """Load the demo organisation and demo documents (idempotent) with an ``admin`` account."""
     from graph import open_store
-    from graph.demo_docs import DEFAULT_COUNT, load_demo_documents
+    from ingest.demo_docs import DEFAULT_COUNT, load_demo_documents
     from graph.demo_org import load_demo_org
 
     settings = _settings()
@@ -163,6 +163,8 @@ def check(as_json: bool) -> None:
             click.echo(f"{name:7} {'ok' if ok else 'ERROR'}  {'' if ok and detail == 'ok' else detail}")
         for label, count in sorted(report.counts.items()):
             click.echo(f"  {label:12} {count}")
+        for name, detail in report.warnings.items():
+            click.echo(f"{name:7} WARNING  {detail}")
     sys.exit(0 if report.healthy else 1)
 
 
@@ -227,6 +229,62 @@ def upload(file: str, username: str, domain: str, access: str, shares: tuple[str
     what = "new document" if result.created else ("unchanged" if result.unchanged else f"version {result.number}")
     click.echo(f"{what}: {result.document_id} (version {result.version_id}, {result.kind}, {result.size} bytes), "
                f"status {report['status']}")
+
+
+@main.command()
+@click.argument("query")
+@click.option("--as", "username", required=True, help="Search as this user: only documents they may read.")
+@click.option("--k", "k", type=click.IntRange(1, 100), default=10, show_default=True, help="Results per page.")
+@click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True, help="Page of results.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print JSON: [{"document_id", "title", "score", "snippet", "page"}].')
+def search(query: str, username: str, k: int, page: int, as_json: bool) -> None:
+    """Search the documents USER may read for QUERY (hybrid: meaning and keywords)."""
+    from graph import open_store
+    from graph.queries import org
+    from webapp import search_service as service
+
+    settings = _settings()
+    with open_store(settings) as store:
+        person = store.run(org.PERSON_BY_USERNAME, {"username": username.strip().lower()})
+        if not person or not person[0]["id"]:
+            raise click.ClickException(f"no user {username!r}")
+        if person[0]["active"] is False:
+            raise click.ClickException(f"user {username!r} is deactivated and can read nothing")
+        try:
+            params = {"q": [query], "k": [str(k)], "page": [str(page)]}
+            request = service.parse_query(lambda name: params.get(name, []))
+            outcome = service.search(store, settings, person[0]["id"], request, labels=False)
+        except (service.SearchRequestError, service.SearchUnavailable) as error:
+            raise click.ClickException(str(error)) from None
+    rows = [{"document_id": r.document_id, "title": r.title, "score": round(r.score, 6), "snippet": r.snippet,
+             "page": r.ref} for r in outcome.results]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    if not rows:
+        click.echo(f"no documents {username} may read match {query!r}")
+    for number, row in enumerate(rows, start=(page - 1) * k + 1):
+        where = f" ({row['page']})" if row["page"] else ""
+        click.echo(f"{number:3}. {row['title']}{where}  [{row['document_id']}]\n     {row['snippet'][:160]}")
+    click.echo(f"{outcome.total} documents, {outcome.timings_ms['total']:.0f} ms")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def reindex(as_json: bool) -> None:
+    """Rebuild the search index from the stored text of every extracted document; drop documents the graph lost."""
+    from graph import open_store
+    from webapp.search_maintenance import reindex as run_reindex
+
+    with open_store(_settings()) as store:
+        report = run_reindex(store, _settings())
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        click.echo(f"indexed {report.documents} documents ({report.chunks} chunks), removed {report.removed} "
+                   f"orphans; {report.drift_after.describe()}")
+    sys.exit(0 if report.drift_after.clean else 1)
 
 
 @main.group()
@@ -330,6 +388,66 @@ def org_export(target: Path) -> None:
     with open_store(_settings()) as store:
         written = org_io.write_export(store, target)
     click.echo("\n".join(f"wrote {path}" for path in written))
+
+
+@main.command("import-log")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
+@click.option("--key", default=None, help="Workflow key for the log (default: log-<file name>).")
+@click.option("--name", default=None, help="Display name of the workflow (default: the file name).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+def import_log(file: Path, key: str | None, name: str | None, as_json: bool) -> None:
+    """Import an event log (XES, XES.gz or CSV) as historical workflow runs; exit 1 when rows were rejected."""
+    from graph import open_store
+    from graph.analytics.eventlog import EventLogError
+    from graph.analytics.importer import import_log as run_import
+
+    with open_store(_settings()) as store:
+        store.ensure_schema()
+        try:
+            report = run_import(store, file, key=key, name=name)
+        except EventLogError as error:
+            raise click.ClickException(str(error)) from None
+    if as_json:
+        click.echo(json.dumps(report.as_json(), ensure_ascii=False))
+    else:
+        click.echo(f"{report.workflow_key}: {report.events} events, {report.cases} cases -> {report.runs_created} runs "
+                   f"and {report.tasks_created} tasks created, {report.runs_skipped} cases already present "
+                   f"({report.seconds:.1f} s). {report.timing_note}")
+        for bad in report.bad_rows:
+            click.echo(f"  line {bad.line}: {bad.error}")
+        if report.bad_row_count > len(report.bad_rows):
+            click.echo(f"  ... and {report.bad_row_count - len(report.bad_rows)} more bad rows")
+    sys.exit(1 if report.bad_row_count else 0)
+
+
+@main.command()
+@click.option("--workflow", default=None, help="Only this workflow key.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON: one object per workflow step.")
+def bottlenecks(workflow: str | None, as_json: bool) -> None:
+    """Waiting, processing and handling times, SLA breaches and rework per workflow step."""
+    import time
+
+    from graph import open_store
+    from graph.analytics import bottlenecks as figures
+    from graph.analytics.tasks import workflow_keys
+
+    with open_store(_settings()) as store:
+        if workflow is not None and workflow not in {row["key"] for row in workflow_keys(store)}:
+            known = ", ".join(sorted(str(row["key"]) for row in workflow_keys(store))) or "none"
+            raise click.ClickException(f"no workflow {workflow!r} (known: {known})")
+        rows = figures.cli_rows(store, workflow, now=int(time.time() * 1000))
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False))
+        return
+
+    def hours(value: float | None) -> str:
+        return "-" if value is None else f"{value / 3600:.1f}h"
+
+    for row in rows:
+        click.echo(f"{row['workflow']:24} {row['step'][:28]:28} n={row['count']:<6} wait {hours(row['median_wait_s'])} "
+                   f"handling {hours(row['median_handling_s'])} (p90 {hours(row['p90_handling_s'])}) "
+                   f"breach {row['breach_rate'] if row['breach_rate'] is not None else '-'} "
+                   f"rework {row['rework_rate'] if row['rework_rate'] is not None else '-'}")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -15,6 +15,8 @@ from workers.broker import broker_ok
 class HealthReport:
     checks: dict[str, tuple[bool, str]] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
+    warnings: dict[str, str] = field(default_factory=dict)  # reported, but the platform still works
+    drift: dict[str, object] | None = None
 
     @property
     def healthy(self) -> bool:
@@ -26,6 +28,10 @@ class HealthReport:
         if errors:
             body["errors"] = errors
         body["counts"] = self.counts
+        if self.drift is not None:
+            body["index_drift"] = self.drift
+        if self.warnings:
+            body["warnings"] = self.warnings
         return body
 
 
@@ -54,6 +60,22 @@ def model_health(settings: Settings) -> tuple[bool, str]:
     return True, location
 
 
+def _index_drift(report: HealthReport, store: object, settings: Settings) -> None:
+    """Graph and index disagree: search misses documents or holds some the graph lost (a warning: search works)."""
+    import sqlite3
+
+    from webapp.search_maintenance import drift
+
+    try:
+        found = drift(store, settings)  # type: ignore[arg-type]
+    except (GraphError, sqlite3.Error) as error:
+        report.warnings["index_drift"] = f"could not compare graph and index: {error}"
+        return
+    report.drift = found.as_json()
+    if not found.clean:
+        report.warnings["index_drift"] = found.describe()
+
+
 def check(settings: Settings) -> HealthReport:
     """Check graph, broker, search index and model without starting anything."""
     report = HealthReport()
@@ -67,6 +89,7 @@ def check(settings: Settings) -> HealthReport:
             store.ping()
             report.counts = store.counts()
             report.checks["graph"] = (True, "ok")
+            _index_drift(report, store, settings)
         except GraphError as error:
             report.checks["graph"] = (False, str(error))
         finally:

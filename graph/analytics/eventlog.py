@@ -125,7 +125,7 @@ def parse_timestamp(text: str) -> int:
         moment = None
         for pattern in _EXTRA_FORMATS:
             try:
-                moment = datetime.strptime(value, pattern)  # noqa: DTZ007 - naive means UTC, set below
+                moment = datetime.strptime(value, pattern)
                 break
             except ValueError:
                 continue

@@ -6,8 +6,8 @@ Times stay epoch milliseconds as float64 with NaN for "not happened / unknown".
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np

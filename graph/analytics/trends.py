@@ -9,13 +9,15 @@ A series warns as *rising* only when all of these hold, so noise does not raise 
   small to matter to anyone is not worth a warning).
 The statistic used is the weekly median handling time (waiting + processing).
 
-A queue warns when, at the recent throughput, clearing the tasks open now takes longer than the
-step's typical SLA, or when arrivals outpace throughput and will make it so within
-:data:`HORIZON_DAYS`.
+A queue warns when, over the last :data:`RECENT_DAYS` days, arrivals outpaced throughput by more
+than twice the Poisson noise of the counts, at least :data:`MIN_QUEUE` tasks are open, and clearing
+the queue at the recent throughput takes longer than the typical SLA now or will within
+:data:`HORIZON_DAYS` days.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,8 +25,8 @@ import numpy as np
 from scipy import stats
 
 from graph.analytics import cache
-from graph.analytics.bottlenecks import DAY_MS, Measures, tables_for, groups
-from graph.analytics.tasks import TaskTable, concat
+from graph.analytics.bottlenecks import DAY_MS, Measures, groups, tables_for
+from graph.analytics.tasks import concat
 from graph.store import GraphStore
 
 WEEK_MS = 7 * DAY_MS
@@ -36,6 +38,7 @@ ALPHA = 0.05
 MIN_RELATIVE_RISE = 0.10
 HORIZON_DAYS = 14
 RECENT_DAYS = 28
+MIN_QUEUE = 5
 
 
 @dataclass(frozen=True)
@@ -109,7 +112,6 @@ def _rising_warning(scope: dict[str, Any], series: dict[str, list[Any]]) -> dict
     if not result.rising:
         return None
     label = " / ".join(str(v) for v in scope.values())
-    per_week_h = (result.slope or 0) / 3600
     return {
         "kind": "rising_handling_time", **scope, "metric": "median_handling_s",
         "weeks": [w for w, _ in usable], "values": [v for _, v in usable],
@@ -117,44 +119,50 @@ def _rising_warning(scope: dict[str, Any], series: dict[str, list[Any]]) -> dict
                  "p_value": round(result.p_value or 0, 5), "slope_per_week_s": round(result.slope or 0, 1),
                  "slope_low_s": round(result.slope_low or 0, 1), "slope_high_s": round(result.slope_high or 0, 1),
                  "relative_rise": round(result.relative_rise or 0, 3), "points": result.weeks},
-        "message": (f"{label}: weekly median handling time is rising by {per_week_h:.1f} h per week over "
-                    f"{result.weeks} weeks (Mann-Kendall tau {result.tau:.2f}, p={result.p_value:.4f}; Theil-Sen "
-                    f"slope 95% CI lower bound {(result.slope_low or 0) / 3600:.2f} h/week > 0; "
+        "message": (f"{label}: weekly median handling time is rising by {_duration(result.slope or 0)} per week "
+                    f"over {result.weeks} weeks (Mann-Kendall tau {result.tau:.2f}, p={result.p_value:.4f}; "
+                    f"Theil-Sen slope 95% CI lower bound {_duration(result.slope_low or 0)}/week > 0; "
                     f"+{(result.relative_rise or 0):.0%} over the period)"),
     }
 
 
+def _duration(seconds: float) -> str:
+    hours = seconds / 3600
+    if abs(hours) >= 48:
+        return f"{hours / 24:.1f} d"
+    if abs(hours) >= 1:
+        return f"{hours:.1f} h"
+    return f"{seconds / 60:.0f} min"
+
+
 def _queue_warning(scope: dict[str, Any], measures: Measures, idx: np.ndarray, now: int) -> dict[str, Any] | None:
+    """Arrivals significantly outpacing throughput, with the open queue heading past the SLA."""
     table = measures.table
     live = idx[measures.live[idx]]
     queue = int(table.is_open[live].sum())
     with_due = live[~np.isnan(table.due[live])]
-    if not queue or not with_due.size:
+    if queue < MIN_QUEUE or not with_due.size:
         return None
     sla_days = float(np.median(table.due[with_due] - table.created[with_due])) / DAY_MS
     since = now - RECENT_DAYS * DAY_MS
-    arrivals = float(((table.created[live] >= since) & (table.created[live] <= now)).sum()) / RECENT_DAYS
-    throughput = float(((table.completed[live] >= since) & (table.completed[live] <= now)).sum()) / RECENT_DAYS
-    label = " / ".join(str(v) for v in scope.values())
-    figures = {"queue": queue, "arrivals_per_day": round(arrivals, 2), "throughput_per_day": round(throughput, 2),
-               "sla_days": round(sla_days, 2)}
-    if throughput <= 0:
-        return {"kind": "sla_breach_expected", **scope, **figures, "days_to_breach": 0.0,
-                "message": f"{label}: {queue} tasks open and none completed in {RECENT_DAYS} days"}
-    clearing = queue / throughput
-    if clearing > sla_days:
-        days = 0.0
-    elif arrivals > throughput:
-        days = (sla_days * throughput - queue) / (arrivals - throughput)
-        if days > HORIZON_DAYS:
-            return None
-    else:
+    arrived = int(((table.created[live] >= since) & (table.created[live] <= now)).sum())
+    finished = int(((table.completed[live] >= since) & (table.completed[live] <= now)).sum())
+    # Poisson counts: the excess of arrivals must exceed twice its standard deviation to count as growth.
+    if arrived - finished <= 2 * math.sqrt(arrived + finished):
         return None
-    return {"kind": "sla_breach_expected", **scope, **figures, "clearing_days": round(clearing, 2),
-            "days_to_breach": round(days, 1),
-            "message": (f"{label}: {queue} open tasks take {clearing:.1f} days to clear at {throughput:.1f}/day "
-                        f"(SLA {sla_days:.1f} days); arrivals {arrivals:.1f}/day"
-                        + ("" if days == 0 else f" — new tasks will miss the SLA in about {days:.0f} days"))}
+    arrivals, throughput = arrived / RECENT_DAYS, finished / RECENT_DAYS
+    clearing = queue / throughput if throughput else math.inf
+    days = 0.0 if clearing > sla_days else (sla_days * throughput - queue) / (arrivals - throughput)
+    if days > HORIZON_DAYS:
+        return None
+    label = " / ".join(str(v) for v in scope.values())
+    when = "tasks are missing it already" if days == 0 else f"new tasks will miss it in about {days:.0f} days"
+    return {"kind": "sla_breach_expected", **scope, "queue": queue, "arrivals_per_day": round(arrivals, 2),
+            "throughput_per_day": round(throughput, 2), "sla_days": round(sla_days, 2),
+            "clearing_days": None if math.isinf(clearing) else round(clearing, 2), "days_to_breach": round(days, 1),
+            "message": (f"{label}: {arrived} tasks arrived and {finished} were completed in {RECENT_DAYS} days; "
+                        f"{queue} open tasks take {clearing:.1f} days to clear against an SLA of {sla_days:.1f} days "
+                        f"— {when}")}
 
 
 def trends(store: GraphStore, workflow: str | None = None, *, now: int) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Accounts: login lookups, server-side login sessions, login throttling, people and department listings."""
 
 from graph.cypher import cypher
+from graph.queries.org import bump_people
 
 _ACCOUNT_COLUMNS = """
     OPTIONAL MATCH (p)-[:HAS_ROLE]->(r:Role)
@@ -126,8 +127,7 @@ CREATE_PERSON = cypher(
     UNWIND $roles AS role
     MERGE (r:Role {name: role})
     CREATE (p)-[:HAS_ROLE]->(r)
-    RETURN DISTINCT p.id AS id
-    """,
+    """ + bump_people("p.id"),
     example={"department": "FIN", "id": "u9", "username": "new.person", "name": "新人", "email": None, "now": 0,
              "password_hash": "x", "roles": ["member"]},
     writes=True,
@@ -141,7 +141,7 @@ DEPARTMENT_BY_CODE = cypher(
 
 SET_ACTIVE = cypher(
     "accounts.set_active",
-    "MATCH (p:Person {id: $person_id}) SET p.active = $active RETURN p.id AS id",
+    "MATCH (p:Person {id: $person_id}) SET p.active = $active" + bump_people("p.id"),
     example={"person_id": "u1", "active": False},
     writes=True,
 )

@@ -11,7 +11,7 @@ permission bump of :mod:`graph.queries.permissions`, in the same statement.
 from __future__ import annotations
 
 from graph.cypher import Statement, cypher
-from graph.queries.permissions import _BUMP as PERMISSION_BUMP
+from graph.queries.permissions import PERMISSION_BUMP
 
 # Properties of a document row as listings return them.
 _DOC_FIELDS = (

@@ -1,6 +1,29 @@
-"""Organisation: departments (a tree), people, positions, projects, memberships and roles."""
+"""Organisation: departments (a tree), people, positions, projects, memberships and roles.
+
+Every statement that changes who may see what (activity flags, the department tree, memberships,
+positions, roles, people) ends with one of the permission-change fragments below, in the same
+statement, so no process can serve a readable set older than the graph (docs/permissions.md).
+"""
 
 from graph.cypher import cypher
+from graph.queries.permissions import PERMISSION_BUMP
+
+# Beyond this many people one statement records 'principals' (forget every cached principal set)
+# instead of naming each: a longer list would push the short permission log past its length and
+# make every process rebuild its whole document index.
+MAX_NAMED_PEOPLE = 64
+
+
+def bump_people(person_id: str) -> str:
+    """End a statement whose rows carry ``person_id`` (an expression) of each person whose principals changed."""
+    return (f" WITH collect(DISTINCT {person_id}) AS people"
+            f" WITH CASE WHEN size(people) > {MAX_NAMED_PEOPLE} THEN ['principals']"
+            " ELSE [x IN people | 'person:' + x] END AS changes" + PERMISSION_BUMP)
+
+
+# Ends a statement that moved or (de)activated departments or projects: every person's principals may
+# have changed. Records nothing when the statement matched no row.
+BUMP_PRINCIPALS = " WITH collect(DISTINCT 'principals') AS changes" + PERMISSION_BUMP
 
 UPSERT_DEPARTMENTS = cypher(
     "org.upsert_departments",
@@ -8,8 +31,7 @@ UPSERT_DEPARTMENTS = cypher(
     UNWIND $rows AS row
     MERGE (d:Department {id: row.id})
     SET d.code = row.code, d.name = row.name, d.name_en = row.name_en, d.active = true
-    RETURN count(d) AS count
-    """,
+    """ + BUMP_PRINCIPALS,
     example={"rows": [{"id": "d1", "code": "FIN", "name": "财务部", "name_en": "Finance"}]},
     writes=True,
 )
@@ -21,8 +43,7 @@ LINK_DEPARTMENT_PARENTS = cypher(
     MATCH (child:Department {id: row.id})
     MATCH (parent:Department {id: row.parent_id})
     MERGE (child)-[:PART_OF]->(parent)
-    RETURN count(child) AS count
-    """,
+    """ + BUMP_PRINCIPALS,
     example={"rows": [{"id": "d2", "parent_id": "d1"}]},
     writes=True,
 )
@@ -45,8 +66,7 @@ UPSERT_PROJECTS = cypher(
     UNWIND $rows AS row
     MERGE (p:Project {id: row.id})
     SET p.code = row.code, p.name = row.name, p.name_en = row.name_en, p.active = true
-    RETURN count(p) AS count
-    """,
+    """ + BUMP_PRINCIPALS,
     example={"rows": [{"id": "j1", "code": "ERP", "name": "ERP 升级", "name_en": "ERP upgrade"}]},
     writes=True,
 )
@@ -58,8 +78,7 @@ UPSERT_PEOPLE = cypher(
     MERGE (p:Person {id: row.id})
     ON CREATE SET p.created_at = row.now, p.password_hash = row.password_hash
     SET p.username = row.username, p.name = row.name, p.email = row.email, p.active = true
-    RETURN count(p) AS count
-    """,
+    """ + bump_people("p.id"),
     example={
         "rows": [
             {"id": "u1", "username": "li.na", "name": "李娜", "email": "li.na@example.com", "now": 0,
@@ -76,8 +95,7 @@ LINK_MEMBERSHIPS = cypher(
     MATCH (p:Person {id: row.person_id})
     MATCH (d:Department {id: row.department_id})
     MERGE (p)-[:MEMBER_OF]->(d)
-    RETURN count(p) AS count
-    """,
+    """ + bump_people("p.id"),
     example={"rows": [{"person_id": "u1", "department_id": "d1"}]},
     writes=True,
 )
@@ -89,8 +107,7 @@ LINK_PROJECT_MEMBERS = cypher(
     MATCH (p:Person {id: row.person_id})
     MATCH (j:Project {id: row.project_id})
     MERGE (p)-[:MEMBER_OF]->(j)
-    RETURN count(p) AS count
-    """,
+    """ + bump_people("p.id"),
     example={"rows": [{"person_id": "u1", "project_id": "j1"}]},
     writes=True,
 )
@@ -102,8 +119,7 @@ LINK_POSITIONS = cypher(
     MATCH (p:Person {id: row.person_id})
     MATCH (s:Position {id: row.position_id})
     MERGE (p)-[:HOLDS]->(s)
-    RETURN count(p) AS count
-    """,
+    """ + bump_people("p.id"),
     example={"rows": [{"person_id": "u1", "position_id": "p1"}]},
     writes=True,
 )
@@ -141,8 +157,7 @@ GRANT_ROLES = cypher(
     MATCH (p:Person {id: row.person_id})
     MERGE (r:Role {name: row.role})
     MERGE (p)-[:HAS_ROLE]->(r)
-    RETURN count(p) AS count
-    """,
+    """ + bump_people("p.id"),
     example={"rows": [{"person_id": "u1", "role": "admin"}]},
     writes=True,
 )

@@ -3,7 +3,8 @@
 Departments, positions and projects share one shape (id, unique code, name, English name,
 active flag), so their statements are declared once per label from fixed tables below. Labels
 and relationship types come from these tables only, never from user input; every value is a
-parameter.
+parameter. Statements that change who may see what record it in the same statement with the
+fragments of :mod:`graph.queries.org` (docs/permissions.md, "Readable sets and caching").
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from graph.cypher import Statement, cypher
+from graph.queries.org import BUMP_PRINCIPALS, bump_people
+from graph.queries.permissions import PERMISSION_BUMP
 
 # kind -> (label, relationship a person has to it when they are one of its members)
 CODED_KINDS: dict[str, tuple[str, str]] = {
@@ -52,8 +55,14 @@ class CodedStatements:
     import_upsert: Statement
 
 
+# Labels whose active flag cuts share paths; positions have none that counts (docs/permissions.md).
+ACTIVE_COUNTS = ("Department", "Project")
+
+
 def _coded(kind: str, label: str, member_rel: str) -> CodedStatements:
     name = f"org_admin.{kind}"
+    # Returns one row when the node exists (its id, or the new permission version).
+    flag_changed = BUMP_PRINCIPALS if label in ACTIVE_COUNTS else " RETURN n.id AS id"
     return CodedStatements(
         get=cypher(f"{name}.get", f"MATCH (n:{label} {{id: $id}}) RETURN {_FIELDS}", example={"id": "x"}),
         by_code=cypher(f"{name}.by_code", f"MATCH (n:{label} {{code: $code}}) RETURN {_FIELDS}",
@@ -86,7 +95,7 @@ def _coded(kind: str, label: str, member_rel: str) -> CodedStatements:
         ),
         set_active=cypher(
             f"{name}.set_active",
-            f"MATCH (n:{label} {{id: $id}}) SET n.active = $active RETURN n.id AS id",
+            f"MATCH (n:{label} {{id: $id}}) SET n.active = $active" + flag_changed,
             example={"id": "x", "active": True},
             writes=True,
         ),
@@ -115,8 +124,7 @@ def _coded(kind: str, label: str, member_rel: str) -> CodedStatements:
             MERGE (n:{label} {{code: row.code}})
             ON CREATE SET n.id = row.id, n.created_at = row.now
             SET n.name = row.name, n.name_en = row.name_en, n.active = row.active
-            RETURN count(n) AS count
-            """,
+            """ + (BUMP_PRINCIPALS if label in ACTIVE_COUNTS else " RETURN count(n) AS count"),
             example={"rows": [{"id": "x", "code": "X", "name": "X", "name_en": None, "active": True, "now": 0}]},
             writes=True,
         ),
@@ -157,8 +165,7 @@ MOVE_DEPARTMENT = cypher(
     DELETE old
     WITH DISTINCT d, parent
     MERGE (d)-[:PART_OF]->(parent)
-    RETURN d.id AS id
-    """,
+    """ + BUMP_PRINCIPALS,
     example={"id": "x", "parent_id": "y"},
     writes=True,
 )
@@ -170,8 +177,7 @@ MAKE_DEPARTMENT_ROOT = cypher(
     OPTIONAL MATCH (d)-[old:PART_OF]->(:Department)
     DELETE old
     WITH DISTINCT d
-    RETURN d.id AS id
-    """,
+    """ + BUMP_PRINCIPALS,
     example={"id": "x"},
     writes=True,
 )
@@ -199,8 +205,7 @@ DEACTIVATE_DEPARTMENT = cypher(
     WITH d, members, count(c) AS children
     WHERE members = 0 AND children = 0
     SET d.active = false
-    RETURN d.id AS id
-    """,
+    """ + BUMP_PRINCIPALS,
     example={"id": "x"},
     writes=True,
 )
@@ -212,8 +217,8 @@ MOVE_ACTIVE_MEMBERS = cypher(
     MATCH (m:Person {active: true})-[r:MEMBER_OF]->(:Department {id: $from_id})
     DELETE r
     MERGE (m)-[:MEMBER_OF]->(target)
-    RETURN count(m) AS moved
-    """,
+    WITH collect(DISTINCT 'person:' + m.id) AS changes
+    """ + PERMISSION_BUMP,
     example={"from_id": "x", "to_id": "y"},
     writes=True,
 )
@@ -261,8 +266,7 @@ PERSON_CREATE = cypher(
     WITH username_taken, count(b) AS email_taken
     WHERE username_taken = 0 AND email_taken = 0
     CREATE (p:Person {id: $id, username: $username, name: $name, email: $email, active: true, created_at: $now})
-    RETURN p.id AS id
-    """,
+    """ + bump_people("p.id"),
     example={"id": "x", "username": "x", "name": "X", "email": "x@example.com", "now": 0},
     writes=True,
 )
@@ -282,7 +286,7 @@ PERSON_UPDATE = cypher(
 
 PERSON_SET_ACTIVE = cypher(
     "org_admin.person.set_active",
-    "MATCH (p:Person {id: $id}) SET p.active = $active RETURN p.id AS id",
+    "MATCH (p:Person {id: $id}) SET p.active = $active" + bump_people("p.id"),
     example={"id": "x", "active": False},
     writes=True,
 )
@@ -293,8 +297,7 @@ PERSON_CLEAR_ROLES = cypher(
     UNWIND $usernames AS username
     MATCH (p:Person {username: username})-[old:HAS_ROLE]->(:Role)
     DELETE old
-    RETURN count(*) AS removed
-    """,
+    """ + bump_people("p.id"),
     example={"usernames": ["x"]},
     writes=True,
 )
@@ -306,8 +309,7 @@ PERSON_GRANT_ROLES = cypher(
     MATCH (p:Person {username: row.username})
     MERGE (r:Role {name: row.role})
     MERGE (p)-[:HAS_ROLE]->(r)
-    RETURN count(p) AS granted
-    """,
+    """ + bump_people("p.id"),
     example={"rows": [{"username": "x", "role": "member"}]},
     writes=True,
 )
@@ -369,8 +371,7 @@ PEOPLE_IMPORT_UPSERT = cypher(
     MERGE (p:Person {username: row.username})
     ON CREATE SET p.id = row.id, p.created_at = row.now
     SET p.name = row.name, p.email = row.email, p.active = row.active
-    RETURN count(p) AS count
-    """,
+    """ + bump_people("p.id"),
     example={"rows": [{"id": "x", "username": "x", "name": "X", "email": "x@example.com", "active": True,
                        "now": 0}]},
     writes=True,
@@ -432,18 +433,16 @@ def _membership(kind: str, rel: str, label: str) -> MembershipStatements:
             MATCH (p:Person {{id: $person_id}})
             MATCH (t:{label} {{id: $target_id}})
             MERGE (p)-[:{rel}]->(t)
-            RETURN p.id AS id
-            """,
+            """ + bump_people("p.id"),
             example={"person_id": "x", "target_id": "y"},
             writes=True,
         ),
         remove=cypher(
             f"{name}.remove",
             f"""
-            MATCH (:Person {{id: $person_id}})-[r:{rel}]->(:{label} {{id: $target_id}})
+            MATCH (p:Person {{id: $person_id}})-[r:{rel}]->(:{label} {{id: $target_id}})
             DELETE r
-            RETURN count(*) AS removed
-            """,
+            """ + bump_people("p.id"),
             example={"person_id": "x", "target_id": "y"},
             writes=True,
         ),
@@ -454,8 +453,7 @@ def _membership(kind: str, rel: str, label: str) -> MembershipStatements:
             MATCH (p:Person {{username: row.username}})
             MATCH (t:{label} {{code: row.code}})
             MERGE (p)-[:{rel}]->(t)
-            RETURN count(p) AS count
-            """,
+            """ + bump_people("p.id"),
             example={"rows": [{"username": "x", "code": "X"}]},
             writes=True,
         ),
@@ -463,10 +461,9 @@ def _membership(kind: str, rel: str, label: str) -> MembershipStatements:
             f"{name}.import_remove",
             f"""
             UNWIND $rows AS row
-            MATCH (:Person {{username: row.username}})-[r:{rel}]->(:{label} {{code: row.code}})
+            MATCH (p:Person {{username: row.username}})-[r:{rel}]->(:{label} {{code: row.code}})
             DELETE r
-            RETURN count(*) AS count
-            """,
+            """ + bump_people("p.id"),
             example={"rows": [{"username": "x", "code": "X"}]},
             writes=True,
         ),
@@ -485,8 +482,7 @@ IMPORT_DETACH_PARENTS = cypher(
     UNWIND $codes AS code
     MATCH (:Department {code: code})-[old:PART_OF]->(:Department)
     DELETE old
-    RETURN count(*) AS count
-    """,
+    """ + BUMP_PRINCIPALS,
     example={"codes": ["X"]},
     writes=True,
 )
@@ -498,8 +494,7 @@ IMPORT_LINK_PARENTS = cypher(
     MATCH (d:Department {code: row.code})
     MATCH (parent:Department {code: row.parent_code})
     MERGE (d)-[:PART_OF]->(parent)
-    RETURN count(d) AS count
-    """,
+    """ + BUMP_PRINCIPALS,
     example={"rows": [{"code": "X", "parent_code": "Y"}]},
     writes=True,
 )

@@ -165,9 +165,11 @@ PERMISSIONS_LOG = cypher(
 )
 
 # Appended to a statement whose previous clause produced ``changes`` (a list of 'doc:<id>',
-# 'person:<id>', 'principals' or 'all'). Setting ``lock`` first makes Neo4j take the node's write
-# lock before the counter is read, so two concurrent bumps cannot both read the same value.
-_BUMP = f"""
+# 'person:<id>', 'principals' or 'all'): every domain statement that changes who may see what
+# ends with ``WITH <list of change strings> AS changes`` followed by this fragment. Setting
+# ``lock`` first makes Neo4j take the node's write lock before the counter is read, so two
+# concurrent bumps cannot both read the same value.
+PERMISSION_BUMP = f"""
     WITH changes WHERE size(changes) > 0
     MERGE (m:Meta {{key: '{VERSION_KEY}'}})
     SET m.lock = true
@@ -176,13 +178,9 @@ _BUMP = f"""
     RETURN v AS version, size(changes) AS changed
 """
 
-# The public name for other domain modules: end a statement that changes who may see what with
-# ``WITH <list of change strings> AS changes`` followed by this fragment.
-PERMISSION_BUMP = _BUMP
-
 RECORD_CHANGES = cypher(
     "permissions.record_changes",
-    "WITH $changes AS changes" + _BUMP,
+    "WITH $changes AS changes" + PERMISSION_BUMP,
     example={"changes": ["person:u1"]},
     writes=True,
 )
@@ -198,7 +196,7 @@ def _share_statement(kind: ShareKind) -> Statement:
         MERGE (d)-[s:SHARED_WITH]->(t)
         SET s.access = row.access, s.by = $actor_id, s.at = $now
         WITH collect(DISTINCT 'doc:' + d.id) AS changes
-        """ + _BUMP,
+        """ + PERMISSION_BUMP,
         example={"rows": [{"document_id": "doc1", "target_id": "d1", "access": "read"}], "actor_id": "u1", "now": 0},
         writes=True,
     )
@@ -211,7 +209,7 @@ def _unshare_statement(kind: ShareKind) -> Statement:
         MATCH (d:Document {{id: $document_id}})-[s:SHARED_WITH]->(t:{kind.value} {{id: $target_id}})
         DELETE s
         WITH collect(DISTINCT 'doc:' + d.id) AS changes
-        """ + _BUMP,
+        """ + PERMISSION_BUMP,
         example={"document_id": "doc1", "target_id": "d1"},
         writes=True,
     )
@@ -263,7 +261,7 @@ SET_LEVEL = cypher(
     MATCH (d:Document {id: $document_id})
     SET d.access = $level
     WITH collect(DISTINCT 'doc:' + d.id) AS changes
-    """ + _BUMP,
+    """ + PERMISSION_BUMP,
     example={"document_id": "doc1", "level": "internal"},
     writes=True,
 )
@@ -284,7 +282,7 @@ UPSERT_DOCUMENTS = cypher(
     MATCH (o:Person {id: row.owner_id})
     MERGE (o)-[:OWNS]->(d)
     WITH collect(DISTINCT 'doc:' + d.id) AS changes
-    """ + _BUMP,
+    """ + PERMISSION_BUMP,
     example={"rows": [{"id": "doc1", "title": "预算", "access": "internal", "domain": "finance",
                        "data_type": "structured", "owner_id": "u1"}]},
     writes=True,

@@ -153,8 +153,7 @@
       var p = path + "[" + i + "]";
       var row = el("div", {className: "dz-row dz-item", "data-path": p}, [
         control(L.field_name, f, "name", p + ".name"),
-        control(L.label + " · 中文", f.label, "zh", p + ".label"),
-        control(L.label + " · English", f.label, "en", p + ".label.en"),
+        nameControls(L.label, f, "label", p + ".label"),
         control(L.type, f, "type", p + ".type", "select", options.field_types.map(function (t) { return [t, L["type_" + t] || t]; })),
         control(L.required, f, "required", p + ".required", "checkbox")
       ]);
@@ -207,7 +206,7 @@
     step.requirements.forEach(function (r, k) {
       var p = path + "[" + k + "]";
       box.appendChild(el("div", {className: "dz-row dz-item", "data-path": p}, [
-        control(L.item + " · 中文", r.label, "zh", p + ".label"), control(L.item + " · English", r.label, "en", p + ".label.en"),
+        nameControls(L.item, r, "label", p + ".label"),
         el("div", {className: "dz-tools"}, [button("✕", L.remove_item, function () { step.requirements.splice(k, 1); sync(); render(); })])
       ]));
     });
@@ -225,7 +224,7 @@
     var card = el("li", {className: "dz-step", "data-path": p, "data-index": String(i)});
     var earlier = state.steps.slice(0, i).map(function (s) { return [s.key, s.key + " · " + (s.name.zh || s.name.en)]; });
     card.appendChild(el("div", {className: "dz-step-head"}, [
-      handle(card),
+      handle(card, i),
       el("h3", {text: L.step + " " + (i + 1) + (step.name.zh || step.name.en ? " · " + (step.name.zh || step.name.en) : "")}),
       el("div", {className: "dz-tools"}, [
         button("↑", L.move_up, function () { if (move(state.steps, i, i - 1)) { sync(); render("up-" + (i - 1)); } }, {"data-focus": "up-" + i}),
@@ -248,12 +247,6 @@
     card.appendChild(requirementsEditor(step, p + ".requirements"));
     card.appendChild(el("div", {className: "dz-row"}, [control(L.attachments, step, "attachments", p + ".attachments")]));
     card.appendChild(fieldsEditor(step.fields, p + ".fields", L.step_fields));
-    card.addEventListener("dragstart", function (e) {
-      if (e.target !== card) return;
-      dragFrom = i; card.classList.add("dz-dragging");
-      e.dataTransfer.effectAllowed = "move"; e.dataTransfer.setData("text/plain", String(i));
-    });
-    card.addEventListener("dragend", function () { card.classList.remove("dz-dragging"); card.draggable = false; });
     card.addEventListener("dragover", function (e) { if (dragFrom !== null) { e.preventDefault(); card.classList.add("dz-over"); } });
     card.addEventListener("dragleave", function () { card.classList.remove("dz-over"); });
     card.addEventListener("drop", function (e) {
@@ -264,11 +257,14 @@
     return card;
   }
 
-  // Only the handle starts a drag: a draggable card would steal mouse text selection from its inputs.
-  function handle(card) {
-    var h = el("span", {className: "dz-handle", title: L.drag, "aria-hidden": "true", text: "⠿"});
-    h.addEventListener("mousedown", function () { card.draggable = true; });
-    h.addEventListener("mouseup", function () { card.draggable = false; });
+  // Only the handle is draggable: a draggable card would steal mouse text selection from its inputs.
+  function handle(card, i) {
+    var h = el("span", {className: "dz-handle", title: L.drag, "aria-hidden": "true", draggable: "true", text: "⠿"});
+    h.addEventListener("dragstart", function (e) {
+      dragFrom = i; card.classList.add("dz-dragging");
+      e.dataTransfer.effectAllowed = "move"; e.dataTransfer.setData("text/plain", String(i));
+    });
+    h.addEventListener("dragend", function () { card.classList.remove("dz-dragging"); dragFrom = null; });
     return h;
   }
 

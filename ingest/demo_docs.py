@@ -21,8 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph import documents as docs
 from graph.demo_org import DEPARTMENTS, PROJECTS, build_org, node_id
 from graph.store import GraphStore
+from ingest import pipeline
 
 DEFAULT_COUNT = 240
 SEED = 20260301
@@ -571,9 +573,6 @@ def load_demo_documents(store: GraphStore, settings: Any, count: int = DEFAULT_C
 
     Needs the demo organisation. Documents already present (same id) are skipped, so a rerun adds nothing.
     """
-    from graph import documents as docs
-    from ingest import pipeline
-
     started = time.perf_counter()
     plans = plan_documents(count)
     result = DemoDocsResult(planned=len(plans))

@@ -1,0 +1,97 @@
+"""Keeping the search index in step with the graph: drift report (``huitong check``) and ``huitong reindex``.
+
+The graph says which documents exist and whether their text was extracted; the index holds the
+text of each document's current version. Drift is a document whose extraction succeeded but that
+the index does not hold, or an indexed document the graph no longer has.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from dataclasses import dataclass, field
+
+from graph.queries import documents as q
+from graph.store import GraphStore
+from ingest import pipeline
+from settings import Settings
+
+PAGE = 5000
+EXAMPLES = 5
+
+
+@dataclass
+class Drift:
+    missing: list[str] = field(default_factory=list)  # status ok in the graph, absent from the index
+    orphans: list[str] = field(default_factory=list)  # in the index, absent from the graph
+
+    @property
+    def clean(self) -> bool:
+        return not self.missing and not self.orphans
+
+    def as_json(self) -> dict[str, object]:
+        return {"missing": len(self.missing), "orphans": len(self.orphans),
+                "missing_examples": self.missing[:EXAMPLES], "orphan_examples": self.orphans[:EXAMPLES]}
+
+    def describe(self) -> str:
+        if self.clean:
+            return "index in step with the graph"
+        return (f"{len(self.missing)} extracted documents missing from the index, {len(self.orphans)} indexed "
+                "documents not in the graph; run `huitong reindex`")
+
+
+def _graph_documents(store: GraphStore, status: str | None) -> Iterator[str]:
+    params = {**q.FILTER_EXAMPLE, "ids": [], "status": status, "limit": PAGE}
+    skip = 0
+    while True:
+        rows = store.run(q.BROWSE[("all", "created")], {**params, "skip": skip})
+        yield from (row["id"] for row in rows)
+        if len(rows) < PAGE:
+            return
+        skip += PAGE
+
+
+def indexed_document_ids(settings: Settings) -> set[str]:
+    """Documents the index holds, read straight from its store file (read-only: no model, no lock held)."""
+    path = settings.data_dir / "search" / "chunks.sqlite3"
+    if not path.is_file():
+        return set()
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as conn:
+        try:
+            return {row[0] for row in conn.execute("SELECT document_id FROM documents")}
+        except sqlite3.OperationalError:  # created but never written
+            return set()
+
+
+def drift(store: GraphStore, settings: Settings) -> Drift:
+    extracted = set(_graph_documents(store, "ok"))
+    known = set(_graph_documents(store, None))
+    indexed = indexed_document_ids(settings)
+    return Drift(sorted(extracted - indexed), sorted(indexed - known))
+
+
+@dataclass
+class ReindexReport:
+    documents: int
+    chunks: int
+    removed: int
+    drift_after: Drift
+
+    def as_json(self) -> dict[str, object]:
+        return {"documents": self.documents, "chunks": self.chunks, "removed": self.removed,
+                "drift_after": self.drift_after.as_json()}
+
+
+def reindex(store: GraphStore, settings: Settings) -> ReindexReport:
+    """Index every extracted document's current text from the text store and drop documents the graph lost.
+
+    Re-adding unchanged text costs no embedding (vectors are cached by text hash), so this is safe
+    to run on a healthy index too.
+    """
+    extracted = list(_graph_documents(store, "ok"))
+    chunks = pipeline.index_documents(store, settings, extracted)
+    index = pipeline.search_index(settings)
+    orphans = drift(store, settings).orphans
+    removed = sum(1 for document_id in orphans if index.delete_document(document_id))
+    return ReindexReport(len(extracted), chunks, removed, drift(store, settings))

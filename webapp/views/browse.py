@@ -1,0 +1,123 @@
+"""``/documents``: browsing what the viewer may read — tabs (all, shared with my department,
+recently changed, mine), the classification tree (domain -> data type -> access level) and
+department folders with counts, filters (type, uploader, time range, title), sorting and pages.
+
+Only :func:`graph.documents.browse` and friends decide what is listed: they start from the
+viewer's readable set, so an unreadable document is never listed or counted. The results
+fragment keeps itself current through ``/documents/live`` (document and new-document events).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from graph import documents as docs
+from graph import permissions
+from graph.classification import DataType
+from graph.queries import documents as q
+from graph.queries import org as org_q
+from ingest.filetypes import FileKind
+from webapp import events, services
+from webapp.views import document_ui as ui
+from workers import bus
+
+bp = Blueprint("browse", __name__)
+
+PER_PAGE = 20
+ZONE = ZoneInfo("Asia/Shanghai")  # the organisation's calendar for date filters
+MAX_LIVE_IDS = 200
+TABS = {"all": _l("All I can read"), "department": _l("Shared with my department"),
+        "recent": _l("Recently changed"), "mine": _l("Mine")}
+SORT_LABELS = {"updated": _l("Last changed"), "oldest": _l("Least recently changed"), "created": _l("Newest upload"),
+               "title": _l("Title"), "size": _l("Size")}
+KINDS = tuple(k.value for k in FileKind if k.supported)
+
+
+def _day(value: str, *, end: bool = False) -> int | None:
+    """A YYYY-MM-DD date (Beijing time) as epoch ms; ``end`` gives the start of the next day."""
+    day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=ZONE)
+    if end:
+        day += timedelta(days=1)
+    return int(day.timestamp() * 1000)
+
+
+def _filters(args: Any) -> tuple[docs.BrowseFilter, dict[str, str], list[str]]:
+    """The filter from the query string, the values to show back, and problems with them."""
+    values = {k: (args.get(k) or "").strip()[:100] for k in
+              ("tab", "domain", "data_type", "access", "kind", "uploader", "since", "until", "q", "folder", "sort")}
+    problems: list[str] = []
+    tab = values["tab"] if values["tab"] in TABS else "all"
+    values["tab"] = tab
+    owner_id = None
+    if values["uploader"]:
+        rows = services.store().run(org_q.PERSON_BY_USERNAME, {"username": values["uploader"].lower()})
+        owner_id = rows[0]["id"] if rows and rows[0]["id"] else None
+        if owner_id is None:
+            problems.append(_("There is no user %(name)s.", name=values["uploader"]))
+            owner_id = "-"  # matches nothing: an unknown uploader has uploaded nothing
+    times: dict[str, int | None] = {"since": None, "until": None}
+    for key in times:
+        if values[key]:
+            try:
+                times[key] = _day(values[key], end=key == "until")
+            except ValueError:
+                problems.append(_("%(value)s is not a date (YYYY-MM-DD).", value=values[key]))
+                values[key] = ""
+    where = docs.BrowseFilter(
+        scope=tab, domain=values["domain"] or None,  # type: ignore[arg-type]
+        data_type=values["data_type"] if values["data_type"] in {d.value for d in DataType} else None,
+        access=values["access"] or None, kind=values["kind"] or None, owner_id=owner_id,
+        text=values["q"] or None, department_id=values["folder"] or None,
+        since=times["since"], until=times["until"],
+    )
+    if values["sort"] not in q.SORTS:
+        values["sort"] = "updated"
+    return where, values, problems
+
+
+def _page() -> int:
+    try:
+        return max(int(request.args.get("page", "1")), 1)
+    except ValueError:
+        return 1
+
+
+def _visible_folders(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Departments holding something the viewer can read (in them or below them)."""
+    return [{**n, "children": _visible_folders(n["children"])} for n in nodes if n["total"]]
+
+
+@bp.get("/documents")
+def index() -> ResponseReturnValue:
+    store, viewer = services.store(), ui.me()
+    where, values, problems = _filters(request.args)
+    result = docs.browse(store, viewer, where, sort=values["sort"], page=_page(), per_page=PER_PAGE)
+    args = {k: v for k, v in values.items() if v}
+    context: dict[str, Any] = {"result": result, "values": values, "args": args, "problems": problems,
+                               "tabs": TABS, "sorts": SORT_LABELS, "kinds": KINDS,
+                               "domains": ui.domain_options(), "levels": ui.level_options(),
+                               "filtered": any(values[k] for k in ("domain", "data_type", "access", "kind",
+                                                                   "uploader", "since", "until", "q", "folder"))}
+    if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "doc-results":
+        return render_template("documents/_results.html", **context)
+    scope = docs.BrowseFilter(scope=where.scope)
+    context["tree"] = docs.classification_tree(store, viewer, scope)
+    context["folders"] = _visible_folders(docs.department_folders(store, viewer))
+    return render_template("documents/browse.html", **context)
+
+
+@bp.get("/documents/live")
+def live() -> ResponseReturnValue:
+    """Events for a listing: changes of the listed documents the viewer may read, and new documents."""
+    viewer = ui.me()
+    wanted = [i for i in request.args.getlist("id") if i][:MAX_LIVE_IDS]
+    readable = permissions.readable_document_ids(services.store(), viewer) if wanted else set()
+    channels = [bus.document_channel(i) for i in wanted if i in readable]
+    return events.sse_response([bus.person_channel(viewer), *channels])

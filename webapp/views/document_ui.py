@@ -1,0 +1,101 @@
+"""Presentation helpers shared by the document pages: labels in the request's language, statuses,
+turning domain refusals into HTTP answers, and the live-event hook of the web side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import abort, current_app, render_template
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
+
+from graph import documents as docs
+from graph.classification import LEVELS, DataType, DomainCatalogue, effective_level
+from ingest import pipeline
+from ingest.filetypes import FileKind
+from webapp import services
+from webapp.auth import client_address, current_person
+from webapp.i18n import current_language
+from workers import events
+
+CATALOGUE = DomainCatalogue()
+STATUS_LABELS = {
+    "pending": _l("waiting for extraction"), "indexing": _l("text extracted, being indexed"),
+    "ok": _l("searchable"), "empty": _l("no text found"), "encrypted": _l("encrypted: text cannot be read"),
+    "corrupt": _l("damaged file: text cannot be read"), "unsupported": _l("format without readable text"),
+    "indexed_none": _l("no text to search"),
+}
+DATA_TYPE_LABELS = {DataType.STRUCTURED.value: _l("structured"), DataType.UNSTRUCTURED.value: _l("unstructured")}
+IMAGE_KINDS = frozenset(k.value for k in FileKind if k.category.value == "image")
+
+
+def lang() -> str:
+    return "en" if current_language() == "en" else "zh"
+
+
+def me() -> str:
+    person = current_person()
+    assert person is not None  # the global login requirement refused anonymous callers
+    return person.id
+
+
+def client() -> str:
+    return client_address()
+
+
+def domain_label(code: str | None) -> str:
+    if not code:
+        return "—"
+    try:
+        return CATALOGUE.get(code).label(lang())
+    except ValueError:
+        return code
+
+
+def level_label(level: str | None) -> str:
+    return effective_level(level).label(lang()) if level else "—"
+
+
+def domain_options() -> list[dict[str, str]]:
+    return [{"id": d.code, "label": d.label(lang())} for d in CATALOGUE]
+
+
+def level_options() -> list[dict[str, str]]:
+    return [{"id": level.value, "label": level.label(lang())} for level in LEVELS]
+
+
+def data_type_label(value: str | None) -> str:
+    return str(DATA_TYPE_LABELS.get(value or "", value or "—"))
+
+
+def display_status(document: dict[str, Any], version: dict[str, Any] | None = None) -> str:
+    """pending / indexing / ok / empty / encrypted / corrupt / unsupported, from the graph's fields."""
+    status = (version or document).get("status") or "pending"
+    if status == "ok" and version is not None and not version.get("indexed_at"):
+        return "indexing"
+    return status
+
+
+def status_label(status: str) -> str:
+    return str(STATUS_LABELS.get(status, status))
+
+
+def refused(error: docs.DocumentError) -> ResponseReturnValue:
+    """A domain refusal as a page: 404 for what does not exist, 403 (with the reason) for the rest."""
+    if isinstance(error, docs.NotFound):
+        abort(404)
+    status = 403 if isinstance(error, docs.Forbidden) else 422
+    return render_template("documents/refused.html", message=str(error), status=status), status
+
+
+def enqueue() -> pipeline.Enqueue | None:
+    """How uploads reach the background step: Celery unless the app was given another runner."""
+    return current_app.config.get("HUITONG_DOCUMENT_ENQUEUE", pipeline.celery_enqueue)
+
+
+def announce(document_id: str, what: str, **details: Any) -> None:
+    events.document_changed(services.settings(), document_id, what, **details)
+
+
+def announce_new(document_id: str) -> None:
+    events.document_created(services.store(), services.settings(), document_id)

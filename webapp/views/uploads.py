@@ -1,0 +1,155 @@
+"""Uploads: the drag-and-drop page, the JSON API ``POST /api/v1/documents`` and new versions.
+
+Each file is stored on its own (one refusal never loses the others) and answered with a result
+per file; the browser script sends one file per request so it can show a progress bar and a
+clear error next to each file. Everything is validated by :func:`ingest.pipeline.upload`.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from graph import documents as docs
+from ingest import pipeline
+from ingest.blobstore import BlobTooLarge
+from ingest.filetypes import MismatchedFile, UnsupportedFile
+from webapp import services
+from webapp.views import document_ui as ui
+
+bp = Blueprint("uploads", __name__)
+
+MAX_FILES = 50
+_SPLIT = re.compile(r"[\s,;，；]+")
+
+
+def _error_code(error: docs.DocumentError) -> str:
+    """A stable code for the browser next to the readable message (the pipeline keeps the cause)."""
+    cause = error.__context__
+    if isinstance(cause, MismatchedFile):
+        return "mismatched"
+    if isinstance(cause, UnsupportedFile) or "empty" in str(error):
+        return "unsupported"
+    if isinstance(cause, BlobTooLarge):
+        return "too_large"
+    if isinstance(error, docs.Forbidden):
+        return "forbidden"
+    if isinstance(error, docs.NotFound):
+        return "not_found"
+    return "invalid"
+
+
+def share_specs(values: list[str]) -> list[str]:
+    """Share specs typed as ``department:FIN, person:li.na:edit`` (any separators) or given one per field."""
+    return [part for value in values for part in _SPLIT.split(value or "") if part]
+
+
+def _store_one(file: FileStorage, form: dict[str, Any], document_id: str | None) -> dict[str, Any]:
+    filename = file.filename or ""
+    try:
+        result = pipeline.upload(
+            services.store(), services.settings(), file.stream, filename, ui.me(),
+            domain=form.get("domain"), access=form.get("access"), shares=form["shares"],
+            note=form.get("note", ""), document_id=document_id, title=form.get("title") or None,
+            enqueue=ui.enqueue(), client=ui.client(),
+        )
+    except docs.DocumentError as error:
+        return {"filename": filename, "ok": False, "error": str(error), "code": _error_code(error)}
+    if result.created:
+        ui.announce_new(result.document_id)
+    elif not result.unchanged:
+        ui.announce(result.document_id, "version", version_id=result.version_id, number=result.number)
+    return {"filename": filename, "ok": True, "document_id": result.document_id, "version_id": result.version_id,
+            "number": result.number, "created": result.created, "unchanged": result.unchanged,
+            "kind": result.kind, "size": result.size, "status": "pending",
+            "url": url_for("documents.page", document_id=result.document_id)}
+
+
+def handle_upload(document_id: str | None = None) -> tuple[list[dict[str, Any]], int]:
+    """Store every posted file; returns the per-file results and the HTTP status that sums them up."""
+    files = [f for f in request.files.getlist("file") if f and (f.filename or f.content_length)]
+    if not files:
+        return [{"filename": "", "ok": False, "error": _("Choose at least one file."), "code": "no_file"}], 400
+    if len(files) > MAX_FILES:
+        return [{"filename": "", "ok": False, "error": _("At most %(n)d files at once.", n=MAX_FILES),
+                 "code": "too_many"}], 400
+    form = {"domain": request.form.get("domain"), "access": request.form.get("access"),
+            "note": request.form.get("note", ""), "title": request.form.get("title", "").strip() if len(files) == 1
+            else "", "shares": share_specs(request.form.getlist("share")) if document_id is None else []}
+    results = [_store_one(f, form, document_id) for f in files]
+    if any(r["ok"] for r in results):
+        return results, 201 if any(r["ok"] and not r["unchanged"] for r in results) else 200
+    codes = {r["code"] for r in results}
+    return results, 404 if codes == {"not_found"} else 403 if codes == {"forbidden"} else 422
+
+
+def _json(results: list[dict[str, Any]], status: int) -> ResponseReturnValue:
+    return jsonify(results=results, stored=sum(r["ok"] for r in results),
+                   failed=sum(not r["ok"] for r in results)), status
+
+
+def _wants_json() -> bool:
+    return request.accept_mimetypes.best == "application/json"
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(_error: RequestEntityTooLarge) -> ResponseReturnValue:
+    limit = services.settings().max_upload_mb
+    message = _("The upload is larger than the limit of %(mb)d MiB; nothing was stored.", mb=limit)
+    if request.path.startswith("/api/") or _wants_json():
+        return _json([{"filename": "", "ok": False, "error": message, "code": "too_large"}], 413)
+    flash(message, "error")
+    # The form cannot be read back (reading it is what failed): the page starts afresh.
+    return render_template("documents/upload.html", **_form_context(posted=False), results=[]), 413
+
+
+def _form_context(*, posted: bool = True) -> dict[str, Any]:
+    form = request.form if posted else {}
+    return {"domains": ui.domain_options(), "levels": ui.level_options(),
+            "max_bytes": services.settings().max_upload_mb * 1024 * 1024,
+            "values": {"domain": form.get("domain", "general"), "access": form.get("access", "internal"),
+                       "share": " ".join(request.form.getlist("share")) if posted else "",
+                       "note": form.get("note", "")}}
+
+
+@bp.get("/documents/upload")
+def upload_page() -> ResponseReturnValue:
+    return render_template("documents/upload.html", **_form_context(posted=False), results=[])
+
+
+@bp.post("/documents/upload")
+def upload_form() -> ResponseReturnValue:
+    results, status = handle_upload()
+    if _wants_json():
+        return _json(results, status)
+    return render_template("documents/upload.html", **_form_context(), results=results), status
+
+
+@bp.post("/api/v1/documents")
+def api_upload() -> ResponseReturnValue:
+    """Multipart: ``file`` (repeatable), ``domain``, ``access``, ``share`` (repeatable or separated),
+    ``note``, ``title``, and ``document_id`` to add a new version. Answers the ids per file."""
+    return _json(*handle_upload(request.form.get("document_id") or None))
+
+
+@bp.post("/documents/<document_id>/versions")
+def new_version(document_id: str) -> ResponseReturnValue:
+    results, status = handle_upload(document_id)
+    if _wants_json():
+        return _json(results, status)
+    for result in results:
+        if result["ok"]:
+            flash(_("Version %(n)d stored; its text is being extracted.", n=result["number"]) if not
+                  result["unchanged"] else _("This file is already the current version: nothing new was stored."),
+                  "success")
+        else:
+            flash(result["error"], "error")
+    if status in (403, 404):
+        return ui.refused(docs.NotFound("no such document") if status == 404 else docs.Forbidden(results[0]["error"]))
+    return redirect(url_for("documents.page", document_id=document_id) + "#versions", 303)
