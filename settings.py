@@ -52,6 +52,9 @@ class Settings(BaseSettings):
         SecretStr(""),
         description="Password given by `huitong demo` to every demo person except admin. Empty: they cannot sign in.",
     )
+    demo_documents: int = Field(
+        240, ge=0, le=5000, description="How many documents the demo generates (`huitong demo`, first `serve`)."
+    )
     admin_password: SecretStr = Field(
         SecretStr(""), description="Password of the demo `admin` account. Empty: generated and printed once."
     )

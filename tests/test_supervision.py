@@ -56,7 +56,8 @@ def _children(pid: int) -> set[int]:
 def platform():  # type: ignore[no-untyped-def]
     data_dir = Path(tempfile.mkdtemp(prefix="ht-serve-"))
     port = _free_port()
-    env = {**os.environ, "HUITONG_DATA_DIR": str(data_dir), "HUITONG_WORKERS": "1", "HUITONG_WEB_WORKERS": "1"}
+    env = {**os.environ, "HUITONG_DATA_DIR": str(data_dir), "HUITONG_WORKERS": "1", "HUITONG_WEB_WORKERS": "1",
+           "HUITONG_DEMO_DOCUMENTS": "5"}
 
     def start() -> subprocess.Popen[bytes]:
         process = subprocess.Popen(

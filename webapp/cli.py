@@ -36,11 +36,11 @@ def main() -> None:
 @main.command()
 @click.option("--port", type=int, help="Web server port (overrides HUITONG_PORT).")
 @click.option("--host", help="Address to bind (overrides HUITONG_HOST).")
-@click.option("--no-demo", is_flag=True, help="Do not load the demo organisation on first run.")
+@click.option("--no-demo", is_flag=True, help="Do not load the demo data on first run.")
 def serve(port: int | None, host: str | None, no_demo: bool) -> None:
     """Run everything: bundled graph/broker server, Celery worker and beat, and the web server."""
     from graph import open_store
-    from graph.demo_org import load_demo_org
+    from webapp.demo import load_demo
     from webapp.supervisor import serve as run_supervisor
 
     settings = _settings(port=port, host=host)
@@ -49,10 +49,7 @@ def serve(port: int | None, host: str | None, no_demo: bool) -> None:
         with open_store(settings) as store:
             store.ensure_schema()
             if not no_demo and not store.counts().get("Person"):
-                _report_demo(load_demo_org(
-                    store, settings.admin_password.get_secret_value(), settings.demo_password.get_secret_value()
-                ))
-                _install_workflow_templates(store)
+                load_demo(store, settings, echo=click.echo)
         click.echo(f"Huitong on http://{settings.host}:{settings.port}/  (Ctrl-C stops)")
 
     sys.exit(run_supervisor(settings, prepare))
@@ -104,49 +101,19 @@ def init_db() -> None:
 
 @main.command()
 @click.option("--documents", "document_count", type=int, default=None,
-              help="How many demo documents to generate (default 240; 0 = none).")
+              help="How many demo documents to generate (default HUITONG_DEMO_DOCUMENTS; 0 = none).")
 @click.option("--no-index", is_flag=True, help="Do not put the demo documents into the search index (faster).")
-def demo(document_count: int | None, no_index: bool) -> None:
-    """Load the demo organisation and demo documents (idempotent) with an ``admin`` account."""
+@click.option("--no-history", is_flag=True, help="Do not generate the 12 months of workflow history.")
+def demo(document_count: int | None, no_index: bool, no_history: bool) -> None:
+    """Load the demo: organisation with an ``admin`` account, workflows, documents, history (idempotent)."""
     from graph import open_store
-    from ingest.demo_docs import DEFAULT_COUNT, load_demo_documents
-    from graph.demo_org import load_demo_org
+    from webapp.demo import load_demo
 
     settings = _settings()
     with open_store(settings) as store:
         store.ensure_schema()
-        _report_demo(load_demo_org(
-            store, settings.admin_password.get_secret_value(), settings.demo_password.get_secret_value()
-        ))
-        _install_workflow_templates(store)
-        count = DEFAULT_COUNT if document_count is None else max(document_count, 0)
-        if count:
-            result = load_demo_documents(store, settings, count, index=not no_index)
-            statuses = ", ".join(f"{k} {v}" for k, v in sorted(result.statuses.items())) or "-"
-            click.echo(f"demo documents: {result.created} created, {result.versions} new versions, "
-                       f"{result.skipped} already present ({statuses}), {result.chunks} chunks indexed, "
-                       f"in {result.seconds:.1f} s")
-
-
-def _install_workflow_templates(store: object) -> None:
-    """The built-in workflows (expense, project initiation, contract review); unchanged ones stay as they are."""
-    import time
-
-    from graph.workflows.templates import install_templates
-
-    results = install_templates(store, now=int(time.time() * 1000))  # type: ignore[arg-type]
-    click.echo("workflow templates: " + ", ".join(
-        f"{r['key']} v{r['version']}{' (new)' if r['created'] else ''}" for r in results))
-
-
-def _report_demo(result: object) -> None:
-    from graph.demo_org import DemoResult
-
-    assert isinstance(result, DemoResult)
-    verb = "loaded" if result.created else "already present (updated in place)"
-    click.echo(f"demo organisation {verb}: {result.departments} departments, {result.people} people")
-    if result.admin_password:
-        click.echo(f"admin account: username 'admin', password '{result.admin_password}' (shown once; change it)")
+        load_demo(store, settings, documents=document_count, index=not no_index, history=not no_history,
+                  echo=click.echo)
 
 
 @main.command()
@@ -285,6 +252,87 @@ def reindex(as_json: bool) -> None:
         click.echo(f"indexed {report.documents} documents ({report.chunks} chunks), removed {report.removed} "
                    f"orphans; {report.drift_after.describe()}")
     sys.exit(0 if report.drift_after.clean else 1)
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--as", "username", required=True, help="User name of the uploader (owner of new documents).")
+@click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Rules (YAML or CSV): folder patterns -> department, domain, access level, shares.")
+@click.option("--domain", default="general", show_default=True, help="Business domain of files no rule maps.")
+@click.option("--access", default="internal", show_default=True, help="Access level of files no rule maps.")
+@click.option("--share", "shares", multiple=True,
+              help="Share files no rule maps: department:CODE, person:USER[:edit]...")
+@click.option("--source", default=None, help="Name of the source (default: the archive's or folder's name); "
+              "files keep their identity by source name and path, so a later archive of the same source "
+              "adds new versions.")
+@click.option("--no-index", is_flag=True, help="Extract only; do not embed into the search index.")
+@click.option("--queue", default=None, help="Celery queue for the job's batches (default: the default queue).")
+@click.option("--no-wait", is_flag=True, help="Return once every file is queued, without waiting for the workers.")
+@click.option("--timeout", type=float, default=None, help="Stop waiting after this many seconds (the job goes on).")
+@click.option("--json", "as_json", is_flag=True, help="End with the summary as one JSON line.")
+def ingest(path: Path, username: str, mapping_file: Path | None, domain: str, access: str, shares: tuple[str, ...],
+           source: str | None, no_index: bool, queue: str | None, no_wait: bool, timeout: float | None,
+           as_json: bool) -> None:
+    """Ingest a zip, tar(.gz) archive or a folder on the workers: one document per distinct file."""
+    from tqdm import tqdm
+
+    from graph import open_store
+    from graph.queries import org
+    from ingest import jobs
+    from ingest.archive import ArchiveError
+    from ingest.mapping import MappingError, load_rules
+    from workers.ingest_tasks import enqueue_batch
+
+    settings = _settings()
+    with open_store(settings) as store:
+        person = store.run(org.PERSON_BY_USERNAME, {"username": username.strip().lower()})
+        if not person or not person[0]["id"]:
+            raise click.ClickException(f"no user {username!r}")
+        try:
+            rules = load_rules(mapping_file) if mapping_file else None
+            options = jobs.JobOptions(domain=domain, access=access, shares=tuple(shares), rules=rules,
+                                      index=not no_index, queue=queue)
+            started = jobs.start_job(store, settings, path, person[0]["id"], options, source=source, client="cli")
+        except (ArchiveError, MappingError, jobs.JobError) as error:
+            raise click.ClickException(str(error)) from None
+        verb = "resuming" if started.resumed else "started"
+        click.echo(f"{verb} ingest job {started.id} ({started.job['source']})", err=True)
+        bar = tqdm(total=0, unit="file", desc="ingest", disable=None, file=sys.stderr, dynamic_ncols=True)
+
+        def planned(total: int, _bytes: int) -> None:
+            bar.total = total
+            bar.refresh()
+
+        def show(state: jobs.Progress) -> None:
+            bar.total = state.total
+            bar.n = state.processed
+            bar.set_postfix(failed=state.failed, MB=f"{state.bytes_done / 2**20:.1f}",
+                            eta=f"{state.eta_s:.0f}s" if state.eta_s is not None else "?", refresh=False)
+            bar.refresh()
+
+        try:
+            jobs.plan_job(store, settings, started.id, enqueue_batch, on_progress=planned)
+        except jobs.JobError as error:
+            bar.close()
+            raise click.ClickException(str(error)) from None
+        state = jobs.progress(store, started.id) if no_wait else jobs.wait(
+            store, settings, started.id, timeout=timeout, on_progress=show)
+        bar.close()
+        report = jobs.summary(store, started.id)
+        if state.finished:
+            csv_path, json_path = jobs.write_reports(store, settings, started.id)
+            report["report"] = {"csv": str(csv_path), "json": str(json_path)}
+    if as_json:
+        click.echo(json.dumps(report, ensure_ascii=False))
+        return
+    click.echo(f"job {report['job']} {report['status']}: {report['files']} files, {report['ingested']} ingested, "
+               f"{report['duplicates']} duplicates, {report['versions']} new versions, {report['unchanged']} "
+               f"unchanged, {len(report['failed'])} failed")
+    for failure in report["failed"][:50]:
+        click.echo(f"  {failure['path']}: {failure['error']}")
+    if "report" in report:
+        click.echo(f"report: {report['report']['csv']}")
 
 
 @main.group()

@@ -48,6 +48,7 @@ TIME_FIELD = "updated_at"
 # Time-range choices: changed within the last N days, or "older" than a year.
 TIME_RANGES: dict[str, int] = {"7d": 7, "30d": 30, "365d": 365, "older": 365}
 SORTS = ("relevance", "date")
+MODES = ("hybrid", "keyword", "dense")  # keyword alone skips the query embedding (exact words, fastest)
 _MARK = re.compile(r"</?mark>")
 
 
@@ -67,14 +68,15 @@ class Query:
     sort: str = "relevance"
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # parameter -> accepted values
     time: str | None = None
+    mode: str = "hybrid"
 
     def args(self, **changes: Any) -> dict[str, Any]:
         """URL parameters of this query with ``changes`` applied (for links: facets, sort, pages)."""
         out: dict[str, Any] = {"q": self.text, "sort": self.sort, "page": self.page, "time": self.time,
-                               **{name: list(values) for name, values in self.filters.items()}}
+                               "mode": self.mode, **{name: list(values) for name, values in self.filters.items()}}
         out.update(changes)
-        return {k: v for k, v in out.items() if v not in (None, "", []) and not (k == "page" and v == 1)
-                and not (k == "sort" and v == "relevance")}
+        defaults = {"page": 1, "sort": "relevance", "mode": "hybrid"}
+        return {k: v for k, v in out.items() if v not in (None, "", []) and defaults.get(k) != v}
 
     def toggled(self, name: str, value: str) -> dict[str, Any]:
         """Parameters with ``value`` of facet ``name`` switched on or off (and back to page 1)."""
@@ -178,6 +180,9 @@ def parse_query(get_list: Getter, *, per_page_param: str = "k", default_per_page
     sort = one("sort") or "relevance"
     if sort not in SORTS:
         raise SearchRequestError(f"sort must be one of {', '.join(SORTS)}")
+    mode = one("mode") or "hybrid"
+    if mode not in MODES:
+        raise SearchRequestError(f"mode must be one of {', '.join(MODES)}")
     time_range = one("time") or None
     if time_range is not None and time_range not in TIME_RANGES:
         raise SearchRequestError(f"time must be one of {', '.join(TIME_RANGES)}")
@@ -192,7 +197,7 @@ def parse_query(get_list: Getter, *, per_page_param: str = "k", default_per_page
         text=text,
         page=_int(one("page"), "page", 1, 1, MAX_PAGE),
         per_page=_int(one(per_page_param), per_page_param, default_per_page, 1, MAX_PER_PAGE),
-        sort=sort, filters=filters, time=time_range,
+        sort=sort, filters=filters, time=time_range, mode=mode,
     )
 
 
@@ -259,14 +264,14 @@ def search(store: GraphStore, settings: Settings, person_id: str, query: Query, 
     fields = [*FACET_FIELDS.values(), TIME_FIELD]
     if query.sort == "date":
         found = _run(index, query.text, allowed, per_page=DATE_SORT_POOL, filters=filters, facet_fields=fields,
-                     snippets=False)
+                     snippets=False, mode=query.mode)
         pool = sorted(found.hits, key=lambda h: (-(_stamp(h.metadata) or 0), h.document_id))
         chosen = pool[(query.page - 1) * query.per_page: query.page * query.per_page]
         hits = _date_page(index, query.text, chosen) if chosen else []
         total = len(pool)
     else:
         found = _run(index, query.text, allowed, per_page=query.per_page, page=query.page, filters=filters,
-                     facet_fields=fields)
+                     facet_fields=fields, mode=query.mode)
         hits, total = found.hits, found.total
     timings.update({f"engine_{k}": v for k, v in found.timings_ms.items()})
     facets = _facets(found.facets, query, now)
@@ -284,7 +289,8 @@ def _stamp(meta: Mapping[str, object]) -> int | None:
 def _date_page(index: SearchIndex, text: str, chosen: list[Any]) -> list[Any]:
     """Snippets for the chosen page: the same query restricted to those (already readable) documents."""
     ids = frozenset(h.document_id for h in chosen)
-    snippets = {h.document_id: h for h in _run(index, text, ids, per_page=len(ids)).hits}
+    # keyword mode: the snippet is taken from the keyword signal's best chunk, and no second embedding is paid
+    snippets = {h.document_id: h for h in _run(index, text, ids, per_page=len(ids), mode="keyword").hits}
     return [snippets.get(h.document_id, h) for h in chosen]
 
 

@@ -13,7 +13,7 @@ from settings import Settings, get_settings
 
 def make_celery(settings: Settings) -> Celery:
     url = settings.effective_broker_url
-    app = Celery("huitong", broker=url, backend=url, include=["workers.tasks"])
+    app = Celery("huitong", broker=url, backend=url, include=["workers.tasks", "workers.ingest_tasks"])
     app.conf.update(
         task_serializer="json",
         result_serializer="json",

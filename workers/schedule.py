@@ -7,6 +7,7 @@ from typing import Any
 from celery import Celery
 
 REMINDERS_EVERY_SECONDS = 60.0
+TRENDS_EVERY_SECONDS = 3600.0
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "workflow-reminders": {
@@ -14,6 +15,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "schedule": REMINDERS_EVERY_SECONDS,
         # A late scan is pointless once the next one is due: let the broker drop it.
         "options": {"expires": REMINDERS_EVERY_SECONDS},
+    },
+    "trend-warnings": {
+        "task": "huitong.trend_warnings",
+        "schedule": TRENDS_EVERY_SECONDS,
+        "options": {"expires": TRENDS_EVERY_SECONDS},
     },
 }
 

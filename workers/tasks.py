@@ -61,6 +61,20 @@ def workflow_reminders(now: int | None = None) -> dict[str, int]:
     return deliver_reminders(_store(), get_settings(), now=int(time.time() * 1000) if now is None else now)
 
 
+@app.task(name="huitong.trend_warnings")
+def trend_warnings(now: int | None = None) -> dict[str, int]:
+    """Beat, hourly: trend warnings become notifications to the managers responsible (idempotent)."""
+    import time
+
+    from graph.analytics.notices import notify_trend_warnings
+    from settings import get_settings
+    from workers.notify import deliver
+
+    store = _store()
+    created = notify_trend_warnings(store, now=int(time.time() * 1000) if now is None else now)
+    return deliver(store, get_settings(), created)
+
+
 from workers import schedule  # noqa: E402 - beat imports this module; the schedule travels with the tasks
 
 schedule.install(app)

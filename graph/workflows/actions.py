@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from graph.analytics import cache
 from graph.queries import workflows as q
 from graph.store import GraphStore
 from graph.workflows import reminders
@@ -98,6 +99,7 @@ def _decide(store: GraphStore, ctx: _Context, decision: dict[str, Any], task_cha
                                 "task": task_changes, "run": run_changes or {}, "decision": decision})
     if not rows:
         raise Conflict("the task changed meanwhile: reload it and try again")
+    cache.bump(store)  # every task change makes cached analytics stale
     ctx.task.update(task_changes)
     return str(rows[0]["id"])
 
@@ -112,6 +114,7 @@ def _assign(store: GraphStore, ctx: _Context, target: Assignee, decision: dict[s
         "position_id": target.id if target.kind == "position" else None, "task": changes, "decision": decision})
     if not rows:
         raise Conflict("the task changed meanwhile: reload it and try again")
+    cache.bump(store)
     ctx.task.update(changes)
 
 
@@ -133,6 +136,7 @@ def open_task(store: GraphStore, task_id: str, actor_id: str, *, now: int) -> di
     _authorise(ctx)
     if ctx.task.get("first_opened_at") is None and store.run(q.MARK_OPENED, {"task_id": task_id, "now": now}):
         ctx.task["first_opened_at"] = now
+        cache.bump(store)  # waiting time ends at the first opening
     return ctx.task
 
 
@@ -255,6 +259,7 @@ def provide_info(store: GraphStore, task_id: str, actor_id: str, *, now: int, an
                                 "decision": _decision("provide_info", ctx, now, answer)})
     if not rows:
         raise Conflict("the task changed meanwhile: reload it and try again")
+    cache.bump(store)
 
 
 def delegate(store: GraphStore, task_id: str, actor_id: str, to_person_id: str, *, now: int,
@@ -314,6 +319,7 @@ def add_signer(store: GraphStore, task_id: str, actor_id: str, signer_id: str, *
     result = store.run(q.ADD_TASKS, {"run_id": ctx.run["id"], "round": ctx.task["round"], "tasks": rows})
     if not result or not result[0]["created"]:
         raise Conflict("the run moved on meanwhile: reload it and try again")
+    cache.bump(store)
     store.run(q.NOTE_ON_RUN, {"run_id": ctx.run["id"], "actor_id": actor_id, "task_id": task_id,
                               "decision": _decision("add_signer", ctx, now, comment, to_id=signer_id)})
     return str(rows[0]["props"]["id"])
@@ -376,6 +382,7 @@ def withdraw(store: GraphStore, run_id: str, actor_id: str, *, now: int, reason:
                                    "decision": decision})
     if not rows:
         raise Conflict("the run moved on meanwhile: reload it and try again")
+    cache.bump(store)
 
 
 def resubmit(store: GraphStore, task_id: str, actor_id: str, *, now: int, form: dict[str, Any] | None = None,

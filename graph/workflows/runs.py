@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from graph.analytics import cache
 from graph.queries import workflows as q
 from graph.store import GraphStore
 from graph.workflows.definitions import (
@@ -124,6 +125,7 @@ def start_run(store: GraphStore, key: str, initiator_id: str, form: dict[str, An
     run.update(current_step=step["key"], due_at=_earliest_due(rows))
     store.run(q.START_RUN, {"initiator_id": initiator_id, "workflow_id": workflow["id"], "run": run,
                             "cc": sorted(copied), "tasks": rows})
+    cache.bump(store)  # cached analytics are stale now
     return run_id
 
 
@@ -174,6 +176,7 @@ def advance(store: GraphStore, run: dict[str, Any], rows: list[dict[str, Any]], 
                                        "tasks": rows})
     if not result or result[0]["created"] != len(rows):
         raise Conflict("the run moved on meanwhile: reload it and try again")
+    cache.bump(store)
 
 
 def run_view(store: GraphStore, run_id: str) -> dict[str, Any]:

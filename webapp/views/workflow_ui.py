@@ -51,8 +51,13 @@ NOTICE_LABELS = {
     "due_soon": _l("Due soon"), "overdue": _l("Overdue"), "escalation": _l("Escalated: overdue"),
     "urge": _l("Reminder from the initiator"), "info_requested": _l("Information requested"),
 }
+# The domain speaks English; the messages people meet most often are shown in their language.
 FORM_MESSAGES = {"required": _l("required"), "unknown field": _l("unknown field"),
-                 "required attachment missing": _l("required attachment missing")}
+                 "required attachment missing": _l("required attachment missing"),
+                 "must be a number": _l("must be a number"), "must be a whole number": _l("must be a whole number"),
+                 "at most two decimal places": _l("at most two decimal places"),
+                 "must be a date YYYY-MM-DD": _l("must be a date (YYYY-MM-DD)"), "only one file": _l("only one file"),
+                 "a future time (epoch ms)": _l("a date and time in the future")}
 
 
 def now_ms() -> int:

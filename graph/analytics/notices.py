@@ -1,0 +1,96 @@
+"""Trend warnings as in-app notifications to the managers responsible, at most once per scope and week.
+
+Responsible for a department's warning are its heads; for a workflow's or a step's, the heads of the
+departments that handle at least :data:`MIN_SHARE` of its tasks (the administrators when nobody is).
+Each notice points at the scope's most recent task, so it opens on real work. Notice ids derive from
+warning kind, scope, ISO week and recipient (see :func:`graph.workflows.reminders.notification`):
+running the scan again, from any number of workers, notifies nobody twice.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from graph.analytics import trends
+from graph.analytics.bottlenecks import tables_for
+from graph.analytics.tasks import TaskTable, concat
+from graph.queries import dashboard as q
+from graph.queries import workflows as wq
+from graph.store import GraphStore
+from graph.workflows import reminders
+
+KIND = "trend_warning"
+MIN_SHARE = 0.2
+ADMIN_ROLE = "admin"
+SCOPE_KEYS = ("workflow", "step", "department")
+
+
+def scope_label(warning: dict[str, Any]) -> str:
+    return " / ".join(str(warning[k]) for k in SCOPE_KEYS if warning.get(k))
+
+
+def _scope_tasks(table: TaskTable, warning: dict[str, Any]) -> np.ndarray:
+    mask = ~table.cancelled & ~np.isnan(table.created)
+    if warning.get("workflow"):
+        mask &= np.array([w == warning["workflow"] for w in _workflow_of(table)], dtype=bool)
+    if warning.get("step"):
+        codes = [i for i, s in enumerate(table.steps) if s.rpartition("\x1f")[2] == warning["step"]]
+        mask &= np.isin(table.step, codes)
+    if warning.get("department"):
+        codes = [i for i, d in enumerate(table.departments) if d == warning["department"]]
+        mask &= np.isin(table.department, codes)
+    return np.flatnonzero(mask)
+
+
+def _workflow_of(table: TaskTable) -> list[str]:
+    if table.workflow != "*":
+        return [table.workflow] * len(table)
+    # Steps of a combined table are "<workflow>\x1f<step>": the workflow of each task follows from its step.
+    step_workflow = [s.partition("\x1f")[0] for s in table.steps]
+    return [step_workflow[c] if c >= 0 else "" for c in table.step.tolist()]
+
+
+def responsible(table: TaskTable, idx: np.ndarray, warning: dict[str, Any]) -> list[str]:
+    """Department names responsible for the warning's scope."""
+    if warning.get("department"):
+        return [warning["department"]]
+    codes = table.department[idx]
+    codes = codes[codes >= 0]
+    if not codes.size:
+        return []
+    counts = np.bincount(codes)
+    return sorted(table.departments[c] for c in np.flatnonzero(counts >= MIN_SHARE * codes.size))
+
+
+def recipients(store: GraphStore, departments: list[str]) -> list[str]:
+    heads = {h for row in store.run(q.HEADS_BY_DEPARTMENT_NAME, {"names": departments}) for h in row["heads"]}
+    if not heads:
+        heads = {row["id"] for row in store.run(wq.ADMINS, {"role": ADMIN_ROLE})}
+    return sorted(heads)
+
+
+def notify_trend_warnings(store: GraphStore, *, now: int) -> list[dict[str, Any]]:
+    """Notify the responsible managers of every current warning; returns the notifications that are new."""
+    warnings = trends.trends(store, now=now)["warnings"]
+    if not warnings:
+        return []
+    table = concat(tables_for(store, None))
+    week = now // trends.WEEK_MS
+    rows = []
+    for warning in warnings:
+        idx = _scope_tasks(table, warning)
+        if not idx.size:
+            continue
+        latest = str(table.ids[idx[int(np.argmax(table.created[idx]))]])
+        cards = store.run(q.TASK_CARDS, {"ids": [latest]})
+        if not cards:
+            continue
+        label = scope_label(warning)
+        task = {**cards[0], "title": label}
+        key = f"{warning['kind']}|{label}|{week}"
+        for person_id in recipients(store, responsible(table, idx, warning)):
+            rows.append(reminders.notification(KIND, task, person_id, now, key=key, text=warning["message"]))
+    fresh = set(reminders.notify(store, rows, now=now))
+    return [r["props"] for r in rows if r["props"]["id"] in fresh]

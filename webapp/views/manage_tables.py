@@ -1,0 +1,141 @@
+"""The tables of the manager pages: their columns, how cells read, and CSV / XLSX export of the same rows.
+
+Exports carry raw values (seconds, rates as fractions, ids) under stable column keys, so a
+spreadsheet can compute with them; the pages show the same rows formatted. Text cells that a
+spreadsheet would run as a formula (leading ``=``, ``+``, ``-``, ``@``) are written with a leading
+apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Response
+from flask_babel import lazy_gettext as _l
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from webapp.views import workflow_ui as ui
+
+FORMATS = ("csv", "xlsx")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: Any  # a lazy translation
+    kind: str = "text"  # text | int | number | duration | rate | ids | period
+
+
+_FIGURES = (
+    Column("count", _l("Tasks"), "int"), Column("open_now", _l("Open now"), "int"),
+    Column("median_wait_s", _l("Median waiting"), "duration"), Column("p90_wait_s", _l("P90 waiting"), "duration"),
+    Column("median_processing_s", _l("Median processing"), "duration"),
+    Column("p90_processing_s", _l("P90 processing"), "duration"),
+    Column("median_handling_s", _l("Median handling"), "duration"),
+    Column("p90_handling_s", _l("P90 handling"), "duration"),
+    Column("queue_avg", _l("Queue (average)"), "number"),
+    Column("arrival_per_day", _l("Arrivals / day"), "number"),
+    Column("throughput_per_day", _l("Throughput / day"), "number"),
+    Column("breach_rate", _l("SLA breach"), "rate"), Column("rework_rate", _l("Rework"), "rate"),
+    Column("load", _l("Load (tasks held)"), "number"),
+)
+
+TABLES: dict[str, tuple[Column, ...]] = {
+    "workflows": (Column("workflow", _l("Workflow")), Column("runs", _l("Runs"), "int"), *_FIGURES),
+    "steps": (Column("workflow", _l("Workflow")), Column("step", _l("Step key")), Column("step_name", _l("Step")),
+              *_FIGURES, Column("evidence", _l("Slowest tasks"), "ids")),
+    "departments": (Column("rank", _l("Rank"), "int"), Column("department", _l("Department")),
+                    Column("people", _l("People"), "int"), *_FIGURES, Column("evidence", _l("Slowest tasks"), "ids")),
+    "people": (Column("person", _l("Person")), Column("department", _l("Department")), *_FIGURES),
+    "handoffs": (Column("from", _l("From")), Column("to", _l("To")), Column("count", _l("Handoffs"), "int"),
+                 Column("median_delay_s", _l("Median delay"), "duration")),
+    "top_bottlenecks": (Column("rank", _l("Rank"), "int"), Column("workflow", _l("Workflow")),
+                        Column("step", _l("Step key")), Column("step_name", _l("Step")),
+                        Column("load", _l("Load (tasks held)"), "number"), Column("count", _l("Tasks"), "int"),
+                        Column("median_handling_s", _l("Median handling"), "duration"),
+                        Column("breach_rate", _l("SLA breach"), "rate"), Column("reason", _l("Why")),
+                        Column("evidence", _l("Slowest tasks"), "ids")),
+    "bridges": (Column("label", _l("Person")), Column("department", _l("Department")),
+                Column("betweenness", _l("Betweenness"), "number")),
+    "dashboard": (Column("department", _l("Department")), Column("period", _l("Period"), "period"),
+                  Column("active", _l("Active tasks"), "int"), Column("completed", _l("Completed"), "int"),
+                  Column("completion_rate", _l("Completion rate"), "rate"),
+                  Column("avg_handling_s", _l("Average handling"), "duration"),
+                  Column("documents_shared", _l("Documents shared"), "int"),
+                  Column("comments", _l("Comments"), "int"),
+                  Column("sharing_events", _l("Information sharing"), "int")),
+    "dashboard_totals": (Column("department", _l("Department")), Column("active", _l("Active tasks"), "int"),
+                         Column("completed", _l("Completed"), "int"),
+                         Column("completion_rate", _l("Completion rate"), "rate"),
+                         Column("avg_handling_s", _l("Average handling"), "duration"),
+                         Column("documents_shared", _l("Documents shared"), "int"),
+                         Column("comments", _l("Comments"), "int"),
+                         Column("sharing_events", _l("Information sharing"), "int")),
+}
+
+
+def show(value: Any, kind: str) -> str:
+    """A cell as the page shows it."""
+    if value is None or value == "":
+        return "—"
+    if kind == "duration":
+        return ui.duration(float(value) * 1000)
+    if kind == "rate":
+        return f"{float(value):.1%}"
+    if kind == "number":
+        return f"{float(value):,.2f}"
+    if kind == "int":
+        return f"{int(value):,}"
+    return str(value)
+
+
+def _raw(value: Any, kind: str) -> Any:
+    if value is None:
+        return ""
+    if kind == "ids":
+        return " ".join(str(v) for v in value)
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
+        return "'" + value
+    return value
+
+
+def matrix(rows: list[dict[str, Any]], name: str) -> tuple[list[str], list[list[Any]]]:
+    columns = TABLES[name]
+    return [c.key for c in columns], [[_raw(row.get(c.key), c.kind) for c in columns] for row in rows]
+
+
+def export(name: str, rows: list[dict[str, Any]], fmt: str) -> Response:
+    """The rows of table ``name`` as a CSV (UTF-8 with BOM, for spreadsheet programs) or XLSX download."""
+    header, body = matrix(rows, name)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    filename = f"huitong-{name}-{stamp}.{fmt}"
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(header)
+        writer.writerows(body)
+        data: bytes = ("\ufeff" + out.getvalue()).encode("utf-8")
+        mimetype = "text/csv; charset=utf-8"
+    else:
+        book = Workbook(write_only=True)
+        sheet = book.create_sheet(name[:31])
+        bold = Font(bold=True)
+        heading = []
+        for key in header:
+            cell = WriteOnlyCell(sheet, value=key)
+            cell.font = bold
+            heading.append(cell)
+        sheet.append(heading)
+        for row in body:
+            sheet.append(row)
+        buffer = io.BytesIO()
+        book.save(buffer)
+        data, mimetype = buffer.getvalue(), XLSX_TYPE
+    return Response(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
