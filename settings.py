@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     max_upload_mb: int = Field(200, ge=1, description="Largest accepted upload, in MiB.")
     workers: int = Field(2, ge=1, le=64, description="Celery worker processes started by `huitong serve`.")
     web_workers: int = Field(2, ge=1, le=64, description="Web server worker processes started by `huitong serve`.")
+    web_threads: int = Field(
+        32, ge=2, le=512,
+        description="Threads per web worker process; each open live-update stream (a browser tab) holds one.",
+    )
     smtp_host: str = Field(
         "", description="SMTP server for e-mail reminders and escalations. Empty: notifications stay in-app only."
     )

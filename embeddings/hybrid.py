@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from embeddings.store import Metadata
 from embeddings.text_tokens import token_spans
 
-RRF_K = 60
 SNIPPET_CHARS = 240
 
 
@@ -33,7 +32,7 @@ def collapse(chunk_ids: Sequence[int], scores: Sequence[float], doc_of: dict[int
     return out
 
 
-def rrf(signals: dict[str, dict[str, DocRank]], weights: dict[str, float], k: int = RRF_K) -> list[tuple[str, float]]:
+def rrf(signals: dict[str, dict[str, DocRank]], weights: dict[str, float], k: int) -> list[tuple[str, float]]:
     """Reciprocal rank fusion: sum of weight / (k + rank); ties broken by document id for stability."""
     fused: dict[str, float] = {}
     for name, ranking in signals.items():

@@ -113,7 +113,7 @@ def source_kind(path: Path) -> str:
         raise ArchiveError(f"{path} is neither a folder nor a file")
     if zipfile.is_zipfile(path):
         return "zip"
-    with suppress(OSError, tarfile.TarError):
+    with suppress(OSError, tarfile.TarError, EOFError, zlib.error):
         if tarfile.is_tarfile(path):
             return "tar"
     raise ArchiveError(f"{path.name} is not a zip or tar archive (tar.gz, tgz, tar.bz2, tar.xz) nor a folder")
@@ -305,18 +305,24 @@ def _copy_bounded(stream: IO[bytes], out: IO[bytes], limit: int) -> int:
 def _walk_archive(path: Path, kind: str, prefix: str, depth: int, budget: _Budget, workdir: Path | None,
                   *, top: bool) -> Iterator[Entry]:
     walker = _walk_zip if kind == "zip" else _walk_tar
+    label = prefix.rstrip("/") or path.name
+    seen = 0
     try:
-        yield from walker(path, prefix, depth, budget, workdir, top)
+        for entry in walker(path, prefix, depth, budget, workdir, top):
+            seen += 1
+            yield entry
     except ArchiveError:
-        if top:
+        if top and not seen:
             raise
         budget.files += 1
-        yield Entry(prefix.rstrip("/"), 0, "nested archive is over the limits - not unpacked")
+        yield Entry(label, 0, "archive over the limits - not unpacked" if not seen else
+                    f"archive over the limits after {seen} entries - the rest is not unpacked")
     except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, zlib.error) as error:
-        if top:
+        if top and not seen:
             raise ArchiveError(f"the archive is damaged: {_reason(error)}") from None
         budget.files += 1
-        yield Entry(prefix.rstrip("/") or path.name, 0, f"archive damaged: {_reason(error)}")
+        # What was read so far stands; the damage itself is reported as one failed entry.
+        yield Entry(label, 0, f"archive damaged after {seen} entries: {_reason(error)}")
 
 
 def _walk_zip(path: Path, prefix: str, depth: int, budget: _Budget, workdir: Path | None,

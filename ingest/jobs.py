@@ -385,52 +385,62 @@ def _ingest_file(ctx: _Batch, record: Row) -> FileResult:
     if not blob.is_file():
         return FileResult(record["id"], "failed", error="the stored bytes of this file are missing")
     with ctx.lock(f"huitong:ingest:{ctx.job['actor_id']}:{sha}", LOCK_LEASE_SECONDS):
-        outcome, document_id, version_id = _store_file(ctx, record, blob)
-    found = docs.get_version(ctx.store, version_id)
-    version = found["version"] if found else {}
-    status, reason = version.get("status"), version.get("status_reason")
-    if outcome in ("ingested", "version") and status == "pending":
-        done = pipeline.process_version_now(ctx.store, ctx.settings, version_id, index=False)
+        stored = _store_file(ctx, record, blob)
+    if stored.fresh:
+        status, reason, indexed = "pending", None, False
+    else:
+        found = docs.get_version(ctx.store, stored.version_id)
+        version = found["version"] if found else {}
+        status, reason, indexed = version.get("status"), version.get("status_reason"), bool(version.get("indexed_at"))
+    if stored.outcome in ("ingested", "version") and status == "pending":
+        done = pipeline.process_version_now(ctx.store, ctx.settings, stored.version_id, index=False)
         status, reason = done.status, done.reason
-    needs_index = outcome in ("ingested", "version") and status == "ok" and not version.get("indexed_at")
-    return FileResult(record["id"], "done", outcome, None, document_id, version_id, status, reason, needs_index)
+    needs_index = stored.outcome in ("ingested", "version") and status == "ok" and not indexed
+    return FileResult(record["id"], "done", stored.outcome, None, stored.document_id, stored.version_id, status,
+                      reason, needs_index)
 
 
-def _store_file(ctx: _Batch, record: Row, blob: Path) -> tuple[str, str, str]:
-    """(outcome, document id, version id) of one file; decided from the graph, so a repeat decides the same."""
+@dataclass(frozen=True)
+class _Stored:
+    outcome: str
+    document_id: str
+    version_id: str
+    fresh: bool = False  # this call created the version (so it is certainly still pending)
+
+
+def _store_file(ctx: _Batch, record: Row, blob: Path) -> _Stored:
+    """The outcome of one file, decided from the graph, so a repeat decides the same."""
     store, job, sha = ctx.store, ctx.job, record["sha256"]
     actor, source, path = job["actor_id"], job["source"], record["path"]
     key = location_key(actor, source, path)
     filename = PurePosixPath(path).name
     note = f"{source}: {path} (ingest {job['id']})"
-    location = store.run(q.GET_LOCATION, {"key": key})
-    current = docs.get_document(store, location[0]["location"]["document_id"]) if location else None
-    if current is not None:
-        loc = location[0]["location"]
+    state = store.run(q.FILE_STATE, {"key": key, "sha256": sha, "actor_id": actor})[0]
+    loc = state["location"]
+    current = docs.get_document(store, loc["document_id"]) if loc else None
+    if loc and current is not None:
         if loc["sha256"] == sha:
             # Written by this job already (it was interrupted before its outcome was recorded) or by an earlier one.
             outcome = loc["outcome"] if loc["job_id"] == job["id"] else "unchanged"
-            return _located(store, key, job, record, current["id"], _version_of(store, current, sha), outcome)
-        if current["sha256"] != sha:
-            pipeline.upload(store, ctx.settings, blob, filename, actor, document_id=current["id"], note=note,
-                            enqueue=None, client="ingest")
-            current = docs.get_document(store, current["id"]) or current
-        return _located(store, key, job, record, current["id"], current["current_version_id"], "version")
+            return _located(store, key, job, record, _Stored(outcome, current["id"], _version_of(store, current, sha)))
+        if current["sha256"] == sha:  # added by an interrupted run of this job (or by hand): not again
+            return _located(store, key, job, record, _Stored("version", current["id"], current["current_version_id"]))
+        made = pipeline.upload(store, ctx.settings, blob, filename, actor, document_id=current["id"], note=note,
+                               enqueue=None, client="ingest")
+        return _located(store, key, job, record, _Stored("version", current["id"], made.version_id, fresh=True))
     own_id = str(uuid.uuid5(_NAMESPACE, f"doc\0{key}\0{sha}"))
-    same = [r["id"] for r in store.run(doc_q.DOCUMENTS_BY_SHA, {"sha256": sha}) if r["owner_id"] == actor]
-    if own_id in same or not same:
-        outcome = "ingested"  # new, or created by an interrupted earlier run of this very file
-        if not same:
-            pipeline.upload(store, ctx.settings, blob, filename, actor, record["domain"], record["access"],
-                            tuple(record["shares"] or ()), note, new_document_id=own_id, enqueue=None,
-                            client="ingest")
-        document_id = own_id
-    else:
-        outcome, document_id = "duplicate", same[0]
+    same = state["same"]
+    if not same:
+        made = pipeline.upload(store, ctx.settings, blob, filename, actor, record["domain"], record["access"],
+                               tuple(record["shares"] or ()), note, new_document_id=own_id, enqueue=None,
+                               client="ingest")
+        return _located(store, key, job, record, _Stored("ingested", own_id, made.version_id, fresh=not made.unchanged))
+    # Created by an interrupted earlier run of this very file, or the same bytes found at another path.
+    document_id, outcome = (own_id, "ingested") if own_id in same else (sorted(same)[0], "duplicate")
     document = docs.get_document(store, document_id)
     if document is None:
         raise JobError("the document vanished while it was being ingested")
-    return _located(store, key, job, record, document_id, document["current_version_id"], outcome)
+    return _located(store, key, job, record, _Stored(outcome, document_id, document["current_version_id"]))
 
 
 def _version_of(store: GraphStore, document: Row, sha: str) -> str:
@@ -442,12 +452,11 @@ def _version_of(store: GraphStore, document: Row, sha: str) -> str:
     return str(document["current_version_id"])
 
 
-def _located(store: GraphStore, key: str, job: Row, record: Row, document_id: str, version_id: str,
-             outcome: str) -> tuple[str, str, str]:
+def _located(store: GraphStore, key: str, job: Row, record: Row, stored: _Stored) -> _Stored:
     store.run(q.SET_LOCATION, {"key": key, "source": job["source"], "path": record["path"], "sha256": record["sha256"],
-                               "document_id": document_id, "job_id": job["id"], "outcome": outcome,
+                               "document_id": stored.document_id, "job_id": job["id"], "outcome": stored.outcome,
                                "now": docs.now_ms()})
-    return outcome, document_id, version_id
+    return stored
 
 
 def _index(ctx: _Batch, results: list[FileResult]) -> None:
@@ -548,7 +557,7 @@ def maybe_finish(store: GraphStore, settings: Settings, job_id: str) -> bool:
     job = _job(store, job_id)
     if job["status"] not in ACTIVE or not job["planned"]:
         return False
-    if store.run(q.QUEUED_FILES, {"job_id": job_id}):
+    if store.run(q.ANY_QUEUED, {"job_id": job_id}):
         return False
     closed = store.run(q.FINISH_JOB, {"id": job_id, "now": docs.now_ms(), "summary": "{}"})
     if not closed:

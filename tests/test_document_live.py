@@ -3,6 +3,7 @@ about new versions, status and metadata changes; a person who may not read it he
 
 from __future__ import annotations
 
+import io
 import json
 from collections.abc import Iterator
 
@@ -11,6 +12,7 @@ from document_pages_support import SSE, api_upload, login, make_docx, serving, t
 from documents_helpers import People, org_graph
 from flask import Flask
 
+from graph import documents as docs
 from graph.embedded_server import EmbeddedServer
 from graph.falkordb_backend import FalkorStore
 from settings import Settings
@@ -55,7 +57,7 @@ def test_document_stream_reaches_readers_only(site: Flask, org: FalkorStore) -> 
         assert ("ready", "{}") in listing.events(10, until="ready")
         response = owner_client.post(f"/documents/{doc_id}/versions", data={
             "csrf_token": token(owner_client), "note": "second",
-            "file": (__import__("io").BytesIO(make_docx("v2 text")), "live-v2.docx")},
+            "file": (io.BytesIO(make_docx("v2 text")), "live-v2.docx")},
             content_type="multipart/form-data", headers={"Accept": "application/json"})
         assert response.status_code == 201, text(response)
         version_id = response.get_json()["results"][0]["version_id"]
@@ -67,8 +69,7 @@ def test_document_stream_reaches_readers_only(site: Flask, org: FalkorStore) -> 
         assert any(c["what"] == "status" and c["status"] == "ok" and c["version_id"] == version_id for c in changes)
         saved = owner_client.post(f"/documents/{doc_id}/metadata", data={
             "csrf_token": token(owner_client), "title": "Live title", "domain": "finance", "access": "internal",
-            "revision": org.run(__import__("graph.queries.documents", fromlist=["REVISION_OF"]).REVISION_OF,
-                                {"id": doc_id})[0]["revision"]})
+            "revision": docs.get_document(org, doc_id)["revision"]})
         assert saved.status_code == 303
         assert any(c["what"] == "metadata" for c in _payloads(watching.events(10, until="document"), "document"))
         assert [e for e in listing.events(1.5) if e[0] != "ready"] == []

@@ -13,6 +13,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from document_pages_support import api_upload, login, make_docx, make_png, serving, text, token
@@ -168,7 +169,7 @@ def test_stale_edit_shows_conflict_and_overwrites_nothing(site: Flask, org: Falk
     owner = people.one("FIN-TRS")
     made = _upload_one(login(site, org, owner["id"]), make_docx("资金计划"), "plan.docx", title="Cash plan")
     doc_id = made["document_id"]
-    first, second = login(site, org, owner["id"]), login(site, org, owner["id"])
+    first, second = login(site, org, owner["id"], fresh=True), login(site, org, owner["id"], fresh=True)
     revision = docs.get_document(org, doc_id)["revision"]
     assert f'name="revision" value="{revision}"' in text(second.get(f"/documents/{doc_id}"))
     saved = first.post(f"/documents/{doc_id}/metadata", data={
@@ -266,8 +267,7 @@ def test_sharing_panel_preview_who_can_see_and_unshare(site: Flask, org: FalkorS
 
 
 def test_comments_thumbnails_and_related(site: Flask, org: FalkorStore, people: People, settings: Settings) -> None:
-    owner = people.one("ADMIN") if people.store.run(
-        __import__("documents_helpers").PEOPLE_IN, {"code": "ADMIN"}) else people.one("FIN-ACC")
+    owner = people.one("FIN-ACC", 4)
     client = login(site, org, owner["id"])
     doc_id = _upload_one(client, make_png(), "chart.png", title="Sales chart")["document_id"]
     page = text(client.get(f"/documents/{doc_id}"))
@@ -325,3 +325,18 @@ def test_browse_tabs_filters_sorting_pages_tree_and_empty_states(site: Flask, or
     assert text(fragment).lstrip().startswith("{#") is False and 'id="doc-results"' in text(fragment)
     assert "Classification" not in text(fragment)
     assert "recently" in text(client.get("/documents?tab=recent")).lower()
+
+
+def test_text_statuses_pending_encrypted_and_reason(site: Flask, org: FalkorStore, people: People,
+                                                    shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    client = login(site, org, people.one("LEGAL")["id"])
+    encrypted = shared_data / "files" / "pdf" / "005-libreoffice-writer-password" / "libreoffice-writer-password.pdf"
+    doc_id = _upload_one(client, encrypted.read_bytes(), encrypted.name, domain="legal")["document_id"]
+    page = text(client.get(f"/documents/{doc_id}"))
+    assert 'data-status="encrypted"' in page and "encrypted: text cannot be read" in page
+    reason = docs.get_document(org, doc_id)["status_reason"]
+    assert reason and reason in page
+    monkeypatch.setitem(site.config, "HUITONG_DOCUMENT_ENQUEUE", lambda version_id: None)  # nobody processes it
+    waiting = _upload_one(client, make_docx("later"), "later.docx", domain="legal")["document_id"]
+    page = text(client.get(f"/documents/{waiting}"))
+    assert 'data-status="pending"' in page and "The text is being extracted." in page

@@ -57,7 +57,7 @@ def platform():  # type: ignore[no-untyped-def]
     data_dir = Path(tempfile.mkdtemp(prefix="ht-serve-"))
     port = _free_port()
     env = {**os.environ, "HUITONG_DATA_DIR": str(data_dir), "HUITONG_WORKERS": "1", "HUITONG_WEB_WORKERS": "1",
-           "HUITONG_DEMO_DOCUMENTS": "5"}
+           "HUITONG_DEMO_DOCUMENTS": "0"}
 
     def start() -> subprocess.Popen[bytes]:
         process = subprocess.Popen(

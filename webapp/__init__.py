@@ -86,11 +86,19 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(inbox.bp)
     app.register_blueprint(notifications.bp)
 
+    from webapp.views import ingest as ingest_views
+
+    app.register_blueprint(ingest_views.bp)
+
     from webapp.views import browse, documents, uploads
 
     app.register_blueprint(uploads.bp)
     app.register_blueprint(browse.bp)
     app.register_blueprint(documents.bp)
+
+    from webapp.views import manage
+
+    app.register_blueprint(manage.bp)
 
     from webapp import search_service
     from webapp.views import search

@@ -63,7 +63,7 @@ def web(port: int | None, host: str | None) -> None:
     settings = _settings(port=port, host=host)
     _exec([
         sys.executable, "-m", "gunicorn", "--bind", f"{settings.host}:{settings.port}",
-        "--workers", str(settings.web_workers), "--worker-class", "gthread", "--threads", "8",
+        "--workers", str(settings.web_workers), "--worker-class", "gthread", "--threads", str(settings.web_threads),
         "--timeout", "120", "--graceful-timeout", "15", "--access-logfile", "-", "webapp.wsgi:app",
     ])
 

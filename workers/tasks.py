@@ -34,11 +34,11 @@ def _store():  # type: ignore[no-untyped-def]
 def extract_version(self, version_id: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
     """Extract, store text, link mentions and index one uploaded version (idempotent: retries are safe)."""
     from graph.errors import GraphUnavailable
-    from ingest.pipeline import process_version_now
     from settings import get_settings
+    from workers.events import process_and_announce
 
     try:
-        done = process_version_now(_store(), get_settings(), version_id)
+        done = process_and_announce(_store(), get_settings(), version_id)  # browsers showing it refresh
     except GraphUnavailable as error:
         raise self.retry(exc=error) from error
     return {"version_id": done.version_id, "document_id": done.document_id, "status": done.status,

@@ -237,3 +237,28 @@ FINISH_JOB_SUMMARY = cypher(
     example={"id": "job1", "summary": "{}"},
     writes=True,
 )
+
+# What decides a file's fate, in one round trip: where this (source, path) was seen before, and which of
+# the user's documents hold these bytes now.
+FILE_STATE = cypher(
+    "ingest_jobs.file_state",
+    """
+    OPTIONAL MATCH (l:DocumentLocation {key: $key})
+    WITH l
+    OPTIONAL MATCH (d:Document {sha256: $sha256})
+    WITH l, collect(d) AS holders
+    RETURN l AS location, [x IN holders WHERE x.owner_id = $actor_id | x.id] AS same
+    """,
+    example={"key": "k1", "sha256": "0" * 64, "actor_id": "u1"},
+)
+
+ANY_QUEUED = cypher(
+    "ingest_jobs.any_queued",
+    """
+    MATCH (f:IngestFile {job_id: $job_id})
+    WHERE f.status = 'queued'
+    RETURN f.id AS id
+    LIMIT 1
+    """,
+    example={"job_id": "job1"},
+)

@@ -31,8 +31,9 @@ def _sign_in(browser, url: str, username: str, password: str, height: int = 900)
     # A drag that has to scroll the page on the way is cancelled by the browser: the designer gets a tall window.
     context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": height})
     page = context.new_page()
-    page.set_default_timeout(15_000)
-    page.goto(url + "/login")
+    page.set_default_timeout(30_000)  # the machine is shared: allow for a slow moment
+    response = page.goto(url + "/login")
+    assert response is not None and response.ok, (response and response.status, page.content()[:2000])
     page.fill("#login", username)
     page.fill("#password", password)
     page.click("form.form-stack button[type=submit]")

@@ -23,7 +23,6 @@ STATUS_LABELS = {
     "pending": _l("waiting for extraction"), "indexing": _l("text extracted, being indexed"),
     "ok": _l("searchable"), "empty": _l("no text found"), "encrypted": _l("encrypted: text cannot be read"),
     "corrupt": _l("damaged file: text cannot be read"), "unsupported": _l("format without readable text"),
-    "indexed_none": _l("no text to search"),
 }
 DATA_TYPE_LABELS = {DataType.STRUCTURED.value: _l("structured"), DataType.UNSTRUCTURED.value: _l("unstructured")}
 IMAGE_KINDS = frozenset(k.value for k in FileKind if k.category.value == "image")

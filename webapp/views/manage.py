@@ -15,7 +15,7 @@ from flask import Blueprint, jsonify, redirect, render_template, request, url_fo
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from graph.analytics import bottlenecks, collaboration, dashboard, trends
+from graph.analytics import bottlenecks, cache, collaboration, dashboard, trends
 from graph.analytics.eventlog import COMPLETION_ONLY
 from graph.analytics.tasks import directory, workflow_keys
 from webapp import services
@@ -132,8 +132,12 @@ def dashboard_data(scope: scoping.Scope, filters: Filters) -> dict[str, Any]:
 
 
 def collaboration_data(scope: scoping.Scope, filters: Filters) -> dict[str, Any]:
-    data = collaboration.collaboration(services.store(), since=filters.since_ms, until=filters.until_ms,
-                                       workflow=filters.workflow, department=filters.department)
+    store = services.store()
+    key = ("manage.collaboration", filters.since_ms, filters.until_ms, filters.workflow, filters.department)
+    # Betweenness takes seconds on a year of history: reuse it until tasks change.
+    data = cache.cached(store, key, lambda: collaboration.collaboration(
+        store, since=filters.since_ms, until=filters.until_ms, workflow=filters.workflow,
+        department=filters.department))
     return scoping.collaboration(data, scope)
 
 
@@ -152,12 +156,14 @@ def table_rows(name: str, scope: scoping.Scope, filters: Filters) -> list[dict[s
 
 def _common(scope: scoping.Scope, filters: Filters, page: str) -> dict[str, Any]:
     return {"scope": scope, "filters": filters, "page": page, "workflows": _workflows(), "columns": tables.TABLES,
-            "show": tables.show, "departments": _departments(scope), "since_days": since_days}
+            "show": tables.show, "departments": _departments(scope), "since_days": since_days,
+            # Department names are no secret: paths may lead anywhere (people on them are scoped).
+            "all_departments": _departments()}
 
 
-def _departments(scope: scoping.Scope) -> list[str]:
+def _departments(scope: scoping.Scope | None = None) -> list[str]:
     names = set(directory(services.store()).department_name.values())
-    return sorted(n for n in names if scope.allows(n))
+    return sorted(n for n in names if scope is None or scope.allows(n))
 
 
 @bp.get("/")

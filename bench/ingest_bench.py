@@ -1,0 +1,220 @@
+"""Bulk ingestion end to end: an archive of mixed files (PDF/DOCX/XLSX/TXT/MD, Chinese and English)
+through ``ingest.jobs`` on REAL Celery worker processes, against raw extraction of the same files.
+
+For 1 and 2 workers (separate worker processes, one pool process each), extraction only and with
+embedding, it measures from the start of the job to its end: files/s and MB/s. The baseline is
+``ingest.extract.extract`` of every file, one after the other, in one process; the ratio of the
+end-to-end rate to that rate is the figure to watch (target >= 0.8). Each run gets a fresh graph,
+blob store, text store and search index on a scratch data directory.
+
+Usage: python bench/ingest_bench.py [--files 2000] [--no-embedding] [--workers 1,2]
+Ends with one JSON line of the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+DATA_DIR = Path(tempfile.mkdtemp(prefix="ht-bench-ingest-"))
+os.environ["HUITONG_DATA_DIR"] = str(DATA_DIR)
+os.environ.pop("HUITONG_BROKER_URL", None)
+FORMATS = ("pdf", "docx", "xlsx", "txt", "md")
+MB = 1024 * 1024
+
+
+def build_files(folder: Path, count: int) -> tuple[int, int]:
+    """``count`` distinct business documents of one to several pages, rendered in turn as PDF, DOCX, XLSX,
+    TXT and MD, in folders per department and year; returns (files, bytes)."""
+    from ingest.demo_docs import plan_documents, render
+
+    plans = plan_documents(count + 8, seed=4242)
+    total = 0
+    for i, plan in enumerate(plans[:count]):
+        fmt = FORMATS[i % len(FORMATS)]
+        # Office files hold more than one demo page: append the content of the next few plans.
+        for extra in plans[i + 1:i + 1 + i % 6]:
+            plan.doc.blocks.extend(block for block in extra.doc.blocks if block[0] != "table" or fmt != "xlsx")
+        plan.doc.fmt = "md" if fmt == "txt" else fmt
+        data = render(plan.doc, plan.owner.name)
+        sub = folder / plan.owner.dept / f"{2020 + i % 5}"
+        sub.mkdir(parents=True, exist_ok=True)
+        (sub / f"{plan.number:05d}-{plan.doc.lang}.{fmt}").write_bytes(data)
+        total += len(data)
+    return count, total
+
+
+def _schema_with_ingest_labels() -> None:
+    """Identity and lookup indexes of the ingest labels, as graph/schema.py is to list them (a no-op once it does)."""
+    from graph import schema
+
+    for label, key in (("IngestJob", "id"), ("IngestFile", "id"), ("DocumentLocation", "key")):
+        schema.UNIQUE_KEYS.setdefault(label, key)
+    schema.LOOKUP_INDEXES.setdefault("IngestFile", ("job_id",))
+
+
+def raw_extraction(folder: Path) -> dict[str, float]:
+    from ingest.extract import extract
+
+    files = sorted(p for p in folder.rglob("*") if p.is_file())
+    extract(files[0])  # imports and first-use costs are not the rate
+    size = sum(p.stat().st_size for p in files)
+    started = time.perf_counter()
+    statuses: dict[str, int] = {}
+    for path in files:
+        status = extract(path).status
+        statuses[status] = statuses.get(status, 0) + 1
+    seconds = time.perf_counter() - started
+    return {"files": len(files), "seconds": round(seconds, 2), "files_per_s": round(len(files) / seconds, 1),
+            "mb_per_s": round(size / MB / seconds, 2), "ok": statuses.get("ok", 0)}
+
+
+def _wipe_files() -> None:
+    """Everything but the graph server's own directory: each run starts with empty stores."""
+    for name in ("blobs", "text", "search", "ingest"):
+        shutil.rmtree(DATA_DIR / name, ignore_errors=True)
+
+
+def _start_workers(n: int, graph_name: str) -> list[subprocess.Popen[bytes]]:
+    env = {**os.environ, "HUITONG_GRAPH_NAME": graph_name}
+    log = (DATA_DIR / f"worker-{graph_name}.log").open("ab")
+    workers = [subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--concurrency", "1",
+         "-n", f"bench{i}-{graph_name}@%h", "--loglevel", "WARNING", "--without-mingle", "--without-gossip"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True) for i in range(n)]
+    log.close()
+    return workers
+
+
+def _wait_ready(app: object, n: int, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        replies = app.control.ping(timeout=1.0)  # type: ignore[attr-defined]
+        if len(replies or []) >= n:
+            return
+    raise RuntimeError(f"{n} workers did not come up; see {DATA_DIR}")
+
+
+def _stop(workers: list[subprocess.Popen[bytes]]) -> None:
+    for worker in workers:
+        os.killpg(worker.pid, signal.SIGTERM)
+    for worker in workers:
+        try:
+            worker.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait(timeout=30)
+
+
+def end_to_end(server: object, settings: object, archive: Path, workers: int, index: bool, run: int,
+               warmup: Path) -> dict[str, float]:
+    from graph.demo_org import load_demo_org
+    from graph.falkordb_backend import FalkorStore
+    from ingest import jobs
+    from workers.celery_app import app
+    from workers.ingest_tasks import enqueue_batch
+
+    graph_name = f"bench_ingest_{run}"
+    _wipe_files()
+    store = FalkorStore(server, graph_name)  # type: ignore[arg-type]
+    store.drop_all()
+    _schema_with_ingest_labels()
+    store.ensure_schema()
+    load_demo_org(store, "bench-password")
+    owner = _admin_id(store)
+    pool = _start_workers(workers, graph_name)
+    try:
+        _wait_ready(app, workers)
+        # Warm-up (not timed): every pool process imports the extractors and, with embedding, loads the model.
+        warm = jobs.start_job(store, settings, warmup, owner, jobs.JobOptions(index=index, batch_files=1))  # type: ignore[arg-type]
+        jobs.plan_job(store, settings, warm.id, enqueue_batch)  # type: ignore[arg-type]
+        jobs.wait(store, settings, warm.id, timeout=600, interval=0.2)  # type: ignore[arg-type]
+        started = time.perf_counter()
+        job = jobs.start_job(store, settings, archive, owner, jobs.JobOptions(index=index))  # type: ignore[arg-type]
+        jobs.plan_job(store, settings, job.id, enqueue_batch)  # type: ignore[arg-type]
+        state = jobs.wait(store, settings, job.id, timeout=3600, interval=0.2)  # type: ignore[arg-type]
+        seconds = time.perf_counter() - started
+    finally:
+        _stop(pool)
+    summary = jobs.summary(store, job.id)
+    store.drop_all()
+    store.close()
+    return {"workers": workers, "embedding": index, "files": summary["files"], "ingested": summary["ingested"],
+            "failed": len(summary["failed"]), "unreadable": len(summary["unreadable"]), "seconds": round(seconds, 2),
+            "files_per_s": round(summary["files"] / seconds, 1), "mb_per_s": round(state.bytes_done / MB / seconds, 2)}
+
+
+def _admin_id(store: object) -> str:
+    from graph.queries import org
+
+    return store.run(org.PERSON_BY_USERNAME, {"username": "admin"})[0]["id"]  # type: ignore[attr-defined]
+
+
+def main() -> None:
+    from graph import embedded_server
+    from settings import load_settings
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--files", type=int, default=2000)
+    parser.add_argument("--workers", default="1,2", help="comma-separated worker counts")
+    parser.add_argument("--no-embedding", action="store_true", help="only the extraction-only runs")
+    args = parser.parse_args()
+
+    settings = load_settings()
+    server = embedded_server(settings)
+    server.ensure_running()
+    work = Path(tempfile.mkdtemp(prefix="ht-bench-ingest-files-"))
+    figures: dict[str, object] = {}
+    try:
+        started = time.perf_counter()
+        files, size = build_files(work / "files", args.files)
+        archive = work / "mixed.zip"
+        with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted((work / "files").rglob("*")):
+                if path.is_file():
+                    zf.write(path, path.relative_to(work / "files").as_posix())
+        warmup = work / "warmup"
+        for i, path in enumerate(sorted((work / "files").rglob("*.pdf"))[:8]):
+            warmup.mkdir(exist_ok=True)
+            (warmup / f"w{i}.md").write_text(f"# warm-up {i}\n\n{path.name}\n", encoding="utf-8")
+        print(f"built {files} files, {size / MB:.1f} MB ({archive.stat().st_size / MB:.1f} MB zipped) "
+              f"in {time.perf_counter() - started:.1f} s")
+        raw = raw_extraction(work / "files")
+        figures["raw_extraction"] = raw
+        print(f"raw extraction, one process: {raw['files_per_s']} files/s, {raw['mb_per_s']} MB/s "
+              f"({raw['seconds']} s, {raw['ok']} ok)")
+        runs = []
+        modes = [False] if args.no_embedding else [False, True]
+        for index in modes:
+            for workers in (int(w) for w in args.workers.split(",")):
+                result = end_to_end(server, settings, archive, workers, index, len(runs), warmup)
+                result["ratio_to_raw"] = round(result["files_per_s"] / raw["files_per_s"], 2)
+                runs.append(result)
+                print(f"{workers} worker(s), {'with embedding' if index else 'extraction only'}: "
+                      f"{result['files_per_s']} files/s, {result['mb_per_s']} MB/s, {result['seconds']} s "
+                      f"(ratio to raw extraction {result['ratio_to_raw']}; {result['ingested']} ingested, "
+                      f"{result['failed']} failed, {result['unreadable']} unreadable)")
+        figures["runs"] = runs
+        best = max((r for r in runs if not r["embedding"]), key=lambda r: r["files_per_s"])
+        figures.update(files=files, mb=round(size / MB, 2), best_ratio_extraction_only=best["ratio_to_raw"],
+                       best_workers=best["workers"], target_ratio=0.8)
+    finally:
+        server.stop()
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(DATA_DIR, ignore_errors=True)
+    print(json.dumps(figures, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()

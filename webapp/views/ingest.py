@@ -1,0 +1,146 @@
+"""``/admin/ingest``: bulk ingestion of archives from the browser, with job history, live progress and reports.
+
+The uploaded archive is kept under ``data_dir/ingest/uploads`` until its job ends; a worker walks it
+(``huitong.ingest_plan``) and the batches run on every worker. The job page polls a small progress
+fragment with htmx until the job is finished. Validation lives in :mod:`ingest.jobs` and
+:mod:`ingest.mapping`; refused uploads come back to the form with every problem.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+from pathlib import Path, PurePath
+
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from werkzeug.datastructures import FileStorage
+
+from graph.classification import LEVELS, DomainCatalogue
+from ingest import jobs
+from ingest.archive import ArchiveError
+from ingest.mapping import MappingError, parse_rules
+from webapp import services
+from webapp.auth import audit, client_address, current_person, roles_required
+
+bp = Blueprint("ingest_admin", __name__, url_prefix="/admin/ingest")
+
+PAGE_SIZE = 20
+_JOB_ID = re.compile(r"^[0-9a-f-]{36}$")
+_UNSAFE_NAME = re.compile(r"[\x00-\x1f/\\]")
+
+
+def _form_context(**extra: object) -> dict[str, object]:
+    try:
+        page = max(int(request.args.get("page", "1")), 1)
+    except ValueError:
+        page = 1
+    rows, total = jobs.list_jobs(services.store(), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    return {"jobs": rows, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
+            "domains": list(DomainCatalogue()), "levels": [level.value for level in LEVELS],
+            "values": request.form, **extra}
+
+
+@bp.get("")
+@roles_required("admin")
+def index() -> ResponseReturnValue:
+    return render_template("ingest/index.html", **_form_context(errors=[]))
+
+
+def _upload_folder() -> Path:
+    folder = services.settings().data_dir / "ingest" / jobs.UPLOADS / secrets.token_hex(12)
+    folder.mkdir(parents=True)
+    return folder
+
+
+def _display_name(upload: FileStorage) -> str:
+    """The archive's own name (Chinese kept), as the job's source; never used as a path."""
+    name = PurePath(str(upload.filename or "").replace("\\", "/")).name
+    return _UNSAFE_NAME.sub("_", name).strip()[:200] or "archive"
+
+
+@bp.post("")
+@roles_required("admin")
+def start() -> ResponseReturnValue:
+    person = current_person()
+    assert person is not None
+    upload = request.files.get("archive")
+    if upload is None or not upload.filename:
+        return render_template("ingest/index.html", **_form_context(errors=[_("Choose an archive to upload.")])), 400
+    errors: list[str] = []
+    rules = None
+    mapping = request.files.get("mapping")
+    if mapping is not None and mapping.filename:
+        try:
+            rules = parse_rules(mapping.read(), _display_name(mapping))
+        except MappingError as error:
+            errors.extend(f"{error.source}: {p}" for p in error.problems)
+    shares = tuple(s for s in re.split(r"[\s,;]+", request.form.get("shares", "")) if s)
+    options = jobs.JobOptions(domain=request.form.get("domain", "general"),
+                              access=request.form.get("access", "internal"), shares=shares, rules=rules,
+                              index=request.form.get("index") == "on")
+    folder = _upload_folder()
+    if not errors:
+        source = _display_name(upload)
+        path = folder / "archive"
+        upload.save(path)
+        try:
+            started = jobs.start_job(services.store(), services.settings(), path, person.id, options,
+                                     source=source, client=client_address())
+        except MappingError as error:
+            errors.extend(error.problems)
+        except (ArchiveError, jobs.JobError) as error:
+            errors.append(str(error))
+    if errors:
+        shutil.rmtree(folder, ignore_errors=True)
+        return render_template("ingest/index.html", **_form_context(errors=errors)), 400
+    if started.resumed:
+        shutil.rmtree(folder, ignore_errors=True)  # the interrupted job still has its own copy
+    from workers.ingest_tasks import enqueue_plan  # web -> workers: enqueue only
+
+    enqueue_plan(started.id)
+    audit("ingest.upload", detail={"job_id": started.id, "source": started.job["source"], "resumed": started.resumed})
+    return redirect(url_for("ingest_admin.job", job_id=started.id))
+
+
+def _job_or_404(job_id: str) -> dict:
+    job = jobs.get_job(services.store(), job_id) if _JOB_ID.match(job_id) else None
+    if job is None:
+        abort(404)
+    return job
+
+
+@bp.get("/<job_id>")
+@roles_required("admin")
+def job(job_id: str) -> ResponseReturnValue:
+    _job_or_404(job_id)
+    return render_template("ingest/job.html", state=jobs.progress(services.store(), job_id))
+
+
+@bp.get("/<job_id>/progress")
+@roles_required("admin")
+def progress(job_id: str) -> ResponseReturnValue:
+    _job_or_404(job_id)
+    state = jobs.progress(services.store(), job_id)
+    if request.accept_mimetypes.best == "application/json":
+        return state.as_dict()
+    return render_template("ingest/_progress.html", state=state)
+
+
+@bp.get("/<job_id>/report.<fmt>")
+@roles_required("admin")
+def report(job_id: str, fmt: str) -> ResponseReturnValue:
+    if fmt not in ("csv", "json"):
+        abort(404)
+    _job_or_404(job_id)
+    store = services.store()
+    if fmt == "csv":
+        # With a BOM, so Excel opens the Chinese paths correctly.
+        body, mime = "\ufeff" + jobs.report_csv(store, job_id), "text/csv; charset=utf-8"
+    else:
+        body, mime = jobs.report_json(store, job_id), "application/json"
+    audit("ingest.report", detail={"job_id": job_id, "format": fmt})
+    return Response(body, mimetype=mime,
+                    headers={"Content-Disposition": f'attachment; filename="ingest-{job_id}.{fmt}"'})
