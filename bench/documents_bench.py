@@ -27,10 +27,10 @@ def _pct(values: list[float], q: float) -> float:
 
 def main() -> None:
     from graph import embedded_server
-    from ingest.demo_docs import load_demo_documents, plan_documents, render
     from graph.demo_org import load_demo_org
     from graph.falkordb_backend import FalkorStore
     from ingest import pipeline
+    from ingest.demo_docs import load_demo_documents, plan_documents, render
     from settings import load_settings
 
     parser = argparse.ArgumentParser()

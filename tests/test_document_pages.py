@@ -322,7 +322,7 @@ def test_browse_tabs_filters_sorting_pages_tree_and_empty_states(site: Flask, or
     tree = text(client.get("/documents?tab=mine"))
     assert "R&amp;D" in tree and "structured" in tree and "Department folders" in tree
     fragment = client.get("/documents?tab=mine", headers={"HX-Request": "true", "HX-Target": "doc-results"})
-    assert text(fragment).lstrip().startswith("{#") is False and 'id="doc-results"' in text(fragment)
+    assert 'id="doc-results"' in text(fragment)
     assert "Classification" not in text(fragment)
     assert "recently" in text(client.get("/documents?tab=recent")).lower()
 

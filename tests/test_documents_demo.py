@@ -10,9 +10,9 @@ from documents_helpers import org_graph
 
 from graph import permissions
 from graph.cypher import cypher
-from ingest.demo_docs import load_demo_documents, plan_documents, render
 from graph.embedded_server import EmbeddedServer
 from graph.falkordb_backend import FalkorStore
+from ingest.demo_docs import load_demo_documents, plan_documents, render
 from settings import Settings
 
 EDGE_COUNTS = cypher(

@@ -206,3 +206,21 @@ def test_bad_rules_and_sources_are_refused_before_anything_is_written(org: Falko
     with pytest.raises(ArchiveError, match="not a zip or tar"):
         jobs.start_job(org, settings, not_archive, owner["id"], _options())
     assert _count(org, "IngestJob") == jobs_before
+
+
+def test_a_folder_source_and_another_users_copy(org: FalkorStore, owner: dict, settings: Settings,
+                                                tmp_path: Path) -> None:
+    folder = tmp_path / "共享"
+    (folder / "a").mkdir(parents=True)
+    (folder / "a" / "note.md").write_text(f"# 笔记 {uuid.uuid4()}\n", encoding="utf-8")
+    (tmp_path / "outside.txt").write_text("outside")
+    (folder / "a" / "escape.txt").symlink_to(tmp_path / "outside.txt")
+    first = run_inline(org, settings, folder, owner["id"], _options())
+    assert (first["files"], first["ingested"]) == (2, 1)
+    assert first["failed"][0]["path"] == "a/escape.txt" and "outside" in first["failed"][0]["error"]
+    # the same bytes ingested by someone else: their own document (dedup is per owner), the blob shared
+    other = People(org).one("HR")
+    second = run_inline(org, settings, folder, other["id"], _options(rules=None))
+    assert second["ingested"] == 1 and second["duplicates"] == 0
+    mine, theirs = (_files(org, s["job"])["a/note.md"] for s in (first, second))
+    assert mine["document_id"] != theirs["document_id"] and mine["sha256"] == theirs["sha256"]

@@ -86,8 +86,8 @@ def test_explore_expand_find_path_and_export_a_chart(browser, manage_server, tmp
     page = context.new_page()
     page.set_default_timeout(20_000)
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(f"{m.text} @ {m.location} on {page.url}")
-            if "Refused" in m.text or m.type == "error" else None)
+    page.on("console", lambda m: errors.append(f"{m.text} @ {m.location['url']} on {page.url}")
+            if ("Refused" in m.text or m.type == "error") and "favicon" not in m.location["url"] else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
         page.goto(url + "/login")

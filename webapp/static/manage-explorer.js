@@ -9,6 +9,7 @@
   "use strict";
   var COSE_LIMIT = 150;
   var RING_GAP = 22;
+  var DEPT_GAP = 48;
   var PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
                  "#bcbd22", "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173", "#3182bd"];
 
@@ -121,14 +122,19 @@
       });
       var placed = [], radius = 0, index = 0;
       while (index < members.length) {
-        var capacity = radius === 0 ? 1 : Math.max(6, Math.floor(2 * Math.PI * radius / RING_GAP));
-        var slice = members.slice(index, index + capacity);
+        // Department boxes are wider than people's dots: their rings are spaced wider and hold only them.
+        var isDept = members[index].kind === "department";
+        var gap = isDept ? DEPT_GAP : RING_GAP;
+        var capacity = radius === 0 ? 1 : Math.max(6, Math.floor(2 * Math.PI * radius / gap));
+        var slice = members.slice(index, index + capacity).filter(function (d) {
+          return (d.kind === "department") === isDept;
+        });
         slice.forEach(function (d, i) {
           var angle = 2 * Math.PI * i / slice.length;
           placed.push({ id: d.id, x: radius * Math.cos(angle), y: radius * Math.sin(angle) });
         });
         index += slice.length;
-        if (index < members.length) { radius += radius === 0 ? 34 : RING_GAP; }
+        if (index < members.length) { radius += radius === 0 ? DEPT_GAP : gap; }
       }
       return { placed: placed, radius: radius + 30 };
     });

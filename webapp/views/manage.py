@@ -7,6 +7,7 @@ Figures come from :mod:`graph.analytics` (cached against the graph's task change
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -188,6 +189,13 @@ def dashboard_page() -> ResponseReturnValue:
                            **_common(scope, filters, "dashboard"))
 
 
+def heat_level(count: int, peak: int) -> int:
+    """0–5 on a log scale: one busy pair must not wash out all the others."""
+    if not count or not peak:
+        return 0
+    return max(1, min(5, math.ceil(5 * math.log1p(count) / math.log1p(peak))))
+
+
 def sparkline(values: list[float]) -> str:
     """SVG polyline points of a series, scaled into the sparkline box (empty for fewer than two points)."""
     if len(values) < 2:
@@ -210,7 +218,7 @@ def bottlenecks_page() -> ResponseReturnValue:
     completion_only = [w for w in report["workflows"] if timing.get(w["workflow"]) == COMPLETION_ONLY]
     peak = max((c for row in report["handoffs"]["counts"] for c in row), default=0)
     return render_template("manage/bottlenecks.html", report=report, collab=collab, completion_only=completion_only,
-                           heat=lambda n: 0 if not n or not peak else min(5, 1 + int(5 * n / (peak + 1))),
+                           heat=lambda n: heat_level(n, peak),
                            **_common(scope, filters, "bottlenecks"))
 
 
