@@ -227,6 +227,7 @@ def test_more_like_this_fragment(member_client: FlaskClient, search_docs: Search
 # -- command line ----------------------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a subprocess that loads the model
 def test_cli_search_as_a_user(search_docs: SearchDocs) -> None:
     result = run_cli("search", "差旅费报销", "--as", search_docs.member_username, "--k", "3", "--json")
     assert result.returncode == 0, result.stderr
