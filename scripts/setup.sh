@@ -33,7 +33,7 @@ if [[ ! -d node_modules || package-lock.json -nt node_modules ]]; then
 fi
 
 if [[ -d webapp/translations ]]; then
-  .venv/bin/pybabel compile -q -d webapp/translations 2>/dev/null || .venv/bin/pybabel compile -d webapp/translations
+  .venv/bin/pybabel compile -d webapp/translations >/dev/null
 fi
 
 if [[ $DEV == 1 ]]; then

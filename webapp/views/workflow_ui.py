@@ -50,6 +50,7 @@ APPROVAL_LABELS = {"single": _l("single approver"), "any": _l("any one of (æˆ–ç­
 NOTICE_LABELS = {
     "due_soon": _l("Due soon"), "overdue": _l("Overdue"), "escalation": _l("Escalated: overdue"),
     "urge": _l("Reminder from the initiator"), "info_requested": _l("Information requested"),
+    "trend_warning": _l("Trend warning"),
 }
 # The domain speaks English; the messages people meet most often are shown in their language.
 FORM_MESSAGES = {"required": _l("required"), "unknown field": _l("unknown field"),
