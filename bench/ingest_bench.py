@@ -7,7 +7,7 @@ embedding, it measures from the start of the job to its end: files/s and MB/s. T
 end-to-end rate to that rate is the figure to watch (target >= 0.8). Each run gets a fresh graph,
 blob store, text store and search index on a scratch data directory.
 
-Usage: python bench/ingest_bench.py [--files 2000] [--no-embedding] [--workers 1,2]
+Usage: python bench/ingest_bench.py [--files 2000] [--no-embedding] [--workers 1,2] [--concurrency 1]
 Ends with one JSON line of the figures.
 """
 
@@ -86,11 +86,11 @@ def _wipe_files() -> None:
         shutil.rmtree(DATA_DIR / name, ignore_errors=True)
 
 
-def _start_workers(n: int, graph_name: str) -> list[subprocess.Popen[bytes]]:
+def _start_workers(n: int, graph_name: str, concurrency: int) -> list[subprocess.Popen[bytes]]:
     env = {**os.environ, "HUITONG_GRAPH_NAME": graph_name}
     log = (DATA_DIR / f"worker-{graph_name}.log").open("ab")
     workers = [subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--concurrency", "1",
+        [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--concurrency", str(concurrency),
          "-n", f"bench{i}-{graph_name}@%h", "--loglevel", "WARNING", "--without-mingle", "--without-gossip"],
         cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True) for i in range(n)]
     log.close()
@@ -118,7 +118,7 @@ def _stop(workers: list[subprocess.Popen[bytes]]) -> None:
 
 
 def end_to_end(server: object, settings: object, archive: Path, workers: int, index: bool, run: int,
-               warmup: Path) -> dict[str, float]:
+               warmup: Path, concurrency: int = 1) -> dict[str, float]:
     from graph.demo_org import load_demo_org
     from graph.falkordb_backend import FalkorStore
     from ingest import jobs
@@ -133,7 +133,7 @@ def end_to_end(server: object, settings: object, archive: Path, workers: int, in
     store.ensure_schema()
     load_demo_org(store, "bench-password")
     owner = _admin_id(store)
-    pool = _start_workers(workers, graph_name)
+    pool = _start_workers(workers, graph_name, concurrency)
     try:
         _wait_ready(app, workers)
         # Warm-up (not timed): every pool process imports the extractors and, with embedding, loads the model.
@@ -150,7 +150,8 @@ def end_to_end(server: object, settings: object, archive: Path, workers: int, in
     summary = jobs.summary(store, job.id)
     store.drop_all()
     store.close()
-    return {"workers": workers, "embedding": index, "files": summary["files"], "ingested": summary["ingested"],
+    return {"workers": workers, "processes_per_worker": concurrency, "embedding": index, "files": summary["files"],
+            "ingested": summary["ingested"],
             "failed": len(summary["failed"]), "unreadable": len(summary["unreadable"]), "seconds": round(seconds, 2),
             "files_per_s": round(summary["files"] / seconds, 1), "mb_per_s": round(state.bytes_done / MB / seconds, 2)}
 
@@ -169,6 +170,7 @@ def main() -> None:
     parser.add_argument("--files", type=int, default=2000)
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts")
     parser.add_argument("--no-embedding", action="store_true", help="only the extraction-only runs")
+    parser.add_argument("--concurrency", type=int, default=1, help="pool processes per worker")
     args = parser.parse_args()
 
     settings = load_settings()
@@ -198,10 +200,11 @@ def main() -> None:
         modes = [False] if args.no_embedding else [False, True]
         for index in modes:
             for workers in (int(w) for w in args.workers.split(",")):
-                result = end_to_end(server, settings, archive, workers, index, len(runs), warmup)
+                result = end_to_end(server, settings, archive, workers, index, len(runs), warmup, args.concurrency)
                 result["ratio_to_raw"] = round(result["files_per_s"] / raw["files_per_s"], 2)
                 runs.append(result)
-                print(f"{workers} worker(s), {'with embedding' if index else 'extraction only'}: "
+                print(f"{workers} worker(s) x {args.concurrency} process(es), "
+                      f"{'with embedding' if index else 'extraction only'}: "
                       f"{result['files_per_s']} files/s, {result['mb_per_s']} MB/s, {result['seconds']} s "
                       f"(ratio to raw extraction {result['ratio_to_raw']}; {result['ingested']} ingested, "
                       f"{result['failed']} failed, {result['unreadable']} unreadable)")

@@ -26,6 +26,9 @@ UNIQUE_KEYS: dict[str, str] = {
     "Notification": "id",
     "LoginSession": "id",
     "LoginThrottle": "key",
+    "IngestJob": "id",
+    "IngestFile": "id",
+    "DocumentLocation": "key",
     "Meta": "key",
 }
 
@@ -36,9 +39,10 @@ LOOKUP_INDEXES: dict[str, tuple[str, ...]] = {
     "Position": ("code",),
     "Project": ("code",),
     "Document": ("sha256",),
-    "AuditEvent": ("at",),
     "Workflow": ("key",),
     "Task": ("due_at",),
+    "IngestFile": ("job_id",),
+    "AuditEvent": ("at", "target_id"),
 }
 
 LABELS: tuple[str, ...] = tuple(UNIQUE_KEYS)

@@ -6,11 +6,14 @@ whose worker died is delivered again, and running it twice changes nothing.
 
 from __future__ import annotations
 
+import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 
-from redis.exceptions import LockError
+from redis.exceptions import LockError, RedisError
+from redis.lock import Lock
 
 # Imported with the task module, so the worker loads the extractors once, before it forks its pool.
 from graph.errors import GraphUnavailable
@@ -23,27 +26,54 @@ from workers.tasks import _store
 WAIT_SECONDS = 120.0  # waiting longer than this for one file's lock: retry the batch later
 
 
+class _LeaseKeeper:
+    """One thread per worker process renews the leases of the locks this process holds (starting a
+    thread per lock would cost more than the work a lock guards)."""
+
+    def __init__(self) -> None:
+        self._held: dict[int, tuple[Lock, float]] = {}
+        self._guard = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._pid = 0
+
+    def hold(self, lock: Lock, lease: float) -> None:
+        with self._guard:
+            self._held[id(lock)] = (lock, lease)
+            if self._thread is None or self._pid != os.getpid():  # threads do not survive a fork
+                self._pid = os.getpid()
+                self._thread = threading.Thread(target=self._run, name="ingest-lock-leases", daemon=True)
+                self._thread.start()
+
+    def drop(self, lock: Lock) -> None:
+        with self._guard:
+            self._held.pop(id(lock), None)
+
+    def _run(self) -> None:
+        while True:
+            with self._guard:
+                held = list(self._held.values())
+            for lock, _ in held:
+                with suppress(LockError, RedisError):
+                    lock.reacquire()
+            time.sleep(min((lease for _, lease in held), default=LEASE_TICK) / 3)
+
+
+_KEEPER = _LeaseKeeper()
+LEASE_TICK = 3.0
+
+
 @contextmanager
 def shared_lock(name: str, lease: float) -> Iterator[None]:
-    """A lock every worker on every machine sees (on the broker's Redis). The holder renews its short
-    lease while it works, so a worker killed while holding it blocks the others for one lease at most."""
+    """A lock every worker on every machine sees (on the broker's Redis). The holder's lease is renewed
+    while it works, so a worker killed while holding it blocks the others for one lease at most."""
     lock = bus.client(get_settings()).lock(name, timeout=lease, blocking_timeout=WAIT_SECONDS)
     if not lock.acquire():
         raise LockTimeout(f"timed out waiting for {name}")
-    done = threading.Event()
-
-    def renew() -> None:
-        while not done.wait(lease / 3):
-            with suppress(LockError):
-                lock.reacquire()
-
-    keeper = threading.Thread(target=renew, name="ingest-lock-lease", daemon=True)
-    keeper.start()
+    _KEEPER.hold(lock, lease)
     try:
         yield
     finally:
-        done.set()
-        keeper.join()
+        _KEEPER.drop(lock)
         # Lost only if this process stalled for a whole lease: the next holder already has it, and that is fine.
         with suppress(LockError):
             lock.release()
