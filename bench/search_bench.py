@@ -15,7 +15,7 @@ PROXY built from real model output:
   to its base). Each passage thus has ~N/base noisy near-copies. ``--mix w`` adds w times the
   vector of a second random passage, so every chunk has its own direction (no tight clusters).
   How real is it? With 200 real queries and efConstruction 64, the 100k noise-only proxy gives HNSW
-  recall@10 0.99 at efSearch 64 where real MiniLM vectors of 100k texts gave 0.96 (FIELD-NOTES):
+  recall@10 ~0.98 at efSearch 64 where real MiniLM vectors of 100k texts gave 0.96 (FIELD-NOTES):
   easier than real at 100k. At 1M each passage has ~100 near-copies whose order is set by the
   noise alone, which is hard for HNSW: treat the 1M recall of either variant as an estimate, not a
   measurement of real text;

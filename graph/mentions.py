@@ -92,8 +92,8 @@ def link_mentions(store: GraphStore, document_id: str, version_id: str, text: st
     """Replace the document's MENTIONS edges with those found in ``text`` (its current version's)."""
     found = (matcher or matcher_for(store)).find(text)
     store.run(q.CLEAR_MENTIONS, {"document_id": document_id})
-    for label in q.MENTION_LABELS:
-        rows = [{"id": m.id, "count": m.count, "ambiguous": m.ambiguous} for m in found if m.label == label]
-        if rows:
-            store.run(q.LINK_MENTIONS[label], {"document_id": document_id, "version_id": version_id, "rows": rows})
+    rows = [{"label": m.label, "id": m.id, "count": m.count, "ambiguous": m.ambiguous}
+            for m in found if m.label in q.MENTION_LABELS]
+    if rows:
+        store.run(q.LINK_MENTIONS, {"document_id": document_id, "version_id": version_id, "rows": rows})
     return found

@@ -49,11 +49,14 @@ class StagedBlob:
     temp_path: Path
     sha256: str
     size: int
+    stored: bool = False  # ``temp_path`` is the blob itself, already in the store (see ``BlobStore.adopt``)
 
     def commit(self) -> Blob:
         return self.store._commit(self)
 
     def discard(self) -> None:
+        if self.stored:
+            return  # a stored blob is shared by every document holding these bytes
         with suppress(FileNotFoundError):
             self.temp_path.unlink()
 
@@ -100,6 +103,16 @@ class BlobStore:
                 return self._stage_chunks(iter(lambda: fh.read(CHUNK), b""))
         return self._stage_chunks(iter(lambda: source.read(CHUNK), b""))
 
+    def adopt(self, sha256: str) -> StagedBlob:
+        """A blob already in the store, staged without copying or hashing it again (bulk ingestion
+        stores every member before it decides what each one becomes). Raises ``FileNotFoundError``
+        when it is missing and ``BlobTooLarge`` past this store's limit, as ``stage`` would."""
+        path = self.path(sha256)
+        size = path.stat().st_size
+        if self.max_bytes is not None and size > self.max_bytes:
+            raise BlobTooLarge(self.max_bytes)
+        return StagedBlob(self, path, sha256, size, stored=True)
+
     def put(self, source: bytes | Path | BinaryIO) -> Blob:
         """Store ``source`` (bytes, a path or a binary stream); returns the blob, new or already there."""
         with self.stage(source) as staged:
@@ -129,6 +142,8 @@ class BlobStore:
 
     def _commit(self, staged: StagedBlob) -> Blob:
         target = self.path(staged.sha256)
+        if staged.stored:
+            return Blob(staged.sha256, staged.size, target, created=False)
         if target.is_file() and target.stat().st_size == staged.size:
             staged.discard()
             return Blob(staged.sha256, staged.size, target, created=False)

@@ -426,14 +426,14 @@ def _store_file(ctx: _Batch, record: Row, blob: Path) -> _Stored:
         if current["sha256"] == sha:  # added by an interrupted run of this job (or by hand): not again
             return _located(store, key, job, record, _Stored("version", current["id"], current["current_version_id"]))
         made = pipeline.upload(store, ctx.settings, blob, filename, actor, document_id=current["id"], note=note,
-                               enqueue=None, client="ingest")
+                               enqueue=None, client="ingest", stored_sha256=sha)
         return _located(store, key, job, record, _Stored("version", current["id"], made.version_id, fresh=True))
     own_id = str(uuid.uuid5(_NAMESPACE, f"doc\0{key}\0{sha}"))
     same = state["same"]
     if not same:
         made = pipeline.upload(store, ctx.settings, blob, filename, actor, record["domain"], record["access"],
                                tuple(record["shares"] or ()), note, new_document_id=own_id, enqueue=None,
-                               client="ingest")
+                               client="ingest", stored_sha256=sha)
         return _located(store, key, job, record, _Stored("ingested", own_id, made.version_id, fresh=not made.unchanged))
     # Created by an interrupted earlier run of this very file, or the same bytes found at another path.
     document_id, outcome = (own_id, "ingested") if own_id in same else (sorted(same)[0], "duplicate")

@@ -30,7 +30,7 @@ from graph.queries import documents as q
 from graph.store import GraphStore
 from ingest.blobstore import BlobStore, BlobTooLarge
 from ingest.extract import Extraction, FileKind, extract
-from ingest.filetypes import FileTypeError, UnsupportedFile, detect_file, kind_from_name
+from ingest.filetypes import Category, FileTypeError, UnsupportedFile, detect_file, kind_from_name
 from ingest.textstore import StoredText, TextStore
 from ingest.versiondiff import TextDiff, diff_texts
 from settings import Settings
@@ -95,7 +95,8 @@ def upload(store: GraphStore, settings: Settings, source: Source, filename: str,
            domain: str | None = None, access: str | None = None, shares: Iterable[docs.ShareSpec | str] = (),
            note: str = "", document_id: str | None = None, *, title: str | None = None,
            new_document_id: str | None = None, enqueue: Enqueue | None = celery_enqueue, at: int | None = None,
-           client: str | None = None, catalogue: DomainCatalogue | None = None) -> UploadResult:
+           client: str | None = None, catalogue: DomainCatalogue | None = None,
+           stored_sha256: str | None = None) -> UploadResult:
     """Store an upload as a new document, or as a new version of ``document_id``.
 
     Raises :class:`UploadRejected` (or another ``DocumentError``: ``Forbidden``, ``NotFound``) with a
@@ -103,7 +104,8 @@ def upload(store: GraphStore, settings: Settings, source: Source, filename: str,
     the caller runs ``process_version_now`` itself). ``domain`` and ``access`` classify a new
     document; a new version keeps its document's (change them with ``update_metadata``).
     ``new_document_id`` fixes the id of a new
-    document (demo data); ``at`` fixes the time (epoch ms).
+    document (demo data); ``at`` fixes the time (epoch ms). ``stored_sha256`` says the bytes are
+    already in the blob store under that hash (bulk ingestion): ``source`` is then not read.
     """
     started = time.perf_counter()
     filename = _clean_filename(filename)
@@ -122,9 +124,11 @@ def upload(store: GraphStore, settings: Settings, source: Source, filename: str,
 
     blobs = BlobStore.from_settings(settings)
     try:
-        staged = blobs.stage(source)
+        staged = blobs.adopt(stored_sha256) if stored_sha256 else blobs.stage(source)
     except BlobTooLarge as error:
         raise UploadRejected(str(error)) from None
+    except FileNotFoundError:
+        raise UploadRejected("the stored bytes of this file are missing") from None
     with staged:
         kind = _detect(staged.temp_path, staged.size, filename)
         if existing is not None and existing["sha256"] == staged.sha256:
@@ -218,8 +222,12 @@ def process_version_now(store: GraphStore, settings: Settings, version_id: str, 
 
     start = time.perf_counter()
     blob_path = BlobStore.from_settings(settings).path(version["sha256"])
-    with _named_view(blob_path, version["filename"]) as path:
-        extraction = extract(path, FileKind(version["kind"]), filename=version["filename"])
+    kind = FileKind(version["kind"])
+    if _reads_by_name(kind):
+        with _named_view(blob_path, version["filename"]) as path:
+            extraction = extract(path, kind, filename=version["filename"])
+    else:
+        extraction = extract(blob_path, kind, filename=version["filename"])
     timings["extract"] = (time.perf_counter() - start) * 1000
 
     start = time.perf_counter()
@@ -247,9 +255,15 @@ def process_version_now(store: GraphStore, settings: Settings, version_id: str, 
     return result
 
 
+def _reads_by_name(kind: FileKind) -> bool:
+    """Readers that judge a file by its name as well as its bytes: the CSV reader (.tsv means tabs)
+    and mutagen (audio/video); every other reader takes the hash-named blob as it is."""
+    return kind is FileKind.CSV or kind.category in (Category.AUDIO, Category.VIDEO)
+
+
 @contextmanager
 def _named_view(blob_path: Path, filename: str) -> Iterator[Path]:
-    """The blob under a name with the upload's extension: some readers (openpyxl) judge a file by its name."""
+    """The blob under a name with the upload's extension, for the readers that judge a file by its name."""
     with tempfile.TemporaryDirectory(prefix="ht-extract-") as folder:
         view = Path(folder) / ("blob" + PurePath(filename).suffix.lower())
         view.symlink_to(blob_path.resolve())

@@ -207,23 +207,30 @@ CLEAR_MENTIONS = cypher(
 MENTION_LABELS = ("Person", "Department", "Project")
 
 
-def _link_mentions(label: str) -> Statement:
+def _link_mentions() -> Statement:
+    # One round trip for every kind of entity: each row looks its id up under its own label only.
+    lookups = "\n".join(f"OPTIONAL MATCH (t{i}:{label} {{id: row.id}}) WHERE row.label = '{label}'"
+                         for i, label in enumerate(MENTION_LABELS))
+    found = ", ".join(f"t{i}" for i in range(len(MENTION_LABELS)))
     return cypher(
-        f"documents.link_mentions_{label.lower()}",
+        "documents.link_mentions",
         f"""
         MATCH (d:Document {{id: $document_id}})
         UNWIND $rows AS row
-        MATCH (t:{label} {{id: row.id}})
+        {lookups}
+        WITH d, row, coalesce({found}) AS t
+        WHERE t IS NOT NULL
         MERGE (d)-[m:MENTIONS]->(t)
         SET m.count = row.count, m.version_id = $version_id, m.ambiguous = row.ambiguous
         RETURN count(m) AS linked
         """,
-        example={"document_id": "doc1", "version_id": "v1", "rows": [{"id": "u1", "count": 2, "ambiguous": False}]},
+        example={"document_id": "doc1", "version_id": "v1",
+                 "rows": [{"label": "Person", "id": "u1", "count": 2, "ambiguous": False}]},
         writes=True,
     )
 
 
-LINK_MENTIONS: dict[str, Statement] = {label: _link_mentions(label) for label in MENTION_LABELS}
+LINK_MENTIONS = _link_mentions()
 
 MENTIONED = cypher(
     "documents.mentioned",

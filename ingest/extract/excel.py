@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import openpyxl
 
@@ -17,9 +17,15 @@ from ingest.filetypes import FileKind
 def extract_xlsx(path: Path) -> Extraction:
     app = check_package(path, "xl/workbook.xml")
     app.pop("pages", None)
-    # read_only streams rows instead of building every cell object; data_only gives the cached
-    # results of formulas, which is what a reader of the sheet sees.
-    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    # Opened as a stream: openpyxl refuses a path whose name does not end in .xlsx, and stored blobs
+    # are named by their hash. read_only streams rows instead of building every cell object;
+    # data_only gives the cached results of formulas, which is what a reader of the sheet sees.
+    with path.open("rb") as stream:
+        return _read(stream, app)
+
+
+def _read(stream: BinaryIO, app: dict[str, Any]) -> Extraction:
+    workbook = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     try:
         builder = SectionBuilder()
         names = workbook.sheetnames

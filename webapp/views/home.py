@@ -5,15 +5,28 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
+from graph import documents
 from webapp import services
+from webapp.auth import current_person
 from webapp.i18n import LANGUAGES
 
 bp = Blueprint("home", __name__)
 
+RECENT_DOCUMENTS = 8
+# Bookkeeping labels an administrator does not need on the overview.
+INTERNAL_LABELS = {"Meta", "LoginSession", "LoginThrottle", "Role"}
+
 
 @bp.get("/")
 def index() -> ResponseReturnValue:
-    return render_template("index.html", counts=services.store().counts())
+    person = current_person()
+    assert person is not None  # every non-public view requires a signed-in person
+    store = services.store()
+    recent = documents.browse(store, person.id, documents.BrowseFilter(scope="recent"), per_page=RECENT_DOCUMENTS)
+    counts = None
+    if "admin" in person.roles:
+        counts = {label: n for label, n in store.counts().items() if label not in INTERNAL_LABELS}
+    return render_template("index.html", person=person, recent=recent.rows, counts=counts)
 
 
 @bp.post("/lang")
