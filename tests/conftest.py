@@ -101,3 +101,12 @@ def app(settings: Settings, store: FalkorStore):  # type: ignore[no-untyped-def]
 @pytest.fixture
 def client(app):  # type: ignore[no-untyped-def]
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def demo(store: FalkorStore) -> FalkorStore:
+    """The demo organisation in the platform's graph (the one the app serves)."""
+    from graph.demo_org import load_demo_org
+
+    load_demo_org(store, os.environ["HUITONG_ADMIN_PASSWORD"])
+    return store

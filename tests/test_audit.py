@@ -9,15 +9,7 @@ import uuid
 
 import pytest
 from flask import Flask
-from test_auth import (  # noqa: F401 - demo is a fixture
-    ADMIN_PASSWORD,
-    PASSWORD,
-    client_from,
-    demo,
-    new_person,
-    random_address,
-    sign_in,
-)
+from web_support import ADMIN_PASSWORD, PASSWORD, client_from, new_person, random_address, sign_in
 
 from graph import audit
 from graph.audit import AuditFilter, count_events, iter_events, list_events, record
@@ -29,7 +21,7 @@ T0 = 1_700_000_000_000  # 2023-11-14T22:13:20Z
 
 
 @pytest.fixture
-def admin(app: Flask, demo: FalkorStore):  # noqa: F811  # type: ignore[no-untyped-def]
+def admin(app: Flask, demo: FalkorStore):  # type: ignore[no-untyped-def]
     client = app.test_client()
     assert sign_in(client, "admin", ADMIN_PASSWORD).status_code == 302
     return client
@@ -114,7 +106,7 @@ def test_no_route_can_change_the_audit_trail(app: Flask) -> None:
             assert rule.methods <= {"GET", "HEAD", "OPTIONS"}, f"{rule.rule} accepts {rule.methods}"
 
 
-def test_login_events_are_audited(app: Flask, demo: FalkorStore) -> None:  # noqa: F811
+def test_login_events_are_audited(app: Flask, demo: FalkorStore) -> None:
     person = new_person(demo)
     address = random_address()
     client = client_from(app, address)
@@ -126,7 +118,7 @@ def test_login_events_are_audited(app: Flask, demo: FalkorStore) -> None:  # noq
     assert rows[0]["actor_id"] == person.id and rows[1]["actor_id"] is None
 
 
-def test_admin_page_filters_and_paginates(admin, demo: FalkorStore) -> None:  # noqa: F811  # type: ignore[no-untyped-def]
+def test_admin_page_filters_and_paginates(admin, demo: FalkorStore) -> None:  # type: ignore[no-untyped-def]
     marker = f"probe.{uuid.uuid4().hex[:8]}"
     for n in range(55):
         record(demo, action=f"{marker}.step", target_kind="task", target_id=f"t{n}", at=T0 + n * 1000)
@@ -142,7 +134,7 @@ def test_admin_page_filters_and_paginates(admin, demo: FalkorStore) -> None:  # 
     assert bad.status_code == 400 and "YYYY-MM-DD" in bad.get_data(as_text=True)
 
 
-def test_admin_page_filters_by_actor_username(admin, demo: FalkorStore) -> None:  # noqa: F811  # type: ignore[no-untyped-def]
+def test_admin_page_filters_by_actor_username(admin, demo: FalkorStore) -> None:  # type: ignore[no-untyped-def]
     person = new_person(demo)
     record(demo, action="probe.actor", actor_id=person.id)
     page = admin.get(f"/admin/audit?actor={person.username}&action=probe.actor").get_data(as_text=True)
@@ -151,7 +143,7 @@ def test_admin_page_filters_by_actor_username(admin, demo: FalkorStore) -> None:
     assert "<td>probe.actor</td>" not in none
 
 
-def test_csv_export(admin, demo: FalkorStore) -> None:  # noqa: F811  # type: ignore[no-untyped-def]
+def test_csv_export(admin, demo: FalkorStore) -> None:  # type: ignore[no-untyped-def]
     marker = f"csv.{uuid.uuid4().hex[:8]}"
     record(demo, action=marker, detail="=HYPERLINK(\"http://evil\")", client="10.1.1.1", at=T0)
     record(demo, action=marker, detail={"k": "值"}, at=T0 + 1)
@@ -165,7 +157,7 @@ def test_csv_export(admin, demo: FalkorStore) -> None:  # noqa: F811  # type: ig
     assert list_events(demo, AuditFilter(action="audit.export"))[0]["actor_username"] == "admin"
 
 
-def test_members_cannot_read_the_audit_trail(app: Flask, demo: FalkorStore) -> None:  # noqa: F811
+def test_members_cannot_read_the_audit_trail(app: Flask, demo: FalkorStore) -> None:
     person = new_person(demo, role="manager")
     client = client_from(app, random_address())
     sign_in(client, person.username, PASSWORD)

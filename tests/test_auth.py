@@ -1,63 +1,27 @@
 """Login, logout, sessions, lockout, deactivation, password change and reset, CSRF: the real app on the real graph.
 
-Also home of the small helpers other auth/audit test modules import (``demo``, ``sign_in``, ``new_person``).
 """
 
 from __future__ import annotations
 
-import os
 import re
 import uuid
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
+from web_support import (
+    ADMIN_PASSWORD,
+    PASSWORD,
+    client_from,
+    csrf_token,
+    new_person,
+    random_address,
+    sign_in,
+)
 
 from graph import accounts
-from graph.accounts import Person
 from graph.audit import AuditFilter, list_events
-from graph.demo_org import load_demo_org
 from graph.falkordb_backend import FalkorStore
-
-ADMIN_PASSWORD = os.environ["HUITONG_ADMIN_PASSWORD"]
-PASSWORD = "correct horse battery"
-_TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@pytest.fixture(scope="session")
-def demo(store: FalkorStore) -> FalkorStore:
-    """The demo organisation in the platform's graph (the one the app serves)."""
-    load_demo_org(store, ADMIN_PASSWORD)
-    return store
-
-
-def csrf_token(client: FlaskClient, path: str = "/login") -> str:
-    page = client.get(path)
-    found = _TOKEN.search(page.get_data(as_text=True))
-    assert found, f"no CSRF token on {path} ({page.status_code})"
-    return found.group(1)
-
-
-def sign_in(client: FlaskClient, login: str, password: str, *, next_url: str = ""):  # type: ignore[no-untyped-def]
-    return client.post("/login", data={"login": login, "password": password, "next": next_url,
-                                       "csrf_token": csrf_token(client)})
-
-
-def new_person(store: FalkorStore, role: str = "member", password: str = PASSWORD) -> Person:
-    username = f"t.{uuid.uuid4().hex[:10]}"
-    return accounts.create_person(store, username=username, name=f"测试 {username}", department_code="FIN",
-                                  password=password, role=role, email=f"{username}@test.example")
-
-
-def client_from(app: Flask, address: str) -> FlaskClient:
-    """A browser at its own address, so per-address throttling in one test cannot touch another."""
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = address
-    return client
-
-
-def random_address() -> str:
-    return f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250 + 1}"
 
 
 def events_for(store: FalkorStore, **where: str) -> list[dict]:

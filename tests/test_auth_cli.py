@@ -7,7 +7,7 @@ import uuid
 
 from flask import Flask
 from helpers import run_cli
-from test_auth import client_from, demo, random_address, sign_in  # noqa: F401 - demo is a fixture
+from web_support import client_from, random_address, sign_in
 
 from graph.audit import AuditFilter, list_events
 from graph.falkordb_backend import FalkorStore
@@ -17,7 +17,7 @@ def _username() -> str:
     return f"cli.{uuid.uuid4().hex[:8]}"
 
 
-def test_dept_list_json(demo: FalkorStore) -> None:  # noqa: F811
+def test_dept_list_json(demo: FalkorStore) -> None:
     done = run_cli("dept", "list", "--json")
     assert done.returncode == 0, done.stderr
     departments = {d["code"]: d for d in json.loads(done.stdout)}
@@ -28,7 +28,7 @@ def test_dept_list_json(demo: FalkorStore) -> None:  # noqa: F811
     assert text.returncode == 0 and "FIN-ACC" in text.stdout and "会计组" in text.stdout
 
 
-def test_user_add_then_sign_in(app: Flask, demo: FalkorStore) -> None:  # noqa: F811
+def test_user_add_then_sign_in(app: Flask, demo: FalkorStore) -> None:
     username = _username()
     done = run_cli("user", "add", username, "--name", "王小明", "--department", "RND-PLT", "--role", "manager",
                    "--email", f"{username}@cli.example", "--password-stdin", input="cli password 1\n")
@@ -42,7 +42,7 @@ def test_user_add_then_sign_in(app: Flask, demo: FalkorStore) -> None:  # noqa: 
     assert len(created) == 1 and created[0]["client"] == "cli" and created[0]["target_linked"]
 
 
-def test_user_add_defaults_to_member(demo: FalkorStore) -> None:  # noqa: F811
+def test_user_add_defaults_to_member(demo: FalkorStore) -> None:
     username = _username()
     assert run_cli("user", "add", username, "--name", "Ann Lee", "--department", "HR",
                    "--password-stdin", input="member pass 1").returncode == 0
@@ -51,7 +51,7 @@ def test_user_add_defaults_to_member(demo: FalkorStore) -> None:  # noqa: F811
     assert username in run_cli("user", "list").stdout
 
 
-def test_user_add_errors_are_clear_and_change_nothing(demo: FalkorStore) -> None:  # noqa: F811
+def test_user_add_errors_are_clear_and_change_nothing(demo: FalkorStore) -> None:
     taken = _username()
     assert run_cli("user", "add", taken, "--name", "A", "--department", "FIN", "--password-stdin",
                    input="first pass 1\n").returncode == 0

@@ -8,9 +8,10 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from document_pages_support import SSE, api_upload, login, make_docx, serving, text, token
+from document_pages_support import api_upload, login, make_docx, serving, text, token
 from documents_helpers import People, org_graph
 from flask import Flask
+from web_support import SSE
 
 from graph import documents as docs
 from graph.embedded_server import EmbeddedServer

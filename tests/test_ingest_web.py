@@ -15,8 +15,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from helpers import wait_until
-from test_auth import csrf_token, new_person, random_address, sign_in
 from test_ingest_support import check_first_run, mixed_archive
+from web_support import csrf_token, new_person, random_address, sign_in
 
 from graph.demo_org import load_demo_org
 from graph.falkordb_backend import FalkorStore

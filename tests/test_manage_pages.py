@@ -18,10 +18,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from openpyxl import load_workbook
-from test_auth import PASSWORD, random_address, sign_in
+from web_support import login
 from workflow_support import FORMS, Org, actor_for, current_tasks, step_inputs
 
-from graph import accounts, org
 from graph.analytics import bottlenecks, cache, dashboard, trends
 from graph.analytics.demo_history import load_demo_history
 from graph.analytics.importer import import_log
@@ -54,18 +53,6 @@ def history(app: Flask, graph_server) -> Iterator[FalkorStore]:  # type: ignore[
         stores[os.getpid()] = previous
     store.drop_all()
     store.close()
-
-
-def login(app: Flask, store: FalkorStore, person_id: str) -> FlaskClient:
-    username = org.get_person(store, person_id)["username"]
-    if username != "admin":
-        accounts.set_password(store, person_id, PASSWORD)
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = random_address()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    response = sign_in(client, username, ADMIN_PASSWORD if username == "admin" else PASSWORD)
-    assert response.status_code == 302, response.get_data(as_text=True)[:300]
-    return client
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ import openpyxl
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from test_auth import PASSWORD, csrf_token, new_person, random_address, sign_in
+from web_support import PASSWORD, csrf_token, new_person, random_address, sign_in
 
 from graph import org
 from graph.audit import AuditFilter, list_events

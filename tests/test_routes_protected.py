@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from test_auth import PASSWORD, client_from, demo, new_person, random_address, sign_in  # noqa: F401 - fixture
+from web_support import PASSWORD, client_from, new_person, random_address, sign_in
 from werkzeug.routing import Rule
 
 from graph.falkordb_backend import FalkorStore
@@ -61,7 +61,7 @@ def test_enumeration_sees_the_protected_routes(app: Flask) -> None:
     assert {"home.index", "account.logout", "account.reset_password", "audit.events", "audit.export_csv"} <= endpoints
 
 
-def test_anonymous_callers_are_refused_everywhere(app: Flask, demo: FalkorStore) -> None:  # noqa: F811
+def test_anonymous_callers_are_refused_everywhere(app: Flask, demo: FalkorStore) -> None:
     client = app.test_client()
     checked = 0
     for endpoint, method, url in _routes(app):
@@ -85,14 +85,14 @@ def test_anonymous_unknown_urls_learn_nothing(app: Flask) -> None:
     assert client.get("/admin/no-such-page").status_code == 302
 
 
-def test_public_routes_answer_without_login(app: Flask, demo: FalkorStore) -> None:  # noqa: F811
+def test_public_routes_answer_without_login(app: Flask, demo: FalkorStore) -> None:
     client = app.test_client()
     assert client.get("/login").status_code == 200
     assert client.get("/healthz").status_code in (200, 503)  # health is reported, never a login page
     assert client.get("/static/app.css").status_code == 200
 
 
-def test_members_get_403_on_every_admin_route(app: Flask, demo: FalkorStore) -> None:  # noqa: F811
+def test_members_get_403_on_every_admin_route(app: Flask, demo: FalkorStore) -> None:
     for role in ("member", "manager"):
         person = new_person(demo, role=role)
         client = client_from(app, random_address())

@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from helpers import run_cli
-from test_auth import client_from, demo, random_address, sign_in  # noqa: F401 - demo is a fixture
+from web_support import client_from, random_address, sign_in
 
 from graph import accounts
 from graph import permissions as perm
@@ -54,7 +54,7 @@ def _put(store: FalkorStore, settings: Settings, owner_id: str, title: str, text
 
 
 @pytest.fixture(scope="session")
-def search_docs(demo: FalkorStore, settings: Settings) -> SearchDocs:  # noqa: F811
+def search_docs(demo: FalkorStore, settings: Settings) -> SearchDocs:
     """A Finance accountant with a known password, documents they can read, and documents they cannot."""
     member, outsider = _member(demo, "FIN-ACC"), _member(demo, "HR-REC")
     accounts.set_password(demo, member["id"], PASSWORD)
@@ -110,7 +110,7 @@ def test_api_needs_login(app: Flask) -> None:
 
 
 def test_api_finds_readable_documents_in_both_languages(member_client: FlaskClient, search_docs: SearchDocs,
-                                                        demo: FalkorStore) -> None:  # noqa: F811
+                                                        demo: FalkorStore) -> None:
     english = member_client.get("/api/v1/search?q=budget+forecast&k=5").json
     assert english["results"][0]["document_id"] == search_docs.readable["Annual budget planning guide"]
     chinese = member_client.get("/api/v1/search", query_string={"q": "差旅费报销", "k": 5}).json
@@ -212,7 +212,7 @@ def test_why_can_i_see_this(member_client: FlaskClient, search_docs: SearchDocs)
     assert member_client.get("/search/why/no-such-document").status_code == 404
 
 
-def test_more_like_this_fragment(member_client: FlaskClient, search_docs: SearchDocs, demo: FalkorStore) -> None:  # noqa: F811
+def test_more_like_this_fragment(member_client: FlaskClient, search_docs: SearchDocs, demo: FalkorStore) -> None:
     source = search_docs.readable["差旅费报销制度"]
     fragment = member_client.get(f"/documents/{source}/similar")
     html = fragment.get_data(as_text=True)

@@ -12,7 +12,6 @@ import email.policy
 import io
 import json
 import os
-import queue
 import re
 import socketserver
 import threading
@@ -23,10 +22,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from test_auth import PASSWORD, csrf_token, random_address, sign_in
+from web_support import SSE, csrf_token, login
 from workflow_support import FORMS, HOUR, Org, current_tasks, queue_members
 
-from graph import accounts, org
+from graph import org
 from graph.demo_org import load_demo_org
 from graph.falkordb_backend import FalkorStore
 from graph.queries import workflows as q
@@ -50,18 +49,6 @@ def wf(app: Flask, fresh_store: FalkorStore, monkeypatch: pytest.MonkeyPatch) ->
     templates.install_templates(fresh_store, now=int(time.time() * 1000))
     monkeypatch.setitem(app.extensions.setdefault(services.STORES, {}), os.getpid(), fresh_store)
     return fresh_store
-
-
-def login(app: Flask, store: FalkorStore, person_id: str) -> FlaskClient:
-    username = org.get_person(store, person_id)["username"]
-    if username != "admin":
-        accounts.set_password(store, person_id, PASSWORD)
-    client = app.test_client()
-    client.environ_base["REMOTE_ADDR"] = random_address()
-    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    response = sign_in(client, username, ADMIN_PASSWORD if username == "admin" else PASSWORD)
-    assert response.status_code == 302, response.get_data(as_text=True)[:300]
-    return client
 
 
 def post(client: FlaskClient, path: str, data: dict[str, Any] | None = None, page: str = "/inbox"):  # type: ignore[no-untyped-def]
@@ -342,49 +329,6 @@ def test_notification_centre_lists_and_marks_read(app: Flask, wf: FalkorStore, s
     assert inbox.notifications(wf, HEAD, unread_only=True) == []
 
 
-class _Stream:
-    """Reads an SSE response on a thread, so a test can wait for frames with a timeout."""
-
-    def __init__(self, client: FlaskClient) -> None:
-        # Opened on its own thread: a streamed response keeps its request context pushed while it is read.
-        self.client, self.response = client, None
-        self.frames: queue.Queue[str] = queue.Queue()
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
-
-    def _read(self) -> None:
-        try:
-            self.response = self.client.get("/events", buffered=False)
-            self.frames.put(f"status: {self.response.status_code} {self.response.mimetype}\n")
-            for chunk in self.response.response:
-                self.frames.put(chunk.decode() if isinstance(chunk, bytes) else chunk)
-                if self.stop.is_set():
-                    break  # keep-alives arrive often: the stream is closed here, on its own thread
-            self.response.close()
-        except Exception as error:  # surfaced to the test as a frame
-            self.frames.put(f"error: {error}")
-
-    def events(self, seconds: float, until: str | None = None) -> list[tuple[str, str]]:
-        found: list[tuple[str, str]] = []
-        deadline = time.monotonic() + seconds
-        while time.monotonic() < deadline and not (until and any(e == until for e, _ in found)):
-            try:
-                frame = self.frames.get(timeout=0.1)
-            except queue.Empty:
-                continue
-            assert not frame.startswith("error:"), frame
-            if frame.startswith("status:"):
-                assert frame.split()[1:] == ["200", "text/event-stream"], frame
-            found += re.findall(r"^event: (\S+)\ndata: (.*)$", frame, re.M)
-        return found
-
-    def close(self) -> None:
-        self.stop.set()
-        self.thread.join(timeout=10)
-        assert not self.thread.is_alive()
-
-
 @pytest.fixture
 def fast_sse(app: Flask) -> Iterator[None]:
     app.config.update(HUITONG_SSE_HEARTBEAT=0.2, HUITONG_SSE_MAX_SECONDS=30)
@@ -395,11 +339,13 @@ def fast_sse(app: Flask) -> Iterator[None]:
 
 def test_sse_streams_only_my_events(app: Flask, wf: FalkorStore, fast_sse: None) -> None:
     assert app.test_client().get("/events").status_code in (302, 401)  # anonymous: login first
-    head_stream = _Stream(login(app, wf, HEAD))
-    other_stream = _Stream(login(app, wf, OUTSIDER))
+    head_stream = SSE(login(app, wf, HEAD), "/events")
+    other_stream = SSE(login(app, wf, OUTSIDER), "/events")
     try:
         assert ("ready", "{}") in head_stream.events(10, until="ready")
         assert ("ready", "{}") in other_stream.events(10, until="ready")
+        for stream in (head_stream, other_stream):
+            assert (stream.status, stream.mimetype) == (200, "text/event-stream")
         run_id = start_expense(login(app, wf, INITIATOR))
         heard = head_stream.events(5, until="inbox")
         assert [json.loads(d) for e, d in heard if e == "inbox"] == [{"run_id": run_id}]

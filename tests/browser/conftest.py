@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from test_auth import ADMIN_PASSWORD, demo  # noqa: F401 - demo is a fixture
 from werkzeug.serving import make_server
 
 from graph import accounts
@@ -35,7 +34,7 @@ class DemoUser:
 
 
 @pytest.fixture(scope="session")
-def live_server(settings: Settings, demo: FalkorStore) -> Iterator[LiveServer]:  # noqa: F811
+def live_server(settings: Settings, demo: FalkorStore) -> Iterator[LiveServer]:
     from webapp import create_app
 
     server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
@@ -49,7 +48,7 @@ def live_server(settings: Settings, demo: FalkorStore) -> Iterator[LiveServer]: 
 
 
 @pytest.fixture(scope="session")
-def demo_user(demo: FalkorStore) -> DemoUser:  # noqa: F811
+def demo_user(demo: FalkorStore) -> DemoUser:
     """An ordinary demo member (demo people have no password of their own: give one a known password)."""
     member = next(p for p in accounts.list_people(demo)
                   if p["roles"] == ["member"] and p["active"] is not False and p["departments"][:1] == ["FIN-ACC"])
