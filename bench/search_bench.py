@@ -2,6 +2,7 @@
 
 Usage: python bench/search_bench.py [--scales 100000,1000000] [--queries 200] [--base-texts 10000]
                                     [--noise 0.5] [--users 20] [--data-dir data/bench-search]
+                                    [--allowed numbers|ids]
 
 Embedding 1M real chunks takes ~10 hours here (~30 chunks/s), so the large corpora are a documented
 PROXY built from real model output:
@@ -23,9 +24,14 @@ PROXY built from real model output:
 
 The in-memory indexes are built from these arrays with the engine's own classes (VectorIndex,
 KeywordIndex, Catalog), the chunk texts are bulk-written to a real ChunkStore (snippets are read
-from it), and every timed search goes through ``SearchIndex.search`` with ``allowed_document_ids``
-as a set of document ids. The query-vector cache is cleared before each search, so "total" covers
-query embedding + permission filter + dense + keyword + fusion + facets + snippets. Dense recall@10
+from it), and every timed search goes through ``SearchIndex.search``. ``allowed_document_ids`` is
+what the web app passes: with ``--allowed numbers`` (default) the readable set is a bitmap of the
+permission index's own document numbering (``graph.permissions``, documents numbered in another
+order than the search catalog), turned into ``NumberedDocuments`` per search exactly as
+``webapp.search_service.readable_numbers`` does (that conversion is timed and counted in "filter");
+``--allowed ids`` passes a set of document ids instead (the older path). The query-vector cache is
+cleared before each search, so "total" covers query embedding + permission filter + dense +
+keyword + fusion + facets + snippets (the Cypher lookup of a person's principals, ~1 ms, is not). Dense recall@10
 is measured against an exact scan of the allowed rows (numpy, independent of FAISS). Ends with one
 JSON line.
 """
@@ -46,17 +52,19 @@ from pathlib import Path
 
 import faiss
 import numpy as np
+from pyroaring import BitMap
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from embeddings import SearchIndex
-from embeddings.catalog import Catalog
+from embeddings.catalog import Catalog, NumberedDocuments
 from embeddings.embedder import Embedder, get_embedder
 from embeddings.keyword_index import KeywordIndex
 from embeddings.snapshot import Snapshot
 from embeddings.store import Watermark
 from embeddings.text_tokens import configure_jieba, detect_lang, tokenize
-from embeddings.vector_index import EF_SEARCH, EXACT_MAX_ROWS, HNSW_M, VectorIndex
+from embeddings.vector_index import EXACT_MAX_ROWS, HNSW_M, VectorIndex
+from graph import permissions
 
 MODEL = "all-MiniLM-L6-v2"
 CHUNKS_PER_DOC = 10
@@ -332,8 +340,26 @@ def unrestricted(index: SearchIndex, queries: list[str]) -> dict[str, object]:
     return {"search_excl_embedding_ms": summary(excl), "filter_ms": summary(filt)}
 
 
+def permission_numbering(doc_ids: list[str], seed: int) -> tuple[object, np.ndarray]:
+    """The permission index's numbering of the documents (registered in another order than indexed),
+    and catalog document index -> permission number."""
+    numbering = permissions._Index()
+    order = np.random.default_rng(seed).permutation(len(doc_ids))
+    for doc in order.tolist():
+        numbering.put({"id": doc_ids[doc], "level": "internal", "owners": [], "targets": []})
+    number_of = np.empty(len(doc_ids), dtype=np.int64)
+    number_of[order] = np.arange(len(doc_ids))
+    return numbering, number_of
+
+
 def measure_share(
-    index: SearchIndex, state: Snapshot, queries: list[str], share: float, users: int, rng: np.random.Generator
+    index: SearchIndex,
+    state: Snapshot,
+    queries: list[str],
+    share: float,
+    users: int,
+    rng: np.random.Generator,
+    numbering: tuple[object, np.ndarray] | None,
 ) -> dict[str, object]:
     catalog, vectors = state.catalog, state.vectors
     matrix = vectors._matrix()  # the index's own flat storage (a view, no copy): the exact reference
@@ -349,17 +375,25 @@ def measure_share(
         count = max(1, round(share * len(doc_ids)))
         picked = rng.choice(len(doc_ids), count, replace=False) if share < 1 else np.arange(len(doc_ids))
         allowed = {doc_ids[i] for i in picked.tolist()}
+        bitmap = BitMap(numbering[1][picked].tolist()) if numbering else None
         mask = catalog.allowed_rows_mask(catalog.doc_mask(allowed))
         allowed_rows = np.flatnonzero(mask) if share < 1 else None
         qvecs = []
         for q in mine:
             index._query_vectors.clear()  # every search pays for its query embedding
-            res = index.search(q, allowed, per_page=10, facet_fields=["kind"])
+            start = time.perf_counter()
+            if numbering:  # what search_service.readable_numbers does with the permission cache's bitmap
+                readable = permissions.ReadableSet(BitMap(bitmap), numbering[0])  # type: ignore[arg-type]
+                given: object = NumberedDocuments(readable.numbering, readable.numbers())
+            else:
+                given = allowed
+            convert_ms = (time.perf_counter() - start) * 1000
+            res = index.search(q, given, per_page=10, facet_fields=["kind"])  # type: ignore[arg-type]
             tm = res.timings_ms
-            t["total"].append(tm["total"])
+            t["total"].append(tm["total"] + convert_ms)
             t["embedding"].append(tm["query_embedding"])
-            t["excl_embedding"].append(tm["total"] - tm["query_embedding"])
-            t["filter"].append(tm["filter"])
+            t["excl_embedding"].append(tm["total"] + convert_ms - tm["query_embedding"])
+            t["filter"].append(tm["filter"] + convert_ms)
             t["dense"].append(tm.get("dense", 0.0))
             t["keyword"].append(tm.get("keyword", 0.0))
             t["rest"].append(
@@ -409,25 +443,28 @@ def query_set(count: int, rng: np.random.Generator) -> list[str]:
 
 
 def query_embedding_ms(embedder: Embedder) -> dict[str, object]:
-    """One short query at a time, at torch's default thread count and at one thread, interleaved.
+    """One short query at a time, on ``QUERY_THREADS`` torch threads (what search uses) and on torch's
+    default thread count, interleaved.
 
-    On a shared 2-core machine a second torch thread often waits for a busy core; the one-thread
-    figure shows how much of the query-embedding tail that costs.
+    On a shared 2-core machine a second torch thread often waits for a busy core; the comparison
+    shows how much of the query-embedding tail that costs.
     """
     import torch
 
-    default = torch.get_num_threads()
-    times: dict[int, list[float]] = {default: [], 1: []}
+    from embeddings import embedder as embedder_module
+
+    configured, default = embedder_module.QUERY_THREADS, torch.get_num_threads()
+    times: dict[str, list[float]] = {f"query_threads_{configured}": [], f"torch_default_threads_{default}": []}
     try:
         for q in query_set(100, np.random.default_rng(3)):
-            for threads in times:
-                torch.set_num_threads(threads)
+            for label, threads in zip(times, (configured, default), strict=True):
+                embedder_module.QUERY_THREADS = threads
                 start = time.perf_counter()
                 embedder.embed([q])
-                times[threads].append((time.perf_counter() - start) * 1000)
+                times[label].append((time.perf_counter() - start) * 1000)
     finally:
-        torch.set_num_threads(default)
-    return {f"torch_threads_{n}": summary(v) for n, v in times.items()}
+        embedder_module.QUERY_THREADS = configured
+    return {label: summary(v) for label, v in times.items()}
 
 
 def run_scale(
@@ -444,9 +481,11 @@ def run_scale(
     queries = query_set(args.queries, rng)
     for q in queries[:3]:  # warm-up: first calls fault pages in
         index.search(q, None)
+    numbering = permission_numbering(state.catalog.doc_ids, seed=n + 2) if args.allowed == "numbers" else None
+    info["hnsw_efSearch"] = state.vectors.ef_search()
     for share in (0.01, 0.10, 1.0):
         label = f"{round(share * 100)}%"
-        info[label] = measure_share(index, state, queries, share, args.users, rng)
+        info[label] = measure_share(index, state, queries, share, args.users, rng, numbering)
         log(f"{n} {label}: {json.dumps(info[label])}")
     index.close()
     info["load_average_1_5_15"] = [round(x, 2) for x in os.getloadavg()]  # the machine is shared: context
@@ -462,6 +501,8 @@ def main() -> None:
     parser.add_argument("--noise", type=float, default=0.5, help="norm of the noise added to each base vector")
     parser.add_argument("--mix", type=float, default=0.0, help="weight of a second random base vector per chunk")
     parser.add_argument("--data-dir", type=Path, default=Path("data") / "bench-search")
+    parser.add_argument("--allowed", choices=("numbers", "ids"), default="numbers",
+                        help="readable set as the permission bitmap's numbers (the web app's path) or a set of ids")
     args = parser.parse_args()
     if not (shared_data() / "retrieval").exists():
         sys.exit(f"shared data not found under {shared_data()} (set HUITONG_SHARED_DATA)")
@@ -478,7 +519,8 @@ def main() -> None:
             f"+ gaussian noise of norm {args.noise}); "
             f"{CHUNKS_PER_DOC} chunks per document; permission sets = random documents"
         ),
-        "hnsw": {"M": HNSW_M, "efSearch": EF_SEARCH},
+        "hnsw": {"M": HNSW_M},
+        "allowed_as": args.allowed,
         "queries": f"{args.queries} real queries per share (4:1 Cranfield:CMRC), {args.users} users per share < 100%",
     }
     if rate:

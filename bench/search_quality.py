@@ -1,6 +1,6 @@
 """Retrieval quality of the keyword, dense and hybrid signals on a BEIR-format data set.
 
-Usage: python bench/search_quality.py DIR [--data-dir PATH] [--rrf-k K] [--dense-weight 1] [--keyword-weight 1]
+Usage: python bench/search_quality.py DIR [--data-dir PATH] [--dense-weight W] [--keyword-weight W]
                                            [--no-language-weights]
 
 DIR holds corpus.jsonl, queries.jsonl and qrels/test.tsv. The corpus goes through the real
@@ -22,7 +22,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from embeddings import SearchIndex
-from embeddings.search_index import RRF_K
+from embeddings.search_index import DEFAULT_WEIGHTS
 
 MODES = ("keyword", "dense", "hybrid")
 
@@ -68,9 +68,8 @@ def main() -> None:
     parser.add_argument("dataset", type=Path)
     parser.add_argument("--data-dir", type=Path, default=None, help="default: ./data/bench-search/<dataset name>")
     parser.add_argument("--model", default="all-MiniLM-L6-v2")
-    parser.add_argument("--rrf-k", type=int, default=RRF_K)
-    parser.add_argument("--dense-weight", type=float, default=1.0)
-    parser.add_argument("--keyword-weight", type=float, default=1.0)
+    parser.add_argument("--dense-weight", type=float, default=DEFAULT_WEIGHTS["dense"])
+    parser.add_argument("--keyword-weight", type=float, default=DEFAULT_WEIGHTS["keyword"])
     parser.add_argument(
         "--no-language-weights", action="store_true", help="same weights for every query language (no zh override)"
     )
@@ -83,7 +82,6 @@ def main() -> None:
     index = SearchIndex(
         data_dir,
         args.model,
-        rrf_k=args.rrf_k,
         weights={"dense": args.dense_weight, "keyword": args.keyword_weight},
         language_weights={} if args.no_language_weights else None,
     )

@@ -32,13 +32,29 @@ def collapse(chunk_ids: Sequence[int], scores: Sequence[float], doc_of: dict[int
     return out
 
 
-def rrf(signals: dict[str, dict[str, DocRank]], weights: dict[str, float], k: int) -> list[tuple[str, float]]:
-    """Reciprocal rank fusion: sum of weight / (k + rank); ties broken by document id for stability."""
-    fused: dict[str, float] = {}
+def fuse(
+    signals: dict[str, dict[str, DocRank]], weights: dict[str, float], zero_floor: frozenset[str] = frozenset()
+) -> list[tuple[str, float]]:
+    """Convex combination of max-normalised scores: sum over signals of weight * score / that signal's best.
+
+    Unlike rank fusion, a signal that cannot tell documents apart (flat scores, e.g. an English-only model
+    on Chinese text) moves the order little. A document a signal did not return gets the lowest score that
+    signal returned, since it ranked below all of them, or 0 for the signals in ``zero_floor`` (keyword: a
+    document it did not return usually holds none of the terms). Ties are broken by document id.
+    """
+    normalised: dict[str, tuple[float, dict[str, float]]] = {}
     for name, ranking in signals.items():
-        weight = weights.get(name, 1.0)
-        for doc, entry in ranking.items():
-            fused[doc] = fused.get(doc, 0.0) + weight / (k + entry.rank)
+        if not ranking:
+            continue
+        best = max(entry.score for entry in ranking.values())
+        scale = 1.0 / best if best > 0 else 1.0
+        scores = {doc: entry.score * scale for doc, entry in ranking.items()}
+        normalised[name] = (0.0 if name in zero_floor else min(scores.values()), scores)
+    fused: dict[str, float] = {}
+    for doc in {doc for _, scores in normalised.values() for doc in scores}:
+        fused[doc] = sum(
+            weights.get(name, 1.0) * scores.get(doc, floor) for name, (floor, scores) in normalised.items()
+        )
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
 
 

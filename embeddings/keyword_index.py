@@ -8,13 +8,14 @@ give, so forbidden documents influence nothing, not even IDF.
 
 from __future__ import annotations
 
+import threading
 from array import array
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
 
-from embeddings.catalog import GrowArray
+from embeddings.catalog import AllowedRows, GrowArray, as_allowed_rows
 
 K1 = 1.2
 B = 0.75
@@ -25,6 +26,7 @@ class KeywordIndex:
     def __init__(self) -> None:
         self._postings: dict[str, tuple[array, array]] = {}
         self.doc_len = GrowArray(np.int32)
+        self._accumulator = _Accumulator()
 
     @property
     def rows(self) -> int:
@@ -42,33 +44,54 @@ class KeywordIndex:
             row += 1
         self.doc_len.extend([len(t) for t in token_lists])
 
-    def search(self, terms: list[str], allowed: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    def _avgdl(self, allowed: AllowedRows) -> float:
+        # kept with the row set: one user's consecutive searches (or everyone's, unrestricted) share it
+        key = (id(self), self.rows)
+        avgdl = allowed.memo.get(key)
+        if avgdl is None:
+            lengths = self.doc_len.view
+            if allowed.count < len(lengths) // 4:
+                total = lengths[allowed.rows].sum(dtype=np.int64)
+            else:  # int64: a sum over 10M long chunks overflows int32
+                total = np.dot(lengths.astype(np.int64), allowed.mask)
+            avgdl = allowed.memo[key] = max(float(total) / allowed.count, 1.0)
+        return float(avgdl)  # type: ignore[arg-type]
+
+    def search(self, terms: list[str], allowed: AllowedRows | np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` (rows, scores) among allowed rows matching at least one term, best first."""
         query = Counter(t for t in terms if t in self._postings)
-        n = int(allowed.sum())
+        allowed = as_allowed_rows(allowed)
+        n = allowed.count
         if not query or n == 0 or k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         lengths = self.doc_len.view
-        avgdl = max(float(lengths[allowed].mean()), 1.0)
+        avgdl = self._avgdl(allowed)
+        mask = None if n == len(allowed.mask) else allowed.mask  # everything allowed: no per-posting filter
         hit_rows: list[np.ndarray] = []
         hit_scores: list[np.ndarray] = []
         for term, qtf in query.items():
             rows_arr, tf_arr = self._postings[term]
             rows = np.frombuffer(rows_arr, dtype=np.int32)
-            keep = allowed[rows]
-            rows = rows[keep]
+            tf = np.frombuffer(tf_arr, dtype=np.uint16)
+            if mask is not None:
+                keep = mask[rows]
+                rows, tf = rows[keep], tf[keep]
             if not len(rows):
                 continue
-            tf = np.frombuffer(tf_arr, dtype=np.uint16)[keep].astype(np.float32)
             df = len(rows)
             idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
-            norm = K1 * (1.0 - B + B * lengths[rows] / avgdl)
+            # qtf * idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * len / avgdl)), in few in-place passes:
+            # a common word's postings hold ~10^5 rows at 1M chunks
+            denom = lengths[rows] * (K1 * B / avgdl)
+            denom += K1 * (1.0 - B)
+            denom += tf
+            score = tf * (qtf * idf * (K1 + 1.0))
+            score /= denom
             hit_rows.append(rows)
-            hit_scores.append(qtf * idf * tf * (K1 + 1.0) / (tf + norm))
+            hit_scores.append(score)
         if not hit_rows:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        unique, inverse = np.unique(np.concatenate(hit_rows), return_inverse=True)
-        scores = np.bincount(inverse, weights=np.concatenate(hit_scores)).astype(np.float32)
+        unique, scores = _sum_by_row(hit_rows, hit_scores, len(lengths), self._accumulator)
         k = min(k, len(unique))
         top = np.argpartition(-scores, k - 1)[:k] if k < len(unique) else np.arange(len(unique))
         top = top[np.lexsort((unique[top], -scores[top]))]  # ties: earlier row first, deterministic
@@ -102,3 +125,54 @@ class KeywordIndex:
                 index._postings[term] = (array("i", rows[a:b].tobytes()), array("H", tfs[a:b].tobytes()))
             index.doc_len = GrowArray(np.int32, data["doc_len"])
         return index
+
+
+class _Accumulator:
+    """Reusable dense buffers (scores, hit flags): allocating and page-faulting them per search cost ms."""
+
+    def __init__(self) -> None:
+        self._scores = np.zeros(0, dtype=np.float64)
+        self._hit = np.zeros(0, dtype=np.bool_)
+        self._lock = threading.Lock()
+
+    def sum(
+        self, hit_rows: list[np.ndarray], hit_scores: list[np.ndarray], n_rows: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        # a concurrent caller (the engine serialises searches; direct callers may not) gets buffers of its own
+        mine = self._lock.acquire(blocking=False)
+        try:
+            if not mine:
+                scores, hit = np.zeros(n_rows, dtype=np.float64), np.zeros(n_rows, dtype=np.bool_)
+            else:
+                if len(self._scores) < n_rows:
+                    size = max(n_rows, 2 * len(self._scores))
+                    self._scores, self._hit = np.zeros(size, dtype=np.float64), np.zeros(size, dtype=np.bool_)
+                scores, hit = self._scores, self._hit
+            for rows, term_scores in zip(hit_rows, hit_scores, strict=True):
+                scores[rows] += term_scores  # a term's posting rows are unique: no lost updates
+                hit[rows] = True
+            # scanning 1M flags is ~4x cheaper than scanning 1M float64 sums for nonzeros
+            unique = np.flatnonzero(hit[:n_rows])
+            summed = scores[unique].astype(np.float32)
+            scores[unique] = 0.0
+            hit[unique] = False
+            return unique, summed
+        finally:
+            if mine:
+                self._lock.release()
+
+
+def _sum_by_row(
+    hit_rows: list[np.ndarray], hit_scores: list[np.ndarray], n_rows: int, dense: _Accumulator | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, summed scores) over the terms' hits, rows ascending; per row the terms are added in the same
+    order on every path, so the sums are identical."""
+    if len(hit_rows) == 1:  # one term: its posting rows are already unique and ascending
+        return hit_rows[0], hit_scores[0].astype(np.float32)
+    total = sum(len(rows) for rows in hit_rows)
+    if total * 8 > n_rows:
+        # many hits (common words at 1M rows): dense buffers instead of sorting them all
+        # (1M rows, ~300k hits: np.unique + bincount 9 ms p50, dense buffers 2.4 ms)
+        return (dense or _Accumulator()).sum(hit_rows, hit_scores, n_rows)
+    unique, inverse = np.unique(np.concatenate(hit_rows), return_inverse=True)
+    return unique, np.bincount(inverse, weights=np.concatenate(hit_scores)).astype(np.float32)

@@ -18,10 +18,10 @@ from typing import Literal
 import numpy as np
 
 from embeddings import snapshot
-from embeddings.catalog import Catalog
+from embeddings.catalog import AllowedDocuments, AllowedRows, Catalog, NumberedDocuments
 from embeddings.chunker import chunk_blocks, text_hash
 from embeddings.embedder import Embedder, get_embedder
-from embeddings.hybrid import DocRank, collapse, facet_counts, rrf, snippet
+from embeddings.hybrid import DocRank, collapse, facet_counts, fuse, snippet
 from embeddings.keyword_index import KeywordIndex
 from embeddings.store import ChunkStore, Metadata, Watermark
 from embeddings.text_tokens import configure_jieba, detect_lang, tokenize
@@ -31,14 +31,14 @@ Mode = Literal["hybrid", "dense", "keyword"]
 SNAPSHOT_EVERY_ROWS = 20_000  # persist after this many rows indexed since the last snapshot
 MIN_DEPTH = 200  # chunks taken from each signal before fusion
 QUERY_CACHE_SIZE = 512
-# Measured with bench/search_quality.py (on the test queries: there is no separate tuning split).
-# Cranfield (English) nDCG@10 stays within 0.398-0.400 for RRF k 5..100 at equal weights; on CMRC 2018
-# (Chinese) all-MiniLM-L6-v2, an English model, ranks poorly (dense nDCG@10 0.28 vs 0.98 for BM25) and
-# equal-weight fusion fell to 0.69 at k=60. k=10 with the dense weight cut to 0.1 for Chinese queries
-# keeps BM25's ranking (0.9775) while dense still adds recall (Recall@100 0.997 -> 0.999).
-RRF_K = 10
+# Fusion weights, measured with bench/search_quality.py (test queries; the figures held on both halves of each
+# set). Scores are max-normalised per signal and combined convexly (see embeddings.hybrid.fuse). Cranfield
+# (English) nDCG@10: keyword weight 0.3-0.4 gives 0.406-0.409 (rank fusion: 0.399; keyword 0.356, dense 0.364).
+# On CMRC 2018 (Chinese) all-MiniLM-L6-v2, an English model, ranks poorly (dense nDCG@10 0.28 vs 0.978 for BM25):
+# keyword weight 0.4 gives 0.973, 0.6-0.75 gives 0.980, so Chinese queries lean on keywords with such a model.
+DEFAULT_WEIGHTS = {"keyword": 0.4, "dense": 0.6}
 ENGLISH_ONLY_MODELS = frozenset({"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"})
-ENGLISH_ONLY_MODEL_WEIGHTS = {"zh": {"dense": 0.1, "keyword": 1.0}}
+ENGLISH_ONLY_MODEL_WEIGHTS = {"zh": {"keyword": 0.7, "dense": 0.3}}
 
 
 class SearchInputError(ValueError):
@@ -106,11 +106,10 @@ class SearchIndex:
         data_dir: Path | str | None = None,
         model_name: str | None = None,
         embedder: Embedder | None = None,
-        rrf_k: int = RRF_K,
         weights: Mapping[str, float] | None = None,
         language_weights: Mapping[str, Mapping[str, float]] | None = None,
     ) -> None:
-        """``weights``: RRF weight per signal; ``language_weights``: overrides by query language ('zh', 'en')."""
+        """``weights``: fusion weight per signal; ``language_weights``: overrides by query language ('zh', 'en')."""
         if data_dir is None or model_name is None:
             from settings import get_settings
 
@@ -120,8 +119,7 @@ class SearchIndex:
         self.root = Path(data_dir) / "search"
         self.model_name = model_name
         self._embedder = embedder
-        self.rrf_k = rrf_k
-        self.weights = dict(weights or {"dense": 1.0, "keyword": 1.0})
+        self.weights = dict(weights or DEFAULT_WEIGHTS)
         if language_weights is None:
             language_weights = ENGLISH_ONLY_MODEL_WEIGHTS if model_name in ENGLISH_ONLY_MODELS else {}
         self.language_weights = {lang: dict(w) for lang, w in language_weights.items()}
@@ -253,7 +251,9 @@ class SearchIndex:
             return path
 
     # ---- searching --------------------------------------------------------------------------
-    def _doc_mask(self, catalog: Catalog, allowed: set[str] | None, filters: Filters | None) -> np.ndarray | None:
+    def _doc_mask(
+        self, catalog: Catalog, allowed: AllowedDocuments | None, filters: Filters | None
+    ) -> np.ndarray | None:
         mask = catalog.doc_mask(allowed)
         if not filters:
             return mask
@@ -282,7 +282,7 @@ class SearchIndex:
         return vector
 
     def _ranked_rows(
-        self, query: str, qvec: np.ndarray | None, rows_mask: np.ndarray, depth: int, timings: dict[str, float]
+        self, query: str, qvec: np.ndarray | None, rows_mask: AllowedRows, depth: int, timings: dict[str, float]
     ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         assert self._state is not None
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
@@ -299,7 +299,7 @@ class SearchIndex:
     def search(
         self,
         query: str,
-        allowed_document_ids: set[str] | frozenset[str] | None,
+        allowed_document_ids: AllowedDocuments | None,
         *,
         per_page: int = 10,
         page: int = 1,
@@ -311,6 +311,9 @@ class SearchIndex:
     ) -> SearchResults:
         """Documents matching ``query`` among ``allowed_document_ids`` (None = no restriction).
 
+        ``allowed_document_ids`` is a set of ids, or a :class:`NumberedDocuments` (e.g. a permission
+        bitmap's numbers), which selects the same documents without hashing every id per query.
+
         The permission set and filters restrict the rows BEFORE scoring; results, total, facets and
         snippets therefore only ever come from allowed documents.
         """
@@ -320,8 +323,10 @@ class SearchIndex:
             raise SearchInputError(f"unknown mode {mode!r}")
         if per_page < 1 or page < 1 or per_page > 1000:
             raise SearchInputError("need 1 <= per_page <= 1000 and page >= 1")
-        if allowed_document_ids is not None and not isinstance(allowed_document_ids, set | frozenset):
-            raise SearchInputError("allowed_document_ids must be a set of ids or None")
+        if allowed_document_ids is not None and not isinstance(
+            allowed_document_ids, set | frozenset | NumberedDocuments
+        ):
+            raise SearchInputError("allowed_document_ids must be a set of ids, NumberedDocuments or None")
         timings: dict[str, float] = {}
         started = time.perf_counter()
         query = query.strip()
@@ -334,7 +339,7 @@ class SearchIndex:
             assert self._state is not None
             catalog = self._state.catalog
             start = time.perf_counter()
-            rows_mask = catalog.allowed_rows_mask(self._doc_mask(catalog, allowed_document_ids, filters))
+            rows_mask = catalog.allowed_rows(self._doc_mask(catalog, allowed_document_ids, filters))
             timings["filter"] = (time.perf_counter() - start) * 1000
             depth = depth or max(MIN_DEPTH, 3 * page * per_page)
             ranked = self._ranked_rows(query if mode != "dense" else "", qvec, rows_mask, depth, timings)
@@ -345,7 +350,7 @@ class SearchIndex:
                 doc_of = {c: catalog.doc_ids[d] for c, d in zip(ids, row_doc[rows].tolist(), strict=True)}
                 signals[name] = collapse(ids, scores, doc_of)
             weights = self.language_weights.get(detect_lang(query), self.weights)
-            fused = rrf(signals, weights, self.rrf_k)
+            fused = fuse(signals, weights, zero_floor=frozenset({"keyword"}))
             metas = {doc: catalog.doc_meta[catalog.doc_index[doc]] for doc, _ in fused}
         facets = facet_counts((metas[d] for d, _ in fused), facet_fields)
         page_docs = fused[(page - 1) * per_page : page * per_page]

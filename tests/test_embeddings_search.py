@@ -7,6 +7,7 @@ import os
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from embeddings import Range, SearchIndex, SearchInputError
@@ -194,3 +195,27 @@ def test_readding_the_same_version_is_a_no_op(tmp_path, embedder):
     mark = index.store.watermark()
     index.add_document("d", "v1", [("Same text.", "p. 1")])  # e.g. a task retried after a crash
     assert index.store.watermark() == mark and index.store.chunk_count() == 1
+
+
+def test_single_query_runs_on_query_threads_and_restores_torch_threads(embedder):
+    import torch
+
+    from embeddings import embedder as embedder_module
+
+    before = torch.get_num_threads()
+    seen: list[int] = []
+    real_encode = embedder._model.encode
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return real_encode(*args, **kwargs)
+
+    embedder._model.encode = spy
+    try:
+        single = embedder.embed(["heat transfer in a boundary layer"])[0]
+        batch = embedder.embed(["heat transfer in a boundary layer", "delta wing"])[0]
+    finally:
+        del embedder._model.encode
+    assert seen == [min(before, embedder_module.QUERY_THREADS), before]
+    assert torch.get_num_threads() == before
+    np.testing.assert_allclose(single, batch, atol=1e-5)  # same vector whatever the thread count

@@ -192,3 +192,52 @@ def test_revoked_share_and_department_move_show_at_once(fresh_store: FalkorStore
     assert assert_no_leak(world, mover) == {for_b}
     # followed through the permission version, incrementally: no full rebuild was needed
     assert cache.rebuilds == rebuilds
+
+
+def test_bitmap_fast_path_finds_exactly_what_the_id_set_finds(fresh_store: FalkorStore, own_settings: Settings) -> None:
+    """The web app hands the engine the permission bitmap's numbers; the id set is the reference."""
+    world = build_world(fresh_store, own_settings, 31)
+    index = service.engine(own_settings)
+    fields = [*service.FACET_FIELDS.values(), service.TIME_FIELD]
+
+    def compare() -> None:
+        for person in world.people.values():
+            ids = service.readable(fresh_store, person)
+            numbered = service.readable_numbers(fresh_store, person)
+            assert numbered.document_ids() == ids == world.oracle(person)
+            for mode in ("keyword", "hybrid"):
+                by_ids = index.search(COMMON_EN, ids, per_page=100, mode=mode, facet_fields=fields)
+                by_numbers = index.search(COMMON_EN, numbered, per_page=100, mode=mode, facet_fields=fields)
+                assert [(h.document_id, h.score, h.snippet_html) for h in by_numbers.hits] == \
+                    [(h.document_id, h.score, h.snippet_html) for h in by_ids.hits]
+                assert (by_numbers.total, by_numbers.facets) == (by_ids.total, by_ids.facets)
+                assert {h.document_id for h in by_numbers.hits} == ids
+
+    compare()
+    owner, reader = world.people["u1"], world.people["u2"]
+    shared = _upload(world, random.Random(5), "u1", "confidential", ["person:u2"])
+    compare()
+    assert shared in service.readable_numbers(fresh_store, reader).document_ids()
+    assert docs.unshare(fresh_store, owner, shared, "person:u2")
+    compare()
+    assert shared not in service.readable_numbers(fresh_store, reader).document_ids()
+
+    # a document the permission index numbers before the search index has it: found once it is indexed
+    uploaded = pipeline.upload(fresh_store, own_settings, f"late {COMMON_EN}".encode(), "late.txt", owner,
+                               "general", "internal", ["person:u2"], enqueue=None)
+    before = service.readable_numbers(fresh_store, reader)
+    assert uploaded.document_id in before.document_ids()
+    assert uploaded.document_id not in {h.document_id for h in index.search(COMMON_EN, before, per_page=100).hits}
+    assert pipeline.process_version_now(fresh_store, own_settings, uploaded.version_id).status == "ok"
+    world.words[uploaded.document_id], world.owners[uploaded.document_id] = "late", owner
+    assert uploaded.document_id in {h.document_id for h in index.search(COMMON_EN, before, per_page=100).hits}
+    compare()
+
+    # "more like this" leaves the source document out of the numbers, not only out of the ids
+    without = service.readable_numbers(fresh_store, reader, without=uploaded.document_id)
+    assert without.document_ids() == world.oracle(reader) - {uploaded.document_id}
+    # ... without touching the cache's own bitmaps (an administrator's set is the cache's set of all documents)
+    admin = world.people["u0"]
+    service.readable_numbers(fresh_store, admin, without=uploaded.document_id)
+    assert uploaded.document_id in service.readable(fresh_store, admin) == world.oracle(admin)
+    assert uploaded.document_id in service.readable_numbers(fresh_store, reader).document_ids()

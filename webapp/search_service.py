@@ -2,7 +2,8 @@
 
 Every surface (results page, live results, JSON API, CLI, "more like this") goes through
 :func:`search` or :func:`similar`, which ask :mod:`graph.permissions` for the person's readable
-documents and hand that set to ``SearchIndex.search`` as ``allowed_document_ids``: unreadable
+documents and hand that set to ``SearchIndex.search`` as ``allowed_document_ids`` (as the permission
+bitmap's numbers, which the engine turns into its filter with one array gather): unreadable
 documents are removed before anything is scored, so results, totals, facet counts and snippets
 only ever come from documents the person may read. The permission cache follows the graph's
 permission version, so a revoked share or a department move shows on the very next search.
@@ -20,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from embeddings.catalog import AllowedDocuments, NumberedDocuments
 from embeddings.search_index import Range, SearchIndex, SearchInputError, SearchResults
 from graph import documents as docs
 from graph import permissions
@@ -223,7 +225,22 @@ def readable(store: GraphStore, person_id: str) -> frozenset[str]:
     return frozenset(permissions.readable_document_ids(store, person_id))
 
 
-def _run(index: SearchIndex, text: str, allowed: frozenset[str], **kwargs: Any) -> SearchResults:
+def readable_numbers(store: GraphStore, person_id: str, *, without: str | None = None) -> NumberedDocuments:
+    """The same set as :func:`readable` (minus ``without``), as numbers of the permission index.
+
+    Converting ~100k ids into a Python set and back into an index mask cost ~45 ms per search at 1M
+    chunks; the bitmap's numbers cost a copy and one gather.
+    """
+    found = permissions.readable_set(store, person_id)
+    bitmap = found.bitmap  # a fresh bitmap: ours to change
+    if without is not None:
+        number = found.numbering.numbers.get(without)
+        if number is not None:
+            bitmap.discard(number)
+    return NumberedDocuments(found.numbering, found.numbers())
+
+
+def _run(index: SearchIndex, text: str, allowed: AllowedDocuments, **kwargs: Any) -> SearchResults:
     try:
         return index.search(text, allowed, **kwargs)
     except SearchInputError as error:
@@ -257,7 +274,7 @@ def search(store: GraphStore, settings: Settings, person_id: str, query: Query, 
     index = index or engine(settings)
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    allowed = readable(store, person_id)
+    allowed = readable_numbers(store, person_id)
     timings["permissions"] = (time.perf_counter() - start) * 1000
     now = docs.now_ms()
     filters = _engine_filters(query, now)
@@ -371,8 +388,8 @@ def similar(store: GraphStore, settings: Settings, person_id: str, document_id: 
     text = " ".join(part for part in (document.get("title") or "", lead) if part).strip()
     if not text:
         return []
-    allowed = readable(store, person_id) - {document_id}
-    found = _run(index or engine(settings), text, frozenset(allowed), per_page=k, snippets=False)
+    allowed = readable_numbers(store, person_id, without=document_id)
+    found = _run(index or engine(settings), text, allowed, per_page=k, snippets=False)
     return [_result(h) for h in found.hits]
 
 
