@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from graph import audit, permissions
+from graph import audit, mentions, permissions
 from graph.classification import (
     ClassificationError,
     DomainCatalogue,
@@ -227,20 +227,40 @@ def validate_classification(domain: str, access: str, catalogue: DomainCatalogue
         raise DocumentError(str(error)) from None
 
 
+def _create_params(doc: NewDocument) -> dict[str, Any]:
+    return {"id": doc.document_id, "version_id": doc.version_id, "title": doc.title,
+            "title_source": doc.title_source, "kind": doc.kind, "mime": doc.mime, "domain": doc.domain,
+            "data_type": doc.data_type, "access": doc.access, "size": doc.size, "sha256": doc.sha256,
+            "filename": doc.filename, "note": (doc.note or "")[:MAX_NOTE], "now": doc.created_at}
+
+
+def _upload_event(doc: NewDocument, client: str | None) -> audit.Event:
+    return audit.Event("document.upload", doc.owner_id, "document", doc.document_id, client,
+                       {"version_id": doc.version_id, "number": 1, "filename": doc.filename, "sha256": doc.sha256,
+                        "size": doc.size, "title": doc.title, "domain": doc.domain, "access": doc.access},
+                       doc.created_at)
+
+
 def create_document(store: GraphStore, doc: NewDocument, *, client: str | None = None) -> None:
     """Create the document, its first version, the owner's OWNS edge; one statement."""
-    rows = store.run(q.CREATE_DOCUMENT, {
-        "id": doc.document_id, "version_id": doc.version_id, "owner_id": doc.owner_id, "title": doc.title,
-        "title_source": doc.title_source, "kind": doc.kind, "mime": doc.mime, "domain": doc.domain,
-        "data_type": doc.data_type, "access": doc.access, "size": doc.size, "sha256": doc.sha256,
-        "filename": doc.filename, "note": (doc.note or "")[:MAX_NOTE], "now": doc.created_at,
-    })
+    rows = store.run(q.CREATE_DOCUMENT, {**_create_params(doc), "owner_id": doc.owner_id})
     if not rows:
         raise NotFound("the uploader does not exist")
-    audit.record(store, action="document.upload", actor_id=doc.owner_id, target_kind="document",
-                 target_id=doc.document_id, client=client, at=doc.created_at,
-                 detail={"version_id": doc.version_id, "number": 1, "filename": doc.filename, "sha256": doc.sha256,
-                         "size": doc.size, "title": doc.title, "domain": doc.domain, "access": doc.access})
+    audit.record_many(store, [_upload_event(doc, client)])
+
+
+def create_documents(store: GraphStore, owner_id: str, docs: list[NewDocument], *,
+                     client: str | None = None) -> None:
+    """Create many documents of one (active) owner, each with its first version and its upload event, in two
+    statements (bulk ingestion). All or nothing: raises :class:`NotFound` when the owner is not active."""
+    if not docs:
+        return
+    if any(doc.owner_id != owner_id for doc in docs):
+        raise ValueError("every document of a bulk creation belongs to its owner")
+    rows = store.run(q.CREATE_DOCUMENTS, {"owner_id": owner_id, "rows": [_create_params(doc) for doc in docs]})
+    if not rows:
+        raise NotFound("the uploader is not a known, active person")
+    audit.record_many(store, [_upload_event(doc, client) for doc in docs])
 
 
 @dataclass(frozen=True)
@@ -309,15 +329,59 @@ def update_metadata(store: GraphStore, actor_id: str, document_id: str, revision
     return int(revision) + 1
 
 
+@dataclass(frozen=True)
+class ExtractionOutcome:
+    """What an extraction found, to store on its version (see :func:`set_extractions`)."""
+
+    version_id: str
+    status: str
+    reason: str | None
+    pages: int | None
+    author: str | None
+    chars: int
+    title: str | None
+
+    def params(self) -> dict[str, Any]:
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}")
+        return {"version_id": self.version_id, "status": self.status, "reason": self.reason, "pages": self.pages,
+                "author": self.author, "chars": self.chars, "title": clean_title(self.title)}
+
+
 def set_extraction(store: GraphStore, version_id: str, *, status: str, reason: str | None, pages: int | None,
                    author: str | None, chars: int, title: str | None) -> Row | None:
     """Store an extraction's outcome on the version (and the document while it is current)."""
-    if status not in STATUSES:
-        raise ValueError(f"unknown status {status!r}")
-    rows = store.run(q.SET_EXTRACTION, {"version_id": version_id, "status": status, "reason": reason,
-                                        "pages": pages, "author": author, "chars": chars,
-                                        "title": clean_title(title), "now": now_ms()})
+    params = ExtractionOutcome(version_id, status, reason, pages, author, chars, title).params()
+    rows = store.run(q.SET_EXTRACTION, {**params, "now": now_ms()})
     return rows[0] if rows else None
+
+
+def set_extractions(store: GraphStore, outcomes: list[ExtractionOutcome]) -> dict[str, str | None]:
+    """``set_extraction`` of many versions in one statement; returns version id -> its document's id while the
+    version is current (None otherwise). Versions that no longer exist are left out."""
+    if not outcomes:
+        return {}
+    rows = store.run(q.SET_EXTRACTIONS, {"rows": [o.params() for o in outcomes], "now": now_ms()})
+    return {row["version_id"]: row["document_id"] for row in rows}
+
+
+def link_mentions_many(store: GraphStore, items: list[tuple[str, str, str]]) -> dict[str, int]:
+    """Replace the MENTIONS edges of many documents with those found in their current text, in two statements;
+    ``items`` are (document id, version id, text). Returns the number of mentions found per document."""
+    if not items:
+        return {}
+    matcher = mentions.matcher_for(store)
+    found: dict[str, int] = {}
+    rows = []
+    for document_id, version_id, text in items:
+        hits = matcher.find(text)
+        found[document_id] = len(hits)
+        rows.extend({"document_id": document_id, "version_id": version_id, "label": m.label, "id": m.id,
+                     "count": m.count, "ambiguous": m.ambiguous} for m in hits if m.label in q.MENTION_LABELS)
+    store.run(q.CLEAR_MENTIONS_MANY, {"document_ids": [document_id for document_id, _, _ in items]})
+    if rows:
+        store.run(q.LINK_MENTIONS_MANY, {"rows": rows})
+    return found
 
 
 def set_indexed(store: GraphStore, version_id: str, chunks: int | None) -> None:
@@ -357,6 +421,13 @@ def get_version(store: GraphStore, version_id: str) -> Row | None:
     """Version, its document and whether it is current, WITHOUT a permission check (internal use)."""
     rows = store.run(q.GET_VERSION, {"version_id": version_id})
     return rows[0] if rows else None
+
+
+def get_versions(store: GraphStore, version_ids: list[str]) -> dict[str, Row]:
+    """``get_version`` of many versions in one statement, by version id (missing ones are left out)."""
+    if not version_ids:
+        return {}
+    return {row["version"]["id"]: row for row in store.run(q.GET_VERSIONS, {"ids": list(version_ids)})}
 
 
 def list_versions(store: GraphStore, viewer_id: str, document_id: str) -> list[Row]:

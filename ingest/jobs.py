@@ -6,12 +6,15 @@ A job goes through three steps, each safe to repeat:
    ``IngestJob`` node, or resumes the unfinished job of the same user, source name and content
    fingerprint (a rerun after a crash continues the same job).
 2. ``plan_job`` walks the source (:mod:`ingest.archive`), stores every readable member in the blob
-   store (hashing it), records one ``IngestFile`` per member with its placement from the mapping
-   rules (refused members are recorded as failed right away), and queues the files in batches as
-   it goes, so workers start while the walk goes on.
+   store (hashing it; the members of a batch are flushed to disk together, before their records are
+   written), records one ``IngestFile`` per member with its placement from the mapping rules
+   (refused members are recorded as failed right away), and queues the files in batches as it
+   goes, so workers start while the walk goes on.
 3. ``run_batch`` (a worker) turns each queued file into a document, a new version, or an alias of
    a document already holding the same bytes, extracts it and indexes the batch, then writes the
-   outcomes. The last batch to finish closes the job and writes its reports.
+   outcomes. Its graph work takes a few statements for the whole batch (a file that a bulk write
+   refuses is retried alone and fails alone). The last batch to finish closes the job and writes
+   its reports.
 
 Every per-file decision is keyed by (user, source, member path, sha256) and read back from the
 graph: a ``DocumentLocation`` per (source, path), new documents get an id derived from that key,
@@ -30,8 +33,8 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterator
-from contextlib import AbstractContextManager, contextmanager, suppress
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager, suppress
 from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -44,7 +47,7 @@ from graph.queries import ingest_jobs as q
 from graph.store import GraphStore, Row
 from ingest import archive, pipeline
 from ingest.archive import MIB, ArchiveError, Limits
-from ingest.blobstore import BlobStore, BlobTooLarge
+from ingest.blobstore import BlobStore, BlobTooLarge, StagedBlob
 from ingest.mapping import MappingError, MappingRules, Placement, rules_from_dict, validate
 from settings import Settings
 
@@ -55,9 +58,10 @@ REPORT_COLUMNS = ("path", "size", "sha256", "status", "outcome", "error", "docum
 _NAMESPACE = uuid.UUID("6f1d3c52-8a4e-4f0b-9c57-2d1e8b7a9e10")
 LOCK_LEASE_SECONDS = 6.0  # a shared lock's lease, renewed while held (see workers.ingest_tasks)
 UPLOADS = "uploads"
+MISSING_BYTES = "the stored bytes of this file are missing"
 
 BatchEnqueue = Callable[[str, list[str], str | None], object]  # (job id, file ids, queue)
-LockFactory = Callable[[str, float], AbstractContextManager[object]]  # (name, lease seconds)
+LockFactory = Callable[[list[str], float], AbstractContextManager[object]]  # (names, lease seconds): all held
 
 
 class JobError(ValueError):
@@ -75,7 +79,7 @@ class JobOptions:
     shares: tuple[str, ...] = ()
     rules: MappingRules | None = None
     index: bool = True  # embed into the search index (False: extraction only; index later)
-    batch_files: int = 8
+    batch_files: int = 32  # files per Celery task; a batch costs a few graph round trips, not a few per file
     batch_bytes: int = 16 * MIB
     queue: str | None = None  # Celery queue of the batches (None: the default queue)
     limits: Limits = field(default_factory=Limits)
@@ -195,15 +199,19 @@ class _Planner:
     options: JobOptions
     enqueue: BatchEnqueue
     on_progress: Callable[[int, int], None] | None
+    blobs: BlobStore
     rows: list[Row] = field(default_factory=list)
+    staged: list[tuple[Row, StagedBlob]] = field(default_factory=list)  # stored at the next flush
     batch: list[str] = field(default_factory=list)
     batch_bytes: int = 0
     total: int = 0
     bytes_total: int = 0
     batches: int = 0
 
-    def add(self, row: Row) -> None:
+    def add(self, row: Row, staged: StagedBlob | None = None) -> None:
         self.rows.append(row)
+        if staged is not None:
+            self.staged.append((row, staged))
         self.total += 1
         if row["status"] != "queued":
             return
@@ -214,6 +222,7 @@ class _Planner:
             self.flush()
 
     def flush(self, planned: bool = False) -> None:
+        self._store_blobs()
         if self.rows:
             self.store.run(q.UPSERT_FILES, {"job_id": self.job_id, "rows": self.rows, "now": docs.now_ms()})
             self.rows = []
@@ -228,6 +237,18 @@ class _Planner:
             self.on_progress(self.total, self.bytes_total)
 
 
+    def _store_blobs(self) -> None:
+        """The members' bytes go into the blob store, on disk, before any record names them."""
+        staged, self.staged = self.staged, []
+        for (row, _), blob in zip(staged, self.blobs.commit_all([s for _, s in staged]), strict=True):
+            if isinstance(blob, Exception):
+                row.update(status="failed", error=f"cannot store the member: {type(blob).__name__}: {blob}"[:500],
+                           sha256=None)
+                self.bytes_total -= row["size"]
+                with suppress(ValueError):
+                    self.batch.remove(row["id"])
+
+
 def plan_job(store: GraphStore, settings: Settings, job_id: str, enqueue: BatchEnqueue, *,
              on_progress: Callable[[int, int], None] | None = None) -> int:
     """Walk the job's source, store and record every member, queue the batches; returns the batch count.
@@ -238,16 +259,18 @@ def plan_job(store: GraphStore, settings: Settings, job_id: str, enqueue: BatchE
     if job["planned"]:
         return requeue(store, job_id, enqueue)
     options = JobOptions.from_json(job["options"])
-    planner = _Planner(store, job_id, options, enqueue, on_progress)
     blobs = BlobStore(settings.data_dir / "blobs", options.limits.max_member_bytes)
+    planner = _Planner(store, job_id, options, enqueue, on_progress, blobs)
     seen: set[str] = set()
     workdir = settings.data_dir / "ingest" / "tmp"
     try:
         for seq, entry in enumerate(archive.walk(Path(job["path"]), options.limits, workdir)):
-            planner.add(_plan_entry(job_id, seq, entry, options, blobs, seen))
+            planner.add(*_plan_entry(job_id, seq, entry, options, blobs, seen))
             if len(planner.rows) >= 500:
                 planner.flush()
     except (ArchiveError, OSError) as error:
+        for _, staged in planner.staged:
+            staged.discard()
         store.run(q.FAIL_JOB, {"id": job_id, "error": str(error)[:1000], "now": docs.now_ms()})
         raise JobError(f"the job failed: {error}") from None
     planner.flush(planned=True)
@@ -256,19 +279,21 @@ def plan_job(store: GraphStore, settings: Settings, job_id: str, enqueue: BatchE
 
 
 def _plan_entry(job_id: str, seq: int, entry: archive.Entry, options: JobOptions, blobs: BlobStore,
-                seen: set[str]) -> Row:
+                seen: set[str]) -> tuple[Row, StagedBlob | None]:
+    """The member's record, and its bytes hashed into a temporary file that the next flush stores."""
     placement = options.rules.place(entry.path, options.fallback) if options.rules else options.fallback
     row: Row = {"id": file_id(job_id, seq, entry.path), "seq": seq, "path": entry.path, "size": entry.size,
                 "sha256": None, "status": "queued", "error": None, "domain": placement.domain,
                 "access": placement.access, "shares": list(placement.shares), "rule": placement.rule}
     error = entry.error
+    staged = None
     if error is None and entry.path in seen:
         error = "the archive holds this path more than once; only the first copy is ingested"
     if error is None:
         try:
             with entry.open() as stream:
-                blob = blobs.put(stream)
-            row.update(sha256=blob.sha256, size=blob.size)
+                staged = blobs.stage(stream, sync=False)
+            row.update(sha256=staged.sha256, size=staged.size)
         except BlobTooLarge as too_large:
             error = str(too_large)
         except Exception as failure:  # a damaged member (CRC, truncated stream) fails alone
@@ -276,7 +301,7 @@ def _plan_entry(job_id: str, seq: int, entry: archive.Entry, options: JobOptions
     seen.add(entry.path)
     if error is not None:
         row.update(status="failed", error=error)
-    return row
+    return row, staged
 
 
 def requeue(store: GraphStore, job_id: str, enqueue: BatchEnqueue) -> int:
@@ -309,16 +334,17 @@ _LOCAL_GUARD = threading.Lock()
 
 
 @contextmanager
-def local_lock(name: str, lease: float) -> Iterator[None]:
-    """In-process lock (a single process ingesting inline); workers pass a lock shared between machines."""
-    with _LOCAL_GUARD:
-        lock = _LOCAL_LOCKS.setdefault(name, threading.Lock())
-    if not lock.acquire(timeout=max(lease, 60.0)):
-        raise LockTimeout(f"timed out waiting for {name}")
-    try:
+def local_lock(names: list[str], lease: float) -> Iterator[None]:
+    """In-process locks (a single process ingesting inline); workers pass locks shared between machines.
+    Taken in one order, so two callers never wait on each other in a circle."""
+    with ExitStack() as held:
+        for name in sorted(set(names)):
+            with _LOCAL_GUARD:
+                lock = _LOCAL_LOCKS.setdefault(name, threading.Lock())
+            if not lock.acquire(timeout=max(lease, 60.0)):
+                raise LockTimeout(f"timed out waiting for {name}")
+            held.callback(lock.release)
         yield
-    finally:
-        lock.release()
 
 
 @dataclass
@@ -349,25 +375,39 @@ class _Batch:
 
 def run_batch(store: GraphStore, settings: Settings, job_id: str, file_ids: list[str], *,
               lock: LockFactory = local_lock) -> dict[str, int]:
-    """Ingest the queued files among ``file_ids``; files already done are skipped. Returns outcome counts."""
+    """Ingest the queued files among ``file_ids``; files already done are skipped. Returns outcome counts.
+
+    The graph work of the whole batch takes a few statements, not a few per file: one read decides every
+    file, the new documents and their locations are written together, extraction results, audit events and
+    mentions likewise. A file that fails (or that a bulk write refuses) is reported alone; the others land.
+    """
     job = _job(store, job_id)
     options = JobOptions.from_json(job["options"])
     files = [r["file"] for r in store.run(q.FILES_BY_IDS, {"ids": list(file_ids)}) if r["file"]["status"] == "queued"]
     ctx = _Batch(store, settings, job, options, lock, BlobStore.from_settings(settings))
-    results = []
+    results: dict[str, FileResult] = {}
+    present = []
     for record in files:
-        try:
-            results.append(_ingest_file(ctx, record))
-        except (GraphUnavailable, LockTimeout):
-            raise  # the graph is down or a lock is stuck: the task is retried, nothing is marked
-        except Exception as error:  # one bad file never stops the batch
-            results.append(FileResult(record["id"], "failed", error=_message(error)))
+        if _blob_present(ctx.blobs, record):
+            present.append(record)
+        else:
+            results[record["id"]] = FileResult(record["id"], "failed", error=MISSING_BYTES)
+    stored = _store_files(ctx, present, results)
+    _process(ctx, present, stored, results)
+    ordered = [results[record["id"]] for record in files]
     if options.index:
-        _index(ctx, results)
-    if results:
-        store.run(q.SET_OUTCOMES, {"rows": [r.row() for r in results], "now": docs.now_ms()})
+        _index(ctx, ordered)
+    if ordered:
+        store.run(q.SET_OUTCOMES, {"rows": [r.row() for r in ordered], "now": docs.now_ms()})
     maybe_finish(store, settings, job_id)
-    return dict(Counter(r.outcome or r.status for r in results))
+    return dict(Counter(r.outcome or r.status for r in ordered))
+
+
+def _blob_present(blobs: BlobStore, record: Row) -> bool:
+    try:
+        return blobs.path(record["sha256"]).is_file()
+    except ValueError:  # no hash recorded
+        return False
 
 
 def _message(error: Exception) -> str:
@@ -375,29 +415,119 @@ def _message(error: Exception) -> str:
     return text[:500]
 
 
+def _failed(record: Row, error: Exception) -> FileResult:
+    if isinstance(error, GraphUnavailable | LockTimeout):
+        raise error  # the graph is down or a lock is stuck: the task is retried, nothing is marked
+    return FileResult(record["id"], "failed", error=_message(error))
+
+
 def location_key(actor_id: str, source: str, path: str) -> str:
     return hashlib.sha256(f"{actor_id}\0{source}\0{path}".encode()).hexdigest()
 
 
-def _ingest_file(ctx: _Batch, record: Row) -> FileResult:
-    sha = record["sha256"]
-    blob = ctx.blobs.path(sha)
-    if not blob.is_file():
-        return FileResult(record["id"], "failed", error="the stored bytes of this file are missing")
-    with ctx.lock(f"huitong:ingest:{ctx.job['actor_id']}:{sha}", LOCK_LEASE_SECONDS):
-        stored = _store_file(ctx, record, blob)
-    if stored.fresh:
-        status, reason, indexed = "pending", None, False
-    else:
-        found = docs.get_version(ctx.store, stored.version_id)
-        version = found["version"] if found else {}
-        status, reason, indexed = version.get("status"), version.get("status_reason"), bool(version.get("indexed_at"))
-    if stored.outcome in ("ingested", "version") and status == "pending":
-        done = pipeline.process_version_now(ctx.store, ctx.settings, stored.version_id, index=False)
-        status, reason = done.status, done.reason
-    needs_index = stored.outcome in ("ingested", "version") and status == "ok" and not indexed
-    return FileResult(record["id"], "done", stored.outcome, None, stored.document_id, stored.version_id, status,
-                      reason, needs_index)
+def _locked(ctx: _Batch, hashes: set[str]) -> AbstractContextManager[object]:
+    """The locks of every content hash of the batch: decisions about one hash are taken by one worker at a time."""
+    return ctx.lock([f"huitong:ingest:{ctx.job['actor_id']}:{sha}" for sha in sorted(hashes)], LOCK_LEASE_SECONDS)
+
+
+def _store_files(ctx: _Batch, records: list[Row], results: dict[str, FileResult]) -> dict[str, _Stored]:
+    """Decide what each file becomes and record it (documents, versions, locations); file id -> decision."""
+    if not records:
+        return {}
+    actor, source = ctx.job["actor_id"], ctx.job["source"]
+    keys = {r["id"]: location_key(actor, source, r["path"]) for r in records}
+    stored: dict[str, _Stored] = {}
+    with _locked(ctx, {r["sha256"] for r in records}):
+        asked = [{"key": keys[r["id"]], "sha256": r["sha256"]} for r in records]
+        states = {row["key"]: row for row in ctx.store.run(q.FILE_STATES, {"rows": asked, "actor_id": actor})}
+        new, rest, claimed = [], [], set()
+        for record in records:
+            state = states.get(keys[record["id"]])
+            # Never seen at this path and no document of the user holds these bytes: a new document, unless an
+            # earlier file of this batch claimed the same bytes (that one is decided below, as a duplicate).
+            if state and not state["located"] and not state["same"] and record["sha256"] not in claimed:
+                claimed.add(record["sha256"])
+                new.append(record)
+            else:
+                rest.append(record)
+        stored.update(_create_new(ctx, new, keys, results))
+        for record in rest:  # the rarer cases (reruns, duplicates, new versions), one by one
+            try:
+                stored[record["id"]] = _store_file(ctx, record, ctx.blobs.path(record["sha256"]))
+            except Exception as error:  # one bad file never stops the batch
+                results[record["id"]] = _failed(record, error)
+    return stored
+
+
+def _own_id(key: str, sha: str) -> str:
+    """The id of the document a (location, content) pair creates: a rerun finds the one it made before."""
+    return str(uuid.uuid5(_NAMESPACE, f"doc\0{key}\0{sha}"))
+
+
+def _note(job: Row, path: str) -> str:
+    return f"{job['source']}: {path} (ingest {job['id']})"
+
+
+def _create_new(ctx: _Batch, records: list[Row], keys: dict[str, str],
+                results: dict[str, FileResult]) -> dict[str, _Stored]:
+    """New documents for these files, and their locations, written in bulk."""
+    if not records:
+        return {}
+    job = ctx.job
+    items = [pipeline.StoredUpload(r["sha256"], PurePosixPath(r["path"]).name, _own_id(keys[r["id"]], r["sha256"]),
+                                   r["domain"], r["access"], tuple(r["shares"] or ()), _note(job, r["path"]))
+             for r in records]
+    made = pipeline.upload_stored(ctx.store, ctx.settings, job["actor_id"], items, client="ingest")
+    located: list[tuple[Row, _Stored]] = []
+    for record, item, result in zip(records, items, made, strict=True):
+        if isinstance(result, Exception):
+            results[record["id"]] = _failed(record, result)
+        else:
+            located.append((record, _Stored("ingested", item.document_id, result.version_id, fresh=True)))
+
+    def locate(some: list[tuple[Row, _Stored]]) -> None:
+        ctx.store.run(q.SET_LOCATIONS, {"source": job["source"], "job_id": job["id"], "now": docs.now_ms(), "rows": [
+            {"key": keys[r["id"]], "path": r["path"], "sha256": r["sha256"], "document_id": st.document_id,
+             "outcome": st.outcome} for r, st in some]})
+
+    failed = pipeline.in_bulk(located, locate)
+    stored = {}
+    for position, (record, decision) in enumerate(located):
+        if position in failed:
+            results[record["id"]] = _failed(record, failed[position])
+        else:
+            stored[record["id"]] = decision
+    return stored
+
+
+def _process(ctx: _Batch, records: list[Row], stored: dict[str, _Stored], results: dict[str, FileResult]) -> None:
+    """Extract the versions still pending (all of them together) and fill in every stored file's result."""
+    earlier = docs.get_versions(ctx.store, [s.version_id for s in stored.values() if not s.fresh])
+    state: dict[str, tuple[str | None, str | None, bool]] = {}
+    for decision in stored.values():
+        if decision.fresh:
+            state[decision.version_id] = ("pending", None, False)
+        else:
+            version = earlier.get(decision.version_id, {}).get("version") or {}
+            state[decision.version_id] = (version.get("status"), version.get("status_reason"),
+                                          bool(version.get("indexed_at")))
+    todo = [d.version_id for d in stored.values()
+            if d.outcome in ("ingested", "version") and state[d.version_id][0] == "pending"]
+    done = pipeline.process_versions_now(ctx.store, ctx.settings, todo, index=False) if todo else {}
+    for record in records:
+        decision = stored.get(record["id"])
+        if decision is None:
+            continue  # failed above
+        status, reason, indexed = state[decision.version_id]
+        processed = done.get(decision.version_id)
+        if isinstance(processed, Exception):
+            results[record["id"]] = _failed(record, processed)
+            continue
+        if processed is not None:
+            status, reason = processed.status, processed.reason
+        needs_index = decision.outcome in ("ingested", "version") and status == "ok" and not indexed
+        results[record["id"]] = FileResult(record["id"], "done", decision.outcome, None, decision.document_id,
+                                           decision.version_id, status, reason, needs_index)
 
 
 @dataclass(frozen=True)
@@ -414,7 +544,7 @@ def _store_file(ctx: _Batch, record: Row, blob: Path) -> _Stored:
     actor, source, path = job["actor_id"], job["source"], record["path"]
     key = location_key(actor, source, path)
     filename = PurePosixPath(path).name
-    note = f"{source}: {path} (ingest {job['id']})"
+    note = _note(job, path)
     state = store.run(q.FILE_STATE, {"key": key, "sha256": sha, "actor_id": actor})[0]
     loc = state["location"]
     current = docs.get_document(store, loc["document_id"]) if loc else None
@@ -428,7 +558,7 @@ def _store_file(ctx: _Batch, record: Row, blob: Path) -> _Stored:
         made = pipeline.upload(store, ctx.settings, blob, filename, actor, document_id=current["id"], note=note,
                                enqueue=None, client="ingest", stored_sha256=sha)
         return _located(store, key, job, record, _Stored("version", current["id"], made.version_id, fresh=True))
-    own_id = str(uuid.uuid5(_NAMESPACE, f"doc\0{key}\0{sha}"))
+    own_id = _own_id(key, sha)
     same = state["same"]
     if not same:
         made = pipeline.upload(store, ctx.settings, blob, filename, actor, record["domain"], record["access"],
@@ -554,17 +684,17 @@ def progress(store: GraphStore, job_id: str, *, failures: int = 20) -> Progress:
 
 def maybe_finish(store: GraphStore, settings: Settings, job_id: str) -> bool:
     """Close the job when it is planned and no file is left; True when this call closed it."""
+    if store.run(q.ANY_QUEUED, {"job_id": job_id}):
+        return False  # the usual answer, in one round trip
     job = _job(store, job_id)
     if job["status"] not in ACTIVE or not job["planned"]:
-        return False
-    if store.run(q.ANY_QUEUED, {"job_id": job_id}):
         return False
     closed = store.run(q.FINISH_JOB, {"id": job_id, "now": docs.now_ms(), "summary": "{}"})
     if not closed:
         return False  # another worker closed it first
     report = summary(store, job_id)
     store.run(q.FINISH_JOB_SUMMARY, {"id": job_id, "summary": json.dumps(report, ensure_ascii=False)[:20000]})
-    write_reports(store, settings, job_id)
+    write_reports(store, settings, job_id, figures=report)
     audit.record(store, action="ingest.finish", actor_id=job["actor_id"],
                  detail={k: v for k, v in report.items() if k != "failed"} | {"failed": len(report["failed"])})
     _drop_upload(settings, Path(job["path"]))
@@ -618,20 +748,25 @@ def report_rows(store: GraphStore, job_id: str) -> Iterator[Row]:
 
 
 def report_csv(store: GraphStore, job_id: str) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS)
-    writer.writeheader()
-    for row in report_rows(store, job_id):
-        writer.writerow(row)
-    return out.getvalue()
+    return _csv_text(report_rows(store, job_id))
 
 
 def report_json(store: GraphStore, job_id: str) -> str:
-    job = _job(store, job_id)
+    return _json_text(_job(store, job_id), summary(store, job_id), list(report_rows(store, job_id)))
+
+
+def _csv_text(rows: Iterable[Row]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS)
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def _json_text(job: Row, figures: dict[str, Any], rows: list[Row]) -> str:
     head = {k: job.get(k) for k in ("id", "source", "source_kind", "status", "actor_username", "created_at",
                                      "finished_at", "error")}
-    return json.dumps({"job": head, "summary": summary(store, job_id), "files": list(report_rows(store, job_id))},
-                      ensure_ascii=False, indent=1)
+    return json.dumps({"job": head, "summary": figures, "files": rows}, ensure_ascii=False, indent=1)
 
 
 def report_paths(settings: Settings, job_id: str) -> tuple[Path, Path]:
@@ -639,12 +774,17 @@ def report_paths(settings: Settings, job_id: str) -> tuple[Path, Path]:
     return folder / f"{job_id}.csv", folder / f"{job_id}.json"
 
 
-def write_reports(store: GraphStore, settings: Settings, job_id: str) -> tuple[Path, Path]:
-    """The report of every file and its outcome, as CSV (UTF-8 with BOM, for Excel) and JSON."""
+def write_reports(store: GraphStore, settings: Settings, job_id: str, *,
+                  figures: dict[str, Any] | None = None) -> tuple[Path, Path]:
+    """The report of every file and its outcome, as CSV (UTF-8 with BOM, for Excel) and JSON.
+
+    The files are read once for both (the last batch of a big job writes them; it should not linger)."""
     csv_path, json_path = report_paths(settings, job_id)
     csv_path.parent.mkdir(parents=True, exist_ok=True)
-    for path, text, encoding in ((csv_path, report_csv(store, job_id), "utf-8-sig"),
-                                 (json_path, report_json(store, job_id), "utf-8")):
+    rows = list(report_rows(store, job_id))
+    figures = figures if figures is not None else summary(store, job_id)
+    for path, text, encoding in ((csv_path, _csv_text(rows), "utf-8-sig"),
+                                 (json_path, _json_text(_job(store, job_id), figures, rows), "utf-8")):
         temp = path.with_suffix(path.suffix + ".tmp")
         temp.write_text(text, encoding=encoding)
         os.replace(temp, path)

@@ -17,18 +17,19 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, TypeVar
 
 from graph import audit
 from graph import documents as docs
 from graph.classification import DomainCatalogue, data_type_for_kind
-from graph.mentions import link_mentions
+from graph.errors import GraphUnavailable
 from graph.queries import documents as q
-from graph.store import GraphStore
-from ingest.blobstore import BlobStore, BlobTooLarge
+from graph.store import GraphStore, Row
+from ingest.blobstore import BlobStore, BlobTooLarge, StagedBlob
 from ingest.extract import Extraction, FileKind, extract
 from ingest.filetypes import Category, FileTypeError, UnsupportedFile, detect_file, kind_from_name
 from ingest.textstore import StoredText, TextStore
@@ -122,14 +123,7 @@ def upload(store: GraphStore, settings: Settings, source: Source, filename: str,
     specs = [docs.resolve_share(store, s) for s in shares]
     docs.check_shares_allowed(level, specs)
 
-    blobs = BlobStore.from_settings(settings)
-    try:
-        staged = blobs.adopt(stored_sha256) if stored_sha256 else blobs.stage(source)
-    except BlobTooLarge as error:
-        raise UploadRejected(str(error)) from None
-    except FileNotFoundError:
-        raise UploadRejected("the stored bytes of this file are missing") from None
-    with staged:
+    with _staged(BlobStore.from_settings(settings), source, stored_sha256) as staged:
         kind = _detect(staged.temp_path, staged.size, filename)
         if existing is not None and existing["sha256"] == staged.sha256:
             return UploadResult(existing["id"], existing["current_version_id"], existing["current_number"], False,
@@ -143,26 +137,143 @@ def upload(store: GraphStore, settings: Settings, source: Source, filename: str,
 
     version_id = docs.new_id()
     at = at if at is not None else docs.now_ms()
-    data_type = data_type_for_kind(kind.value).value
     if existing is None:
         document_id = new_document_id or docs.new_id()
-        clean = docs.clean_title(title)
-        docs.create_document(store, docs.NewDocument(
-            document_id=document_id, version_id=version_id, owner_id=actor_id,
-            title=clean or PurePath(filename).stem or filename, title_source="user" if clean else "filename",
-            kind=kind.value, mime=kind.mime, domain=domain_code, data_type=data_type, access=level,
-            size=blob.size, sha256=blob.sha256, filename=filename, note=note, created_at=at,
-        ), client=client)
+        docs.create_document(store, _first_version(document_id, version_id, actor_id, title, filename, kind,
+                                                   (domain_code, level), blob.sha256, blob.size, note, at),
+                             client=client)
         number = 1
     else:
         assert document_id is not None
         number = docs.add_version(store, document_id=document_id, version_id=version_id, author_id=actor_id,
                                   sha256=blob.sha256, size=blob.size, filename=filename, kind=kind.value,
-                                  mime=kind.mime, data_type=data_type, note=note, at=at, client=client).number
+                                  mime=kind.mime, data_type=data_type_for_kind(kind.value).value, note=note, at=at,
+                                  client=client).number
     made = tuple(docs.share(store, actor_id, document_id, spec, client=client) for spec in specs)
     task_id = _enqueue(enqueue, version_id)
     return UploadResult(document_id, version_id, number, existing is None, False, blob.sha256, blob.size,
                         kind.value, not blob.created, task_id, made, (time.perf_counter() - started) * 1000)
+
+
+def _staged(blobs: BlobStore, source: Source | None, stored_sha256: str | None) -> StagedBlob:
+    """The upload's bytes staged for the store, or the stored blob of that hash (nothing copied)."""
+    try:
+        if stored_sha256:
+            return blobs.adopt(stored_sha256)
+        assert source is not None
+        return blobs.stage(source)
+    except BlobTooLarge as error:
+        raise UploadRejected(str(error)) from None
+    except FileNotFoundError:
+        raise UploadRejected("the stored bytes of this file are missing") from None
+
+
+def _first_version(document_id: str, version_id: str, actor_id: str, title: str | None, filename: str,
+                   kind: FileKind, classification: tuple[str, str], sha256: str, size: int, note: str,
+                   at: int) -> docs.NewDocument:
+    clean = docs.clean_title(title)
+    domain_code, level = classification
+    return docs.NewDocument(
+        document_id=document_id, version_id=version_id, owner_id=actor_id,
+        title=clean or PurePath(filename).stem or filename, title_source="user" if clean else "filename",
+        kind=kind.value, mime=kind.mime, domain=domain_code, data_type=data_type_for_kind(kind.value).value,
+        access=level, size=size, sha256=sha256, filename=filename, note=note, created_at=at,
+    )
+
+
+@dataclass(frozen=True)
+class StoredUpload:
+    """Bytes already in the blob store that are to become a new document (bulk ingestion)."""
+
+    sha256: str
+    filename: str
+    document_id: str
+    domain: str
+    access: str
+    shares: tuple[str, ...] = ()
+    note: str = ""
+
+
+def upload_stored(store: GraphStore, settings: Settings, actor_id: str, items: list[StoredUpload], *,
+                  client: str | None = None, catalogue: DomainCatalogue | None = None
+                  ) -> list[UploadResult | Exception]:
+    """New documents from bytes already in the blob store, in a few statements for the lot (bulk ingestion).
+
+    The caller has decided that each item is a new document (no document of the actor holds these bytes,
+    ``document_id`` is free). Each item is checked as ``upload`` checks it (type from the content, size,
+    classification, shares); an item refused or failing gets its exception in its place in the result,
+    and the others are stored. The actor must be active (all the items fail otherwise).
+    """
+    started = time.perf_counter()
+    blobs = BlobStore.from_settings(settings)
+    at = docs.now_ms()
+    results: list[UploadResult | Exception | None] = [None] * len(items)
+    classes: dict[tuple[str, str], tuple[str, str]] = {}
+    targets: dict[str, docs.ShareSpec] = {}
+    prepared: list[tuple[int, docs.NewDocument, list[docs.ShareSpec]]] = []
+    for i, item in enumerate(items):
+        try:
+            filename = _clean_filename(item.filename)
+            if (item.domain, item.access) not in classes:
+                classes[(item.domain, item.access)] = docs.validate_classification(item.domain, item.access,
+                                                                                  catalogue)
+            classification = classes[(item.domain, item.access)]
+            specs = []
+            for text in item.shares:
+                if text not in targets:
+                    targets[text] = docs.resolve_share(store, text)
+                specs.append(targets[text])
+            docs.check_shares_allowed(classification[1], specs)
+            with _staged(blobs, None, item.sha256) as staged:
+                kind = _detect(staged.temp_path, staged.size, filename)
+            prepared.append((i, _first_version(item.document_id, docs.new_id(), actor_id, None, filename, kind,
+                                               classification, staged.sha256, staged.size, item.note, at), specs))
+        except GraphUnavailable:
+            raise
+        except Exception as error:
+            results[i] = error
+    created = in_bulk(prepared, lambda some: docs.create_documents(store, actor_id, [d for _, d, _ in some],
+                                                                   client=client))
+    for position, (i, doc, specs) in enumerate(prepared):
+        if position in created:
+            results[i] = created[position]
+            continue
+        try:
+            made = tuple(docs.share(store, actor_id, doc.document_id, spec, client=client) for spec in specs)
+        except GraphUnavailable:
+            raise
+        except Exception as error:
+            results[i] = error
+            continue
+        results[i] = UploadResult(doc.document_id, doc.version_id, 1, True, False, doc.sha256, doc.size, doc.kind,
+                                  True, None, made, (time.perf_counter() - started) * 1000)
+    return [r if r is not None else RuntimeError("not processed") for r in results]
+
+
+T = TypeVar("T")
+
+
+def in_bulk(items: list[T], work: Callable[[list[T]], object]) -> dict[int, Exception]:
+    """Run ``work`` on all the items at once; when that fails, on each item alone, so that one bad item fails
+    by itself. Returns the failures by position (a graph outage is raised: the whole work is to be retried)."""
+    if not items:
+        return {}
+    try:
+        work(items)
+        return {}
+    except GraphUnavailable:
+        raise
+    except Exception:
+        log.info("a bulk write failed; writing its %d items one by one", len(items), exc_info=True)
+    failed: dict[int, Exception] = {}
+    for position, item in enumerate(items):
+        try:
+            work([item])
+        except GraphUnavailable:
+            raise
+        except Exception as error:
+            failed[position] = error
+    return failed
 
 
 def _own_duplicate(store: GraphStore, owner_id: str, sha256: str) -> dict[str, Any] | None:
@@ -214,45 +325,130 @@ def process_version_now(store: GraphStore, settings: Settings, version_id: str, 
 
     Safe to run twice (a retried task): every step replaces what an earlier run wrote.
     """
-    found = docs.get_version(store, version_id)
-    if found is None:
-        raise docs.NotFound(f"no version {version_id!r}")
-    version, document, current = found["version"], found["document"], found["current"]
-    timings: dict[str, float] = {}
+    done = process_versions_now(store, settings, [version_id], index=index)[version_id]
+    if isinstance(done, Exception):
+        raise done
+    return done
 
+
+WRITE_CHUNK = 8  # versions extracted before their graph writes are handed to the writer thread
+
+
+def process_versions_now(store: GraphStore, settings: Settings, version_ids: list[str], *,
+                         index: bool = True) -> dict[str, Processed | Exception]:
+    """``process_version_now`` of many versions, with the graph writes of the lot in a few statements.
+
+    The writes of a chunk of versions go to the graph from a second thread while the next chunk is being
+    extracted, so waiting for the graph server overlaps with extraction. A version that fails (missing,
+    unreadable blob, a write the graph refuses) gets its exception in its place; the others are processed.
+    A graph outage is raised (after the writes already under way have finished).
+    """
+    found = docs.get_versions(store, version_ids)
+    results: dict[str, Processed | Exception] = {}
+    blobs, texts = BlobStore.from_settings(settings), TextStore.from_settings(settings)
+    ids = list(dict.fromkeys(version_ids))
+    chunks = [ids[i:i + WRITE_CHUNK] for i in range(0, len(ids), WRITE_CHUNK)]
+    if len(chunks) <= 1:
+        _record(store, settings, _extract_all(blobs, texts, found, ids, results), results, index)
+        return results
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-graph-writes") as writer:
+        pending = [writer.submit(_record, store, settings, _extract_all(blobs, texts, found, chunk, results),
+                                 results, index) for chunk in chunks]
+    for future in pending:
+        future.result()  # raises a graph outage met by the writer
+    return results
+
+
+def _extract_all(blobs: BlobStore, texts: TextStore, found: dict[str, Row], version_ids: list[str],
+                 results: dict[str, Processed | Exception]) -> list[tuple[Processed, Extraction]]:
+    """Extract and keep the text of each version; failures go to ``results``."""
+    done = []
+    for version_id in version_ids:
+        row = found.get(version_id)
+        if row is None:
+            results[version_id] = docs.NotFound(f"no version {version_id!r}")
+            continue
+        try:
+            start = time.perf_counter()
+            extraction = _extract_version(blobs, row["version"])
+            extracted = time.perf_counter()
+            texts.save(version_id, extraction)
+        except Exception as error:
+            results[version_id] = error
+            continue
+        timings = {"extract": (extracted - start) * 1000, "text": (time.perf_counter() - extracted) * 1000}
+        done.append((Processed(version_id, row["document"]["id"], extraction.status, extraction.reason,
+                               bool(row["current"]), timings_ms=timings), extraction))
+    return done
+
+
+def _record(store: GraphStore, settings: Settings, done: list[tuple[Processed, Extraction]],
+            results: dict[str, Processed | Exception], index: bool) -> None:
+    """The graph writes (and indexing) of extracted versions; each version's outcome goes to ``results``."""
+
+    def record(some: list[tuple[Processed, Extraction]]) -> None:
+        docs.set_extractions(store, [_outcome(p.version_id, e) for p, e in some])
+        audit.record_many(store, [audit.Event("document.extracted", target_kind="document", target_id=p.document_id,
+                                              detail={"version_id": p.version_id, "status": e.status,
+                                                      "reason": e.reason, "chars": len(e.text)})
+                                  for p, e in some])
+
+    def mention(some: list[tuple[Processed, Extraction]]) -> None:
+        counts = docs.link_mentions_many(store, [(p.document_id, p.version_id, e.text) for p, e in some])
+        for p, _ in some:
+            p.mentions = counts.get(p.document_id, 0)
+
+    done = _keep(done, _timed(done, "graph", lambda: in_bulk(done, record)), results)
+    # An older version's text is kept for diffs; the graph and the index follow the current one.
+    current = [(p, e) for p, e in done if p.current]
+    failed = _timed(current, "mentions", lambda: in_bulk(current, mention))
+    current = _keep(current, failed, results)
+    for processed, extraction in current if index else []:
+        start = time.perf_counter()
+        try:
+            processed.chunks = index_version(store, settings, processed.document_id, processed.version_id,
+                                             extraction.sections)
+            docs.set_indexed(store, processed.version_id, processed.chunks)
+        except GraphUnavailable:
+            raise
+        except Exception as error:
+            results[processed.version_id] = error
+        processed.timings_ms["index"] = (time.perf_counter() - start) * 1000
+    for processed, _ in done:
+        results.setdefault(processed.version_id, processed)
+
+
+def _outcome(version_id: str, extraction: Extraction) -> docs.ExtractionOutcome:
+    return docs.ExtractionOutcome(version_id, extraction.status, extraction.reason, _pages(extraction),
+                                  _author(extraction), len(extraction.text), _text_title(extraction))
+
+
+def _timed(items: list[tuple[Processed, Extraction]], step: str,
+           work: Callable[[], dict[int, Exception]]) -> dict[int, Exception]:
+    """Run a bulk step and give each item its share of the time."""
     start = time.perf_counter()
-    blob_path = BlobStore.from_settings(settings).path(version["sha256"])
+    failed = work()
+    share = (time.perf_counter() - start) * 1000 / max(len(items), 1)
+    for processed, _ in items:
+        processed.timings_ms[step] = share
+    return failed
+
+
+def _keep(items: list[tuple[Processed, Extraction]], failed: dict[int, Exception],
+          results: dict[str, Processed | Exception]) -> list[tuple[Processed, Extraction]]:
+    """The items that did not fail; the failures go to ``results``."""
+    for position, error in failed.items():
+        results[items[position][0].version_id] = error
+    return [item for position, item in enumerate(items) if position not in failed]
+
+
+def _extract_version(blobs: BlobStore, version: Row) -> Extraction:
+    blob_path = blobs.path(version["sha256"])
     kind = FileKind(version["kind"])
     if _reads_by_name(kind):
         with _named_view(blob_path, version["filename"]) as path:
-            extraction = extract(path, kind, filename=version["filename"])
-    else:
-        extraction = extract(blob_path, kind, filename=version["filename"])
-    timings["extract"] = (time.perf_counter() - start) * 1000
-
-    start = time.perf_counter()
-    TextStore.from_settings(settings).save(version_id, extraction)
-    text = extraction.text
-    docs.set_extraction(store, version_id, status=extraction.status, reason=extraction.reason,
-                        pages=_pages(extraction), author=_author(extraction), chars=len(text),
-                        title=_text_title(extraction))
-    audit.record(store, action="document.extracted", target_kind="document", target_id=document["id"],
-                 detail={"version_id": version_id, "status": extraction.status, "reason": extraction.reason,
-                         "chars": len(text)})
-    timings["graph"] = (time.perf_counter() - start) * 1000
-    result = Processed(version_id, document["id"], extraction.status, extraction.reason, current, timings_ms=timings)
-    if not current:
-        return result  # an older version: its text is kept for diffs, the graph and index follow the current one
-
-    start = time.perf_counter()
-    result.mentions = len(link_mentions(store, document["id"], version_id, text))
-    timings["mentions"] = (time.perf_counter() - start) * 1000
-    if index:
-        start = time.perf_counter()
-        result.chunks = index_version(store, settings, document["id"], version_id, extraction.sections)
-        docs.set_indexed(store, version_id, result.chunks)
-        timings["index"] = (time.perf_counter() - start) * 1000
-    return result
+            return extract(path, kind, filename=version["filename"])
+    return extract(blob_path, kind, filename=version["filename"])
 
 
 def _reads_by_name(kind: FileKind) -> bool:

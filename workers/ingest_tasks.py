@@ -9,11 +9,13 @@ from __future__ import annotations
 import os
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 
-from redis.exceptions import LockError, RedisError
-from redis.lock import Lock
+from redis.commands.core import Script
+from redis.exceptions import RedisError
 
 # Imported with the task module, so the worker loads the extractors once, before it forks its pool.
 from graph.errors import GraphUnavailable
@@ -23,7 +25,40 @@ from workers import bus
 from workers.celery_app import app
 from workers.tasks import _store
 
-WAIT_SECONDS = 120.0  # waiting longer than this for one file's lock: retry the batch later
+WAIT_SECONDS = 120.0  # waiting longer than this for a batch's locks: retry the batch later
+RETRY_SECONDS = (0.005, 0.1)  # first and longest pause between two tries to take a batch's locks
+
+# A batch takes the locks of all its content hashes at once, or none of them (so two batches never wait on
+# each other in a circle), in one round trip; each key holds the holder's token until released or expired.
+_ACQUIRE = """
+for _, key in ipairs(KEYS) do
+    if redis.call('exists', key) == 1 then return 0 end
+end
+for _, key in ipairs(KEYS) do
+    redis.call('set', key, ARGV[1], 'px', ARGV[2])
+end
+return 1
+"""
+# Release and renew touch only keys that still hold this holder's token (an expired lease may have passed on).
+_RELEASE = """
+for _, key in ipairs(KEYS) do
+    if redis.call('get', key) == ARGV[1] then redis.call('del', key) end
+end
+return 1
+"""
+_RENEW = """
+for _, key in ipairs(KEYS) do
+    if redis.call('get', key) == ARGV[1] then redis.call('pexpire', key, ARGV[2]) end
+end
+return 1
+"""
+
+
+@dataclass(frozen=True)
+class _Held:
+    names: tuple[str, ...]
+    token: str
+    lease: float
 
 
 class _LeaseKeeper:
@@ -31,52 +66,65 @@ class _LeaseKeeper:
     thread per lock would cost more than the work a lock guards)."""
 
     def __init__(self) -> None:
-        self._held: dict[int, tuple[Lock, float]] = {}
+        self._held: dict[str, _Held] = {}
         self._guard = threading.Lock()
         self._thread: threading.Thread | None = None
         self._pid = 0
 
-    def hold(self, lock: Lock, lease: float) -> None:
+    def hold(self, held: _Held) -> None:
         with self._guard:
-            self._held[id(lock)] = (lock, lease)
+            self._held[held.token] = held
             if self._thread is None or self._pid != os.getpid():  # threads do not survive a fork
                 self._pid = os.getpid()
                 self._thread = threading.Thread(target=self._run, name="ingest-lock-leases", daemon=True)
                 self._thread.start()
 
-    def drop(self, lock: Lock) -> None:
+    def drop(self, held: _Held) -> None:
         with self._guard:
-            self._held.pop(id(lock), None)
+            self._held.pop(held.token, None)
 
     def _run(self) -> None:
         while True:
             with self._guard:
                 held = list(self._held.values())
-            for lock, _ in held:
-                with suppress(LockError, RedisError):
-                    lock.reacquire()
-            time.sleep(min((lease for _, lease in held), default=LEASE_TICK) / 3)
+            for item in held:
+                with suppress(RedisError):
+                    _script(_RENEW)(keys=list(item.names), args=[item.token, int(item.lease * 1000)])
+            time.sleep(min((item.lease for item in held), default=LEASE_TICK) / 3)
 
 
 _KEEPER = _LeaseKeeper()
 LEASE_TICK = 3.0
 
 
+def _script(text: str) -> Script:
+    return bus.client(get_settings()).register_script(text)
+
+
 @contextmanager
-def shared_lock(name: str, lease: float) -> Iterator[None]:
-    """A lock every worker on every machine sees (on the broker's Redis). The holder's lease is renewed
-    while it works, so a worker killed while holding it blocks the others for one lease at most."""
-    lock = bus.client(get_settings()).lock(name, timeout=lease, blocking_timeout=WAIT_SECONDS)
-    if not lock.acquire():
-        raise LockTimeout(f"timed out waiting for {name}")
-    _KEEPER.hold(lock, lease)
+def shared_lock(names: list[str], lease: float) -> Iterator[None]:
+    """Locks every worker on every machine sees (on the broker's Redis), all taken at once. The holder's
+    lease is renewed while it works, so a worker killed while holding them blocks the others for one lease
+    at most."""
+    held = _Held(tuple(sorted(set(names))), uuid.uuid4().hex, lease)
+    if not held.names:
+        yield
+        return
+    acquire, pause = _script(_ACQUIRE), RETRY_SECONDS[0]
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not acquire(keys=list(held.names), args=[held.token, int(lease * 1000)]):
+        if time.monotonic() > deadline:
+            raise LockTimeout(f"timed out waiting for {len(held.names)} lock(s), e.g. {held.names[0]}")
+        time.sleep(pause)
+        pause = min(pause * 2, RETRY_SECONDS[1])
+    _KEEPER.hold(held)
     try:
         yield
     finally:
-        _KEEPER.drop(lock)
-        # Lost only if this process stalled for a whole lease: the next holder already has it, and that is fine.
-        with suppress(LockError):
-            lock.release()
+        _KEEPER.drop(held)
+        # Lost only if this process stalled for a whole lease: the next holder already has them, and that is fine.
+        with suppress(RedisError):
+            _script(_RELEASE)(keys=list(held.names), args=[held.token])
 
 
 def enqueue_batch(job_id: str, file_ids: list[str], queue: str | None = None) -> str:

@@ -39,6 +39,36 @@ def _record_on(kind: str, label: str) -> Statement:
 
 RECORD_ON: dict[str, Statement] = {kind: _record_on(kind, label) for kind, label in TARGET_LABELS.items()}
 
+# The same events in bulk (bulk ingestion): one statement for many, each row shaped as the parameters above.
+_EVENTS = """
+    UNWIND $events AS ev
+    CREATE (e:AuditEvent {id: ev.id, at: ev.at, actor_id: ev.actor_id, action: ev.action, target_kind: ev.target_kind,
+                          target_id: ev.target_id, client: ev.client, detail: ev.detail})
+    WITH e, ev
+    OPTIONAL MATCH (a:Person {id: ev.actor_id})
+    FOREACH (x IN CASE WHEN a IS NULL THEN [] ELSE [a] END | CREATE (e)-[:AUDIT_BY]->(x))
+"""
+
+RECORD_MANY = cypher("audit.record_many", _EVENTS + " RETURN count(e) AS recorded", example={"events": [_EXAMPLE]},
+                     writes=True)
+
+
+def _record_many_on(kind: str, label: str) -> Statement:
+    return cypher(
+        f"audit.record_many_on_{kind}",
+        _EVENTS + f"""
+        WITH e, ev
+        OPTIONAL MATCH (t:{label} {{id: ev.target_id}})
+        FOREACH (x IN CASE WHEN t IS NULL THEN [] ELSE [t] END | CREATE (e)-[:AUDIT_ON]->(x))
+        RETURN count(e) AS recorded
+        """,
+        example={"events": [_EXAMPLE]},
+        writes=True,
+    )
+
+
+RECORD_MANY_ON: dict[str, Statement] = {kind: _record_many_on(kind, label) for kind, label in TARGET_LABELS.items()}
+
 # Every filter is optional: a null parameter lets every event through.
 _FILTER = """
     MATCH (e:AuditEvent)

@@ -47,6 +47,29 @@ CREATE_DOCUMENT = cypher(
     writes=True,
 )
 
+# Bulk ingestion: many first uploads of one owner in one statement (the owner must be active).
+CREATE_DOCUMENTS = cypher(
+    "documents.create_many",
+    """
+    MATCH (o:Person {id: $owner_id})
+    WHERE o.active = true
+    UNWIND $rows AS r
+    CREATE (d:Document {id: r.id, title: r.title, title_source: r.title_source, kind: r.kind, mime: r.mime,
+                        domain: r.domain, data_type: r.data_type, access: r.access, owner_id: $owner_id,
+                        created_at: r.now, updated_at: r.now, revision: 1, status: 'pending', size: r.size,
+                        sha256: r.sha256, filename: r.filename, version_count: 1})
+    CREATE (v:Version {id: r.version_id, number: 1, sha256: r.sha256, size: r.size, author_id: $owner_id,
+                       created_at: r.now, note: r.note, filename: r.filename, kind: r.kind, mime: r.mime,
+                       status: 'pending'})
+    CREATE (o)-[:OWNS]->(d)
+    CREATE (d)-[:HAS_VERSION]->(v)
+    CREATE (d)-[:CURRENT]->(v)
+    WITH collect(DISTINCT 'doc:' + d.id) AS changes
+    """ + PERMISSION_BUMP,
+    example={"owner_id": "u1", "rows": [{k: v for k, v in _CREATE_EXAMPLE.items() if k != "owner_id"}]},
+    writes=True,
+)
+
 ADD_VERSION = cypher(
     "documents.add_version",
     """
@@ -134,6 +157,27 @@ SET_EXTRACTION = cypher(
     writes=True,
 )
 
+SET_EXTRACTIONS = cypher(
+    "documents.set_extractions",
+    """
+    UNWIND $rows AS r
+    MATCH (v:Version {id: r.version_id})
+    SET v.status = r.status, v.status_reason = r.reason, v.pages = r.pages, v.author = r.author,
+        v.chars = r.chars, v.extracted_at = $now
+    WITH v, r
+    OPTIONAL MATCH (d:Document)-[:CURRENT]->(v)
+    FOREACH (x IN CASE WHEN d IS NULL THEN [] ELSE [d] END |
+        SET x.status = r.status, x.status_reason = r.reason, x.pages = r.pages, x.author = r.author)
+    FOREACH (x IN CASE WHEN d IS NOT NULL AND d.title_source = 'filename' AND r.title IS NOT NULL
+                       THEN [d] ELSE [] END |
+        SET x.title = r.title, x.title_source = 'extracted', x.revision = x.revision + 1)
+    RETURN v.id AS version_id, d.id AS document_id
+    """,
+    example={"now": 3, "rows": [{"version_id": "v1", "status": "ok", "reason": None, "pages": 3, "author": "李娜",
+                                 "chars": 100, "title": None}]},
+    writes=True,
+)
+
 GET_DOCUMENT = cypher(
     "documents.get",
     """
@@ -177,6 +221,17 @@ GET_VERSION = cypher(
     example={"version_id": "v1"},
 )
 
+GET_VERSIONS = cypher(
+    "documents.get_versions",
+    """
+    UNWIND $ids AS vid
+    MATCH (d:Document)-[:HAS_VERSION]->(v:Version {id: vid})
+    OPTIONAL MATCH (d)-[c:CURRENT]->(v)
+    RETURN d AS document, v AS version, c IS NOT NULL AS current
+    """,
+    example={"ids": ["v1"]},
+)
+
 # -- mentions ---------------------------------------------------------------------------------------
 
 KNOWN_ENTITIES = cypher(
@@ -207,18 +262,22 @@ CLEAR_MENTIONS = cypher(
 MENTION_LABELS = ("Person", "Department", "Project")
 
 
-def _link_mentions() -> Statement:
-    # One round trip for every kind of entity: each row looks its id up under its own label only.
+def _mention_targets() -> tuple[str, str]:
+    """Each row looks its entity up under its own label only (one round trip for every kind of entity)."""
     lookups = "\n".join(f"OPTIONAL MATCH (t{i}:{label} {{id: row.id}}) WHERE row.label = '{label}'"
                          for i, label in enumerate(MENTION_LABELS))
-    found = ", ".join(f"t{i}" for i in range(len(MENTION_LABELS)))
+    return lookups, "coalesce(" + ", ".join(f"t{i}" for i in range(len(MENTION_LABELS))) + ")"
+
+
+def _link_mentions() -> Statement:
+    lookups, found = _mention_targets()
     return cypher(
         "documents.link_mentions",
         f"""
         MATCH (d:Document {{id: $document_id}})
         UNWIND $rows AS row
         {lookups}
-        WITH d, row, coalesce({found}) AS t
+        WITH d, row, {found} AS t
         WHERE t IS NOT NULL
         MERGE (d)-[m:MENTIONS]->(t)
         SET m.count = row.count, m.version_id = $version_id, m.ambiguous = row.ambiguous
@@ -230,7 +289,41 @@ def _link_mentions() -> Statement:
     )
 
 
+def _link_mentions_many() -> Statement:
+    # Rows of several documents at once (bulk ingestion); each row names its document and version.
+    lookups, found = _mention_targets()
+    return cypher(
+        "documents.link_mentions_many",
+        f"""
+        UNWIND $rows AS row
+        MATCH (d:Document {{id: row.document_id}})
+        {lookups}
+        WITH d, row, {found} AS t
+        WHERE t IS NOT NULL
+        MERGE (d)-[m:MENTIONS]->(t)
+        SET m.count = row.count, m.version_id = row.version_id, m.ambiguous = row.ambiguous
+        RETURN count(m) AS linked
+        """,
+        example={"rows": [{"document_id": "doc1", "version_id": "v1", "label": "Person", "id": "u1", "count": 2,
+                           "ambiguous": False}]},
+        writes=True,
+    )
+
+
 LINK_MENTIONS = _link_mentions()
+LINK_MENTIONS_MANY = _link_mentions_many()
+
+CLEAR_MENTIONS_MANY = cypher(
+    "documents.clear_mentions_many",
+    """
+    UNWIND $document_ids AS did
+    MATCH (d:Document {id: did})-[m:MENTIONS]->()
+    DELETE m
+    RETURN count(*) AS removed
+    """,
+    example={"document_ids": ["doc1"]},
+    writes=True,
+)
 
 MENTIONED = cypher(
     "documents.mentioned",

@@ -262,3 +262,33 @@ ANY_QUEUED = cypher(
     """,
     example={"job_id": "job1"},
 )
+
+# FILE_STATE for a whole batch: one row per (key, sha256) asked. ``located`` says a location exists for the key.
+FILE_STATES = cypher(
+    "ingest_jobs.file_states",
+    """
+    UNWIND $rows AS row
+    OPTIONAL MATCH (l:DocumentLocation {key: row.key})
+    WITH row.key AS key, row.sha256 AS sha256, l
+    OPTIONAL MATCH (d:Document {sha256: sha256})
+    WITH key, sha256, l, collect(d) AS holders
+    RETURN key, sha256, l IS NOT NULL AS located, [x IN holders WHERE x.owner_id = $actor_id | x.id] AS same
+    """,
+    example={"rows": [{"key": "k1", "sha256": "0" * 64}], "actor_id": "u1"},
+)
+
+SET_LOCATIONS = cypher(
+    "ingest_jobs.set_locations",
+    """
+    UNWIND $rows AS r
+    MATCH (d:Document {id: r.document_id})
+    MERGE (l:DocumentLocation {key: r.key})
+    SET l.source = $source, l.path = r.path, l.sha256 = r.sha256, l.document_id = r.document_id,
+        l.job_id = $job_id, l.outcome = r.outcome, l.updated_at = $now
+    MERGE (l)-[:LOCATION_OF]->(d)
+    RETURN count(l) AS count
+    """,
+    example={"source": "a.zip", "job_id": "job1", "now": 0, "rows": [
+        {"key": "k1", "path": "a/b.txt", "sha256": "0" * 64, "document_id": "doc1", "outcome": "ingested"}]},
+    writes=True,
+)
