@@ -33,6 +33,11 @@ class Numbering:
         return NumberedDocuments(self, np.array(sorted(self.numbers[d] for d in ids), dtype=np.uint32))
 
 
+def _unit_vectors(rng: np.random.Generator, count: int, dim: int) -> np.ndarray:
+    vectors = rng.normal(size=(count, dim)).astype(np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+
+
 def _catalog(docs: list[str], chunks_per_doc: int = 2, first_id: int = 1) -> Catalog:
     catalog = Catalog()
     _append(catalog, docs, chunks_per_doc, first_id)
@@ -111,8 +116,7 @@ def test_bad_numbered_sets_are_refused() -> None:
 
 def test_indexes_take_allowed_rows_or_a_mask_alike() -> None:
     rng = np.random.default_rng(3)
-    vectors = rng.normal(size=(500, 16)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = _unit_vectors(rng, 500, 16)
     dense = VectorIndex(16)
     dense.add(vectors)
     mask = rng.random(500) < 0.3
@@ -223,8 +227,7 @@ def test_exact_scan_matches_brute_force_and_other_metrics_are_refused() -> None:
     import faiss
 
     rng = np.random.default_rng(5)
-    vectors = rng.normal(size=(4000, 24)).astype(np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors = _unit_vectors(rng, 4000, 24)
     index = VectorIndex(24)
     index.add(vectors)
     allowed = rng.random(4000) < 0.02
