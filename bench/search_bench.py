@@ -63,7 +63,7 @@ from embeddings.keyword_index import KeywordIndex
 from embeddings.snapshot import Snapshot
 from embeddings.store import Watermark
 from embeddings.text_tokens import configure_jieba, detect_lang, tokenize
-from embeddings.vector_index import EXACT_MAX_ROWS, HNSW_M, VectorIndex
+from embeddings.vector_index import EF_CONSTRUCTION, EXACT_MAX_ROWS, HNSW_M, VectorIndex
 from graph import permissions
 
 MODEL = "all-MiniLM-L6-v2"
@@ -241,7 +241,7 @@ def build_corpus(
     gc.collect()
     before = rss_mb()
     vectors, vector_s, cached = build_vectors(
-        root / f"hnsw-{n}-{seed}-{proxy.tag}.faiss", base, assign, proxy, seed + 1
+        root / f"hnsw-{n}-{seed}-{proxy.tag}-M{HNSW_M}-efc{EF_CONSTRUCTION}.faiss", base, assign, proxy, seed + 1
     )
     gc.collect()
     vector_mb = rss_mb() - before
@@ -519,7 +519,7 @@ def main() -> None:
             f"+ gaussian noise of norm {args.noise}); "
             f"{CHUNKS_PER_DOC} chunks per document; permission sets = random documents"
         ),
-        "hnsw": {"M": HNSW_M},
+        "hnsw": {"M": HNSW_M, "efConstruction": EF_CONSTRUCTION},
         "allowed_as": args.allowed,
         "queries": f"{args.queries} real queries per share (4:1 Cranfield:CMRC), {args.users} users per share < 100%",
     }

@@ -18,17 +18,18 @@ import numpy as np
 from embeddings.catalog import AllowedRows, as_allowed_rows
 
 HNSW_M = 32
-EF_CONSTRUCTION = 64
+# Graph quality caps recall whatever the search beam: at 1M proxy vectors (bench/search_bench.py) efConstruction
+# 64 levelled off at recall@10 0.958 (ef 1024), 128 reaches 0.9985 (ef 512-1024); the 1M build took 156 s.
+EF_CONSTRUCTION = 128
 EF_SEARCH = 256  # recall@10 vs exact ~0.99 on real MiniLM vectors of 100k texts (FIELD-NOTES)
 # A bigger graph needs a wider beam for the same recall: (rows at or above, efSearch), largest first.
-# bench/search_bench.py at 1M (proxy vectors), recall@10 vs exact with 100% / 10% / 5% of rows allowed:
-# ef 512: 0.95 / 0.955 / 0.937, ef 1024: 0.958 / 0.965 / 0.953 at 2-5 ms p50.
+# At 1M, efConstruction 128, recall@10 vs exact with 100% / 10% / 5% of rows allowed at ef 1024:
+# 0.9985 / 0.9995 / 0.999 at 2.6-2.9 ms p50.
 EF_SEARCH_BY_ROWS = ((500_000, 1024),)
 # A selector allowing a share f < 1/2 of the rows widens the beam by 1/(2f), up to this.
 EF_SEARCH_MAX = 1024
 # Exact scans of up to this many rows cost a few ms (~1 ms per 10k rows); beyond it, HNSW when at
-# least this share of rows is allowed. At 1M rows HNSW with a selector allowing 2% / 5% / 10% reached
-# recall@10 0.93 / 0.953 / 0.965 at ef 1024 (3-5 ms p50), while the exact scan costs 2.4 / 5.3 / ~10 ms.
+# least this share of rows is allowed (cheaper than the exact scan's 5-10 ms at 5-10% of 1M rows).
 EXACT_MAX_ROWS = 50_000
 HNSW_MIN_FRACTION = 0.05
 
