@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     session_hours: int = Field(12, ge=1, le=24 * 30, description="Lifetime of a login session, in hours.")
     max_upload_mb: int = Field(200, ge=1, description="Largest accepted upload, in MiB.")
     workers: int = Field(2, ge=1, le=64, description="Celery worker processes started by `huitong serve`.")
+    embedding_threads: int = Field(
+        0, ge=0, le=256,
+        description="Torch threads per worker process for embedding. 0: the machine's cores shared out among the "
+        "worker's pool processes (threads beyond the cores only contend).",
+    )
     web_workers: int = Field(2, ge=1, le=64, description="Web server worker processes started by `huitong serve`.")
     web_threads: int = Field(
         32, ge=2, le=512,

@@ -87,7 +87,9 @@ def _wipe_files() -> None:
 
 
 def _start_workers(n: int, graph_name: str, concurrency: int) -> list[subprocess.Popen[bytes]]:
-    env = {**os.environ, "HUITONG_GRAPH_NAME": graph_name}
+    # every pool process on this machine embeds on its share of the cores, as an administrator would set it
+    threads = max(1, (os.cpu_count() or 1) // (n * concurrency))
+    env = {**os.environ, "HUITONG_GRAPH_NAME": graph_name, "HUITONG_EMBEDDING_THREADS": str(threads)}
     log = (DATA_DIR / f"worker-{graph_name}.log").open("ab")
     workers = [subprocess.Popen(
         [sys.executable, "-m", "celery", "-A", "workers.celery_app", "worker", "--concurrency", str(concurrency),

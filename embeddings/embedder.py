@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -14,6 +15,27 @@ BATCH_SIZE = 48  # 32-64 is the measured sweet spot; 128 halves throughput on lo
 # tiny forward pass waits for a core at every barrier: one short query took 310 ms p50 / 1250 ms p95
 # with 2 threads and 26 / 40 ms with 1 (same load); batches keep torch's default.
 QUERY_THREADS = 1
+
+
+def threads_per_process(configured: int, processes: int, cores: int | None = None) -> int:
+    """Torch threads for one of ``processes`` embedding processes: ``configured`` if set (> 0), else the
+    cores shared out among the processes, at least one."""
+    if configured > 0:
+        return configured
+    return max(1, (cores or os.cpu_count() or 1) // max(1, processes))
+
+
+_process_threads: int | None = None  # this process's torch threads, once set by use_threads
+
+
+def use_threads(threads: int) -> None:
+    """This process's torch thread count for embeddings: applied now if torch is loaded, else when the model
+    loads (a worker that never embeds does not pay for importing torch)."""
+    global _process_threads
+    _process_threads = max(1, threads)
+    torch = sys.modules.get("torch")
+    if torch is not None:
+        torch.set_num_threads(_process_threads)
 
 
 class EmbedderError(RuntimeError):
@@ -43,8 +65,12 @@ class Embedder:
         self.model_name = model_name
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        import torch
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as hf_logging
+
+        if _process_threads is not None:
+            torch.set_num_threads(_process_threads)
 
         hf_logging.disable_progress_bar()
 
