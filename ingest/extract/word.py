@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import docx
+from docx.enum.style import WD_STYLE_TYPE
 from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.paragraph import Paragraph
@@ -25,13 +26,14 @@ def extract_docx(path: Path) -> Extraction:
     app = check_package(path, "word/document.xml")
     document = docx.Document(str(path))
     builder = SectionBuilder(default_ref="body")
+    styles = _paragraph_style_names(document)
     for block in _blocks(document.element.body, document):
         if builder.full:
             break
         if isinstance(block, Table):
             builder.add(table_text(block))
             continue
-        level = _heading_level(block)
+        level = _heading_level(block, styles)
         text = paragraph_text(block)
         if level is not None:
             builder.heading(level, text)
@@ -56,11 +58,27 @@ def _blocks(container: Any, parent: Any) -> Iterator[Paragraph | Table]:
                 yield from _blocks(content, parent)
 
 
-def _heading_level(paragraph: Paragraph) -> int | None:
+def _paragraph_style_names(document: Any) -> tuple[dict[str, str], str]:
+    """Style id -> name, and the default paragraph style's name, read once per document: python-docx's
+    ``paragraph.style`` searches the styles part for every paragraph (most of a DOCX's extraction time)."""
+    names: dict[str, str] = {}
+    default = ""
     try:
-        name = paragraph.style.name if paragraph.style is not None else ""
+        for style in document.styles:
+            if style.style_id:
+                names[style.style_id] = style.name or ""
+        fallback = document.styles.default(WD_STYLE_TYPE.PARAGRAPH)
+        default = (fallback.name or "") if fallback is not None else ""
     except (KeyError, ValueError, AttributeError):
-        name = ""
+        pass
+    return names, default
+
+
+def _heading_level(paragraph: Paragraph, styles: tuple[dict[str, str], str]) -> int | None:
+    names, default = styles
+    style = paragraph._p.find(f"{qn('w:pPr')}/{qn('w:pStyle')}")
+    style_id = style.get(qn("w:val")) if style is not None else None
+    name = names.get(style_id, default) if style_id else default  # unknown ids fall back, as in Word
     if name == "Title":
         return 1
     match = _HEADING_STYLE.match(name or "")
