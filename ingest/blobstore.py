@@ -12,6 +12,7 @@ import hashlib
 import os
 import re
 import tempfile
+import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -146,10 +147,13 @@ class BlobStore:
         return results
 
     def _stage_chunks(self, chunks: Iterable[bytes], sync: bool = True) -> StagedBlob:
-        self._tmp.mkdir(parents=True, exist_ok=True)
         digest = hashlib.sha256()
         size = 0
-        fd, name = tempfile.mkstemp(dir=self._tmp, prefix="up-")
+        try:
+            fd, name = tempfile.mkstemp(dir=self._tmp, prefix="up-")
+        except FileNotFoundError:  # the first blob (a mkdir per blob costs more than the rest of staging)
+            self._tmp.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=self._tmp, prefix="up-")
         temp = Path(name)
         try:
             with os.fdopen(fd, "wb") as out:
@@ -178,10 +182,13 @@ class BlobStore:
         if not staged.synced:  # never rename bytes into place before they are on disk
             _fsync_path(staged.temp_path)
             staged.synced = True
-        target.parent.mkdir(parents=True, exist_ok=True)
         # Blobs are never modified after they are written.
         os.chmod(staged.temp_path, 0o444)
-        os.replace(staged.temp_path, target)
+        try:
+            os.replace(staged.temp_path, target)
+        except FileNotFoundError:  # the first blob of its fan-out folder
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(staged.temp_path, target)
         if sync_dir:
             _fsync_dir(target.parent)
         return Blob(staged.sha256, staged.size, target, created=True)
@@ -223,9 +230,21 @@ def _fsync_all(paths: Iterable[Path], *, directories: bool = False) -> dict[Path
         except OSError as error:
             failed[path] = error
 
-    with ThreadPoolExecutor(max_workers=min(len(paths), FSYNC_THREADS), thread_name_prefix="blob-fsync") as pool:
-        list(pool.map(run, paths))
+    list(_fsync_pool().map(run, paths))
     return failed
+
+
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_guard = threading.Lock()
+
+
+def _fsync_pool() -> ThreadPoolExecutor:
+    """One pool per process, kept: starting threads for every batch cost more than the flushes they wait on."""
+    global _pool
+    with _pool_guard:
+        if _pool is None or _pool[0] != os.getpid():  # threads do not survive a fork
+            _pool = (os.getpid(), ThreadPoolExecutor(max_workers=FSYNC_THREADS, thread_name_prefix="blob-fsync"))
+        return _pool[1]
 
 
 def _fsync_dir(directory: Path) -> None:

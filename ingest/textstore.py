@@ -49,7 +49,6 @@ class TextStore:
 
     def save(self, version_id: str, extraction: Extraction) -> Path:
         target = self.path(version_id)
-        target.parent.mkdir(parents=True, exist_ok=True)
         payload = {
             "version_id": version_id,
             "status": extraction.status,
@@ -57,7 +56,11 @@ class TextStore:
             "sections": [{"text": s.text, "ref": s.ref} for s in extraction.sections],
             "metadata": extraction.metadata,
         }
-        fd, name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        try:
+            fd, name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        except FileNotFoundError:  # the first text of its folder (a mkdir per save costs as much as the write)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as out:
                 # One write of the whole text: ``json.dump`` writes piece by piece, several times slower.
