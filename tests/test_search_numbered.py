@@ -33,9 +33,14 @@ class Numbering:
         return NumberedDocuments(self, np.array(sorted(self.numbers[d] for d in ids), dtype=np.uint32))
 
 
-def _unit_vectors(rng: np.random.Generator, count: int, dim: int) -> np.ndarray:
+def _random_index(seed: int, count: int, dim: int, share: float) -> tuple[np.ndarray, VectorIndex, np.ndarray]:
+    """Unit vectors, a vector index holding them, and a random mask allowing about ``share`` of them."""
+    rng = np.random.default_rng(seed)
     vectors = rng.normal(size=(count, dim)).astype(np.float32)
-    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    index = VectorIndex(dim)
+    index.add(vectors)
+    return vectors, index, rng.random(count) < share
 
 
 def _catalog(docs: list[str], chunks_per_doc: int = 2, first_id: int = 1) -> Catalog:
@@ -115,11 +120,7 @@ def test_bad_numbered_sets_are_refused() -> None:
 
 
 def test_indexes_take_allowed_rows_or_a_mask_alike() -> None:
-    rng = np.random.default_rng(3)
-    vectors = _unit_vectors(rng, 500, 16)
-    dense = VectorIndex(16)
-    dense.add(vectors)
-    mask = rng.random(500) < 0.3
+    vectors, dense, mask = _random_index(3, 500, 16, 0.3)
     rows = AllowedRows(mask)
     for got, want in zip(dense.search(vectors[3], rows, 20), dense.search(vectors[3], mask, 20), strict=True):
         np.testing.assert_array_equal(got, want)
@@ -226,11 +227,7 @@ def test_row_sets_are_reused_only_for_the_same_documents_and_catalog_state() -> 
 def test_exact_scan_matches_brute_force_and_other_metrics_are_refused() -> None:
     import faiss
 
-    rng = np.random.default_rng(5)
-    vectors = _unit_vectors(rng, 4000, 24)
-    index = VectorIndex(24)
-    index.add(vectors)
-    allowed = rng.random(4000) < 0.02
+    vectors, index, allowed = _random_index(5, 4000, 24, 0.02)
     rows, scores = index.search(vectors[7], AllowedRows(allowed), k=40)
     brute = np.flatnonzero(allowed)[np.argsort(-(vectors[allowed] @ vectors[7]), kind="stable")[:40]]
     assert index.last_strategy == "exact" and rows.tolist() == brute.tolist()
