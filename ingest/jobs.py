@@ -79,7 +79,7 @@ class JobOptions:
     shares: tuple[str, ...] = ()
     rules: MappingRules | None = None
     index: bool = True  # embed into the search index (False: extraction only; index later)
-    batch_files: int = 32  # files per Celery task; a batch costs a few graph round trips, not a few per file
+    batch_files: int = 64  # files per Celery task; a batch costs a few graph round trips, not a few per file
     batch_bytes: int = 16 * MIB
     queue: str | None = None  # Celery queue of the batches (None: the default queue)
     limits: Limits = field(default_factory=Limits)
