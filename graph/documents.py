@@ -168,22 +168,20 @@ def unshare(store: GraphStore, actor_id: str, document_id: str, spec: ShareSpec 
 # -- permission checks ---------------------------------------------------------------------------------
 
 
-def require_read(store: GraphStore, person_id: str, document_id: str) -> permissions.Access:
-    access = permissions.can_read(store, person_id, document_id)
+def _required(access: permissions.Access) -> permissions.Access:
     if access.reason_kind == "unknown_document":
         raise NotFound("no such document")
     if not access.allowed:
         raise Forbidden(access.explain("en"))
     return access
+
+
+def require_read(store: GraphStore, person_id: str, document_id: str) -> permissions.Access:
+    return _required(permissions.can_read(store, person_id, document_id))
 
 
 def require_edit(store: GraphStore, person_id: str, document_id: str) -> permissions.Access:
-    access = permissions.can_edit(store, person_id, document_id)
-    if access.reason_kind == "unknown_document":
-        raise NotFound("no such document")
-    if not access.allowed:
-        raise Forbidden(access.explain("en"))
-    return access
+    return _required(permissions.can_edit(store, person_id, document_id))
 
 
 # -- creating and versioning ------------------------------------------------------------------------

@@ -15,7 +15,7 @@ change that must not half-happen is ONE statement, guarded by the state it expec
 status and assignee, a run's ``round``): a lost race changes nothing and returns no row.
 """
 
-from graph.cypher import cypher
+from graph.cypher import Statement, cypher
 
 # -- shared fragments (constant text, never user values) ----------------------------------------
 
@@ -477,10 +477,12 @@ INBOX_QUEUES = cypher(
     example={"person_id": "u1", "workflow_key": None, "q": None, "far": 10**15, "skip": 0, "limit": 50},
 )
 
-INBOX_STARTED = cypher(
-    "workflows.inbox_started",
-    """
-    MATCH (me:Person {id: $person_id})<-[:INITIATED_BY]-(r:WorkflowRun)
+def _inbox_runs(name: str, relationship: str) -> Statement:
+    """Runs tied to the person by ``relationship`` (a constant of this module, never user input)."""
+    return cypher(
+        name,
+        f"""
+    MATCH (me:Person {{id: $person_id}})<-[:{relationship}]-(r:WorkflowRun)
     WITH r WHERE r.status IN $statuses
       AND ($workflow_key IS NULL OR r.workflow_key = $workflow_key)
       AND ($q IS NULL OR r.search CONTAINS $q)
@@ -488,24 +490,13 @@ INBOX_STARTED = cypher(
     ORDER BY coalesce(r.due_at, $far) ASC, r.started_at DESC
     SKIP $skip LIMIT $limit
     """,
-    example={"person_id": "u1", "statuses": ["running"], "workflow_key": None, "q": None, "far": 10**15,
-             "skip": 0, "limit": 50},
-)
+        example={"person_id": "u1", "statuses": ["running"], "workflow_key": None, "q": None, "far": 10**15,
+                 "skip": 0, "limit": 50},
+    )
 
-INBOX_COPIED = cypher(
-    "workflows.inbox_copied",
-    """
-    MATCH (me:Person {id: $person_id})<-[:CC]-(r:WorkflowRun)
-    WITH r WHERE r.status IN $statuses
-      AND ($workflow_key IS NULL OR r.workflow_key = $workflow_key)
-      AND ($q IS NULL OR r.search CONTAINS $q)
-    RETURN r AS run
-    ORDER BY coalesce(r.due_at, $far) ASC, r.started_at DESC
-    SKIP $skip LIMIT $limit
-    """,
-    example={"person_id": "u1", "statuses": ["running"], "workflow_key": None, "q": None, "far": 10**15,
-             "skip": 0, "limit": 50},
-)
+
+INBOX_STARTED = _inbox_runs("workflows.inbox_started", "INITIATED_BY")
+INBOX_COPIED = _inbox_runs("workflows.inbox_copied", "CC")
 
 INBOX_COUNTS = cypher(
     "workflows.inbox_counts",
