@@ -1,250 +1,50 @@
-"""Bulk import and export of the organisation as CSV files or one XLSX workbook.
+"""Bulk import of the organisation from CSV files or one XLSX workbook.
 
 The format (documented in docs/org-import.md) has one table per kind — departments,
 positions, projects, people, memberships — keyed by natural keys (codes and user names),
 never by internal ids. Importing is two steps: :func:`plan_import` reads the files and the
 current graph and says what would change and what is wrong with EVERY bad row, writing
 nothing; :func:`apply_plan` writes a plan without problems. Applying the same files again
-changes nothing. :func:`export_org` writes the same format, so export -> import -> export
-gives the same files.
+changes nothing. Reading files lives in :mod:`graph.org_files`, the snapshot and export in
+:mod:`graph.org_export` (re-exported here: callers keep using ``org_io``).
 """
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-import openpyxl
-from openpyxl.cell import WriteOnlyCell
-
-from graph import org
+from graph import org, org_impact
 from graph.org import N_, Problem
+from graph.org_export import CODED_SHEETS, Snapshot, csv_bytes, export_org, snapshot, write_export, xlsx_bytes
+from graph.org_files import (
+    COLUMNS,
+    REQUIRED,
+    SHEETS,
+    RowProblem,
+    Source,
+    SourceRow,
+    read_csv,
+    read_files,
+    read_paths,
+    read_xlsx,
+)
 from graph.queries import org_admin as q
 from graph.store import GraphStore
 
-SHEETS: tuple[str, ...] = ("departments", "positions", "projects", "people", "memberships")
-# sheet -> columns, required ones first (export writes them all, in this order)
-COLUMNS: dict[str, tuple[str, ...]] = {
-    "departments": ("code", "name", "name_en", "parent_code", "active"),
-    "positions": ("code", "name", "name_en", "active"),
-    "projects": ("code", "name", "name_en", "active"),
-    "people": ("username", "name", "email", "active", "roles", "manager"),
-    "memberships": ("username", "kind", "code"),
-}
-REQUIRED: dict[str, tuple[str, ...]] = {
-    "departments": ("code", "name"), "positions": ("code", "name"), "projects": ("code", "name"),
-    "people": ("username", "name", "email"), "memberships": ("username", "kind", "code"),
-}
-CODED_SHEETS: dict[str, str] = {"departments": "department", "positions": "position", "projects": "project"}
+__all__ = [
+    "ACTIONS", "CODED_SHEETS", "COLUMNS", "REQUIRED", "SHEETS", "Change", "ImportPlan", "RowProblem", "Snapshot",
+    "Source", "SourceRow", "apply_plan", "csv_bytes", "export_org", "plan_import", "read_csv", "read_files",
+    "read_paths", "read_xlsx", "report_lines", "snapshot", "write_export", "xlsx_bytes",
+]
+
 TRUE_WORDS = {"true", "yes", "y", "1", "是", "有效", "启用"}
 FALSE_WORDS = {"false", "no", "n", "0", "否", "无效", "停用"}
 ROLE_SEPARATORS = (";", ",", "；", "，")
 BATCH = 1000
 ACTIONS: tuple[str, ...] = ("create", "update", "move", "remove", "unchanged")
-
-
-# -- reading files ------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class SourceRow:
-    sheet: str
-    file: str
-    line: int
-    values: dict[str, str]
-
-
-@dataclass(frozen=True)
-class RowProblem:
-    """A bad row (or a bad file when ``line`` is 0 or the header line)."""
-
-    file: str
-    line: int
-    problem: Problem
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.problem}"
-
-    def as_json(self) -> dict[str, Any]:
-        return {"file": self.file, "line": self.line, "reason": str(self.problem)}
-
-
-@dataclass
-class Source:
-    """Rows per sheet, which columns each sheet has, and problems found while reading."""
-
-    rows: dict[str, list[SourceRow]] = field(default_factory=lambda: {sheet: [] for sheet in SHEETS})
-    columns: dict[str, set[str]] = field(default_factory=lambda: {sheet: set() for sheet in SHEETS})
-    problems: list[RowProblem] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-def _cell(value: object) -> str:
-    """A spreadsheet cell as text: 1001.0 -> '1001', True -> 'true', None -> ''."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if hasattr(value, "isoformat"):
-        return value.isoformat()
-    return str(value).strip()
-
-
-def _add_table(source: Source, sheet: str, name: str, table: Iterable[tuple[int, list[str]]]) -> None:
-    """Header row then data rows (line numbers as the user sees them) into ``source``."""
-    rows = iter(table)
-    header_line, header = next(rows, (1, []))
-    header = [h.strip().lower() for h in header]
-    while header and not header[-1]:
-        header.pop()
-    missing = [c for c in REQUIRED[sheet] if c not in header]
-    unknown = [h for h in header if h and h not in COLUMNS[sheet]]
-    repeated = sorted({h for h in header if h and header.count(h) > 1})
-    if missing:
-        source.problems.append(RowProblem(name, header_line, Problem(
-            N_("Missing column(s) %(columns)s for %(sheet)s."), {"columns": ", ".join(missing), "sheet": sheet})))
-    if unknown:
-        source.problems.append(RowProblem(name, header_line, Problem(
-            N_("Unknown column(s) %(columns)s (expected %(expected)s)."),
-            {"columns": ", ".join(unknown), "expected": ", ".join(COLUMNS[sheet])})))
-    if repeated or "" in header:
-        source.problems.append(RowProblem(name, header_line, Problem(
-            N_("Every column needs one distinct name in the header row."))))
-    if missing or unknown or repeated or "" in header:
-        return
-    source.columns[sheet] |= set(header)
-    for line, cells in rows:
-        cells = [_cell(c) for c in cells]
-        if not any(cells):
-            continue
-        if len(cells) > len(header) and any(cells[len(header):]):
-            source.problems.append(RowProblem(name, line, Problem(
-                N_("The row has more cells than the header has columns."))))
-            continue
-        values = {column: (cells[i] if i < len(cells) else "") for i, column in enumerate(header)}
-        source.rows[sheet].append(SourceRow(sheet, name, line, values))
-
-
-def _decode(data: bytes) -> str | None:
-    # Excel on Chinese Windows saves CSV as GB18030 (GBK); everything else is UTF-8, maybe with a BOM.
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return None
-
-
-def _sheet_for(name: str) -> str | None:
-    stem = name.strip().lower()
-    return stem if stem in SHEETS else None
-
-
-def read_csv(source: Source, name: str, data: bytes) -> None:
-    sheet = _sheet_for(Path(name).stem)
-    if sheet is None:
-        source.problems.append(RowProblem(name, 0, Problem(
-            N_("Cannot tell what this file holds: name it one of %(names)s."),
-            {"names": ", ".join(f"{s}.csv" for s in SHEETS)})))
-        return
-    text = _decode(data)
-    if text is None:
-        source.problems.append(RowProblem(name, 0, Problem(N_("The file is neither UTF-8 nor GB18030 text."))))
-        return
-    reader = csv.reader(io.StringIO(text, newline=""))
-
-    def table() -> Iterator[tuple[int, list[str]]]:
-        start = 1
-        for cells in reader:
-            yield start, cells  # the line where the record starts, even if a quoted cell spans lines
-            start = reader.line_num + 1
-
-    try:
-        _add_table(source, sheet, name, table())
-    except csv.Error as error:
-        source.problems.append(RowProblem(name, reader.line_num, Problem(
-            N_("Broken CSV: %(error)s."), {"error": str(error)})))
-
-
-def read_xlsx(source: Source, name: str, data: bytes) -> None:
-    try:
-        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a bad file
-        source.problems.append(RowProblem(name, 0, Problem(
-            N_("Not a readable XLSX workbook: %(error)s."), {"error": str(error) or type(error).__name__})))
-        return
-    try:
-        for worksheet in workbook.worksheets:
-            sheet = _sheet_for(worksheet.title)
-            if sheet is None:
-                source.notes.append(f"{name}: sheet “{worksheet.title}” ignored")
-                continue
-            table = ((i, [_cell(c) for c in row]) for i, row in enumerate(worksheet.iter_rows(values_only=True), 1))
-            _add_table(source, sheet, f"{name}[{worksheet.title}]", table)
-    finally:
-        workbook.close()
-
-
-def read_files(files: Iterable[tuple[str, bytes]]) -> Source:
-    """Read (file name, content) pairs: ``<sheet>.csv`` files and/or XLSX workbooks with sheets named so."""
-    source = Source()
-    for name, data in files:
-        suffix = Path(name).suffix.lower()
-        if suffix == ".csv":
-            read_csv(source, name, data)
-        elif suffix == ".xlsx":
-            read_xlsx(source, name, data)
-        else:
-            source.problems.append(RowProblem(name, 0, Problem(N_("Only .csv and .xlsx files can be imported."))))
-    return source
-
-
-def read_paths(paths: Iterable[Path]) -> Source:
-    """Files and directories (their ``*.csv`` and ``*.xlsx``) from disk."""
-    files: list[tuple[str, bytes]] = []
-    for path in paths:
-        if path.is_dir():
-            members = sorted(p for p in path.iterdir() if p.suffix.lower() in (".csv", ".xlsx") and p.is_file())
-            files.extend((p.name, p.read_bytes()) for p in members)
-        else:
-            files.append((path.name, path.read_bytes()))
-    return read_files(files)
-
-
-# -- the current graph ------------------------------------------------------------------------------------
-
-@dataclass
-class Snapshot:
-    """The organisation as natural keys: what import compares with and export writes."""
-
-    coded: dict[str, dict[str, dict[str, Any]]]  # sheet -> code -> record
-    people: dict[str, dict[str, Any]]  # username -> record
-    memberships: set[tuple[str, str, str]]  # (username, kind, code)
-
-
-def snapshot(store: GraphStore) -> Snapshot:
-    coded: dict[str, dict[str, dict[str, Any]]] = {}
-    for sheet, kind in CODED_SHEETS.items():
-        statement = q.DEPARTMENT_TREE if kind == "department" else q.CODED[kind].export
-        coded[sheet] = {row["code"]: {
-            "id": row["id"], "code": row["code"], "name": row["name"], "name_en": row["name_en"] or "",
-            "active": bool(row["active"]), "parent_code": row.get("parent_code") or "",
-        } for row in store.run(statement)}
-    people = {row["username"]: {
-        "id": row["id"], "username": row["username"], "name": row["name"], "email": row["email"] or "",
-        "active": bool(row["active"]), "roles": tuple(sorted(set(row["roles"]))),
-        "manager": min(row["managers"]) if row["managers"] else "",
-    } for row in store.run(q.PEOPLE_EXPORT)}
-    kinds = {(rel, label): kind for kind, (rel, label) in q.MEMBERSHIP_KINDS.items()}
-    memberships = {(row["username"], kinds[(row["rel"], row["label"])], row["code"])
-                   for row in store.run(q.MEMBERSHIPS_EXPORT) if (row["rel"], row["label"]) in kinds}
-    return Snapshot(coded, people, memberships)
 
 
 # -- planning -----------------------------------------------------------------------------------------------
@@ -277,6 +77,8 @@ class ImportPlan:
     manager_rows: dict[str, str] = field(default_factory=dict)
     add_memberships: dict[str, list[dict[str, str]]] = field(default_factory=dict)
     remove_memberships: dict[str, list[dict[str, str]]] = field(default_factory=dict)
+    # who would gain or lose access to how many documents (graph.org_impact), for a plan without problems
+    access_changes: list[dict[str, Any]] | None = None
 
     @property
     def ok(self) -> bool:
@@ -296,7 +98,8 @@ class ImportPlan:
 
     def as_json(self) -> dict[str, Any]:
         return {"ok": self.ok, "summary": self.summary(), "problems": [p.as_json() for p in self.problems],
-                "changes": [c.as_json() for c in self.changes], "notes": self.notes}
+                "changes": [c.as_json() for c in self.changes], "notes": self.notes,
+                "access_changes": self.access_changes or []}
 
 
 def _flag(text: str) -> bool | None:
@@ -574,15 +377,21 @@ def _show(value: object) -> str:
     return str(value) if value not in ("", None) else "—"
 
 
-def plan_import(store: GraphStore, source: Source, *, now: int = 0) -> ImportPlan:
-    """Compare the files with the graph: every change and every bad row, nothing written."""
+def plan_import(store: GraphStore, source: Source, *, now: int = 0, impact: bool = True) -> ImportPlan:
+    """Compare the files with the graph: every change and every bad row, nothing written.
+
+    With ``impact`` a clean plan also says who would gain or lose access to how many documents.
+    """
     planner = _Planner(snapshot(store), source, now or org._now())
     for sheet in CODED_SHEETS:
         planner.coded(sheet)
     planner.parents()
     planner.people()
-    planner.memberships()
+    final = planner.memberships()
     planner.plan.problems.sort(key=lambda p: (p.file, p.line))
+    if impact and planner.plan.ok:
+        after = Snapshot(planner.final_coded, planner.final_people, final)
+        planner.plan.access_changes = org_impact.compare(store, planner.snap, after).as_json()
     return planner.plan
 
 
@@ -592,6 +401,8 @@ def report_lines(plan: ImportPlan, *, applied: bool) -> list[str]:
              for sheet, counts in plan.summary().items()]
     lines += [f"  {c.action:9} {c.sheet}: {c.key}" + (f"  ({c.detail})" if c.detail else "") for c in plan.changes]
     lines += [f"note: {note}" for note in plan.notes]
+    lines += [f"  access  {c['username']}: +{c['gained']} / -{c['lost']} document(s)"
+              for c in plan.access_changes or []]
     lines += [f"ERROR {problem}" for problem in plan.problems]
     if plan.problems:
         lines.append(f"{len(plan.problems)} problem(s): nothing was written")
@@ -632,70 +443,3 @@ def apply_plan(store: GraphStore, plan: ImportPlan) -> dict[str, dict[str, int]]
     for kind, rows in plan.add_memberships.items():
         run(q.MEMBERSHIPS[kind].import_add, "rows", rows)
     return plan.summary()
-
-
-# -- export -------------------------------------------------------------------------------------------------
-
-def export_org(store: GraphStore) -> dict[str, list[dict[str, str]]]:
-    """Every sheet as rows of text cells, sorted by natural key (so two exports of one graph are equal)."""
-    snap = snapshot(store)
-    sheets: dict[str, list[dict[str, str]]] = {}
-    for sheet in CODED_SHEETS:
-        sheets[sheet] = [{column: _text(record[column]) for column in COLUMNS[sheet]}
-                         for _, record in sorted(snap.coded[sheet].items())]
-    sheets["people"] = [{column: _text(record[column]) for column in COLUMNS["people"]}
-                        for _, record in sorted(snap.people.items())]
-    sheets["memberships"] = [{"username": u, "kind": k, "code": c} for u, k, c in sorted(snap.memberships)]
-    return sheets
-
-
-def _text(value: object) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, tuple):
-        return ";".join(value)
-    return "" if value is None else str(value)
-
-
-def csv_bytes(rows: list[dict[str, str]], sheet: str) -> bytes:
-    """One sheet as UTF-8 CSV with a BOM (so spreadsheet programs read Chinese correctly)."""
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=COLUMNS[sheet], lineterminator="\r\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8-sig")
-
-
-def xlsx_bytes(sheets: Mapping[str, list[dict[str, str]]]) -> bytes:
-    workbook = openpyxl.Workbook(write_only=True)
-    for sheet in SHEETS:
-        worksheet = workbook.create_sheet(sheet)
-        worksheet.append(list(COLUMNS[sheet]))
-        for row in sheets[sheet]:
-            worksheet.append([_text_cell(worksheet, row[c]) for c in COLUMNS[sheet]])
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _text_cell(worksheet: Any, value: str) -> WriteOnlyCell:
-    # Forced to text: openpyxl would otherwise store a value starting with "=" as a formula.
-    cell = WriteOnlyCell(worksheet, value=value)
-    cell.data_type = "s"
-    return cell
-
-
-def write_export(store: GraphStore, target: Path) -> list[Path]:
-    """Export to ``target``: an ``.xlsx`` file, or a directory that receives one CSV per sheet."""
-    sheets = export_org(store)
-    if target.suffix.lower() == ".xlsx":
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(xlsx_bytes(sheets))
-        return [target]
-    target.mkdir(parents=True, exist_ok=True)
-    written = []
-    for sheet in SHEETS:
-        path = target / f"{sheet}.csv"
-        path.write_bytes(csv_bytes(sheets[sheet], sheet))
-        written.append(path)
-    return written
