@@ -78,6 +78,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(admin_org.bp)
 
+    from webapp.views import org_impact
+
+    app.register_blueprint(org_impact.bp)
+
     from webapp import events
     from webapp.views import inbox, notifications, workflows
 
