@@ -12,6 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+from graph import decisions
 from graph.analytics import cache
 from graph.queries import workflows as q
 from graph.store import GraphStore
@@ -444,6 +445,7 @@ def _after_task(store: GraphStore, run_id: str, task: dict[str, Any], *, now: in
     index = keys.index(task["step_key"]) + 1
     if index == len(keys):
         _finish(store, run, "approved", prev_id=task["id"], now=now)
+        decisions.record_from_run(store, run_id, now=now)  # the business decision, resting on the run's files
         return
     step = definition["steps"][index]
     assignees = resolve_step(store, step, run["initiator_id"], json.loads(run.get("form") or "{}"))

@@ -45,6 +45,7 @@ DECISION_LABELS = {
     "request_info": _l("asked for information"), "provide_info": _l("provided information"),
     "complete": _l("completed"), "decline": _l("declined"), "urge": _l("urged"), "withdraw": _l("withdrew"),
     "resubmit": _l("resubmitted"), "feedback": _l("gave acceptance feedback"),
+    "record": _l("recorded the decision"),
 }
 APPROVAL_LABELS = {"single": _l("single approver"), "any": _l("any one of (或签)"), "all": _l("all of (会签)")}
 NOTICE_LABELS = {
