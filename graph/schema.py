@@ -43,6 +43,7 @@ LOOKUP_INDEXES: dict[str, tuple[str, ...]] = {
     "Task": ("due_at",),
     "IngestFile": ("job_id",),
     "AuditEvent": ("at", "target_id"),
+    "Version": ("minhash_at",),  # duplicate detection catches up with signatures stored since a time
 }
 
 LABELS: tuple[str, ...] = tuple(UNIQUE_KEYS)

@@ -29,6 +29,7 @@ from graph.classification import DomainCatalogue, data_type_for_kind
 from graph.errors import GraphUnavailable
 from graph.queries import documents as q
 from graph.store import GraphStore, Row
+from ingest import dedupe
 from ingest.blobstore import BlobStore, BlobTooLarge, StagedBlob
 from ingest.extract import Extraction, FileKind, extract
 from ingest.filetypes import Category, FileTypeError, UnsupportedFile, detect_file, kind_from_name
@@ -403,6 +404,7 @@ def _record(store: GraphStore, settings: Settings, done: list[tuple[Processed, E
     current = [(p, e) for p, e in done if p.current]
     failed = _timed(current, "mentions", lambda: in_bulk(current, mention))
     current = _keep(current, failed, results)
+    dedupe.after_extraction(store, [(p.document_id, p.version_id, e.text) for p, e in current])  # copies elsewhere
     for processed, extraction in current if index else []:
         start = time.perf_counter()
         try:

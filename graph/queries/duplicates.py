@@ -1,0 +1,130 @@
+"""Copies of one document kept by other owners: ``(:Document)-[:DUPLICATE_OF {kind, similarity, at}]->(:Document)``.
+
+``kind`` is ``exact`` (same bytes: same content hash) or ``near`` (same text with small edits, reordered
+sections, another template header: MinHash estimate of the Jaccard similarity of word/character shingles,
+``ingest/dedupe.py``). One edge per pair, from the smaller id to the larger; only pairs with different
+owners are linked. A version's MinHash signature is kept on the ``Version`` (``minhash``, ``minhash_at``).
+"""
+
+from graph.cypher import cypher
+
+STORE_SIGNATURES = cypher(
+    "duplicates.store_signatures",
+    """
+    UNWIND $rows AS r
+    MATCH (v:Version {id: r.version_id})
+    SET v.minhash = r.minhash, v.minhash_at = r.at
+    RETURN count(v) AS stored
+    """,
+    example={"rows": [{"version_id": "v1", "minhash": [1, 2, 3], "at": 1}]},
+    writes=True,
+)
+
+# Signatures of current versions stored after ``$since`` (a process's index catches up with these).
+SIGNATURES_SINCE = cypher(
+    "duplicates.signatures_since",
+    """
+    MATCH (v:Version) WHERE v.minhash_at > $since
+    WITH v
+    MATCH (d:Document)-[:CURRENT]->(v)
+    RETURN d.id AS document_id, d.owner_id AS owner_id, v.minhash AS minhash, v.minhash_at AS at
+    ORDER BY at
+    """,
+    example={"since": 0},
+)
+
+DOCUMENT_FACTS = cypher(
+    "duplicates.document_facts",
+    """
+    UNWIND $ids AS did
+    MATCH (d:Document {id: did})
+    RETURN d.id AS id, d.owner_id AS owner_id, d.sha256 AS sha256
+    """,
+    example={"ids": ["doc1"]},
+)
+
+SAME_BYTES = cypher(
+    "duplicates.same_bytes",
+    """
+    UNWIND $rows AS r
+    MATCH (o:Document {sha256: r.sha256})
+    WITH r, o WHERE o.id <> r.id
+    RETURN r.id AS id, o.id AS other_id, o.owner_id AS other_owner
+    """,
+    example={"rows": [{"id": "doc1", "sha256": "0" * 64}]},
+)
+
+UNLINK = cypher(
+    "duplicates.unlink",
+    """
+    UNWIND $ids AS did
+    MATCH (:Document {id: did})-[e:DUPLICATE_OF]-(:Document)
+    DELETE e
+    """,
+    example={"ids": ["doc1"]},
+    writes=True,
+)
+
+LINK = cypher(
+    "duplicates.link",
+    """
+    UNWIND $pairs AS p
+    MATCH (a:Document {id: p.a})
+    MATCH (b:Document {id: p.b})
+    MERGE (a)-[e:DUPLICATE_OF]->(b)
+    SET e.kind = p.kind, e.similarity = p.similarity, e.at = $now
+    RETURN count(e) AS linked
+    """,
+    example={"pairs": [{"a": "doc1", "b": "doc2", "kind": "near", "similarity": 0.9}], "now": 1},
+    writes=True,
+)
+
+# The copies of one document, with the departments of each copy's owner (for "also kept by 财务部").
+COPIES = cypher(
+    "duplicates.copies",
+    """
+    MATCH (d:Document {id: $id})-[e:DUPLICATE_OF]-(o:Document)
+    OPTIONAL MATCH (p:Person)-[:OWNS]->(o)
+    RETURN o.id AS id, o.title AS title, e.kind AS kind, e.similarity AS similarity, p.name AS owner_name,
+           [(p)-[:MEMBER_OF]->(dep:Department) | dep.name] AS departments
+    ORDER BY similarity DESC, id
+    """,
+    example={"id": "doc1"},
+)
+
+# Pairs among a set of documents (a bulk ingestion job reports those it created).
+PAIRS_OF = cypher(
+    "duplicates.pairs_of",
+    """
+    UNWIND $ids AS did
+    MATCH (d:Document {id: did})-[e:DUPLICATE_OF]-(o:Document)
+    RETURN d.id AS id, o.id AS other_id, e.kind AS kind, e.similarity AS similarity
+    """,
+    example={"ids": ["doc1"]},
+)
+
+# How much is kept twice, by which departments (the owners' departments; counts and sizes only, no titles).
+BY_DEPARTMENTS = cypher(
+    "duplicates.by_departments",
+    """
+    MATCH (a:Document)-[e:DUPLICATE_OF]->(b:Document)
+    OPTIONAL MATCH (pa:Person)-[:OWNS]->(a)
+    OPTIONAL MATCH (pa)-[:MEMBER_OF]->(da:Department)
+    WITH a, b, e, min(da.name) AS first
+    OPTIONAL MATCH (pb:Person)-[:OWNS]->(b)
+    OPTIONAL MATCH (pb)-[:MEMBER_OF]->(db:Department)
+    WITH a, b, e, first, min(db.name) AS second
+    RETURN first, second, e.kind AS kind, count(e) AS pairs, sum(coalesce(b.size, 0)) AS bytes
+    """,
+    example={},
+)
+
+CURRENT_VERSIONS = cypher(
+    "duplicates.current_versions",
+    """
+    MATCH (d:Document)-[:CURRENT]->(v:Version)
+    RETURN d.id AS document_id, v.id AS version_id
+    ORDER BY document_id SKIP $skip LIMIT $limit
+    """,
+    example={"skip": 0, "limit": 100},
+)
