@@ -498,6 +498,8 @@ def bottlenecks(workflow: str | None, as_json: bool) -> None:
                    f"rework {row['rework_rate'] if row['rework_rate'] is not None else '-'}")
 
 
+from webapp import cli_knowledge  # noqa: E402,F401 - attaches decision, doc and dedupe commands to main
+
 if __name__ == "__main__":  # pragma: no cover
     main()
 
