@@ -82,6 +82,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(org_impact.bp)
 
+    from webapp.views import decisions as decision_views
+
+    app.register_blueprint(decision_views.bp)
+
     from webapp import events
     from webapp.views import inbox, notifications, workflows
 
