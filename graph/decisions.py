@@ -170,9 +170,9 @@ def _targets(store: GraphStore, keys: Sequence[str]) -> list[Row]:
 def record(store: GraphStore, actor: Actor, *, title: str, text: str = "", decided_on: str | None = None,
            decided_by: str | None = None, participants: Sequence[str] = (), affects: Sequence[str] = (),
            based_on: Sequence[str] = (), run_id: str | None = None, source: str | None = None,
-           now: int | None = None) -> dict[str, Any]:
+           now: int | None = None, decision_id: str | None = None) -> dict[str, Any]:
     """Record a decision; the actor must be able to read every version it rests on (else: missing version)
-    and take part in the run it comes from (else: missing run)."""
+    and take part in the run it comes from (else: missing run). ``decision_id`` fixes the id (demo data)."""
     versions = _versions(store, based_on)
     readable = _readable(store, actor)
     for version_id in based_on:
@@ -187,14 +187,15 @@ def record(store: GraphStore, actor: Actor, *, title: str, text: str = "", decid
     source = source if source in SOURCES else ("run" if run_id else "document" if based_on else "meeting")
     decision_id = _write(store, actor, title=title, text=text, decided_on=decided_on,
                          by=decided[0]["id"] if decided else actor.person_id, participants=participants,
-                         affects=affects, version_ids=sorted(versions), run_id=run_id, source=source, now=now)
+                         affects=affects, version_ids=sorted(versions), run_id=run_id, source=source, now=now,
+                         decision_id=decision_id)
     actor.forget()
     return get(store, actor, decision_id)
 
 
 def _write(store: GraphStore, actor: Actor, *, title: str, text: str, decided_on: str | None, by: str,
            participants: Sequence[str], affects: Sequence[str], version_ids: list[str], run_id: str | None,
-           source: str, now: int | None) -> str:
+           source: str, now: int | None, decision_id: str | None = None) -> str:
     """Validate the fields, write the decision in one statement and audit it; access is the caller's."""
     now = now or _now()
     title = " ".join((title or "").split())
@@ -204,7 +205,7 @@ def _write(store: GraphStore, actor: Actor, *, title: str, text: str, decided_on
         raise InvalidInput("decision.text_too_long", field="text", max=TEXT_MAX)
     people = _people(store, participants, "participants")
     targets = _targets(store, affects)
-    decision_id = uuid.uuid4().hex
+    decision_id = decision_id or uuid.uuid4().hex
     props = {"id": decision_id, "kind": q.RECORD_KIND, "title": title, "text": text or "", "comment": title,
              "decided_on": _date(decided_on, now), "at": now, "source": source}
     store.run(q.RECORD, {

@@ -41,6 +41,9 @@ def load_demo(
         echo(f"demo documents: {result.created} created, {result.versions} new versions, "
              f"{result.skipped} already present ({statuses}), {result.chunks} chunks indexed, "
              f"in {result.seconds:.1f} s")
+        from ingest.demo_knowledge import load_demo_knowledge
+
+        echo(load_demo_knowledge(store, settings, count).summary())
     if history:
         past = load_demo_history(store)
         echo(f"demo history: {past.created_runs} workflow runs created ({past.skipped_runs} already present), "
