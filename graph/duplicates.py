@@ -93,3 +93,11 @@ def department_report(store: GraphStore, actor: Actor) -> dict[str, Any]:
     rows.sort(key=lambda r: (-(r["exact"] + r["near"]), r["departments"]))
     return {"rows": rows, "pairs": sum(r["exact"] + r["near"] for r in rows),
             "bytes": sum(r["bytes"] for r in rows)}
+
+
+def job_summary(store: GraphStore, job_id: str) -> dict[str, int]:
+    """How many of a bulk ingestion job's documents have copies kept by other owners, and how many pairs."""
+    rows = store.run(q.JOB_PAIRS, {"job_id": job_id})
+    pairs = {(frozenset((r["id"], r["other_id"])), r["kind"]) for r in rows}
+    return {"documents": len({r["id"] for r in rows}), "exact_pairs": sum(k == "exact" for _, k in pairs),
+            "near_pairs": sum(k == "near" for _, k in pairs)}

@@ -39,7 +39,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from graph import audit
+from graph import audit, duplicates
 from graph import documents as docs
 from graph.errors import GraphUnavailable
 from graph.queries import documents as doc_q
@@ -736,6 +736,7 @@ def summary(store: GraphStore, job_id: str) -> dict[str, Any]:
             "ingested": state.outcomes["ingested"], "duplicates": state.outcomes["duplicate"],
             "versions": state.outcomes["version"], "unchanged": state.outcomes["unchanged"], "failed": failed,
             "unreadable": unreadable, "bytes": state.bytes_done, "seconds": round(state.elapsed_s, 2),
+            "cross_owner_duplicates": duplicates.job_summary(store, job_id),
             "files_per_s": round(state.files_per_s, 2),
             "mb_per_s": round(mb / state.elapsed_s, 3) if state.elapsed_s > 0 else 0.0}
 

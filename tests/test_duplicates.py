@@ -10,6 +10,7 @@ from documents_helpers import People, org_graph
 from knowledge_support import actor, make_document
 
 from graph import duplicates
+from graph.cypher import cypher
 from graph.demo_org import node_id
 from graph.errors import ObjectMissing
 from ingest import dedupe
@@ -81,3 +82,17 @@ def test_relinking_after_a_new_text_and_the_department_report(world) -> None:  #
     linked = {frozenset((p["a"], p["b"])) for p in pairs}
     assert frozenset((docs["fin"], docs["hr"])) in linked
     assert not any({p["a"], p["b"]} == {docs["fin"], docs["rnd"]} for p in pairs)
+
+
+_JOB_FILES = cypher(
+    "test.duplicates_job_files",
+    "UNWIND $ids AS did CREATE (:IngestFile {id: did + '-f', job_id: $job_id, document_id: did})",
+    writes=True,
+)
+
+
+def test_a_bulk_job_summary_counts_cross_owner_copies(world) -> None:  # type: ignore[no-untyped-def]
+    store, docs = world["store"], world["docs"]
+    store.run(_JOB_FILES, {"ids": [docs["hr"], docs["fin2"]], "job_id": "job-dup"})
+    assert duplicates.job_summary(store, "job-dup") == {"documents": 1, "exact_pairs": 1, "near_pairs": 1}
+    assert duplicates.job_summary(store, "job-none") == {"documents": 0, "exact_pairs": 0, "near_pairs": 0}

@@ -128,3 +128,15 @@ CURRENT_VERSIONS = cypher(
     """,
     example={"skip": 0, "limit": 100},
 )
+
+# Cross-owner copies of the documents a bulk ingestion job stored (its summary counts them).
+JOB_PAIRS = cypher(
+    "duplicates.job_pairs",
+    """
+    MATCH (f:IngestFile {job_id: $job_id}) WHERE f.document_id IS NOT NULL
+    WITH DISTINCT f.document_id AS did
+    MATCH (d:Document {id: did})-[e:DUPLICATE_OF]-(o:Document)
+    RETURN d.id AS id, o.id AS other_id, e.kind AS kind
+    """,
+    example={"job_id": "j1"},
+)
