@@ -48,7 +48,7 @@ def _reworded(doc: DemoDoc, department: str) -> DemoDoc:
 
 
 def _copies(store: GraphStore, settings: Any, plans: list[Plan], rng: random.Random) -> int:
-    people = {}
+    people: dict[str, Any] = {}
     for plan in plans:
         people.setdefault(_top(plan.owner.dept), plan.owner)
     made = 0
