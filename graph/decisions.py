@@ -18,6 +18,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 from graph import audit, permissions
+from graph import documents as docs
 from graph.actor import Actor
 from graph.errors import InvalidInput, ObjectMissing
 from graph.queries import decisions as q
@@ -257,8 +258,6 @@ def record_from_run(store: GraphStore, run_id: str, *, now: int | None = None) -
     documents = set(run["documents"]) | {i for kind, i in found if kind == "document"}
     version_ids = set(run["versions"]) | {i for kind, i in found if kind == "version"}
     if documents:
-        from graph import documents as docs  # the document layer imports much; only needed here
-
         for document_id in documents:
             document = docs.get_document(store, document_id)
             if document and document.get("current_version_id"):

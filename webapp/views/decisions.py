@@ -15,6 +15,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
 from graph import decisions, duplicates
+from graph import documents as docs
 from graph.actor import Actor
 from graph.errors import DomainError, ObjectMissing
 from webapp import services
@@ -97,8 +98,6 @@ def document_panel(document_id: str) -> ResponseReturnValue:
         copies = duplicates.copies(store, me, document_id)
     except ObjectMissing:
         abort(404)
-    from graph import documents as docs  # only the current version's id and number are needed
-
     current: dict[str, Any] = docs.get_document(store, document_id) or {}
     return render_template("decisions/_panel.html", relying=relying, copies=copies, document_id=document_id,
                            current_version_id=current.get("current_version_id"),
