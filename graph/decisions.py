@@ -224,9 +224,11 @@ def _write(store: GraphStore, actor: Actor, *, title: str, text: str, decided_on
 def _document_ids(value: Any) -> Iterable[tuple[str, str]]:
     """("document"|"version", id) pairs anywhere in a run's form or attachment JSON."""
     if isinstance(value, dict):
-        for key, kind in (("document_id", "document"), ("version_id", "version")):
+        # The attached version when the file names it, else the document (its current version).
+        for key, kind in (("version_id", "version"), ("document_id", "document")):
             if isinstance(value.get(key), str) and value[key]:
                 yield kind, value[key]
+                break
         for item in value.values():
             yield from _document_ids(item)
     elif isinstance(value, list):
