@@ -16,6 +16,8 @@ counts when it is active; a position always; an admin reads everything; an inact
 from __future__ import annotations
 
 import copy
+from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,14 +72,25 @@ class Impact:
         return [c.as_json() for c in self.changes]
 
 
-def reach(snap: Snapshot, username: str) -> Reach:
-    """The principals ``username`` has in ``snap`` (natural keys resolved to the graph's ids)."""
+def _memberships_by_person(snap: Snapshot) -> dict[str, list[tuple[str, str]]]:
+    found: dict[str, list[tuple[str, str]]] = defaultdict(list)
+    for username, kind, code in snap.memberships:
+        found[username].append((kind, code))
+    return found
+
+
+def reach(snap: Snapshot, username: str, memberships: Mapping[str, list[tuple[str, str]]] | None = None) -> Reach:
+    """The principals ``username`` has in ``snap`` (natural keys resolved to the graph's ids).
+
+    ``memberships`` is ``snap``'s memberships by person, when the caller asks for many people.
+    """
     person = snap.people.get(username)
     if person is None or person["active"] is not True:
         return Reach(False, False, frozenset())
     departments = snap.coded["departments"]
     keys: set[tuple[str, str]] = {("Person", person["id"]), ("owner", person["id"]), ("public", "")}
-    for _, kind, code in (m for m in snap.memberships if m[0] == username):
+    mine = (memberships if memberships is not None else _memberships_by_person(snap)).get(username, [])
+    for kind, code in mine:
         if kind == "department":
             seen: set[str] = set()
             current = code
@@ -101,8 +114,9 @@ def compare(store: GraphStore, before: Snapshot, after: Snapshot, *, examples: i
     numbering = permissions.readable_set(store, NOBODY).numbering
     changes: list[PersonChange] = []
     wanted: set[str] = set()
+    was_in, will_be_in = _memberships_by_person(before), _memberships_by_person(after)
     for username in sorted(set(before.people) | set(after.people)):
-        old, new = reach(before, username), reach(after, username)
+        old, new = reach(before, username, was_in), reach(after, username, will_be_in)
         if old == new:
             continue
         was, will = _bitmap(numbering, old), _bitmap(numbering, new)
