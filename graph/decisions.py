@@ -265,6 +265,7 @@ def record_from_run(store: GraphStore, run_id: str, *, now: int | None = None) -
             if document and document.get("current_version_id"):
                 version_ids.add(document["current_version_id"])
     decider = Actor(approvers[-1], door="worker")
-    return _write(store, decider, title=run["title"] or run_id, text="", decided_on=None, by=approvers[-1],
+    title = " ".join((run["title"] or run_id).split())[:TITLE_MAX]  # a long run title must not fail the approval
+    return _write(store, decider, title=title, text="", decided_on=None, by=approvers[-1],
                   participants=sorted(set(run["initiators"]) | set(approvers)), affects=(),
                   version_ids=sorted(_versions(store, version_ids)), run_id=run_id, source="run", now=now)
