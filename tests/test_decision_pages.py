@@ -43,6 +43,8 @@ def test_lineage_pages_never_show_an_unreadable_document(world: dict) -> None:
     hidden_id = hidden.headers["Location"].rsplit("/", 1)[1]
     page = world["clients"]["owner"].get(f"/decisions/{hidden_id}").get_data(as_text=True)
     assert "合同范本 shared" in page and "董事会决议 private" in page
+    document_page = world["clients"]["owner"].get(f"/documents/{shared[0]}").get_data(as_text=True)
+    assert f'hx-get="/documents/{shared[0]}/knowledge"' in document_page  # the page loads the panel
 
     reader = world["clients"]["reader"]
     assert reader.get(f"/decisions/{hidden_id}").status_code == 404
