@@ -21,6 +21,7 @@ from graph.queries import decisions as dq
 from graph.queries import documents as q
 from graph.store import GraphStore
 from ingest import pipeline
+from ingest.blobstore import BlobStore
 from ingest.demo_docs import EXTENSIONS, DemoDoc, Plan, _filename, _t, _top, plan_documents, render
 
 SEED = 20261203
@@ -52,6 +53,7 @@ def _copies(store: GraphStore, settings: Any, plans: list[Plan], rng: random.Ran
     for plan in plans:
         people.setdefault(_top(plan.owner.dept), plan.owner)
     made = 0
+    blobs = BlobStore.from_settings(settings)
     candidates = [p for p in plans if p.access in ("internal", "public") and docs.get_document(store, p.document_id)]
     for n, plan in enumerate(rng.sample(candidates, min(COPIES, len(candidates)))):
         copy_id = node_id("document", f"demo-copy-{n}")
@@ -59,9 +61,12 @@ def _copies(store: GraphStore, settings: Any, plans: list[Plan], rng: random.Ran
         if not others or docs.get_document(store, copy_id) is not None:
             continue
         keeper = rng.choice(others)
-        content = plan.doc if n % 2 == 0 else _reworded(plan.doc, keeper.dept)
+        original = docs.get_document(store, plan.document_id) or {}
+        # Every other copy is the very file (same bytes), the others are reworded under another header.
+        data = (blobs.read(original["sha256"]) if n % 2 == 0 and original.get("sha256") else
+                render(_reworded(plan.doc, keeper.dept), plan.owner.name))
         uploaded = pipeline.upload(
-            store, settings, render(content, plan.owner.name), _filename(plan.doc.title, EXTENSIONS[plan.doc.fmt]),
+            store, settings, data, _filename(plan.doc.title, EXTENSIONS[plan.doc.fmt]),
             keeper.id, plan.domain, "internal", [f"department:{_top(keeper.dept)}"],
             _t(plan.doc.lang, "转存一份", "kept a copy"), title=plan.doc.title, new_document_id=copy_id,
             enqueue=None, client="demo")
