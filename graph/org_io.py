@@ -330,8 +330,11 @@ class _Planner:
                 continue
             group[code] = row
         final = {m for m in self.snap.memberships if (m[0], m[1]) not in wanted}
+        held: dict[tuple[str, str], set[str]] = {}  # indexed once: a scan per person was quadratic
+        for username, kind, code in self.snap.memberships:
+            held.setdefault((username, kind), set()).add(code)
         for (username, kind), group in sorted(wanted.items()):
-            current = {m[2] for m in self.snap.memberships if m[0] == username and m[1] == kind}
+            current = held.get((username, kind), set())
             for code in sorted(group):
                 final.add((username, kind, code))
                 action = "unchanged" if code in current else "create"
