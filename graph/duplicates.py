@@ -39,15 +39,15 @@ class Pair:
 
 def relink(store: GraphStore, documents: Sequence[str], pairs: Iterable[Pair]) -> int:
     """Replace the duplicate links of ``documents`` by ``pairs`` (a document whose content changed loses
-    its old links first). Returns the number of links written."""
+    its old links first), in one statement per batch. Returns the number of links written."""
     ids = sorted(set(documents))
-    for start in range(0, len(ids), BATCH):
-        store.run(q.UNLINK, {"ids": ids[start:start + BATCH]})
-    rows = [{"a": p.a, "b": p.b, "kind": p.kind, "similarity": p.similarity} for p in {(p.a, p.b): p for p in pairs}
-            .values()]
+    rows = [{"a": p.a, "b": p.b, "kind": p.kind, "similarity": p.similarity}
+            for p in {(p.a, p.b): p for p in pairs}.values()]
     linked, now = 0, int(time.time() * 1000)
-    for start in range(0, len(rows), BATCH):
-        found = store.run(q.LINK, {"pairs": rows[start:start + BATCH], "now": now})
+    for start in range(0, max(len(ids), 1), BATCH):
+        batch = ids[start:start + BATCH]
+        mine = [r for r in rows if r["a"] in batch or r["b"] in batch] if len(ids) > BATCH else rows
+        found = store.run(q.RELINK, {"ids": batch, "pairs": mine, "now": now})
         linked += int(found[0]["linked"]) if found else 0
     return linked
 

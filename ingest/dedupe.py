@@ -105,6 +105,8 @@ class NearIndex:
             for row in self.store.run(q.SIGNATURES_SINCE, {"since": self.since}):
                 if row["minhash"]:
                     self.put(row["document_id"], row["owner_id"], np.asarray(row["minhash"], dtype=np.uint32))
+                elif self.signatures.pop(row["document_id"], None) is not None:  # its text became too short
+                    self.lsh.remove(row["document_id"])
                 self.since = max(self.since, int(row["at"]))
 
     def near(self, document_id: str, values: np.ndarray) -> list[tuple[str, float]]:
@@ -147,16 +149,14 @@ def link(store: GraphStore, items: Sequence[tuple[str, str, str]], *, now: int |
         return Outcome()
     now = now or int(time.time() * 1000)
     signed = {document_id: (version_id, signature(text)) for document_id, version_id, text in items}
-    rows = [{"version_id": v, "minhash": [int(x) for x in s], "at": now} for v, s in signed.values() if s is not None]
-    if rows:
-        store.run(q.STORE_SIGNATURES, {"rows": rows})
-    facts = {row["id"]: row for row in store.run(q.DOCUMENT_FACTS, {"ids": sorted(signed)})}
+    rows = [{"document_id": d, "version_id": v, "minhash": None if s is None else [int(x) for x in s], "at": now}
+            for d, (v, s) in signed.items()]
+    facts = {row["id"]: row for row in store.run(q.SIGN, {"rows": rows})}
     pairs: list[Pair] = []
-    exact = store.run(q.SAME_BYTES, {"rows": [{"id": d, "sha256": f["sha256"]} for d, f in facts.items()
-                                              if f["sha256"]]})
-    for row in exact:
-        if row["other_owner"] != facts[row["id"]]["owner_id"]:
-            pairs.append(Pair.of(row["id"], row["other_id"], "exact", 1.0))
+    for document_id, row in facts.items():
+        for other, other_owner in row["same"]:
+            if other_owner != row["owner_id"]:
+                pairs.append(Pair.of(document_id, other, "exact", 1.0))
     index = index_for(store)
     index.catch_up()  # includes the signatures just stored
     exact_keys = {(p.a, p.b) for p in pairs}

@@ -83,13 +83,14 @@ def test_a_batch_takes_a_few_statements_not_a_few_per_file(org: FalkorStore, own
     small = _statements_of_one_batch(org, settings, tmp_path / "small", owner["id"], 3)
     large = _statements_of_one_batch(org, settings, tmp_path / "large", owner["id"], 30)
     # Job, files, decisions, documents, audit, locations, versions, then per chunk of extracted versions:
-    # extractions, audit, mentions (2); then the outcomes. Closing the job (this batch is its last) follows.
+    # extractions, audit, mentions (2), duplicates (3); then the outcomes. Closing the job (this batch is its
+    # last) follows.
     per_chunk = ["documents.set_extractions", "audit.record_many_on_document", "documents.clear_mentions_many",
-                 "documents.link_mentions_many"]
+                 "documents.link_mentions_many", "duplicates.sign", "duplicates.signatures_since", "duplicates.relink"]
     work = small[:small.index("ingest_jobs.set_outcomes") + 1]
-    assert len(work) == 12 and work[7:11] == per_chunk, small
+    assert len(work) == 15 and work[7:14] == per_chunk, small
     chunks = -(-30 // pipeline.WRITE_CHUNK)
-    assert large == small[:7] + per_chunk * chunks + small[11:]
+    assert large == small[:7] + per_chunk * chunks + small[14:]
 
 
 def test_every_created_document_is_in_the_audit_trail_and_linked(org: FalkorStore, owner: dict, settings: Settings,

@@ -8,15 +8,20 @@ owners are linked. A version's MinHash signature is kept on the ``Version`` (``m
 
 from graph.cypher import cypher
 
-STORE_SIGNATURES = cypher(
-    "duplicates.store_signatures",
+# One statement per batch: keep the signatures, and answer each document's owner and the other documents
+# holding the same bytes (exact copies).
+SIGN = cypher(
+    "duplicates.sign",
     """
     UNWIND $rows AS r
-    MATCH (v:Version {id: r.version_id})
+    MATCH (d:Document {id: r.document_id})-[:HAS_VERSION]->(v:Version {id: r.version_id})
     SET v.minhash = r.minhash, v.minhash_at = r.at
-    RETURN count(v) AS stored
+    WITH d
+    OPTIONAL MATCH (o:Document {sha256: d.sha256})
+    WITH d, [x IN collect(o) WHERE x.id <> d.id | [x.id, x.owner_id]] AS same
+    RETURN d.id AS id, d.owner_id AS owner_id, same
     """,
-    example={"rows": [{"version_id": "v1", "minhash": [1, 2, 3], "at": 1}]},
+    example={"rows": [{"document_id": "doc1", "version_id": "v1", "minhash": [1, 2, 3], "at": 1}]},
     writes=True,
 )
 
@@ -33,41 +38,15 @@ SIGNATURES_SINCE = cypher(
     example={"since": 0},
 )
 
-DOCUMENT_FACTS = cypher(
-    "duplicates.document_facts",
+# The links of ``$ids`` replaced by ``$pairs`` in one statement (a document whose text changed loses its old ones).
+RELINK = cypher(
+    "duplicates.relink",
     """
     UNWIND $ids AS did
-    MATCH (d:Document {id: did})
-    RETURN d.id AS id, d.owner_id AS owner_id, d.sha256 AS sha256
-    """,
-    example={"ids": ["doc1"]},
-)
-
-SAME_BYTES = cypher(
-    "duplicates.same_bytes",
-    """
-    UNWIND $rows AS r
-    MATCH (o:Document {sha256: r.sha256})
-    WITH r, o WHERE o.id <> r.id
-    RETURN r.id AS id, o.id AS other_id, o.owner_id AS other_owner
-    """,
-    example={"rows": [{"id": "doc1", "sha256": "0" * 64}]},
-)
-
-UNLINK = cypher(
-    "duplicates.unlink",
-    """
-    UNWIND $ids AS did
-    MATCH (:Document {id: did})-[e:DUPLICATE_OF]-(:Document)
+    OPTIONAL MATCH (:Document {id: did})-[e:DUPLICATE_OF]-(:Document)
+    WITH DISTINCT e
     DELETE e
-    """,
-    example={"ids": ["doc1"]},
-    writes=True,
-)
-
-LINK = cypher(
-    "duplicates.link",
-    """
+    WITH count(*) AS cleared
     UNWIND $pairs AS p
     MATCH (a:Document {id: p.a})
     MATCH (b:Document {id: p.b})
@@ -75,7 +54,7 @@ LINK = cypher(
     SET e.kind = p.kind, e.similarity = p.similarity, e.at = $now
     RETURN count(e) AS linked
     """,
-    example={"pairs": [{"a": "doc1", "b": "doc2", "kind": "near", "similarity": 0.9}], "now": 1},
+    example={"ids": ["doc1"], "pairs": [{"a": "doc1", "b": "doc2", "kind": "near", "similarity": 0.9}], "now": 1},
     writes=True,
 )
 
