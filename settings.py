@@ -77,7 +77,30 @@ class Settings(BaseSettings):
     web_workers: int = Field(2, ge=1, le=64, description="Web server worker processes started by `huitong serve`.")
     web_threads: int = Field(
         32, ge=2, le=512,
-        description="Threads per web worker process; each open live-update stream (a browser tab) holds one.",
+        description="Threads per web worker process that run page requests (live-update streams and idle or slow "
+        "connections hold none: they wait on the event loop).",
+    )
+    stream_max: int = Field(
+        2000, ge=1, le=100000, description="Live-update streams open at once on the whole site (more: 429)."
+    )
+    stream_per_person: int = Field(
+        12, ge=1, le=1000, description="Live-update streams one person may hold open at once (more: 429)."
+    )
+    stream_recheck_seconds: int = Field(
+        10, ge=1, le=300,
+        description="How often an open live-update stream re-checks its session (logout, deactivation end it "
+        "within this time); every event is also re-checked.",
+    )
+    header_timeout_seconds: int = Field(
+        20, ge=1, le=600, description="A connection that has not sent a complete request head in this time is closed."
+    )
+    body_timeout_seconds: int = Field(
+        60, ge=1, le=3600, description="A request body that stalls this long between two reads is refused (408)."
+    )
+    task_visibility_seconds: int = Field(
+        7200, ge=10, le=7 * 24 * 3600,
+        description="A task taken by a worker that died is handed to another worker after this many seconds; "
+        "it must exceed the longest task bound (ingestion: 1 hour).",
     )
     smtp_host: str = Field(
         "", description="SMTP server for e-mail reminders and escalations. Empty: notifications stay in-app only."

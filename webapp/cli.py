@@ -59,13 +59,10 @@ def serve(port: int | None, host: str | None, no_demo: bool) -> None:
 @click.option("--port", type=int, help="Port (overrides HUITONG_PORT).")
 @click.option("--host", help="Address to bind (overrides HUITONG_HOST).")
 def web(port: int | None, host: str | None) -> None:
-    """Run only the web app, under gunicorn."""
-    settings = _settings(port=port, host=host)
-    _exec([
-        sys.executable, "-m", "gunicorn", "--bind", f"{settings.host}:{settings.port}",
-        "--workers", str(settings.web_workers), "--worker-class", "gthread", "--threads", str(settings.web_threads),
-        "--timeout", "120", "--graceful-timeout", "15", "--access-logfile", "-", "webapp.wsgi:app",
-    ])
+    """Run only the web app (the event-loop front of webapp.front, with its request-thread pool)."""
+    from webapp.front import run
+
+    run(_settings(port=port, host=host))
 
 
 @main.command()
@@ -130,6 +127,8 @@ def check(as_json: bool) -> None:
             click.echo(f"{name:7} {'ok' if ok else 'ERROR'}  {'' if ok and detail == 'ok' else detail}")
         for label, count in sorted(report.counts.items()):
             click.echo(f"  {label:12} {count}")
+        if report.workers is not None:
+            click.echo("workers " + " ".join(f"{k}={v}" for k, v in report.workers.items()))
         for name, detail in report.warnings.items():
             click.echo(f"{name:7} WARNING  {detail}")
     sys.exit(0 if report.healthy else 1)

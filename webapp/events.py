@@ -5,8 +5,10 @@ signed-in person's own channel, so nobody hears another person's events. A brows
 the htmx SSE extension (``hx-trigger="sse:inbox"`` re-fetches a fragment): events carry a name
 and a small JSON payload, never HTML, and the page fragment they trigger is authorised as usual.
 
-Each open stream holds one web thread (gunicorn runs gthread workers), so a stream ends after
-``SSE_MAX_SECONDS``; the browser's EventSource reconnects by itself.
+Under the platform's web server (:mod:`webapp.asgi`) a stream is served on the event loop by
+:mod:`webapp.live` and holds no request thread; elsewhere (the test client, a plain WSGI server)
+it falls back to a generator that holds one. Either way a stream ends after ``SSE_MAX_SECONDS``
+and the browser's EventSource reconnects by itself.
 """
 
 from __future__ import annotations
@@ -18,11 +20,11 @@ from collections.abc import Iterable, Iterator
 from typing import Any
 
 import redis
-from flask import Blueprint, Response, current_app, stream_with_context
+from flask import Blueprint, Response, current_app, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
-from webapp import services
-from webapp.auth import current_person
+from webapp import live, services
+from webapp.auth import current_person, session_token
 from workers import bus
 
 bp = Blueprint("events", __name__)
@@ -41,9 +43,7 @@ def publish_document(document_id: str, event: str, payload: dict[str, Any] | Non
     return bus.publish(services.settings(), [bus.document_channel(document_id)], event, payload)
 
 
-def _frame(event: str, data: str) -> str:
-    lines = "".join(f"data: {line}\n" for line in data.splitlines() or [""])
-    return f"event: {event}\n{lines}\n"
+_frame = live.frame
 
 
 def _stream(channels: list[str], heartbeat: float, max_seconds: float) -> Iterator[str]:
@@ -58,13 +58,10 @@ def _stream(channels: list[str], heartbeat: float, max_seconds: float) -> Iterat
         while time.monotonic() < deadline:
             message = pubsub.get_message(timeout=min(heartbeat, 1.0))
             if message and message.get("type") == "message":
-                raw = message["data"].decode() if isinstance(message["data"], bytes) else message["data"]
-                try:
-                    decoded = json.loads(raw)
-                    event, payload = str(decoded["event"]), decoded.get("payload") or {}
-                except (ValueError, KeyError, TypeError):
+                decoded = live.decode(message["data"])
+                if decoded is None:
                     continue
-                yield _frame(event, json.dumps(payload, ensure_ascii=False))
+                yield _frame(decoded[0], json.dumps(decoded[1], ensure_ascii=False))
                 last_beat = time.monotonic()
             elif time.monotonic() - last_beat >= heartbeat:
                 yield ": keep-alive\n\n"  # a comment: keeps proxies from closing an idle stream
@@ -81,6 +78,13 @@ def sse_response(channels: Iterable[str]) -> Response:
     config = current_app.config
     heartbeat = float(config.get("HUITONG_SSE_HEARTBEAT", HEARTBEAT_SECONDS))
     max_seconds = float(config.get("HUITONG_SSE_MAX_SECONDS", SSE_MAX_SECONDS))
+    person, token = current_person(), session_token()
+    if request.environ.get(live.ASYNC_FLAG) and person is not None and token:
+        # The front streams it on its event loop (see webapp.live); this thread is free at once.
+        request.environ[live.ENVIRON_KEY] = live.StreamRequest(
+            person_id=person.id, token=token, channels=tuple(sorted(set(channels))), heartbeat=heartbeat,
+            max_seconds=max_seconds)
+        return Response("", mimetype="text/event-stream")
     body = stream_with_context(_stream(sorted(set(channels)), heartbeat, max_seconds))
     return Response(body, mimetype="text/event-stream",
                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from graph import GraphError, embedded_server, open_store
 from settings import Settings
-from workers.broker import broker_ok
+from workers.broker import broker_ok, worker_report
 
 
 @dataclass
@@ -17,6 +17,7 @@ class HealthReport:
     counts: dict[str, int] = field(default_factory=dict)
     warnings: dict[str, str] = field(default_factory=dict)  # reported, but the platform still works
     drift: dict[str, object] | None = None
+    workers: dict[str, object] | None = None
 
     @property
     def healthy(self) -> bool:
@@ -30,6 +31,8 @@ class HealthReport:
         body["counts"] = self.counts
         if self.drift is not None:
             body["index_drift"] = self.drift
+        if self.workers is not None:
+            body["workers"] = self.workers
         if self.warnings:
             body["warnings"] = self.warnings
         return body
@@ -76,6 +79,23 @@ def _index_drift(report: HealthReport, store: object, settings: Settings) -> Non
         report.warnings["index_drift"] = found.describe()
 
 
+def workers_or_none(settings: Settings) -> dict[str, object] | None:
+    """The workers' report (see :func:`workers.broker.worker_report`), or None when the broker cannot say."""
+    import redis
+
+    try:
+        return worker_report(settings)
+    except (redis.RedisError, OSError):
+        return None
+
+
+def _workers(report: HealthReport, settings: Settings) -> None:
+    """No live worker is a warning, not an error: pages still work, only background work waits."""
+    report.workers = workers_or_none(settings)
+    if report.workers is not None and not report.workers["alive"]:
+        report.warnings["workers"] = f"no live worker; {report.workers['queue_depth']} task(s) waiting"
+
+
 def check(settings: Settings) -> HealthReport:
     """Check graph, broker, search index and model without starting anything."""
     report = HealthReport()
@@ -95,6 +115,8 @@ def check(settings: Settings) -> HealthReport:
         finally:
             store.close()
     report.checks["broker"] = broker_ok(settings)
+    if report.checks["broker"][0]:
+        _workers(report, settings)
     report.checks["index"] = index_health(settings)
     report.checks["model"] = model_health(settings)
     return report

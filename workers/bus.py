@@ -12,11 +12,12 @@ import json
 import logging
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
 import redis
+import redis.asyncio as aioredis
 
 from settings import Settings
 
@@ -51,6 +52,19 @@ def _connect(url: str) -> redis.Redis:
         # kombu's spelling of a unix socket; redis-py wants the path itself.
         return redis.Redis(unix_socket_path=parts.path, socket_timeout=30, health_check_interval=30)
     return redis.Redis.from_url(url, socket_timeout=30, health_check_interval=30)
+
+
+def async_connector(settings: Settings) -> Callable[[], aioredis.Redis]:
+    """A factory of asyncio clients of the bus (for the web front's event loop; one per call)."""
+    url = settings.effective_broker_url
+    parts = urlsplit(url)
+
+    def connect() -> aioredis.Redis:
+        if parts.scheme == "redis+socket":
+            return aioredis.Redis(unix_socket_path=parts.path, health_check_interval=30)
+        return aioredis.Redis.from_url(url, health_check_interval=30)
+
+    return connect
 
 
 def encode(event: str, payload: dict[str, Any] | None) -> str:

@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from webapp import services
-from webapp.health import index_health
+from webapp.health import index_health, workers_or_none
 from workers.broker import broker_ok
 
 bp = Blueprint("health", __name__)
@@ -20,5 +20,8 @@ def healthz() -> ResponseReturnValue:
         "broker": broker_ok(settings, timeout=2.0)[0],
         "index": index_health(settings)[0],
     }
-    body = {name: "ok" if healthy else "error" for name, healthy in checks.items()}
+    body: dict[str, object] = {name: "ok" if healthy else "error" for name, healthy in checks.items()}
+    if checks["broker"]:
+        # Reported, not judged: a site whose workers are down still serves every page.
+        body["workers"] = workers_or_none(settings)
     return jsonify(body), 200 if all(checks.values()) else 503
