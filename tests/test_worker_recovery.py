@@ -54,7 +54,8 @@ def test_task_of_a_killed_worker_finishes_on_another(graph_server: EmbeddedServe
         killed_at = time.monotonic()
         second = _worker("second", queue, folder / "second.log")
         finished = wait_until(lambda: _lines(folder / "finished"), timeout=300, interval=0.5)
-        assert finished, f"the task did not finish within 5 minutes; logs: {(folder / 'second.log').read_text()[-2000:]}"
+        log = (folder / "second.log").read_text()[-2000:]
+        assert finished, f"the task did not finish within 5 minutes; second worker's log: {log}"
         assert [line.split(":")[0] for line in finished] == ["second"]  # once, elsewhere
         assert time.monotonic() - killed_at < 300
         assert [line.split(":")[0] for line in _lines(folder / "started")] == ["first", "second"]

@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Awaitable, Callable, Iterable, MutableMapping
@@ -97,12 +98,37 @@ class Verdict(Enum):
 DOCUMENT_PREFIX = bus.document_channel("")
 
 
-def verdict(store: GraphStore, request: StreamRequest, channel: str | None) -> Verdict:
-    person = session_person(store, request.token)
-    if person is None or person.id != request.person_id:
+SESSION_MEMO_SECONDS = 1.0  # one session read serves every stream of that session within this time
+
+
+class SessionMemo:
+    """Many streams share one session (a person's tabs): their checks within a second share one read."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[str, tuple[float, str | None]] = {}
+
+    def person_id(self, store: GraphStore, token: str) -> str | None:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._seen.get(token)
+            if hit is not None and hit[0] > now:
+                return hit[1]
+        person = session_person(store, token)
+        found = person.id if person is not None else None
+        with self._lock:
+            if len(self._seen) > 10000:
+                self._seen = {k: v for k, v in self._seen.items() if v[0] > now}
+            self._seen[token] = (now + SESSION_MEMO_SECONDS, found)
+        return found
+
+
+def verdict(store: GraphStore, request: StreamRequest, channel: str | None, memo: SessionMemo) -> Verdict:
+    person_id = memo.person_id(store, request.token)
+    if person_id is None or person_id != request.person_id:
         return Verdict.END
     if channel and channel.startswith(DOCUMENT_PREFIX):
-        return Verdict.SEND if may_read(store, person.id, channel[len(DOCUMENT_PREFIX):]) else Verdict.DROP
+        return Verdict.SEND if may_read(store, person_id, channel[len(DOCUMENT_PREFIX):]) else Verdict.DROP
     return Verdict.SEND
 
 
@@ -250,6 +276,7 @@ class LiveService:
         self._app = app
         self._settings = settings
         self._checks = ThreadPoolExecutor(max_workers=4, thread_name_prefix="huitong-live")
+        self._memo = SessionMemo()
         connect = bus.async_connector(settings)
         self.hub = Hub(connect)
         self.caps = Caps(connect, settings)
@@ -258,7 +285,7 @@ class LiveService:
         from webapp import services
 
         with self._app.app_context():
-            return verdict(services.store(), request, channel)
+            return verdict(services.store(), request, channel, self._memo)
 
     async def _verdict(self, request: StreamRequest, channel: str | None) -> Verdict:
         loop = asyncio.get_running_loop()

@@ -1,0 +1,134 @@
+"""The real ``huitong serve`` under hostile traffic, on 127.0.0.1 only, bounded in count and time:
+hundreds of open live streams and hundreds of slow clients cost no request thread (pages and /healthz
+keep answering); stream caps, session end and long Chinese queries behave as promised."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import time
+from collections.abc import Iterator
+from urllib.parse import quote
+
+import pytest
+from helpers import wait_until
+from serving_support import (
+    Platform,
+    closed_by_peer,
+    cookie_header,
+    csrf_token,
+    get_status,
+    open_stream,
+    read_until,
+    start_platform,
+)
+
+pytestmark = pytest.mark.slow
+
+PER_PERSON = 10
+PEOPLE = 30  # x PER_PERSON = 300 open streams, far above the request threads of one web process (32)
+HEADER_TIMEOUT = 5
+HEALTHZ_BOUND = 3.0  # seconds, for /healthz under the traffic below (50 ms on a quiet machine)
+PAGE_BOUND = 5.0
+
+
+@pytest.fixture(scope="module")
+def platform() -> Iterator[Platform]:
+    running = start_platform(HUITONG_STREAM_PER_PERSON=str(PER_PERSON), HUITONG_STREAM_RECHECK_SECONDS="2",
+                             HUITONG_HEADER_TIMEOUT_SECONDS=str(HEADER_TIMEOUT))
+    yield running
+    running.stop()
+
+
+def _publish(platform: Platform, person_id: str, event: str) -> int:
+    """Publish on the platform's own bus, as a worker or a view would."""
+    import redis
+
+    from workers import bus
+
+    connection = redis.Redis(unix_socket_path=str(platform.data_dir / "graph" / "redis.sock"))
+    try:
+        return int(connection.publish(bus.person_channel(person_id), bus.encode(event, {"n": 1})))
+    finally:
+        connection.close()
+
+
+def test_hundreds_of_open_streams_leave_pages_answering(platform: Platform) -> None:
+    people = platform.people(PEOPLE)
+    sessions = [platform.sign_in(name) for name, _ in people]
+    streams: list[socket.socket] = []
+    try:
+        for session in sessions:
+            cookie = cookie_header(session)
+            streams += [open_stream(platform.port, cookie) for _ in range(PER_PERSON)]
+        ready = sum(b"event: ready" in read_until(conn, b"event: ready", 20) for conn in streams)
+        assert ready == len(streams) == PEOPLE * PER_PERSON
+
+        for _ in range(5):
+            status, seconds = get_status(platform.base + "/healthz", timeout=10)
+            assert status == 200 and seconds < HEALTHZ_BOUND, (status, seconds)
+        started = time.monotonic()
+        page = sessions[0].get(platform.base + "/inbox", timeout=10)
+        assert page.status_code == 200 and time.monotonic() - started < PAGE_BOUND
+
+        # One more stream of a person at the cap is refused, and says why.
+        refused = open_stream(platform.port, cookie_header(sessions[0]))
+        head = read_until(refused, b"\r\n\r\n", 10)
+        assert head.startswith(b"HTTP/1.1 429"), head[:200]
+        refused.close()
+
+        # Events still reach the right streams (one bus connection per process fans them out).
+        assert _publish(platform, people[1][1], "inbox") >= 1
+        first_of_second_person = streams[PER_PERSON]
+        assert b"event: inbox" in read_until(first_of_second_person, b"event: inbox", 10)
+    finally:
+        for conn in streams:
+            conn.close()
+
+
+def test_logout_closes_the_stream(platform: Platform) -> None:
+    name = platform.people(PEOPLE + 1)[-1][0]
+    session = platform.sign_in(name)
+    conn = open_stream(platform.port, cookie_header(session))
+    try:
+        assert b"event: ready" in read_until(conn, b"event: ready", 20)
+        token = csrf_token(session.get(platform.base + "/inbox", timeout=30).text)
+        assert session.post(platform.base + "/logout", data={"csrf_token": token}, allow_redirects=False,
+                            timeout=30).status_code in (302, 303)
+        # The stream re-checks its session 2 seconds here (HUITONG_STREAM_RECHECK_SECONDS=2).
+        assert b"event: end" in read_until(conn, b"event: end", 10)
+        assert closed_by_peer(conn, 10)
+    finally:
+        conn.close()
+
+
+def test_slow_clients_cannot_starve_the_site(platform: Platform) -> None:
+    """300 connections that trickle their request head; /healthz answers meanwhile, and the server cuts
+    the slow ones off once their head is late (HUITONG_HEADER_TIMEOUT_SECONDS)."""
+    slow = [socket.create_connection(("127.0.0.1", platform.port), timeout=10) for _ in range(300)]
+    try:
+        for conn in slow:
+            conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        latencies = []
+        for second in range(HEADER_TIMEOUT + 3):
+            for conn in slow:
+                with contextlib.suppress(OSError):  # already cut off by the server: what we want
+                    conn.sendall(f"X-Slow-{second}: 1\r\n".encode())
+            status, seconds = get_status(platform.base + "/healthz", timeout=10)
+            assert status == 200, status
+            latencies.append(seconds)
+            time.sleep(max(0.0, 1.0 - seconds))
+        assert max(latencies) < HEALTHZ_BOUND, latencies
+        cut_off = sum(closed_by_peer(conn, 0.2) for conn in slow)
+        assert cut_off == len(slow), f"{len(slow) - cut_off} slow connections still open"
+    finally:
+        for conn in slow:
+            conn.close()
+
+
+def test_a_long_chinese_query_is_not_414(platform: Platform) -> None:
+    session = platform.sign_in(platform.people(1)[0][0])
+    query = "跨部门协作知识图谱语义检索" * 150  # 1950 characters, ~17.5 KB percent-encoded
+    answer = session.get(f"{platform.base}/search?q={quote(query)}", timeout=60)
+    assert answer.status_code != 414 and answer.status_code < 500, answer.status_code
+    assert wait_until(lambda: get_status(platform.base + "/healthz")[0] == 200, timeout=10)
