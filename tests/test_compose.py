@@ -29,9 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 DOCKERIGNORE = ROOT / ".dockerignore"
+NGINX_TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 REQUIREMENTS = ROOT / "requirements.txt"
 
-SERVICES = {"neo4j", "redis", "web", "worker", "beat"}
+SERVICES = {"proxy", "neo4j", "redis", "web", "worker", "beat"}
 APP_SERVICES = ("web", "worker", "beat")
 TEST_ENV = {"HUITONG_NEO4J_PASSWORD": "compose-test-password"}
 KNOWN_VARIABLES = {f"{ENV_PREFIX}{name.upper()}" for name in Settings.model_fields}
@@ -272,7 +273,7 @@ def _command(service: dict[str, Any]) -> str:
     return command if isinstance(command, str) else shlex.join(command)
 
 
-def test_the_five_services_and_their_roles(compose: dict[str, Any]) -> None:
+def test_the_six_services_and_their_roles(compose: dict[str, Any]) -> None:
     services = compose["services"]
     assert set(services) == SERVICES
     assert services["neo4j"]["image"].startswith("neo4j:5") and "enterprise" not in services["neo4j"]["image"]
@@ -315,10 +316,71 @@ def test_worker_is_scalable(compose: dict[str, Any]) -> None:
     assert all("container_name" not in service for service in compose["services"].values())
 
 
-def test_web_publishes_the_exposed_port() -> None:
-    ports = load_compose({**TEST_ENV, "HUITONG_PORT": "9000"})["services"]["web"]["ports"]
-    assert ports == [f"9000:{_exposed_port()}"]
-    assert load_compose(TEST_ENV)["services"]["web"]["ports"] == [f"8000:{_exposed_port()}"]
+def test_only_the_proxy_is_published() -> None:
+    services = load_compose({**TEST_ENV, "HUITONG_PORT": "9000"})["services"]
+    assert services["proxy"]["ports"] == ["9000:80"]
+    assert load_compose(TEST_ENV)["services"]["proxy"]["ports"] == ["8000:80"]
+    assert [name for name, service in services.items() if service.get("ports")] == ["proxy"]
+    assert services["proxy"]["build"]["target"] == "proxy"
+    assert services["proxy"]["depends_on"]["web"]["condition"] == "service_healthy"
+    # web trusts exactly the one proxy in front of it for client addresses.
+    assert app_env({"services": services}, "web")["HUITONG_PROXY_HOPS"] == "1"
+
+
+def _nginx() -> str:
+    return NGINX_TEMPLATE.read_text(encoding="utf-8")
+
+
+def _location(config: str, opening: str) -> str:
+    start = config.index(opening)
+    return config[start:config.index("}", start)]
+
+
+def test_proxy_limits_match_the_app() -> None:
+    config = _nginx()
+    compose = load_compose(TEST_ENV)
+    assert "client_max_body_size ${HUITONG_MAX_UPLOAD_MB}m;" in config
+    assert compose["services"]["proxy"]["environment"]["HUITONG_MAX_UPLOAD_MB"] == \
+        app_env(compose, "web")["HUITONG_MAX_UPLOAD_MB"]
+    from webapp.front import MAX_HEAD_BYTES
+
+    assert f"large_client_header_buffers 4 {MAX_HEAD_BYTES // 1024}k;" in config
+    for directive in ("client_header_timeout", "client_body_timeout", "send_timeout", "gzip on", "server web:8000"):
+        assert re.search(rf"^\s*{directive}\b", config, re.MULTILINE), directive
+
+
+def test_proxy_streams_unbuffered_and_buffers_the_rest() -> None:
+    import werkzeug.routing
+
+    from webapp import create_app
+
+    config = _nginx()
+    streams = _location(config, "location ~ ^/(events|documents/live|documents/[^/]+/events)$")
+    assert "proxy_buffering off;" in streams and "gzip off;" in streams
+    rest = _location(config, "location / {")
+    assert "proxy_buffering on;" in rest and "proxy_request_buffering on;" in rest
+    pattern = re.compile(r"^/(events|documents/live|documents/[^/]+/events)$")
+    app = create_app()
+    stream_rules = [r for r in app.url_map.iter_rules() if r.endpoint in ("events.stream", "documents.stream",
+                                                                          "browse.live")]
+    assert len(stream_rules) == 3
+    for rule in stream_rules:
+        assert isinstance(rule, werkzeug.routing.Rule)
+        assert pattern.match(re.sub(r"<[^>]+>", "x", rule.rule)), rule.rule
+
+
+def test_proxy_image_holds_every_static_file_the_app_serves(dockerfile: list[tuple[str, str]]) -> None:
+    from webapp.views.assets import VENDOR_FILES
+
+    stages = _stages(dockerfile)
+    proxy = next(stage for stage in stages if stage[0][1].endswith(" AS proxy"))
+    assert proxy[0][1].startswith("nginx:")
+    copies = [args for keyword, args in proxy if keyword == "COPY"]
+    for name, relative in VENDOR_FILES.items():
+        assert f"--from=assets /assets/node_modules/{relative} /srv/huitong/static/vendor/{name}" in copies, name
+    assert "webapp/static/ /srv/huitong/static/" in copies
+    assert "deploy/nginx.conf.template /etc/nginx/templates/default.conf.template" in copies
+    assert "alias /srv/huitong/static/;" in _location(_nginx(), "location /static/ {")
 
 
 def _named_volumes(service: dict[str, Any]) -> Iterator[tuple[str, str]]:
@@ -377,9 +439,8 @@ def dockerfile() -> list[tuple[str, str]]:
 
 
 def _exposed_port() -> int:
-    exposed = [
-        args for keyword, args in dockerfile_instructions(DOCKERFILE.read_text(encoding="utf-8")) if keyword == "EXPOSE"
-    ]
+    runtime = _stages(dockerfile_instructions(DOCKERFILE.read_text(encoding="utf-8")))[-1]
+    exposed = [args for keyword, args in runtime if keyword == "EXPOSE"]
     assert len(exposed) == 1, exposed
     return int(exposed[0].split("/")[0])
 
@@ -400,7 +461,7 @@ def _stages(instructions: list[tuple[str, str]]) -> list[list[tuple[str, str]]]:
 
 
 def test_multi_stage_build_keeps_node_out_of_the_runtime(dockerfile: list[tuple[str, str]]) -> None:
-    node, runtime = _stages(dockerfile)
+    node, _proxy, runtime = _stages(dockerfile)
     node_image, _, node_name = node[0][1].partition(" AS ")
     assert node_image.startswith("node:20") and node_name
     assert runtime[0][1].split()[0] == "python:3.11-slim"
@@ -422,7 +483,7 @@ def test_image_serves_assets_from_where_the_web_app_looks(dockerfile: list[tuple
     # The web app resolves node_modules next to its source tree, so the image must keep the code
     # in place (editable install) with node_modules beside it.
     assert NODE_MODULES == ROOT / "node_modules"
-    _, runtime = _stages(dockerfile)
+    runtime = _stages(dockerfile)[-1]
     workdir = [args for keyword, args in runtime if keyword == "WORKDIR"][-1]
     assert ("COPY", ". .") in runtime
     copied = next(args for keyword, args in runtime if keyword == "COPY" and "node_modules" in args)
