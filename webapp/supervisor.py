@@ -1,8 +1,9 @@
 """``huitong serve``: the embedded all-in-one platform as supervised child processes.
 
 The supervisor owns the bundled graph/broker server (if it started it), a Celery worker, Celery
-beat and the web server (`huitong web`: the event-loop front of webapp.front). A child that dies is restarted; the graph server is checked
-by pinging its socket, so a ``kill -9`` of it is noticed and repaired within a second or two.
+beat and the web server (``huitong web``: the event-loop front of :mod:`webapp.front`). A child
+that dies is restarted; the graph server is checked by pinging its socket, so a ``kill -9`` of it
+is noticed and repaired within a second or two.
 SIGINT/SIGTERM stop the web server first, then the workers, then the graph server.
 """
 
