@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from urllib.parse import quote
 
 import pytest
+import requests
 from helpers import wait_until
 from serving_support import (
     Platform,
@@ -35,7 +36,7 @@ PAGE_BOUND = 5.0
 @pytest.fixture(scope="module")
 def platform() -> Iterator[Platform]:
     running = start_platform(HUITONG_STREAM_PER_PERSON=str(PER_PERSON), HUITONG_STREAM_RECHECK_SECONDS="2",
-                             HUITONG_HEADER_TIMEOUT_SECONDS=str(HEADER_TIMEOUT))
+                             HUITONG_HEADER_TIMEOUT_SECONDS=str(HEADER_TIMEOUT), HUITONG_BODY_TIMEOUT_SECONDS="3")
     yield running
     running.stop()
 
@@ -132,3 +133,19 @@ def test_a_long_chinese_query_is_not_414(platform: Platform) -> None:
     answer = session.get(f"{platform.base}/search?q={quote(query)}", timeout=60)
     assert answer.status_code != 414 and answer.status_code < 500, answer.status_code
     assert wait_until(lambda: get_status(platform.base + "/healthz")[0] == 200, timeout=10)
+
+
+def test_a_stalled_body_is_refused_and_files_come_whole(platform: Platform) -> None:
+    conn = socket.create_connection(("127.0.0.1", platform.port), timeout=10)
+    try:
+        conn.sendall(b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                     b"Content-Length: 1000\r\n\r\nlogin=someone")
+        head = read_until(conn, b"\r\n\r\n", 15)
+        assert head.startswith(b"HTTP/1.1 408"), head[:100]
+    finally:
+        conn.close()
+    # A file answer is written out by the event loop after the request thread is free: all of it.
+    from helpers import ROOT
+
+    served = requests.get(platform.base + "/static/app.css", timeout=30)
+    assert served.status_code == 200 and served.content == (ROOT / "webapp" / "static" / "app.css").read_bytes()
