@@ -70,16 +70,23 @@ def wait_healthy(base: str, process: subprocess.Popen[bytes], timeout: float) ->
     raise SystemExit(f"{base} did not become healthy in {timeout:.0f}s")
 
 
-def prepare_data(documents: int) -> Path:
-    """The demo (organisation, documents extracted and indexed, history) in a data dir, loaded once."""
-    data = Path(tempfile.mkdtemp(prefix="ht-loadbench-"))
-    env = {**os.environ, "HUITONG_DATA_DIR": str(data), "HUITONG_DEMO_PASSWORD": DEMO_PASSWORD,
-           "HUITONG_DEMO_DOCUMENTS": str(documents), "PYTHONPATH": str(ROOT)}
+def prepare_data(documents: int, data: Path | None, count: int) -> tuple[Path, list[str]]:
+    """The demo (organisation, documents extracted and indexed, history) in a data dir, loaded once
+    (or an existing one, from an earlier run), and the people who will use it."""
+    env = {**os.environ, "HUITONG_DEMO_PASSWORD": DEMO_PASSWORD, "HUITONG_DEMO_DOCUMENTS": str(documents),
+           "PYTHONPATH": str(ROOT)}
     started = time.monotonic()
-    subprocess.run([PYTHON, "-m", "webapp", "demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    if data is None:
+        data = Path(tempfile.mkdtemp(prefix="ht-loadbench-"))
+        env["HUITONG_DATA_DIR"] = str(data)
+        subprocess.run([PYTHON, "-m", "webapp", "demo"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    env["HUITONG_DATA_DIR"] = str(data)
+    listed = subprocess.run([PYTHON, "-m", "webapp", "user", "list", "--json"], cwd=ROOT, env=env, check=True,
+                            capture_output=True, text=True)
+    people = [p["username"] for p in json.loads(listed.stdout) if p["username"] != "admin" and p.get("active")]
     subprocess.run([PYTHON, "-m", "webapp", "stop-graph"], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     print(f"demo data ({documents} documents) ready in {time.monotonic() - started:.0f}s: {data}", flush=True)
-    return data
+    return data, people[:count]
 
 
 class Server:
@@ -105,14 +112,6 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
         self.log.close()
-
-
-def usernames(data: Path, count: int) -> list[str]:
-    env = {**os.environ, "HUITONG_DATA_DIR": str(data), "PYTHONPATH": str(ROOT)}
-    listed = subprocess.run([PYTHON, "-m", "webapp", "user", "list", "--json"], cwd=ROOT, env=env, check=True,
-                            capture_output=True, text=True)
-    people = [p["username"] for p in json.loads(listed.stdout) if p["username"] != "admin" and p.get("active")]
-    return people[:count]
 
 
 def sign_in(base: str, username: str) -> dict[str, str]:
@@ -248,17 +247,18 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--documents", type=int, default=120)
     parser.add_argument("--after-only", action="store_true", help="skip the BEFORE phase")
+    parser.add_argument("--data", type=Path, default=None, help="reuse the demo data dir of an earlier run")
     args = parser.parse_args()
     if not args.after_only and not (args.old / "webapp").is_dir():
         raise SystemExit(f"{args.old} is not a checkout: git worktree add {args.old} 52e3fee")
-    data = prepare_data(args.documents)
-    people = usernames(data, args.users)
+    data, people = prepare_data(args.documents, args.data, args.users)
     results: dict[str, Any] = {"users": args.users, "streams": args.streams, "seconds": args.seconds,
                                "documents": args.documents, "cores": os.cpu_count()}
     phases = [("after", ROOT)] if args.after_only else [("before", args.old), ("after", ROOT)]
     for label, tree in phases:
         copy = Path(tempfile.mkdtemp(prefix=f"ht-loadbench-{label}-"))
-        shutil.copytree(data, copy, dirs_exist_ok=True)
+        shutil.copytree(data, copy, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("*.sock", "*.pid", "*.lock", "bench-serve.log"))
         with Server(label, tree, copy) as server:
             results[label] = phase(server, people, args.users, args.streams, args.seconds)
         report(label, results[label])
