@@ -187,7 +187,7 @@ class Hub:
 
     async def _read(self) -> None:
         try:
-            while self._queues:
+            while True:  # for the life of the process (or of the connection): channels come and go
                 message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                 if not message or message.get("type") != "message":
                     continue
