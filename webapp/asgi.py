@@ -106,6 +106,8 @@ class Front:
         if answer.stream is not None:
             await self.live.serve(answer.stream, receive, send)
             return
+        if body[1] > self.max_body:
+            answer.headers.append((b"connection", b"close"))  # the rest of an oversized body is never read
         await send({"type": "http.response.start", "status": answer.status, "headers": answer.headers})
         if answer.file is None:
             await send({"type": "http.response.body", "body": b"".join(answer.chunks), "more_body": False})
