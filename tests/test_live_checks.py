@@ -60,3 +60,14 @@ def test_revoked_access_drops_the_document_and_a_closed_session_ends_the_stream(
 
     accounts.close_session(org, token)  # logout
     assert _verdict(org, request, own) is live.Verdict.END
+
+    # Deactivation ends the stream too, and reactivation does not revive it.
+    again = accounts.open_session(org, reader["id"], client="test", lifetime_seconds=600)
+    request = live.StreamRequest(person_id=reader["id"], token=again, channels=(own,), heartbeat=15, max_seconds=60)
+    assert _verdict(org, request, own) is live.Verdict.SEND
+    accounts.set_active(org, reader["id"], False)
+    try:
+        assert _verdict(org, request, own) is live.Verdict.END
+    finally:
+        accounts.set_active(org, reader["id"], True)
+    assert _verdict(org, request, own) is live.Verdict.END

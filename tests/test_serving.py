@@ -36,7 +36,8 @@ PAGE_BOUND = 5.0
 @pytest.fixture(scope="module")
 def platform() -> Iterator[Platform]:
     running = start_platform(HUITONG_STREAM_PER_PERSON=str(PER_PERSON), HUITONG_STREAM_RECHECK_SECONDS="2",
-                             HUITONG_HEADER_TIMEOUT_SECONDS=str(HEADER_TIMEOUT), HUITONG_BODY_TIMEOUT_SECONDS="3")
+                             HUITONG_HEADER_TIMEOUT_SECONDS=str(HEADER_TIMEOUT), HUITONG_BODY_TIMEOUT_SECONDS="3",
+                             HUITONG_MAX_UPLOAD_MB="1")
     yield running
     running.stop()
 
@@ -149,3 +150,15 @@ def test_a_stalled_body_is_refused_and_files_come_whole(platform: Platform) -> N
 
     served = requests.get(platform.base + "/static/app.css", timeout=30)
     assert served.status_code == 200 and served.content == (ROOT / "webapp" / "static" / "app.css").read_bytes()
+
+
+def test_an_oversized_body_is_refused_unread(platform: Platform) -> None:
+    conn = socket.create_connection(("127.0.0.1", platform.port), timeout=10)
+    try:
+        conn.sendall(b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                     + f"Content-Length: {5 * 1024 * 1024}\r\n\r\nlogin=x".encode())
+        head = read_until(conn, b"\r\n\r\n", 15)
+        assert head.startswith(b"HTTP/1.1 413"), head[:100]
+        assert b"connection: close" in head.lower()
+    finally:
+        conn.close()
