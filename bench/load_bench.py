@@ -163,8 +163,6 @@ def make_user(people: list[tuple[dict[str, str], list[str]]]) -> type[HttpUser]:
 
     class Person(HttpUser):
         wait_time = between(0.5, 1.5)
-        network_timeout = REQUEST_TIMEOUT
-        connection_timeout = REQUEST_TIMEOUT
 
         def on_start(self) -> None:
             cookies, self.documents = next(pool)
@@ -172,23 +170,25 @@ def make_user(people: list[tuple[dict[str, str], list[str]]]) -> type[HttpUser]:
 
         @task(3)
         def inbox(self) -> None:
-            self.client.get("/inbox", name="inbox")
+            self.client.get("/inbox", name="inbox", timeout=REQUEST_TIMEOUT)
 
         @task(3)
         def search(self) -> None:
             # Unique every time: no cache of any kind can answer it.
             query = f"{random.choice(WORDS)}{random.choice(WORDS)} {next(serial)}"
-            self.client.get("/search", params={"q": query}, name="search")
+            self.client.get("/search", params={"q": query}, name="search", timeout=REQUEST_TIMEOUT)
 
         @task(2)
         def document(self) -> None:
             if self.documents:
-                self.client.get(f"/documents/{random.choice(self.documents)}", name="document")
+                self.client.get(f"/documents/{random.choice(self.documents)}", name="document",
+                                timeout=REQUEST_TIMEOUT)
 
         @task(1)
         def download(self) -> None:
             if self.documents:
-                self.client.get(f"/documents/{random.choice(self.documents)}/download", name="download")
+                self.client.get(f"/documents/{random.choice(self.documents)}/download", name="download",
+                                timeout=REQUEST_TIMEOUT)
 
     return Person
 
@@ -198,6 +198,13 @@ def phase(server: Server, people: list[str], users: int, streams: int, seconds: 
     cookies = [sign_in(server.base, name) for name in people]
     documents = [readable_documents(server.base, jar) for jar in cookies]
     load_before = os.getloadavg()[0]
+    # The machine's pace before any load: one person's unique searches, one after another.
+    solo = []
+    for n in range(10):
+        started = time.monotonic()
+        requests.get(server.base + "/search", params={"q": f"{WORDS[n]}{WORDS[-n - 1]} solo {n}"},
+                     cookies=cookies[0], timeout=60)
+        solo.append((time.monotonic() - started) * 1000)
     open_ = open_streams(server.port, cookies, streams)
     drainer = drain(open_)
     gevent.sleep(2)
@@ -208,7 +215,8 @@ def phase(server: Server, people: list[str], users: int, streams: int, seconds: 
     env.stats.reset_all()
     gevent.sleep(seconds)
     runner.quit()
-    figures: dict[str, Any] = {"load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)]}
+    figures: dict[str, Any] = {"load_average": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+                               "solo_search_p50_ms": round(sorted(solo)[len(solo) // 2])}
     total = env.stats.total
     figures["total"] = {"requests": total.num_requests, "errors": total.num_failures,
                         "rps": round(total.num_requests / seconds, 1)}
@@ -231,7 +239,8 @@ def phase(server: Server, people: list[str], users: int, streams: int, seconds: 
 
 
 def report(label: str, figures: dict[str, Any]) -> None:
-    print(f"\n== {label}: load average {figures['load_average']}  total {figures['total']}")
+    print(f"\n== {label}: load average {figures['load_average']}, one search alone before the load "
+          f"{figures['solo_search_p50_ms']} ms (p50); total {figures['total']}")
     for action in ACTIONS:
         print(f"  {action:9} {figures[action]}")
     if figures["error_kinds"]:
