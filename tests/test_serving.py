@@ -24,7 +24,7 @@ from serving_support import (
     start_platform,
 )
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # a real platform starts first
 
 PER_PERSON = 10
 PEOPLE = 30  # x PER_PERSON = 300 open streams, far above the request threads of one web process (32)

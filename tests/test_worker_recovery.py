@@ -18,7 +18,7 @@ from helpers import ROOT, run_cli, wait_until
 
 from graph import EmbeddedServer
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # up to 5 minutes for the redelivery
 
 VISIBILITY = 20  # seconds, above the probe task's 8 s (production: 2 hours, above the 1-hour task bound)
 
