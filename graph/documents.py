@@ -1,22 +1,22 @@
-"""Documents, versions and sharing in the graph: the rules, on top of the statements of
-:mod:`graph.queries.documents`.
+"""Document records in the graph: creating documents and versions, metadata, extraction outcomes, share
+specs and shares, on top of the statements of :mod:`graph.queries.documents`, each change audited.
 
-Files, text and the search index are not this module's business (see ``ingest.pipeline``); here
-live the nodes, who may touch them (through :mod:`graph.permissions`) and the audit trail of
-every change and every read. Metadata edits use optimistic concurrency on ``revision``: an edit
+This is the domain layer under the use cases (:mod:`graph.usecases`): the unchecked fetchers here
+(``get_document``, ``get_version``...) are for the domain layer only; doors (web, CLI, API, tasks) call
+the use cases, which check access once per request. Files, text and the search index are
+``ingest``'s business. Metadata edits use optimistic concurrency on ``revision``: an edit
 made against an older revision raises :class:`Conflict` and changes nothing.
 """
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from graph import audit, mentions, permissions
+from graph import audit, permissions
 from graph.classification import (
     ClassificationError,
     DomainCatalogue,
@@ -26,7 +26,6 @@ from graph.classification import (
     share_counts,
 )
 from graph.queries import documents as q
-from graph.queries import org as org_q
 from graph.queries import org_admin
 from graph.store import GraphStore, Row
 
@@ -111,7 +110,7 @@ def resolve_share(store: GraphStore, spec: ShareSpec | str) -> ShareSpec:
     if spec.target_id:
         return spec
     if spec.kind is ShareKind.PERSON:
-        rows = store.run(org_q.PERSON_BY_USERNAME, {"username": spec.ref.lower()})
+        rows = store.run(q.PERSON_REF_BY_USERNAME, {"username": spec.ref.lower()})
         row = rows[0] if rows and rows[0]["id"] else None
     else:
         rows = store.run(org_admin.CODED[_CODED[spec.kind]].by_code, {"code": spec.ref})
@@ -121,10 +120,15 @@ def resolve_share(store: GraphStore, spec: ShareSpec | str) -> ShareSpec:
     return replace(spec, target_id=row["id"], name=row.get("name"))
 
 
+def share_allowed(level: str, spec: ShareSpec) -> bool:
+    """Whether a share of this kind counts at this access level (a secret document reaches named people only)."""
+    return share_counts(level, spec.kind)
+
+
 def check_shares_allowed(level: str, specs: Iterable[ShareSpec]) -> None:
     """Refuse, before anything is written, shares the access level would ignore."""
     for spec in specs:
-        if not share_counts(level, spec.kind):
+        if not share_allowed(level, spec):
             raise DocumentError(
                 f"a {level} document cannot be shared with a {spec.kind.value.lower()} ({spec.ref}); "
                 "lower the access level or share with named people"
@@ -168,20 +172,22 @@ def unshare(store: GraphStore, actor_id: str, document_id: str, spec: ShareSpec 
 # -- permission checks ---------------------------------------------------------------------------------
 
 
-def _required(access: permissions.Access) -> permissions.Access:
-    if access.reason_kind == "unknown_document":
-        raise NotFound("no such document")
+def require_read(store: GraphStore, person_id: str, document_id: str) -> permissions.Access:
+    """The read access, or :class:`NotFound` (a document the person may not read does not exist for them)."""
+    access = permissions.can_read(store, person_id, document_id)
     if not access.allowed:
-        raise Forbidden(access.explain("en"))
+        raise NotFound("no such document")
     return access
 
 
-def require_read(store: GraphStore, person_id: str, document_id: str) -> permissions.Access:
-    return _required(permissions.can_read(store, person_id, document_id))
-
-
 def require_edit(store: GraphStore, person_id: str, document_id: str) -> permissions.Access:
-    return _required(permissions.can_edit(store, person_id, document_id))
+    """The edit access; :class:`NotFound` for a non-reader, :class:`Forbidden` for a reader who may not edit."""
+    decision = permissions.decide(store, person_id, document_id)
+    if not decision.read.allowed:
+        raise NotFound("no such document")
+    if not decision.edit.allowed:
+        raise Forbidden("you can read this document but no share lets you change it")
+    return decision.edit
 
 
 # -- creating and versioning ------------------------------------------------------------------------
@@ -346,40 +352,14 @@ class ExtractionOutcome:
                 "author": self.author, "chars": self.chars, "title": clean_title(self.title)}
 
 
-def set_extraction(store: GraphStore, version_id: str, *, status: str, reason: str | None, pages: int | None,
-                   author: str | None, chars: int, title: str | None) -> Row | None:
-    """Store an extraction's outcome on the version (and the document while it is current)."""
-    params = ExtractionOutcome(version_id, status, reason, pages, author, chars, title).params()
-    rows = store.run(q.SET_EXTRACTION, {**params, "now": now_ms()})
-    return rows[0] if rows else None
-
-
 def set_extractions(store: GraphStore, outcomes: list[ExtractionOutcome]) -> dict[str, str | None]:
-    """``set_extraction`` of many versions in one statement; returns version id -> its document's id while the
+    """Store what the extractions found on their versions (and documents while current), in one statement;
+    returns version id -> its document's id while the
     version is current (None otherwise). Versions that no longer exist are left out."""
     if not outcomes:
         return {}
     rows = store.run(q.SET_EXTRACTIONS, {"rows": [o.params() for o in outcomes], "now": now_ms()})
     return {row["version_id"]: row["document_id"] for row in rows}
-
-
-def link_mentions_many(store: GraphStore, items: list[tuple[str, str, str]]) -> dict[str, int]:
-    """Replace the MENTIONS edges of many documents with those found in their current text, in two statements;
-    ``items`` are (document id, version id, text). Returns the number of mentions found per document."""
-    if not items:
-        return {}
-    matcher = mentions.matcher_for(store)
-    found: dict[str, int] = {}
-    rows = []
-    for document_id, version_id, text in items:
-        hits = matcher.find(text)
-        found[document_id] = len(hits)
-        rows.extend({"document_id": document_id, "version_id": version_id, "label": m.label, "id": m.id,
-                     "count": m.count, "ambiguous": m.ambiguous} for m in hits if m.label in q.MENTION_LABELS)
-    store.run(q.CLEAR_MENTIONS_MANY, {"document_ids": [document_id for document_id, _, _ in items]})
-    if rows:
-        store.run(q.LINK_MENTIONS_MANY, {"rows": rows})
-    return found
 
 
 def set_indexed(store: GraphStore, version_id: str, chunks: int | None) -> None:
@@ -400,21 +380,6 @@ def get_document(store: GraphStore, document_id: str) -> Row | None:
             "current_version_id": row["current_version_id"], "current_number": row["current_number"]}
 
 
-def view_document(store: GraphStore, viewer_id: str, document_id: str, *, client: str | None = None) -> Row:
-    """The document as the viewer may see it, with why they may, and whether they may edit; audited."""
-    access = require_read(store, viewer_id, document_id)
-    doc = get_document(store, document_id)
-    if doc is None:
-        raise NotFound("no such document")
-    edit = permissions.can_edit(store, viewer_id, document_id)
-    audit.record(store, action="document.view", actor_id=viewer_id, target_kind="document", target_id=document_id,
-                 client=client)
-    doc.pop("locked_at", None)
-    return {**doc, "access_reason": access.explain("en"), "access_reason_zh": access.explain("zh"),
-            "access_path": access.path, "can_edit": edit.allowed,
-            "can_change_level": edit.allowed and edit.reason_kind in ("owner", "admin")}
-
-
 def get_version(store: GraphStore, version_id: str) -> Row | None:
     """Version, its document and whether it is current, WITHOUT a permission check (internal use)."""
     rows = store.run(q.GET_VERSION, {"version_id": version_id})
@@ -426,18 +391,6 @@ def get_versions(store: GraphStore, version_ids: list[str]) -> dict[str, Row]:
     if not version_ids:
         return {}
     return {row["version"]["id"]: row for row in store.run(q.GET_VERSIONS, {"ids": list(version_ids)})}
-
-
-def list_versions(store: GraphStore, viewer_id: str, document_id: str) -> list[Row]:
-    """Newest first: number, author, time, size, hash, note, extraction status, current flag."""
-    require_read(store, viewer_id, document_id)
-    return [{**r["version"], "current": r["current"], "author_name": r["author_name"],
-             "author_username": r["author_username"]} for r in store.run(q.LIST_VERSIONS, {"id": document_id})]
-
-
-def shares_of(store: GraphStore, viewer_id: str, document_id: str) -> list[Row]:
-    require_read(store, viewer_id, document_id)
-    return store.run(q.SHARES_OF, {"id": document_id})
 
 
 def version_of_document(store: GraphStore, document_id: str, version_id: str | None) -> Row:
@@ -453,197 +406,3 @@ def version_of_document(store: GraphStore, document_id: str, version_id: str | N
     return {**found["version"], "current": found["current"]}
 
 
-# -- browsing ------------------------------------------------------------------------------------------
-
-Scope = Literal["all", "mine", "department", "recent"]
-RECENT_DAYS = 30
-
-
-@dataclass(frozen=True)
-class BrowseFilter:
-    """What to list; None means "any". Times are epoch ms, ``until`` exclusive."""
-
-    scope: Scope = "all"
-    domain: str | None = None
-    data_type: str | None = None
-    access: str | None = None
-    kind: str | None = None
-    owner_id: str | None = None
-    status: str | None = None
-    text: str | None = None  # part of the title, case-insensitive
-    department_id: str | None = None  # the department "folder": documents shared with it
-    since: int | None = None
-    until: int | None = None
-
-
-@dataclass(frozen=True)
-class Page:
-    rows: list[Row]
-    total: int
-    page: int
-    per_page: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-def _candidate_ids(store: GraphStore, viewer_id: str, where: BrowseFilter) -> list[str]:
-    """The readable documents, narrowed by the scopes that are sets of documents."""
-    ids = permissions.readable_document_ids(store, viewer_id)
-    department_ids: list[str] = []
-    if where.scope == "department":
-        department_ids = [r["id"] for r in store.run(q.MY_DEPARTMENTS, {"person_id": viewer_id})]
-        ids &= _shared_with(store, department_ids)
-    if where.department_id:
-        ids &= _shared_with(store, [where.department_id])
-    return sorted(ids)
-
-
-def _shared_with(store: GraphStore, department_ids: list[str]) -> set[str]:
-    if not department_ids:
-        return set()
-    return {r["id"] for r in store.run(q.SHARED_WITH_DEPARTMENTS, {"department_ids": department_ids})}
-
-
-def _filter_params(viewer_id: str, where: BrowseFilter, ids: list[str]) -> dict[str, Any]:
-    since = where.since or 0
-    if where.scope == "recent" and where.since is None:
-        since = now_ms() - RECENT_DAYS * 24 * 3600 * 1000
-    owner = viewer_id if where.scope == "mine" else where.owner_id
-    text = where.text.strip().lower() if where.text and where.text.strip() else None
-    return {"ids": ids, "since": since, "until": where.until if where.until is not None else 2**53,
-            "domain": where.domain or None, "data_type": where.data_type or None, "access": where.access or None,
-            "kind": where.kind or None, "owner_id": owner or None, "status": where.status or None, "text": text}
-
-
-def browse(store: GraphStore, viewer_id: str, where: BrowseFilter | None = None, *, sort: str = "updated",
-           page: int = 1, per_page: int = 20) -> Page:
-    """One page of the documents the viewer may read, filtered and sorted (``q.SORTS`` keys)."""
-    where = where or BrowseFilter()
-    if sort not in q.SORTS:
-        raise DocumentError(f"unknown sort {sort!r}; expected one of {', '.join(q.SORTS)}")
-    if where.scope == "recent":
-        sort = "updated"
-    page, per_page = max(int(page), 1), min(max(int(per_page), 1), 200)
-    params = _filter_params(viewer_id, where, _candidate_ids(store, viewer_id, where))
-    total = store.run(q.COUNT["ids"], params)[0]["total"]
-    rows = store.run(q.BROWSE[("ids", sort)], {**params, "skip": (page - 1) * per_page, "limit": per_page})
-    return Page(rows, int(total), page, per_page)
-
-
-def classification_tree(store: GraphStore, viewer_id: str, where: BrowseFilter | None = None) -> list[Row]:
-    """Counts of readable documents as a tree: domain -> data type -> access level."""
-    where = where or BrowseFilter()
-    params = _filter_params(viewer_id, where, _candidate_ids(store, viewer_id, where))
-    tree: dict[str, Row] = {}
-    for row in store.run(q.CLASSIFICATION["ids"], params):
-        domain = tree.setdefault(row["domain"], {"domain": row["domain"], "count": 0, "data_types": {}})
-        domain["count"] += row["count"]
-        data_type = domain["data_types"].setdefault(
-            row["data_type"], {"data_type": row["data_type"], "count": 0, "levels": {}})
-        data_type["count"] += row["count"]
-        data_type["levels"][row["access"]] = row["count"]
-    out = []
-    for domain in tree.values():
-        domain["data_types"] = list(domain["data_types"].values())
-        out.append(domain)
-    return sorted(out, key=lambda d: (-d["count"], d["domain"] or ""))
-
-
-def department_folders(store: GraphStore, viewer_id: str) -> list[Row]:
-    """Every department with the number of readable documents shared with it, as a tree (children nested)."""
-    ids = sorted(permissions.readable_document_ids(store, viewer_id))
-    params = _filter_params(viewer_id, BrowseFilter(), ids)
-    counts = {r["department_id"]: r["count"] for r in store.run(q.FOLDER_COUNTS["ids"], params)}
-    nodes = {r["id"]: {**r, "count": counts.get(r["id"], 0), "children": []} for r in store.run(q.DEPARTMENTS)}
-    roots = []
-    for node in nodes.values():
-        parent = nodes.get(node["parent_id"])
-        (parent["children"] if parent else roots).append(node)
-
-    def total(node: Row) -> int:
-        node["total"] = node["count"] + sum(total(child) for child in node["children"])
-        return node["total"]
-
-    for root in roots:
-        total(root)
-    return roots
-
-
-# -- related knowledge and provenance ---------------------------------------------------------------------
-
-
-@dataclass
-class Related:
-    same_domain: list[Row]
-    people: list[Row]
-    departments: list[Row]
-    projects: list[Row]
-    tasks: list[Row]
-    decisions: list[Row]
-
-
-def related(store: GraphStore, viewer_id: str, document_id: str, *, limit: int = 10) -> Related:
-    """What the graph knows around a readable document, limited to what the viewer may read."""
-    require_read(store, viewer_id, document_id)
-    readable = sorted(permissions.readable_document_ids(store, viewer_id) - {document_id})
-    same = store.run(q.RELATED_SAME_DOMAIN["ids"], {"id": document_id, "ids": readable, "limit": limit})
-    mentioned = store.run(q.MENTIONED, {"id": document_id})
-    work = store.run(q.LINKED_WORK, {"id": document_id})
-    return Related(
-        same_domain=same,
-        people=[m for m in mentioned if m["label"] == "Person"],
-        departments=[m for m in mentioned if m["label"] == "Department"],
-        projects=[m for m in mentioned if m["label"] == "Project"],
-        tasks=[w for w in work if w["label"] == "Task"],
-        decisions=[w for w in work if w["label"] == "Decision"],
-    )
-
-
-_TIMELINE_ACTIONS = {
-    "document.upload": "uploaded", "document.version": "new_version", "document.update": "changed",
-    "document.share": "shared", "document.unshare": "unshared", "document.download": "downloaded",
-    "document.read": "read", "document.view": "viewed", "document.extracted": "extracted",
-    "document.diff": "compared",
-}
-
-
-def timeline(store: GraphStore, viewer_id: str, document_id: str, *, limit: int = 500,
-             include_views: bool = False) -> list[Row]:
-    """Provenance, oldest first: who uploaded, changed, shared, downloaded the document, and when.
-
-    Built from the audit trail, completed with the versions themselves (a version always shows,
-    even one created before auditing existed).
-    """
-    require_read(store, viewer_id, document_id)
-    events = audit.list_events(store, audit.AuditFilter(target_kind="document", target_id=document_id),
-                               limit=limit)
-    entries: list[Row] = []
-    seen_versions: set[str] = set()
-    for event in events:
-        kind = _TIMELINE_ACTIONS.get(event["action"], event["action"])
-        if kind == "viewed" and not include_views:
-            continue
-        detail = _parse_detail(event["detail"])
-        if detail.get("version_id"):
-            seen_versions.add(detail["version_id"])
-        entries.append({"at": event["at"], "kind": kind, "action": event["action"], "actor_id": event["actor_id"],
-                        "actor": event["actor_username"], "detail": detail})
-    for version in store.run(q.LIST_VERSIONS, {"id": document_id}):
-        v = version["version"]
-        if v["id"] not in seen_versions:
-            entries.append({"at": v["created_at"], "kind": "uploaded" if v["number"] == 1 else "new_version",
-                            "action": "version", "actor_id": v["author_id"], "actor": version["author_username"],
-                            "detail": {"version_id": v["id"], "number": v["number"], "filename": v.get("filename")}})
-    return sorted(entries, key=lambda e: e["at"])
-
-
-def _parse_detail(detail: str | None) -> dict[str, Any]:
-    if not detail:
-        return {}
-    try:
-        value = json.loads(detail)
-    except ValueError:
-        return {"text": detail}
-    return value if isinstance(value, Mapping) else {"value": value}

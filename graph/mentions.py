@@ -16,7 +16,7 @@ import weakref
 from collections import Counter
 from dataclasses import dataclass
 
-from graph.queries import documents as q
+from graph.queries import mentions as q
 from graph.store import GraphStore
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
@@ -87,13 +87,20 @@ def matcher_for(store: GraphStore, *, refresh: bool = False) -> Matcher:
     return matcher
 
 
-def link_mentions(store: GraphStore, document_id: str, version_id: str, text: str, *,
-                  matcher: Matcher | None = None) -> list[Mention]:
-    """Replace the document's MENTIONS edges with those found in ``text`` (its current version's)."""
-    found = (matcher or matcher_for(store)).find(text)
-    store.run(q.CLEAR_MENTIONS, {"document_id": document_id})
-    rows = [{"label": m.label, "id": m.id, "count": m.count, "ambiguous": m.ambiguous}
-            for m in found if m.label in q.MENTION_LABELS]
+def link_mentions_many(store: GraphStore, items: list[tuple[str, str, str]]) -> dict[str, int]:
+    """Replace the MENTIONS edges of many documents with those found in their current text, in two statements;
+    ``items`` are (document id, version id, text). Returns the number of mentions found per document."""
+    if not items:
+        return {}
+    matcher = matcher_for(store)
+    found: dict[str, int] = {}
+    rows = []
+    for document_id, version_id, text in items:
+        hits = matcher.find(text)
+        found[document_id] = len(hits)
+        rows.extend({"document_id": document_id, "version_id": version_id, "label": m.label, "id": m.id,
+                     "count": m.count, "ambiguous": m.ambiguous} for m in hits if m.label in q.MENTION_LABELS)
+    store.run(q.CLEAR_MENTIONS_MANY, {"document_ids": [document_id for document_id, _, _ in items]})
     if rows:
-        store.run(q.LINK_MENTIONS, {"document_id": document_id, "version_id": version_id, "rows": rows})
+        store.run(q.LINK_MENTIONS_MANY, {"rows": rows})
     return found

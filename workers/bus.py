@@ -1,92 +1,16 @@
-"""Live-update bus: Redis pub/sub on the broker's server (the bundled one in embedded mode).
+"""The live-update bus, for the worker side and the SSE endpoints: it lives in :mod:`graph.live` so that
+every layer that changes documents may announce (ingest must not import workers)."""
 
-Web views and workers publish small JSON events on per-person (or per-document) channels; the
-web app's SSE endpoint relays a person's channels to their browser. Delivery is best effort: a
-live update that cannot be sent is logged and dropped, never allowed to fail the action behind it
-(the page is always the truth; events only say "look again").
-"""
+from graph.live import (
+    PREFIX,
+    async_connector,
+    client,
+    document_channel,
+    encode,
+    person_channel,
+    publish,
+    publish_to_people,
+)
 
-from __future__ import annotations
-
-import json
-import logging
-import os
-import threading
-from collections.abc import Callable, Iterable
-from typing import Any
-from urllib.parse import urlsplit
-
-import redis
-import redis.asyncio as aioredis
-
-from settings import Settings
-
-log = logging.getLogger("huitong.bus")
-
-PREFIX = "huitong:live:"
-_lock = threading.Lock()
-_clients: dict[tuple[int, str], redis.Redis] = {}
-
-
-def person_channel(person_id: str) -> str:
-    return f"{PREFIX}person:{person_id}"
-
-
-def document_channel(document_id: str) -> str:
-    return f"{PREFIX}document:{document_id}"
-
-
-def client(settings: Settings) -> redis.Redis:
-    """One connection pool per process and broker URL (pools do not survive a fork)."""
-    url = settings.effective_broker_url
-    key = (os.getpid(), url)
-    with _lock:
-        if key not in _clients:
-            _clients[key] = _connect(url)
-        return _clients[key]
-
-
-def _connect(url: str) -> redis.Redis:
-    parts = urlsplit(url)
-    if parts.scheme == "redis+socket":
-        # kombu's spelling of a unix socket; redis-py wants the path itself.
-        return redis.Redis(unix_socket_path=parts.path, socket_timeout=30, health_check_interval=30)
-    return redis.Redis.from_url(url, socket_timeout=30, health_check_interval=30)
-
-
-def async_connector(settings: Settings) -> Callable[[], aioredis.Redis]:
-    """A factory of asyncio clients of the bus (for the web front's event loop; one per call)."""
-    url = settings.effective_broker_url
-    parts = urlsplit(url)
-
-    def connect() -> aioredis.Redis:
-        if parts.scheme == "redis+socket":
-            return aioredis.Redis(unix_socket_path=parts.path, health_check_interval=30)
-        return aioredis.Redis.from_url(url, health_check_interval=30)
-
-    return connect
-
-
-def encode(event: str, payload: dict[str, Any] | None) -> str:
-    return json.dumps({"event": event, "payload": payload or {}}, ensure_ascii=False, separators=(",", ":"))
-
-
-def publish(settings: Settings, channels: Iterable[str], event: str, payload: dict[str, Any] | None = None) -> int:
-    """Send ``event`` to every channel; returns how many subscribers received it (0 when the bus is down)."""
-    names = sorted(set(channels))
-    if not names:
-        return 0
-    message = encode(event, payload)
-    try:
-        pipe = client(settings).pipeline(transaction=False)
-        for name in names:
-            pipe.publish(name, message)
-        return sum(int(n) for n in pipe.execute())
-    except redis.RedisError as error:
-        log.warning("live update %s to %d channel(s) not sent: %s", event, len(names), error)
-        return 0
-
-
-def publish_to_people(settings: Settings, person_ids: Iterable[str], event: str,
-                      payload: dict[str, Any] | None = None) -> int:
-    return publish(settings, (person_channel(p) for p in person_ids if p), event, payload)
+__all__ = ["PREFIX", "async_connector", "client", "document_channel", "encode", "person_channel", "publish",
+           "publish_to_people"]

@@ -106,3 +106,20 @@ ACTIONS = cypher(
     "audit.actions",
     "MATCH (e:AuditEvent) RETURN DISTINCT e.action AS action ORDER BY action",
 )
+
+# One document's history, filtered to a list of actions IN THE QUERY, before the limit: the provenance
+# timeline (changes) and the "who read it" list (reads) each get their newest ``$limit`` events, however
+# many of the other kind there are. Starts from the document's id index and walks its AUDIT_ON edges.
+DOCUMENT_HISTORY = cypher(
+    "audit.document_history",
+    """
+    MATCH (d:Document {id: $document_id})<-[:AUDIT_ON]-(e:AuditEvent)
+    WITH e WHERE e.action IN $actions
+    WITH e ORDER BY e.at DESC, e.id DESC LIMIT $limit
+    OPTIONAL MATCH (e)-[:AUDIT_BY]->(a:Person)
+    RETURN e.id AS id, e.at AS at, e.actor_id AS actor_id, a.username AS actor_username, a.name AS actor_name,
+           e.action AS action, e.detail AS detail
+    ORDER BY at DESC, id DESC
+    """,
+    example={"document_id": "doc1", "actions": ["document.share"], "limit": 200},
+)

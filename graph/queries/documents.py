@@ -1,5 +1,5 @@
-"""Documents and their versions: creation, new versions, metadata edits, extraction results,
-mentions, browsing and related knowledge.
+"""Documents and their versions: creation, new versions, metadata edits, extraction results, reading one
+document (listings: :mod:`graph.queries.browse`; mentions: :mod:`graph.queries.mentions`).
 
 Writes that several people may race on lock the document node first (``SET d.locked_at``): on
 Neo4j that takes the node's write lock before anything is read, so the revision check and the
@@ -10,11 +10,11 @@ permission bump of :mod:`graph.queries.permissions`, in the same statement.
 
 from __future__ import annotations
 
-from graph.cypher import Statement, cypher
+from graph.cypher import cypher
 from graph.queries.permissions import PERMISSION_BUMP
 
 # Properties of a document row as listings return them.
-_DOC_FIELDS = (
+DOC_FIELDS = (
     "d.id AS id, d.title AS title, d.kind AS kind, d.mime AS mime, d.domain AS domain, d.data_type AS data_type, "
     "d.access AS access, d.owner_id AS owner_id, d.created_at AS created_at, d.updated_at AS updated_at, "
     "d.revision AS revision, d.status AS status, d.status_reason AS status_reason, d.size AS size, "
@@ -137,26 +137,6 @@ REVISION_OF = cypher(
 
 # Extraction results land on the version; on the document only while that version is current.
 # A title taken from the file name gives way to the title found inside the file (a metadata change: revision + 1).
-SET_EXTRACTION = cypher(
-    "documents.set_extraction",
-    """
-    MATCH (v:Version {id: $version_id})
-    SET v.status = $status, v.status_reason = $reason, v.pages = $pages, v.author = $author,
-        v.chars = $chars, v.extracted_at = $now
-    WITH v
-    OPTIONAL MATCH (d:Document)-[:CURRENT]->(v)
-    FOREACH (x IN CASE WHEN d IS NULL THEN [] ELSE [d] END |
-        SET x.status = $status, x.status_reason = $reason, x.pages = $pages, x.author = $author)
-    FOREACH (x IN CASE WHEN d IS NOT NULL AND d.title_source = 'filename' AND $title IS NOT NULL
-                       THEN [d] ELSE [] END |
-        SET x.title = $title, x.title_source = 'extracted', x.revision = x.revision + 1)
-    RETURN v.id AS version_id, d.id AS document_id
-    """,
-    example={"version_id": "v1", "status": "ok", "reason": None, "pages": 3, "author": "李娜", "chars": 100,
-             "title": None, "now": 3},
-    writes=True,
-)
-
 SET_EXTRACTIONS = cypher(
     "documents.set_extractions",
     """
@@ -232,99 +212,6 @@ GET_VERSIONS = cypher(
     example={"ids": ["v1"]},
 )
 
-# -- mentions ---------------------------------------------------------------------------------------
-
-KNOWN_ENTITIES = cypher(
-    "documents.known_entities",
-    """
-    MATCH (p:Person) WHERE p.active = true AND p.name IS NOT NULL
-    RETURN 'Person' AS label, p.id AS id, p.name AS name, null AS name_en, null AS code
-    UNION ALL
-    MATCH (d:Department) WHERE coalesce(d.active, true) = true
-    RETURN 'Department' AS label, d.id AS id, d.name AS name, d.name_en AS name_en, d.code AS code
-    UNION ALL
-    MATCH (j:Project) WHERE coalesce(j.active, true) = true
-    RETURN 'Project' AS label, j.id AS id, j.name AS name, j.name_en AS name_en, j.code AS code
-    """,
-)
-
-CLEAR_MENTIONS = cypher(
-    "documents.clear_mentions",
-    """
-    MATCH (d:Document {id: $document_id})-[m:MENTIONS]->()
-    DELETE m
-    RETURN count(*) AS removed
-    """,
-    example={"document_id": "doc1"},
-    writes=True,
-)
-
-MENTION_LABELS = ("Person", "Department", "Project")
-
-
-def _mention_targets() -> tuple[str, str]:
-    """Each row looks its entity up under its own label only (one round trip for every kind of entity)."""
-    lookups = "\n".join(f"OPTIONAL MATCH (t{i}:{label} {{id: row.id}}) WHERE row.label = '{label}'"
-                         for i, label in enumerate(MENTION_LABELS))
-    return lookups, "coalesce(" + ", ".join(f"t{i}" for i in range(len(MENTION_LABELS))) + ")"
-
-
-def _link_mentions() -> Statement:
-    lookups, found = _mention_targets()
-    return cypher(
-        "documents.link_mentions",
-        f"""
-        MATCH (d:Document {{id: $document_id}})
-        UNWIND $rows AS row
-        {lookups}
-        WITH d, row, {found} AS t
-        WHERE t IS NOT NULL
-        MERGE (d)-[m:MENTIONS]->(t)
-        SET m.count = row.count, m.version_id = $version_id, m.ambiguous = row.ambiguous
-        RETURN count(m) AS linked
-        """,
-        example={"document_id": "doc1", "version_id": "v1",
-                 "rows": [{"label": "Person", "id": "u1", "count": 2, "ambiguous": False}]},
-        writes=True,
-    )
-
-
-def _link_mentions_many() -> Statement:
-    # Rows of several documents at once (bulk ingestion); each row names its document and version.
-    lookups, found = _mention_targets()
-    return cypher(
-        "documents.link_mentions_many",
-        f"""
-        UNWIND $rows AS row
-        MATCH (d:Document {{id: row.document_id}})
-        {lookups}
-        WITH d, row, {found} AS t
-        WHERE t IS NOT NULL
-        MERGE (d)-[m:MENTIONS]->(t)
-        SET m.count = row.count, m.version_id = row.version_id, m.ambiguous = row.ambiguous
-        RETURN count(m) AS linked
-        """,
-        example={"rows": [{"document_id": "doc1", "version_id": "v1", "label": "Person", "id": "u1", "count": 2,
-                           "ambiguous": False}]},
-        writes=True,
-    )
-
-
-LINK_MENTIONS = _link_mentions()
-LINK_MENTIONS_MANY = _link_mentions_many()
-
-CLEAR_MENTIONS_MANY = cypher(
-    "documents.clear_mentions_many",
-    """
-    UNWIND $document_ids AS did
-    MATCH (d:Document {id: did})-[m:MENTIONS]->()
-    DELETE m
-    RETURN count(*) AS removed
-    """,
-    example={"document_ids": ["doc1"]},
-    writes=True,
-)
-
 MENTIONED = cypher(
     "documents.mentioned",
     """
@@ -349,111 +236,6 @@ LINKED_WORK = cypher(
     example={"id": "doc1"},
 )
 
-# -- browsing ------------------------------------------------------------------------------------------
-
-# Two ways in: the readable ids of a person (the usual case) or every document (administrators).
-_SOURCES = {
-    "ids": "UNWIND $ids AS did MATCH (d:Document {id: did})",
-    "all": "MATCH (d:Document)",
-}
-# Every filter is optional: a null parameter lets every document through.
-_FILTER = """
-    WITH d
-    WHERE d.updated_at >= $since AND d.updated_at < $until
-      AND ($domain IS NULL OR d.domain = $domain)
-      AND ($data_type IS NULL OR d.data_type = $data_type)
-      AND ($access IS NULL OR d.access = $access)
-      AND ($kind IS NULL OR d.kind = $kind)
-      AND ($owner_id IS NULL OR d.owner_id = $owner_id)
-      AND ($status IS NULL OR d.status = $status)
-      AND ($text IS NULL OR toLower(d.title) CONTAINS $text)
-"""
-FILTER_EXAMPLE = {"ids": ["doc1"], "since": 0, "until": 2**53, "domain": None, "data_type": None, "access": None,
-                  "kind": None, "owner_id": None, "status": None, "text": None}
-
-# Sort keys users may pick; the ORDER BY text comes from this table only.
-SORTS: dict[str, str] = {
-    "updated": "d.updated_at DESC",
-    "oldest": "d.updated_at ASC",
-    "created": "d.created_at DESC",
-    "title": "d.title ASC",
-    "size": "d.size DESC",
-}
-
-
-def _list_statement(source: str, sort: str) -> Statement:
-    return cypher(
-        f"documents.browse_{source}_{sort}",
-        _SOURCES[source] + _FILTER + f"""
-        WITH d ORDER BY {SORTS[sort]}, d.id SKIP $skip LIMIT $limit
-        OPTIONAL MATCH (o:Person {{id: d.owner_id}})
-        RETURN {_DOC_FIELDS}, o.name AS owner_name, o.username AS owner_username
-        """,
-        example={**FILTER_EXAMPLE, "skip": 0, "limit": 20},
-    )
-
-
-BROWSE: dict[tuple[str, str], Statement] = {
-    (source, sort): _list_statement(source, sort) for source in _SOURCES for sort in SORTS
-}
-COUNT: dict[str, Statement] = {
-    source: cypher(f"documents.count_{source}", _SOURCES[source] + _FILTER + " RETURN count(d) AS total",
-                   example=FILTER_EXAMPLE)
-    for source in _SOURCES
-}
-CLASSIFICATION: dict[str, Statement] = {
-    source: cypher(
-        f"documents.classification_{source}",
-        _SOURCES[source] + _FILTER + """
-        RETURN d.domain AS domain, d.data_type AS data_type, d.access AS access, count(d) AS count
-        ORDER BY domain, data_type, access
-        """,
-        example=FILTER_EXAMPLE,
-    )
-    for source in _SOURCES
-}
-FOLDER_COUNTS: dict[str, Statement] = {
-    source: cypher(
-        f"documents.folder_counts_{source}",
-        _SOURCES[source] + _FILTER + """
-        MATCH (d)-[:SHARED_WITH]->(t:Department)
-        RETURN t.id AS department_id, count(DISTINCT d) AS count
-        """,
-        example=FILTER_EXAMPLE,
-    )
-    for source in _SOURCES
-}
-
-DEPARTMENTS = cypher(
-    "documents.departments",
-    """
-    MATCH (t:Department)
-    OPTIONAL MATCH (t)-[:PART_OF]->(parent:Department)
-    RETURN t.id AS id, t.code AS code, t.name AS name, t.name_en AS name_en, parent.id AS parent_id,
-           coalesce(t.active, true) AS active
-    ORDER BY code
-    """,
-)
-
-SHARED_WITH_DEPARTMENTS = cypher(
-    "documents.shared_with_departments",
-    """
-    MATCH (t:Department)<-[:SHARED_WITH]-(d:Document)
-    WHERE t.id IN $department_ids
-    RETURN DISTINCT d.id AS id
-    """,
-    example={"department_ids": ["d1"]},
-)
-
-MY_DEPARTMENTS = cypher(
-    "documents.my_departments",
-    """
-    MATCH (p:Person {id: $person_id})-[:MEMBER_OF]->(:Department)-[:PART_OF*0..]->(a:Department)
-    RETURN DISTINCT a.id AS id
-    """,
-    example={"person_id": "u1"},
-)
-
 SHARES_OF = cypher(
     "documents.shares_of",
     """
@@ -465,23 +247,6 @@ SHARES_OF = cypher(
     example={"id": "doc1"},
 )
 
-
-def _related_statement(source: str) -> Statement:
-    return cypher(
-        f"documents.related_same_domain_{source}",
-        "MATCH (x:Document {id: $id}) WITH x " + _SOURCES[source] + """
-        WITH x, d WHERE d.domain = x.domain AND d.id <> x.id
-        OPTIONAL MATCH (x)-[:MENTIONS]->(e)<-[:MENTIONS]-(d)
-        WITH d, count(e) AS shared
-        ORDER BY shared DESC, d.updated_at DESC, d.id LIMIT $limit
-        RETURN d.id AS id, d.title AS title, d.kind AS kind, d.domain AS domain, d.access AS access,
-               d.updated_at AS updated_at, shared
-        """,
-        example={"id": "doc1", "ids": ["doc2"], "limit": 10},
-    )
-
-
-RELATED_SAME_DOMAIN: dict[str, Statement] = {source: _related_statement(source) for source in _SOURCES}
 
 PRIMARY_DEPARTMENT = cypher(
     "documents.primary_department",
@@ -508,4 +273,14 @@ SET_INDEXED = cypher(
     """,
     example={"version_id": "v1", "now": 4, "chunks": 3},
     writes=True,
+)
+
+# A person by user name, for resolving a share target or a browse filter's uploader: no secrets returned.
+PERSON_REF_BY_USERNAME = cypher(
+    "documents.person_ref_by_username",
+    """
+    MATCH (p:Person {username: $username})
+    RETURN p.id AS id, p.name AS name, p.username AS username, coalesce(p.active, true) AS active
+    """,
+    example={"username": "li.na"},
 )

@@ -1,0 +1,62 @@
+"""Comments on documents: anyone who may read a document may comment on it and read its comments.
+
+Comments are graph nodes (they are knowledge: who said what about which version), written through the
+statements of :mod:`graph.queries.comments`, recorded in the audit trail and announced to the
+document's watchers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from graph import audit
+from graph import documents as docs
+from graph.actor import Actor
+from graph.errors import InvalidInput, ObjectMissing
+from graph.queries import comments as q
+from graph.store import Row
+from graph.usecases import Context
+from graph.usecases.access import MISSING, require_reader
+from graph.usecases.documents import announce
+
+MAX_COMMENT = 4000
+
+
+@dataclass(frozen=True)
+class CommentPage:
+    rows: list[Row]
+    total: int
+
+
+def add_comment(ctx: Context, actor: Actor, document_id: str, text: str, *, at: int | None = None) -> str:
+    """Store a comment on the document's current version; returns its id. Empty or too long text is refused."""
+    require_reader(ctx.store, actor, document_id)
+    text = str(text or "").strip()
+    if not text:
+        raise InvalidInput("comment.empty", field="text")
+    if len(text) > MAX_COMMENT:
+        raise InvalidInput("comment.too_long", field="text", max=MAX_COMMENT)
+    document = docs.get_document(ctx.store, document_id)
+    if document is None:
+        raise ObjectMissing(MISSING, id=document_id)
+    comment_id = docs.new_id()
+    rows = ctx.store.run(q.ADD_DOCUMENT_COMMENT, {
+        "document_id": document_id, "actor_id": actor.person_id, "id": comment_id, "text": text,
+        "at": at if at is not None else docs.now_ms(), "version_id": document["current_version_id"],
+    })
+    if not rows:
+        raise ObjectMissing(MISSING, id=document_id)
+    audit.record(ctx.store, action="document.comment", actor_id=actor.person_id, target_kind="document",
+                 target_id=document_id, client=actor.address, detail={"comment_id": comment_id, "chars": len(text)})
+    announce(ctx, document_id, "comment", comment_id=comment_id)
+    return comment_id
+
+
+def comments(ctx: Context, actor: Actor, document_id: str, *, page: int = 1, per_page: int = 50) -> CommentPage:
+    """Newest first, one page, for someone who may read the document."""
+    require_reader(ctx.store, actor, document_id)
+    page, per_page = max(int(page), 1), min(max(int(per_page), 1), 200)
+    total = ctx.store.run(q.COUNT_DOCUMENT_COMMENTS, {"document_id": document_id})[0]["total"]
+    rows = ctx.store.run(q.DOCUMENT_COMMENTS, {"document_id": document_id, "skip": (page - 1) * per_page,
+                                               "limit": per_page})
+    return CommentPage(rows, int(total))

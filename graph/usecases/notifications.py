@@ -1,0 +1,48 @@
+"""A person's notifications: list them, mark one or all read. Only the addressee ever sees or touches one:
+anyone else's notification answers as a missing one."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from graph import live
+from graph.actor import Actor
+from graph.errors import ObjectMissing
+from graph.queries import notifications as q
+from graph.usecases import Context
+from graph.workflows import inbox
+
+LIMIT = 100
+
+
+def notifications(ctx: Context, actor: Actor, *, unread_only: bool = False, limit: int = LIMIT) -> list[dict[str, Any]]:
+    return inbox.notifications(ctx.store, actor.person_id, unread_only=unread_only, limit=limit)
+
+
+def _announce(ctx: Context, actor: Actor, which: str) -> None:
+    if ctx.settings is not None:
+        live.publish_to_people(ctx.settings, [actor.person_id], "notification", {"read": which})
+
+
+def mark_read(ctx: Context, actor: Actor, notification_id: str) -> bool:
+    """Mark the actor's notification read; True when it was unread. Someone else's: ``ObjectMissing``."""
+    rows = ctx.store.run(q.READ_OWN_NOTIFICATION, {"person_id": actor.person_id, "id": notification_id,
+                                                   "now": int(time.time() * 1000)})
+    if not rows:
+        raise ObjectMissing("notification.missing", id=notification_id)
+    if rows[0]["unread"]:
+        _announce(ctx, actor, notification_id)
+    return bool(rows[0]["unread"])
+
+
+def mark_all_read(ctx: Context, actor: Actor) -> int:
+    """Mark every unread notification of the actor read; returns how many."""
+    marked = 0
+    for notice in inbox.notifications(ctx.store, actor.person_id, unread_only=True, limit=LIMIT):
+        rows = ctx.store.run(q.READ_OWN_NOTIFICATION, {"person_id": actor.person_id, "id": notice["id"],
+                                                       "now": int(time.time() * 1000)})
+        marked += bool(rows and rows[0]["unread"])
+    if marked:
+        _announce(ctx, actor, "all")
+    return marked
