@@ -114,6 +114,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(search.bp)
     search_service.start_warm_up(lambda: _store_for(app), settings)
 
+    from webapp.views import errors
+
+    errors.install(app)  # styled, translated error answers; refusals of use cases (DomainError) as 404/403/...
+
     @app.context_processor
     def _template_globals() -> dict[str, object]:
         return {"languages": LANGUAGES, "current_language": current_language}

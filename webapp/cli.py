@@ -162,23 +162,26 @@ def upload(file: str, username: str, domain: str, access: str, shares: tuple[str
     from pathlib import Path
 
     from graph import open_store
-    from graph.documents import DocumentError
-    from graph.queries import org
-    from ingest import pipeline
+    from graph.errors import DomainError
+    from graph.usecases import Context, actor_by_username
+    from ingest import usecases as files
+    from webapp.messages import cli_message
+    from workers.tasks import enqueue_extraction
 
     settings = _settings()
     path = Path(file)
     with open_store(settings) as store:
-        person = store.run(org.PERSON_BY_USERNAME, {"username": username.strip().lower()})
-        if not person or not person[0]["id"]:
+        actor = actor_by_username(store, username)
+        if actor is None:
             raise click.ClickException(f"no user {username!r}")
+        ctx = Context(store, settings)
         try:
-            result = pipeline.upload(
-                store, settings, path, path.name, person[0]["id"], None if document_id else domain,
-                None if document_id else access, shares, note, document_id, title=title,
-                enqueue=None if wait else pipeline.celery_enqueue, client="cli")
-        except DocumentError as error:
-            raise click.ClickException(str(error)) from None
+            result = files.upload(
+                ctx, actor, files.Upload(path, path.name), domain=None if document_id else domain,
+                access=None if document_id else access, shares=shares, note=note, title=title,
+                document_id=document_id, enqueue=None if wait else enqueue_extraction)
+        except DomainError as error:
+            raise click.ClickException(cli_message(error)) from None
         report: dict[str, object] = {
             "document_id": result.document_id, "version_id": result.version_id, "number": result.number,
             "created": result.created, "unchanged": result.unchanged, "kind": result.kind, "size": result.size,
@@ -186,7 +189,7 @@ def upload(file: str, username: str, domain: str, access: str, shares: tuple[str
             "upload_ms": round(result.elapsed_ms, 1), "status": "pending",
         }
         if wait and not result.unchanged:
-            done = pipeline.process_version_now(store, settings, result.version_id)
+            done = files.process(ctx, result.version_id)  # announces the new status to the document's watchers
             report.update(status=done.status, reason=done.reason, mentions=done.mentions, chunks=done.chunks,
                           timings_ms={k: round(v, 1) for k, v in done.timings_ms.items()})
     if as_json:
@@ -207,20 +210,20 @@ def upload(file: str, username: str, domain: str, access: str, shares: tuple[str
 def search(query: str, username: str, k: int, page: int, as_json: bool) -> None:
     """Search the documents USER may read for QUERY (hybrid: meaning and keywords)."""
     from graph import open_store
-    from graph.queries import org
+    from graph.usecases import Context, actor_by_username, is_active
     from webapp import search_service as service
 
     settings = _settings()
     with open_store(settings) as store:
-        person = store.run(org.PERSON_BY_USERNAME, {"username": username.strip().lower()})
-        if not person or not person[0]["id"]:
+        actor = actor_by_username(store, username)
+        if actor is None:
             raise click.ClickException(f"no user {username!r}")
-        if person[0]["active"] is False:
+        if not is_active(store, actor):
             raise click.ClickException(f"user {username!r} is deactivated and can read nothing")
         try:
             params = {"q": [query], "k": [str(k)], "page": [str(page)]}
             request = service.parse_query(lambda name: params.get(name, []))
-            outcome = service.search(store, settings, person[0]["id"], request, labels=False)
+            outcome = service.search(Context(store, settings), actor, request, labels=False)
         except (service.SearchRequestError, service.SearchUnavailable) as error:
             raise click.ClickException(str(error)) from None
     rows = [{"document_id": r.document_id, "title": r.title, "score": round(r.score, 6), "snippet": r.snippet,

@@ -8,16 +8,14 @@ the index does not hold, or an indexed document the graph no longer has.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 
-from graph.queries import documents as q
 from graph.store import GraphStore
 from ingest import pipeline
+from ingest.index_registry import graph_document_ids as _graph_documents
 from settings import Settings
 
-PAGE = 5000
 EXAMPLES = 5
 
 
@@ -39,17 +37,6 @@ class Drift:
             return "index in step with the graph"
         return (f"{len(self.missing)} extracted documents missing from the index, {len(self.orphans)} indexed "
                 "documents not in the graph; run `huitong reindex`")
-
-
-def _graph_documents(store: GraphStore, status: str | None) -> Iterator[str]:
-    params = {**q.FILTER_EXAMPLE, "ids": [], "status": status, "limit": PAGE}
-    skip = 0
-    while True:
-        rows = store.run(q.BROWSE[("all", "created")], {**params, "skip": skip})
-        yield from (row["id"] for row in rows)
-        if len(rows) < PAGE:
-            return
-        skip += PAGE
 
 
 def indexed_document_ids(settings: Settings) -> set[str]:

@@ -1,7 +1,7 @@
 """Search for a signed-in person: the readable set from the graph becomes the search engine's filter.
 
-Every surface (results page, live results, JSON API, CLI, "more like this") goes through
-:func:`search` or :func:`similar`, which ask :mod:`graph.permissions` for the person's readable
+Every surface (results page, live results, JSON API, CLI, "more like this") goes through the use cases
+:func:`search` or :func:`similar`, which take the acting person and ask :mod:`graph.permissions` for their readable
 documents and hand that set to ``SearchIndex.search`` as ``allowed_document_ids`` (as the permission
 bitmap's numbers, which the engine turns into its filter with one array gather): unreadable
 documents are removed before anything is scored, so results, totals, facet counts and snippets
@@ -23,10 +23,13 @@ from typing import Any
 
 from embeddings.catalog import AllowedDocuments, NumberedDocuments
 from embeddings.search_index import Range, SearchIndex, SearchInputError, SearchResults
-from graph import documents as docs
 from graph import permissions
+from graph.actor import Actor
 from graph.store import GraphStore
-from ingest import pipeline
+from graph.usecases import Context
+from graph.usecases import browse as listing
+from graph.usecases import documents as cases
+from ingest import index_registry
 from ingest.textstore import TextStore
 from settings import Settings
 
@@ -42,7 +45,7 @@ DATE_SORT_POOL = 100
 SIMILAR_LEAD_CHARS = 600
 DAY_MS = 24 * 3600 * 1000
 
-# URL/API parameter -> metadata field the index keeps per document (see ingest.pipeline.index_metadata).
+# URL/API parameter -> metadata field the index keeps per document (see ingest.index_registry.index_metadata).
 FACET_FIELDS: dict[str, str] = {
     "kind": "kind", "domain": "domain", "department": "department_id", "uploader": "owner_id", "access": "access",
 }
@@ -217,7 +220,7 @@ def _engine_filters(query: Query, now_ms: int) -> dict[str, Range | tuple[str, .
 
 def engine(settings: Settings) -> SearchIndex:
     """The process-wide index (the same object the ingestion pipeline writes through in this process)."""
-    return pipeline.search_index(settings)
+    return index_registry.search_index(settings)
 
 
 def readable(store: GraphStore, person_id: str) -> frozenset[str]:
@@ -268,15 +271,17 @@ def _result(hit: Any) -> Result:
                   int(stamp) if isinstance(stamp, int | float) else None)
 
 
-def search(store: GraphStore, settings: Settings, person_id: str, query: Query, *, lang: str = "zh",
-           index: SearchIndex | None = None, labels: bool = True) -> Outcome:
-    """One page of results for the person, with facets over everything they may read that matches."""
-    index = index or engine(settings)
+def search(ctx: Context, actor: Actor, query: Query, *, index: SearchIndex | None = None,
+           labels: bool = True) -> Outcome:
+    """One page of results for the actor, with facets over everything they may read that matches (labels in
+    the actor's language)."""
+    assert ctx.settings is not None
+    index = index or engine(ctx.settings)
     timings: dict[str, float] = {}
     start = time.perf_counter()
-    allowed = readable_numbers(store, person_id)
+    allowed = readable_numbers(ctx.store, actor.person_id)
     timings["permissions"] = (time.perf_counter() - start) * 1000
-    now = docs.now_ms()
+    now = int(time.time() * 1000)
     filters = _engine_filters(query, now)
     fields = [*FACET_FIELDS.values(), TIME_FIELD]
     if query.sort == "date":
@@ -293,7 +298,7 @@ def search(store: GraphStore, settings: Settings, person_id: str, query: Query, 
     timings.update({f"engine_{k}": v for k, v in found.timings_ms.items()})
     facets = _facets(found.facets, query, now)
     if labels:
-        facets = label_facets(store, facets, lang)
+        facets = label_facets(ctx, facets, actor.lang)
     timings["total"] = (time.perf_counter() - start) * 1000
     return Outcome(query, [_result(h) for h in hits], total, facets, timings)
 
@@ -341,20 +346,18 @@ def _time_buckets(values: list[tuple[str, int]], chosen: str | None, now_ms: int
 # -- labels ---------------------------------------------------------------------------------------------------
 
 
-def label_facets(store: GraphStore, facets: dict[str, list[FacetValue]], lang: str) -> dict[str, list[FacetValue]]:
+def label_facets(ctx: Context, facets: dict[str, list[FacetValue]], lang: str) -> dict[str, list[FacetValue]]:
     """Facet values with names people read (department and uploader names, domain and level labels)."""
     from graph.classification import ClassificationError, DomainCatalogue, parse_level
-    from graph.queries import documents as doc_q
-    from graph.queries import workflows as wf_q
 
     english = lang == "en"
     names: dict[str, dict[str, str]] = {name: {} for name in facets}
     if facets.get("department"):
-        for row in store.run(doc_q.DEPARTMENTS):
+        for row in listing.department_names(ctx):
             names["department"][row["id"]] = (row["name_en"] if english and row["name_en"] else row["name"]) or ""
     people = [f.value for f in facets.get("uploader", [])]
     if people:
-        names["uploader"] = {row["id"]: row["name"] or "" for row in store.run(wf_q.PEOPLE_BY_ID, {"ids": people})}
+        names["uploader"] = listing.person_names(ctx, people)
     catalogue = DomainCatalogue()
     for value in facets.get("domain", []):
         with contextlib.suppress(ClassificationError):  # a code no longer configured keeps its code
@@ -369,27 +372,19 @@ def label_facets(store: GraphStore, facets: dict[str, list[FacetValue]], lang: s
 # -- per-document helpers ----------------------------------------------------------------------------------
 
 
-def why_visible(store: GraphStore, person_id: str, document_id: str, lang: str = "zh") -> str | None:
-    """The sentence saying why the person may read the document; None when they may not (say nothing more)."""
-    access = permissions.can_read(store, person_id, document_id)
-    return access.explain(lang) if access.allowed else None
-
-
-def similar(store: GraphStore, settings: Settings, person_id: str, document_id: str, *, k: int = 5,
+def similar(ctx: Context, actor: Actor, document_id: str, *, k: int = 5,
             index: SearchIndex | None = None) -> list[Result]:
-    """Documents like this one among those the person may read (raises ``docs.Forbidden``/``NotFound``)."""
-    docs.require_read(store, person_id, document_id)
-    document = docs.get_document(store, document_id)
-    if document is None:
-        raise docs.NotFound("no such document")
-    stored = TextStore.from_settings(settings).load(document["current_version_id"]) \
+    """Documents like this one among those the actor may read (a document they may not read: ObjectMissing)."""
+    assert ctx.settings is not None
+    document = cases.open_document(ctx, actor, document_id, explicit=False)
+    stored = TextStore.from_settings(ctx.settings).load(document["current_version_id"]) \
         if document.get("current_version_id") else None
     lead = stored.text[:SIMILAR_LEAD_CHARS] if stored else ""
     text = " ".join(part for part in (document.get("title") or "", lead) if part).strip()
     if not text:
         return []
-    allowed = readable_numbers(store, person_id, without=document_id)
-    found = _run(index or engine(settings), text, allowed, per_page=k, snippets=False)
+    allowed = readable_numbers(ctx.store, actor.person_id, without=document_id)
+    found = _run(index or engine(ctx.settings), text, allowed, per_page=k, snippets=False)
     return [_result(h) for h in found.hits]
 
 

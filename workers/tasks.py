@@ -35,10 +35,11 @@ def extract_version(self, version_id: str) -> dict[str, object]:  # type: ignore
     """Extract, store text, link mentions and index one uploaded version (idempotent: retries are safe)."""
     from graph.errors import GraphUnavailable
     from settings import get_settings
-    from workers.events import process_and_announce
+    from graph.usecases import Context
+    from ingest.usecases import process
 
     try:
-        done = process_and_announce(_store(), get_settings(), version_id)  # browsers showing it refresh
+        done = process(Context(_store(), get_settings()), version_id)  # announces: browsers showing it refresh
     except GraphUnavailable as error:
         raise self.retry(exc=error) from error
     return {"version_id": done.version_id, "document_id": done.document_id, "status": done.status,

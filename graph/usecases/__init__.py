@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from graph.actor import Actor
 from graph.store import GraphStore
 from settings import Settings
 
@@ -27,3 +28,23 @@ class Context:
 
     store: GraphStore
     settings: Settings | None = None
+
+
+def actor_by_username(store: GraphStore, username: str, *, door: str = "cli") -> Actor | None:
+    """The actor a command runs as (``--as USER``); None when there is no such person. Looked up without
+    touching any secret; a deactivated person is returned (their actions are refused as usual)."""
+    from graph.queries.documents import PERSON_REF_BY_USERNAME
+
+    rows = store.run(PERSON_REF_BY_USERNAME, {"username": username.strip().lower()})
+    if not rows or not rows[0]["id"]:
+        return None
+    row = rows[0]
+    return Actor(row["id"], row["username"] or "", row["name"] or "", door=door,
+                 address=door if door != "web" else None)
+
+
+def is_active(store: GraphStore, actor: Actor) -> bool:
+    from graph.queries.documents import PERSON_REF_BY_USERNAME
+
+    rows = store.run(PERSON_REF_BY_USERNAME, {"username": actor.username})
+    return bool(rows and rows[0]["active"])

@@ -203,3 +203,9 @@ def edit_details(ctx: Context, actor: Actor, document_id: str, revision: int, *,
     actor.forget(("document.row", document_id))
     announce(ctx, document_id, "metadata", revision=new_revision)
     return new_revision
+
+
+def watch(ctx: Context, actor: Actor, document_id: str) -> list[str]:
+    """The live channels a reader of the document may listen to (checked when the stream opens)."""
+    require_reader(ctx.store, actor, document_id)
+    return [live.document_channel(document_id)]

@@ -2,7 +2,7 @@
 recently changed, mine), the classification tree (domain -> data type -> access level) and
 department folders with counts, filters (type, uploader, time range, title), sorting and pages.
 
-Only :func:`graph.documents.browse` and friends decide what is listed: they start from the
+Only the use cases of :mod:`graph.usecases.browse` decide what is listed: they start from the
 viewer's readable set, so an unreadable document is never listed or counted. The results
 fragment keeps itself current through ``/documents/live`` (document and new-document events).
 """
@@ -18,15 +18,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from graph import documents as docs
-from graph import permissions
+from graph import live as bus
 from graph.classification import DataType
-from graph.queries import documents as q
-from graph.queries import org as org_q
+from graph.usecases import browse as cases
 from ingest.filetypes import FileKind
 from webapp import events, services
 from webapp.views import document_ui as ui
-from workers import bus
 
 bp = Blueprint("browse", __name__)
 
@@ -48,7 +45,7 @@ def _day(value: str, *, end: bool = False) -> int | None:
     return int(day.timestamp() * 1000)
 
 
-def _filters(args: Any) -> tuple[docs.BrowseFilter, dict[str, str], list[str]]:
+def _filters(args: Any) -> tuple[cases.BrowseFilter, dict[str, str], list[str]]:
     """The filter from the query string, the values to show back, and problems with them."""
     values = {k: (args.get(k) or "").strip()[:100] for k in
               ("tab", "domain", "data_type", "access", "kind", "uploader", "since", "until", "q", "folder", "sort")}
@@ -57,8 +54,7 @@ def _filters(args: Any) -> tuple[docs.BrowseFilter, dict[str, str], list[str]]:
     values["tab"] = tab
     owner_id = None
     if values["uploader"]:
-        rows = services.store().run(org_q.PERSON_BY_USERNAME, {"username": values["uploader"].lower()})
-        owner_id = rows[0]["id"] if rows and rows[0]["id"] else None
+        owner_id = cases.uploader_id(services.context(), values["uploader"])
         if owner_id is None:
             problems.append(_("There is no user %(name)s.", name=values["uploader"]))
             owner_id = "-"  # matches nothing: an unknown uploader has uploaded nothing
@@ -70,14 +66,14 @@ def _filters(args: Any) -> tuple[docs.BrowseFilter, dict[str, str], list[str]]:
             except ValueError:
                 problems.append(_("%(value)s is not a date (YYYY-MM-DD).", value=values[key]))
                 values[key] = ""
-    where = docs.BrowseFilter(
+    where = cases.BrowseFilter(
         scope=tab, domain=values["domain"] or None,  # type: ignore[arg-type]
         data_type=values["data_type"] if values["data_type"] in {d.value for d in DataType} else None,
         access=values["access"] or None, kind=values["kind"] or None, owner_id=owner_id,
         text=values["q"] or None, department_id=values["folder"] or None,
         since=times["since"], until=times["until"],
     )
-    if values["sort"] not in q.SORTS:
+    if values["sort"] not in cases.SORTS:
         values["sort"] = "updated"
     return where, values, problems
 
@@ -96,9 +92,9 @@ def _visible_folders(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 @bp.get("/documents")
 def index() -> ResponseReturnValue:
-    store, viewer = services.store(), ui.me()
+    ctx, actor = services.context(), services.actor()
     where, values, problems = _filters(request.args)
-    result = docs.browse(store, viewer, where, sort=values["sort"], page=_page(), per_page=PER_PAGE)
+    result = cases.browse(ctx, actor, where, sort=values["sort"], page=_page(), per_page=PER_PAGE)
     args = {k: v for k, v in values.items() if v}
     context: dict[str, Any] = {"result": result, "values": values, "args": args, "problems": problems,
                                "tabs": TABS, "sorts": SORT_LABELS, "kinds": KINDS,
@@ -107,17 +103,16 @@ def index() -> ResponseReturnValue:
                                                                    "uploader", "since", "until", "q", "folder"))}
     if request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "doc-results":
         return render_template("documents/_results.html", **context)
-    scope = docs.BrowseFilter(scope=where.scope)
-    context["tree"] = docs.classification_tree(store, viewer, scope)
-    context["folders"] = _visible_folders(docs.department_folders(store, viewer))
+    scope = cases.BrowseFilter(scope=where.scope)
+    context["tree"] = cases.classification_tree(ctx, actor, scope)
+    context["folders"] = _visible_folders(cases.department_folders(ctx, actor))
     return render_template("documents/browse.html", **context)
 
 
 @bp.get("/documents/live")
 def live() -> ResponseReturnValue:
     """Events for a listing: changes of the listed documents the viewer may read, and new documents."""
-    viewer = ui.me()
+    actor = services.actor()
     wanted = [i for i in request.args.getlist("id") if i][:MAX_LIVE_IDS]
-    readable = permissions.readable_document_ids(services.store(), viewer) if wanted else set()
-    channels = [bus.document_channel(i) for i in wanted if i in readable]
-    return events.sse_response([bus.person_channel(viewer), *channels])
+    channels = [bus.document_channel(i) for i in cases.readable_among(services.context(), actor, wanted)]
+    return events.sse_response([bus.person_channel(actor.person_id), *channels])

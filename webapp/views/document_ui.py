@@ -1,22 +1,17 @@
-"""Presentation helpers shared by the document pages: labels in the request's language, statuses,
-turning domain refusals into HTTP answers, and the live-event hook of the web side."""
+"""Presentation helpers shared by the document pages: labels in the request's language, statuses, and
+how the web door queues the background step of an upload."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, render_template
-from flask.typing import ResponseReturnValue
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from graph import documents as docs
 from graph.classification import LEVELS, DataType, DomainCatalogue, effective_level
-from ingest import pipeline
 from ingest.filetypes import FileKind
-from webapp import services
-from webapp.auth import client_address, current_person
+from ingest.usecases import Enqueue
 from webapp.i18n import current_language
-from workers import events
 
 CATALOGUE = DomainCatalogue()
 STATUS_LABELS = {
@@ -30,16 +25,6 @@ IMAGE_KINDS = frozenset(k.value for k in FileKind if k.category.value == "image"
 
 def lang() -> str:
     return "en" if current_language() == "en" else "zh"
-
-
-def me() -> str:
-    person = current_person()
-    assert person is not None  # the global login requirement refused anonymous callers
-    return person.id
-
-
-def client() -> str:
-    return client_address()
 
 
 def domain_label(code: str | None) -> str:
@@ -79,22 +64,11 @@ def status_label(status: str) -> str:
     return str(STATUS_LABELS.get(status, status))
 
 
-def refused(error: docs.DocumentError) -> ResponseReturnValue:
-    """A domain refusal as a page: 404 for what does not exist, 403 (with the reason) for the rest."""
-    if isinstance(error, docs.NotFound):
-        abort(404)
-    status = 403 if isinstance(error, docs.Forbidden) else 422
-    return render_template("documents/refused.html", message=str(error), status=status), status
+def enqueue() -> Enqueue:
+    """How uploads reach the background step: Celery unless the app was given another runner (tests)."""
+    configured = current_app.config.get("HUITONG_DOCUMENT_ENQUEUE")
+    if configured is not None:
+        return configured  # type: ignore[no-any-return]
+    from workers.tasks import enqueue_extraction  # the web door queues; ingest never imports workers
 
-
-def enqueue() -> pipeline.Enqueue | None:
-    """How uploads reach the background step: Celery unless the app was given another runner."""
-    return current_app.config.get("HUITONG_DOCUMENT_ENQUEUE", pipeline.celery_enqueue)
-
-
-def announce(document_id: str, what: str, **details: Any) -> None:
-    events.document_changed(services.settings(), document_id, what, **details)
-
-
-def announce_new(document_id: str) -> None:
-    events.document_created(services.store(), services.settings(), document_id)
+    return enqueue_extraction

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 
-from graph import documents
+from graph.usecases import browse
 from webapp import services
 from webapp.auth import current_person
 from webapp.i18n import LANGUAGES
@@ -22,7 +22,8 @@ def index() -> ResponseReturnValue:
     person = current_person()
     assert person is not None  # every non-public view requires a signed-in person
     store = services.store()
-    recent = documents.browse(store, person.id, documents.BrowseFilter(scope="recent"), per_page=RECENT_DOCUMENTS)
+    recent = browse.browse(services.context(), services.actor(), browse.BrowseFilter(scope="recent"),
+                           per_page=RECENT_DOCUMENTS)
     counts = None
     if "admin" in person.roles:
         counts = {label: n for label, n in store.counts().items() if label not in INTERNAL_LABELS}

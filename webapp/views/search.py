@@ -8,16 +8,14 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, jsonify, render_template, request
+from flask import Blueprint, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
 from graph import GraphUnavailable
-from graph import documents as docs
+from graph.usecases import documents as cases
 from webapp import search_service as service
 from webapp import services
-from webapp.auth import current_person
-from webapp.i18n import current_language
 
 bp = Blueprint("search", __name__)
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -34,18 +32,8 @@ def search_date(epoch_ms: int | None) -> str:
     return "" if epoch_ms is None else datetime.fromtimestamp(epoch_ms / 1000, ZONE).strftime("%Y-%m-%d")
 
 
-def _me() -> str:
-    person = current_person()
-    assert person is not None  # login is required on every route here
-    return person.id
-
-
-def _lang() -> str:
-    return "en" if current_language() == "en" else "zh"
-
-
 def _run(query: service.Query) -> service.Outcome:
-    return service.search(services.store(), services.settings(), _me(), query, lang=_lang())
+    return service.search(services.context(), services.actor(), query)
 
 
 def _page_context(query: service.Query | None, outcome: service.Outcome | None, error: str | None) -> dict[str, Any]:
@@ -85,9 +73,8 @@ def live() -> ResponseReturnValue:
 
 @bp.get("/search/why/<document_id>")
 def why(document_id: str) -> ResponseReturnValue:
-    sentence = service.why_visible(services.store(), _me(), document_id, _lang())
-    if sentence is None:
-        abort(404)  # never say why not: that would tell an outsider the document exists
+    actor = services.actor()
+    sentence = cases.why(services.context(), actor, document_id, actor.lang)  # a non-reader: the one 404
     return render_template("search/_why.html", sentence=sentence)
 
 
@@ -95,9 +82,7 @@ def why(document_id: str) -> ResponseReturnValue:
 def similar(document_id: str) -> ResponseReturnValue:
     """"More like this": an htmx fragment the document page includes."""
     try:
-        results = service.similar(services.store(), services.settings(), _me(), document_id, k=SIMILAR_RESULTS)
-    except (docs.NotFound, docs.Forbidden):
-        abort(404)
+        results = service.similar(services.context(), services.actor(), document_id, k=SIMILAR_RESULTS)
     except service.SearchUnavailable as error:
         return render_template("search/_similar.html", results=[], error=str(error),
                                document_url=service.document_url), 503

@@ -2,7 +2,7 @@
 
 Each file is stored on its own (one refusal never loses the others) and answered with a result
 per file; the browser script sends one file per request so it can show a progress bar and a
-clear error next to each file. Everything is validated by :func:`ingest.pipeline.upload`.
+clear error next to each file. Everything is validated by the use case :func:`ingest.usecases.upload`.
 """
 
 from __future__ import annotations
@@ -16,11 +16,10 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from graph import documents as docs
-from ingest import pipeline
-from ingest.blobstore import BlobTooLarge
-from ingest.filetypes import MismatchedFile, UnsupportedFile
+from graph.errors import DomainError, NotPermitted, ObjectMissing
+from ingest import usecases as files
 from webapp import services
+from webapp.messages import message
 from webapp.views import document_ui as ui
 
 bp = Blueprint("uploads", __name__)
@@ -29,20 +28,17 @@ MAX_FILES = 50
 _SPLIT = re.compile(r"[\s,;，；]+")
 
 
-def _error_code(error: docs.DocumentError) -> str:
-    """A stable code for the browser next to the readable message (the pipeline keeps the cause)."""
-    cause = error.__context__
-    if isinstance(cause, MismatchedFile):
-        return "mismatched"
-    if isinstance(cause, UnsupportedFile) or "empty" in str(error):
-        return "unsupported"
-    if isinstance(cause, BlobTooLarge):
-        return "too_large"
-    if isinstance(error, docs.Forbidden):
-        return "forbidden"
-    if isinstance(error, docs.NotFound):
+_SHORT_CODES = {"upload.mismatched": "mismatched", "upload.unsupported": "unsupported", "upload.too_large": "too_large",
+                "not_found": "not_found", "document.missing": "not_found", "document.read_only": "forbidden"}
+
+
+def _error_code(error: DomainError) -> str:
+    """A stable code for the browser next to the readable message."""
+    if isinstance(error, ObjectMissing):
         return "not_found"
-    return "invalid"
+    if isinstance(error, NotPermitted):
+        return "forbidden"
+    return _SHORT_CODES.get(error.code, "invalid")
 
 
 def share_specs(values: list[str]) -> list[str]:
@@ -53,18 +49,14 @@ def share_specs(values: list[str]) -> list[str]:
 def _store_one(file: FileStorage, form: dict[str, Any], document_id: str | None) -> dict[str, Any]:
     filename = file.filename or ""
     try:
-        result = pipeline.upload(
-            services.store(), services.settings(), file.stream, filename, ui.me(),
-            domain=form.get("domain"), access=form.get("access"), shares=form["shares"],
-            note=form.get("note", ""), document_id=document_id, title=form.get("title") or None,
-            enqueue=ui.enqueue(), client=ui.client(),
+        result = files.upload(
+            services.context(), services.actor(), files.Upload(file.stream, filename), domain=form.get("domain"),
+            access=form.get("access"), shares=form["shares"], note=form.get("note", ""),
+            title=form.get("title") or None, document_id=document_id, enqueue=ui.enqueue(),
         )
-    except docs.DocumentError as error:
-        return {"filename": filename, "ok": False, "error": str(error), "code": _error_code(error)}
-    if result.created:
-        ui.announce_new(result.document_id)
-    elif not result.unchanged:
-        ui.announce(result.document_id, "version", version_id=result.version_id, number=result.number)
+    except DomainError as error:
+        return {"filename": filename, "ok": False, "error": message(error), "code": _error_code(error),
+                "detail": str(error.params.get("reason", ""))}
     return {"filename": filename, "ok": True, "document_id": result.document_id, "version_id": result.version_id,
             "number": result.number, "created": result.created, "unchanged": result.unchanged,
             "kind": result.kind, "size": result.size, "status": "pending",
@@ -150,6 +142,8 @@ def new_version(document_id: str) -> ResponseReturnValue:
                   "success")
         else:
             flash(result["error"], "error")
-    if status in (403, 404):
-        return ui.refused(docs.NotFound("no such document") if status == 404 else docs.Forbidden(results[0]["error"]))
+    if status == 404:
+        raise ObjectMissing("document.missing")
+    if status == 403:
+        raise NotPermitted("document.read_only")
     return redirect(url_for("documents.page", document_id=document_id) + "#versions", 303)

@@ -1,0 +1,67 @@
+"""Domain refusals in the reader's language: a :class:`graph.errors.DomainError` carries a code and params;
+this catalogue words it at the edge (web pages, JSON, CLI). Every missing-or-hidden object shares ONE
+wording, so the answer never tells whether something exists."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from graph.errors import DomainError, ObjectMissing
+
+NOT_FOUND = _l("Nothing here: this page does not exist, or you may not see it.")
+_KINDS = {"department": _l("department"), "project": _l("project"), "position": _l("position"),
+          "person": _l("person")}
+
+MESSAGES: dict[str, Any] = {
+    "document.read_only": _l("You can read this document but not change it."),
+    "document.owner_only": _l("Only the owner or an administrator can do this."),
+    "document.conflict": _l("Nothing was saved: the document was changed since you opened it (your revision "
+                            "%(expected)s, now %(current)s). Reload it, reapply your edit and save again."),
+    "document.classification": _l("The business domain or access level is not valid."),
+    "share.unknown_target": _l("There is nothing to share with under “%(ref)s”."),
+    "share.malformed": _l("Choose what to share with and give its code or user name."),
+    "share.level_excludes": _l("At this access level the document cannot be shared with a whole %(kind)s: share "
+                               "with named people, or lower the access level."),
+    "comment.empty": _l("The comment is empty."),
+    "comment.too_long": _l("The comment is longer than %(max)s characters."),
+    "upload.mismatched": _l("%(filename)s: the content does not match the file name."),
+    "upload.unsupported": _l("%(filename)s: this type of file cannot be stored."),
+    "upload.too_large": _l("%(filename)s is larger than the upload limit; nothing was stored."),
+    "upload.invalid": _l("%(filename)s could not be stored."),
+    "version.not_extracted": _l("Version %(number)s has not been extracted yet."),
+    "browse.sort": _l("Unknown sort order."),
+}
+
+
+def message(error: DomainError) -> str:
+    """The refusal as one sentence for the reader."""
+    if isinstance(error, ObjectMissing):
+        return str(NOT_FOUND)
+    text = MESSAGES.get(error.code)
+    if text is None:
+        return _("The request was refused.")
+    params = {k: str(v) for k, v in error.params.items()}
+    if "kind" in params:
+        params["kind"] = str(_KINDS.get(params["kind"], params["kind"]))
+    try:
+        return str(text) % params
+    except (KeyError, ValueError, TypeError):
+        return str(text)
+
+
+def cli_message(error: DomainError) -> str:
+    """The refusal for a command line (English, the CLI's language), with the technical detail when known."""
+    from flask import Flask
+    from flask_babel import force_locale
+
+    from webapp.i18n import babel
+
+    app = Flask(__name__)
+    babel.init_app(app)
+    with app.app_context(), force_locale("en"):
+        text = message(error)
+    reason = error.params.get("reason")
+    return f"{text} ({reason})" if reason else text

@@ -1,0 +1,84 @@
+"""Error answers for the whole app: styled, translated pages with the normal navigation for browsers,
+a short fragment for htmx, JSON for API and JSON callers.
+
+A :class:`graph.errors.DomainError` raised by a use case reaches the person through here when a view
+does not handle it itself. ``ObjectMissing`` (missing OR not visible) always gives the same 404 answer,
+whatever the object and whoever asks: status, heading and wording never depend on the object.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, Flask, jsonify, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from markupsafe import escape
+from werkzeug.exceptions import HTTPException
+
+from graph.errors import DomainError, ObjectMissing
+from webapp.messages import NOT_FOUND, message
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("errors", __name__)
+
+HEADINGS = {400: _l("Request refused"), 403: _l("Not allowed"), 404: _l("Not found"), 409: _l("Not saved"),
+            413: _l("Too large"), 500: _l("Something went wrong")}
+TEXTS = {
+    400: _l("The request could not be understood."),
+    403: _l("You may not do this."),
+    404: NOT_FOUND,
+    405: _l("The request could not be understood."),
+    413: _l("The upload is larger than the limit; nothing was stored."),
+    500: _l("Something went wrong on our side. The error was logged; please try again later."),
+}
+CSRF_TEXT = _l("The form has expired or did not come from this site. Go back, reload the page and try again.")
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/") or request.accept_mimetypes.best == "application/json"
+
+
+def answer(status: int, text: str, code: str) -> ResponseReturnValue:
+    """One error answer in the form the caller reads."""
+    if wants_json():
+        return jsonify(error=code, message=text), status
+    if request.headers.get("HX-Request") == "true":
+        return f'<p class="flash flash-error" role="alert">{escape(text)}</p>', status
+    heading = HEADINGS.get(status, HEADINGS[400 if status < 500 else 500])
+    return render_template("errors/error.html", heading=heading, message=text, status=status), status
+
+
+def refused(error: DomainError) -> ResponseReturnValue:
+    """A use case's refusal; every missing-or-hidden object gets the one 404 answer."""
+    if isinstance(error, ObjectMissing):
+        return answer(404, str(NOT_FOUND), "not_found")
+    return answer(error.status, message(error), error.code)
+
+
+def _http(error: HTTPException) -> ResponseReturnValue:
+    status = error.code or 500
+    if status in (401, 302, 301, 303, 304):
+        return error
+    if status == 404:
+        return answer(404, str(NOT_FOUND), "not_found")
+    if status == 500:
+        log.error("unhandled error on %s %s", request.method, request.path,
+                  exc_info=getattr(error, "original_exception", None))
+    return answer(status, str(TEXTS.get(status, TEXTS[400])), error.name.lower().replace(" ", "_"))
+
+
+def _csrf(_error: CSRFError) -> ResponseReturnValue:
+    return answer(400, str(CSRF_TEXT), "csrf")
+
+
+def install(app: Flask) -> None:
+    """Register the handlers (after the auth module's, so these answers are the app's)."""
+    app.register_error_handler(DomainError, refused)
+    app.register_error_handler(CSRFError, _csrf)
+    # 500: Flask hands unhandled exceptions here (outside debug/testing, where they propagate).
+    for status in (400, 403, 404, 405, 413, 500):
+        app.register_error_handler(status, _http)
+    app.register_blueprint(bp)
