@@ -17,9 +17,9 @@ from web_support import csrf_token
 from web_support import login as shared_login
 
 from graph.falkordb_backend import FalkorStore
+from ingest import processing
 from settings import Settings
 from webapp import services
-from workers import events
 
 ORG_ADMIN_PASSWORD = "org-test-password"  # documents_helpers.org_graph's admin password
 
@@ -32,7 +32,7 @@ def serving(app: Flask, store: FalkorStore, settings: Settings) -> Iterator[None
     stores[os.getpid()] = store
 
     def inline(version_id: str) -> None:
-        events.process_and_announce(store, settings, version_id, index=False)
+        processing.process_version_now(store, settings, version_id, index=False)  # announces
 
     app.config["HUITONG_DOCUMENT_ENQUEUE"] = inline
     try:

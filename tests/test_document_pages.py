@@ -23,8 +23,11 @@ from PIL import Image
 
 from graph import audit
 from graph import documents as docs
+from graph.actor import Actor
 from graph.embedded_server import EmbeddedServer
 from graph.falkordb_backend import FalkorStore
+from graph.usecases import Context
+from graph.usecases import documents as cases
 from ingest.thumbnails import thumbnail_path
 from settings import Settings
 
@@ -84,7 +87,7 @@ def test_api_upload_answers_ids_and_per_file_errors(site: Flask, org: FalkorStor
     assert good["ok"] and good["created"] and good["number"] == 1 and good["url"] == f"/documents/{good['document_id']}"
     assert (results["archive.zip"]["code"], results["pretend.pdf"]["code"], results["empty.bin"]["code"]) == (
         "unsupported", "mismatched", "unsupported")
-    assert "named as PDF" in results["pretend.pdf"]["error"]
+    assert "named as PDF" in results["pretend.pdf"]["detail"]
     assert _count(org) == before + 1  # the refused files wrote nothing; the good one was not lost
     doc = docs.get_document(org, good["document_id"])
     assert doc["status"] == "ok" and doc["kind"] == "docx"
@@ -95,7 +98,7 @@ def test_api_upload_answers_ids_and_per_file_errors(site: Flask, org: FalkorStor
                           headers={"Accept": "application/json"})
     assert nothing.status_code == 400 and nothing.get_json()["results"][0]["code"] == "no_file"
     bad_level = api_upload(client, [(make_docx("x"), "x.docx")], access="top-secret")
-    assert bad_level.status_code == 422 and "access level" in bad_level.get_json()["results"][0]["error"]
+    assert bad_level.status_code == 422 and "access level" in bad_level.get_json()["results"][0]["detail"]
 
 
 def test_too_large_no_csrf_and_anonymous_store_nothing(site: Flask, org: FalkorStore, people: People,
@@ -152,14 +155,14 @@ def test_reader_sees_why_outsider_gets_nothing(site: Flask, org: FalkorStore, pe
     for path in ("", "/part/summary", "/part/text", "/download", "/diff", "/thumbnail", "/events", "/readers",
                  "/share-preview?kind=department&code=MKT"):
         response = stranger.get(f"/documents/{doc_id}{path}")
-        assert response.status_code == 403, path
+        assert response.status_code == 404, path  # exactly as for a missing document: nothing disclosed
         assert "Quarter closing" not in text(response) and "closing-secret" not in text(response)
     for tab in ("all", "department", "recent", "mine"):
         listing = text(stranger.get(f"/documents?tab={tab}&q=quarter"))
         assert "Quarter closing" not in listing and doc_id not in listing
     assert "Quarter closing" not in text(stranger.get("/documents"))
     assert stranger.post(f"/documents/{doc_id}/comments", data={"csrf_token": token(stranger),
-                                                                "text": "hi"}).status_code == 403
+                                                                "text": "hi"}).status_code == 404
     assert stranger.get("/documents/no-such-document").status_code == 404
     assert reader_en.get("/documents/no-such-document/part/text").status_code == 404
     assert "Quarter closing" in text(reader_en.get("/documents?q=quarter"))
@@ -187,10 +190,16 @@ def test_stale_edit_shows_conflict_and_overwrites_nothing(site: Flask, org: Falk
     assert (doc["title"], doc["domain"], doc["revision"]) == ("Cash plan 2027", "finance", revision + 1)
     no_csrf = first.post(f"/documents/{doc_id}/metadata", data={"title": "x", "revision": revision + 1})
     assert no_csrf.status_code == 400 and docs.get_document(org, doc_id)["title"] == "Cash plan 2027"
-    reader = login(site, org, people.one("FIN-TRS", 1)["id"])
-    refused = reader.post(f"/documents/{doc_id}/metadata", data={"csrf_token": token(reader), "title": "hijack",
-                                                                 "revision": revision + 1})
-    assert refused.status_code == 403 and docs.get_document(org, doc_id)["title"] == "Cash plan 2027"
+    colleague = people.one("FIN-TRS", 1)  # not shared with: the document does not exist for them
+    outsider = login(site, org, colleague["id"])
+    refused = outsider.post(f"/documents/{doc_id}/metadata", data={"csrf_token": token(outsider), "title": "hijack",
+                                                                   "revision": revision + 1})
+    assert refused.status_code == 404 and docs.get_document(org, doc_id)["title"] == "Cash plan 2027"
+    first.post(f"/documents/{doc_id}/share", data={"csrf_token": token(first), "kind": "person",
+                                                   "code": colleague["username"], "access": "read"})
+    refused = outsider.post(f"/documents/{doc_id}/metadata", data={"csrf_token": token(outsider), "title": "hijack",
+                                                                   "revision": revision + 1})
+    assert refused.status_code == 403 and docs.get_document(org, doc_id)["title"] == "Cash plan 2027"  # a reader
 
 
 def test_versions_diff_text_download_and_timeline(site: Flask, org: FalkorStore, people: People) -> None:
@@ -206,7 +215,7 @@ def test_versions_diff_text_download_and_timeline(site: Flask, org: FalkorStore,
     assert response.status_code == 303
     page = text(client.get(f"/documents/{doc_id}"))
     assert "fixed the numbers" in page and "report-v2.docx" in page and "v2" in page
-    versions = docs.list_versions(org, owner["id"], doc_id)
+    versions = cases.versions(Context(org), Actor(owner["id"]), doc_id)
     diff = text(client.get(f"/documents/{doc_id}/diff"))
     assert "1 lines added, 1 removed" in diff and "<b>" not in diff.split('class="diff"')[1]
     assert "old&nbsp;line&nbsp;&lt;b&gt;" in diff and "new&nbsp;line&nbsp;&amp;&nbsp;more" in diff
@@ -222,13 +231,16 @@ def test_versions_diff_text_download_and_timeline(site: Flask, org: FalkorStore,
     assert "report.docx" in download.headers["Content-Disposition"]
     actions = [e["action"] for e in audit.list_events(org, audit.AuditFilter(target_kind="document",
                                                                             target_id=doc_id), limit=100)]
-    assert {"document.download", "document.diff", "document.version", "document.view", "document.read"} <= set(actions)
+    assert {"document.download", "document.diff", "document.version", "document.view"} <= set(actions)
+    assert "document.read" not in actions  # part refreshes and the text preview are not audited
     timeline = text(client.get(f"/documents/{doc_id}/part/timeline"))
-    assert "new version" in timeline and "downloaded" in timeline and "text extracted" in timeline
-    other = login(site, org, people.one("FIN-ACC", 3)["id"])  # no share: cannot add a version
+    assert "new version" in timeline and "text extracted" in timeline and "downloaded" not in timeline
+    reads = text(client.get(f"/documents/{doc_id}")).split('id="reads"')[1]  # the owner sees who read it
+    assert "downloaded" in reads and "viewed" in reads
+    other = login(site, org, people.one("FIN-ACC", 3)["id"])  # no share: the document does not exist for them
     refused = other.post(f"/documents/{doc_id}/versions", data={
         "csrf_token": token(other), "file": (io.BytesIO(b"x"), "x.txt")}, content_type="multipart/form-data")
-    assert refused.status_code == 403
+    assert refused.status_code == 404
 
 
 def test_sharing_panel_preview_who_can_see_and_unshare(site: Flask, org: FalkorStore, people: People) -> None:
@@ -245,9 +257,9 @@ def test_sharing_panel_preview_who_can_see_and_unshare(site: Flask, org: FalkorS
     gained = len(People(org).of("MKT-BRD", 2)) and text(preview)
     assert preview.status_code == 200 and outsider["name"] in gained and "Nothing is saved" in gained
     stranger = login(site, org, outsider["id"])
-    assert stranger.get(f"/documents/{doc_id}").status_code == 403  # the preview saved nothing
+    assert stranger.get(f"/documents/{doc_id}").status_code == 404  # the preview saved nothing
     unknown = client.get(f"/documents/{doc_id}/share-preview?kind=department&code=NOPE")
-    assert unknown.status_code == 422 and "no department" in text(unknown)
+    assert unknown.status_code == 422 and "NOPE" in text(unknown)
     shared = client.post(f"/documents/{doc_id}/share", data={"csrf_token": token(client), "kind": "department",
                                                              "code": "MKT-BRD", "access": "read"})
     assert shared.status_code == 303 and stranger.get(f"/documents/{doc_id}").status_code == 200
@@ -257,10 +269,10 @@ def test_sharing_panel_preview_who_can_see_and_unshare(site: Flask, org: FalkorS
     assert outsider["name"] in many and "which this document is shared with" in many
     removed = client.post(f"/documents/{doc_id}/unshare", data={"csrf_token": token(client), "kind": "department",
                                                                 "code": "MKT-BRD"})
-    assert removed.status_code == 303 and stranger.get(f"/documents/{doc_id}").status_code == 403
+    assert removed.status_code == 303 and stranger.get(f"/documents/{doc_id}").status_code == 404
     refused = stranger.post(f"/documents/{doc_id}/share", data={"csrf_token": token(stranger),
                                                                 "kind": "person", "code": "admin"})
-    assert refused.status_code == 303 and len(docs.shares_of(org, owner["id"], doc_id)) == 0
+    assert refused.status_code == 404 and len(cases.shares(Context(org), Actor(owner["id"]), doc_id)) == 0
     secret = _upload_one(client, make_docx("薪酬"), "pay.docx", domain="hr", access="secret")["document_id"]
     blocked = text(client.get(f"/documents/{secret}/share-preview?kind=department&code=HR"))
     assert "grants nothing" in blocked
@@ -280,7 +292,7 @@ def test_comments_thumbnails_and_related(site: Flask, org: FalkorStore, people: 
     text_doc = _upload_one(client, make_docx("hello"), "plain.docx")["document_id"]
     assert client.get(f"/documents/{text_doc}/thumbnail").status_code == 404
     empty = client.post(f"/documents/{doc_id}/comments", data={"csrf_token": token(client), "text": "   "})
-    assert empty.status_code == 303 and "the comment is empty" in text(client.get(f"/documents/{doc_id}"))
+    assert empty.status_code == 303 and "The comment is empty." in text(client.get(f"/documents/{doc_id}"))
     client.post(f"/documents/{doc_id}/comments", data={"csrf_token": token(client), "text": "Looks <i>good</i>"})
     comments = text(client.get(f"/documents/{doc_id}/part/comments"))
     assert "Looks &lt;i&gt;good&lt;/i&gt;" in comments

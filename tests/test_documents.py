@@ -11,10 +11,17 @@ from documents_helpers import EDGES, VERSION_CHAIN, People, org_graph
 
 from graph import audit, permissions
 from graph import documents as docs
+from graph.actor import Actor
 from graph.embedded_server import EmbeddedServer
+from graph.errors import InvalidInput, NotPermitted, ObjectMissing
 from graph.falkordb_backend import FalkorStore
 from graph.mentions import Matcher
+from graph.usecases import Context, provenance
+from graph.usecases import browse as listing
+from graph.usecases import documents as cases
+from graph.usecases.browse import BrowseFilter as Filter
 from ingest import pipeline
+from ingest import usecases as files
 from ingest.blobstore import BlobStore
 from settings import Settings
 
@@ -54,10 +61,10 @@ def test_upload_creates_document_version_owner_and_shares(org: FalkorStore, sett
     edges = {(e["type"], e["label"]) for e in org.run(EDGES, {"id": result.document_id})}
     assert {("HAS_VERSION", "Version"), ("CURRENT", "Version"), ("SHARED_WITH", "Department")} <= edges
     # the colleague reads through the department share, the outsider does not
-    seen = docs.view_document(org, colleague["id"], result.document_id)
+    seen = cases.open_document(Context(org), Actor(colleague["id"]), result.document_id)
     assert not seen["can_edit"] and "Finance" in seen["access_reason"]
-    with pytest.raises(docs.Forbidden):
-        docs.view_document(org, outsider["id"], result.document_id)
+    with pytest.raises(ObjectMissing):  # not readable: the same answer as a missing document
+        cases.open_document(Context(org), Actor(outsider["id"]), result.document_id)
     assert result.document_id in permissions.readable_document_ids(org, colleague["id"])
     assert result.document_id not in permissions.readable_document_ids(org, outsider["id"])
 
@@ -135,7 +142,7 @@ def test_new_versions_chain_and_same_bytes_add_nothing(org: FalkorStore, setting
                             document_id=first.document_id, enqueue=None)
     assert (second.number, third.number) == (2, 3) and not second.created
     assert again.unchanged and again.version_id == third.version_id
-    versions = docs.list_versions(org, owner["id"], first.document_id)
+    versions = cases.versions(Context(org), Actor(owner["id"]), first.document_id)
     assert [v["number"] for v in versions] == [3, 2, 1]
     assert [v["current"] for v in versions] == [True, False, False]
     assert versions[1]["note"] == "second draft" and versions[0]["filename"] == "design.txt"
@@ -151,7 +158,7 @@ def test_new_version_needs_edit_right(org: FalkorStore, settings: Settings, peop
     with pytest.raises(docs.Forbidden):
         pipeline.upload(org, settings, b"brand book v2", "brand.txt", reader["id"], document_id=first.document_id,
                         enqueue=None)
-    assert len(docs.list_versions(org, owner["id"], first.document_id)) == 1
+    assert len(cases.versions(Context(org), Actor(owner["id"]), first.document_id)) == 1
 
 
 def test_same_bytes_two_owners_one_blob_and_own_reupload_is_the_same_document(
@@ -191,29 +198,30 @@ def test_browse_filters_sorting_paging_and_scopes(org: FalkorStore, settings: Se
             f"south-{n}.{'md' if n < 4 else 'txt'}", domain="business" if n < 5 else "marketing",
             shares=("department:SALES-SOUTH",), at=now - n * DAY, title=f"华南报告 {n}").document_id)
     viewer = people.one("SALES-SOUTH", 2)
-    mine = docs.browse(org, owner["id"], docs.BrowseFilter(scope="mine", text="华南报告"), per_page=50)
+    ctx, as_owner, as_viewer = Context(org), Actor(owner["id"]), Actor(viewer["id"])
+    mine = listing.browse(ctx, as_owner, Filter(scope="mine", text="华南报告"), per_page=50)
     assert {r["id"] for r in mine.rows} == {made[n] for n in (0, 2, 4, 6)}
-    page1 = docs.browse(org, viewer["id"], docs.BrowseFilter(text="华南报告"), sort="updated", per_page=3)
-    page3 = docs.browse(org, viewer["id"], docs.BrowseFilter(text="华南报告"), sort="updated", page=3, per_page=3)
+    page1 = listing.browse(ctx, as_viewer, Filter(text="华南报告"), sort="updated", per_page=3)
+    page3 = listing.browse(ctx, as_viewer, Filter(text="华南报告"), sort="updated", page=3, per_page=3)
     assert page1.total == 7 and page1.pages == 3 and [r["id"] for r in page1.rows] == made[:3]
     assert [r["id"] for r in page3.rows] == made[6:]
-    by_title = docs.browse(org, viewer["id"], docs.BrowseFilter(text="华南报告"), sort="title", per_page=10)
+    by_title = listing.browse(ctx, as_viewer, Filter(text="华南报告"), sort="title", per_page=10)
     assert [r["title"] for r in by_title.rows] == sorted(r["title"] for r in by_title.rows)
-    kinds = docs.browse(org, viewer["id"], docs.BrowseFilter(text="华南报告", kind="md", domain="business"))
+    kinds = listing.browse(ctx, as_viewer, Filter(text="华南报告", kind="md", domain="business"))
     assert {r["id"] for r in kinds.rows} == set(made[:4])
-    window = docs.BrowseFilter(text="华南报告", since=now - 3 * DAY, until=now - DAY + 1)
-    assert {r["id"] for r in docs.browse(org, viewer["id"], window).rows} == set(made[1:4])
-    uploader = docs.browse(org, viewer["id"], docs.BrowseFilter(text="华南报告", owner_id=teammate["id"]))
+    window = Filter(text="华南报告", since=now - 3 * DAY, until=now - DAY + 1)
+    assert {r["id"] for r in listing.browse(ctx, as_viewer, window).rows} == set(made[1:4])
+    uploader = listing.browse(ctx, as_viewer, Filter(text="华南报告", owner_id=teammate["id"]))
     assert {r["owner_username"] for r in uploader.rows} == {teammate["username"]}
-    assert docs.browse(org, viewer["id"], docs.BrowseFilter(scope="department", text="华南报告")).total == 7
-    folder = docs.BrowseFilter(department_id=docs.resolve_share(org, "department:SALES-SOUTH").target_id)
-    assert docs.browse(org, viewer["id"], folder).total >= 7
-    recent = docs.browse(org, viewer["id"], docs.BrowseFilter(scope="recent", text="华南报告"))
+    assert listing.browse(ctx, as_viewer, Filter(scope="department", text="华南报告")).total == 7
+    folder = Filter(department_id=docs.resolve_share(org, "department:SALES-SOUTH").target_id)
+    assert listing.browse(ctx, as_viewer, folder).total >= 7
+    recent = listing.browse(ctx, as_viewer, Filter(scope="recent", text="华南报告"))
     assert [r["id"] for r in recent.rows] == made  # all within 30 days, newest first
     outsider = people.one("RND-QA")
-    assert docs.browse(org, outsider["id"], docs.BrowseFilter(text="华南报告")).total == 0
-    with pytest.raises(docs.DocumentError, match="unknown sort"):
-        docs.browse(org, viewer["id"], sort="d.id; DROP")
+    assert listing.browse(Context(org), Actor(outsider["id"]), Filter(text="华南报告")).total == 0
+    with pytest.raises(InvalidInput):
+        listing.browse(ctx, as_viewer, sort="d.id; DROP")
 
 
 def test_classification_tree_and_department_folders(org: FalkorStore, settings: Settings, people: People) -> None:
@@ -221,12 +229,12 @@ def test_classification_tree_and_department_folders(org: FalkorStore, settings: 
     _upload(org, settings, owner["id"], "机房巡检记录", "机房.txt", domain="it", shares=("department:IT",))
     _upload(org, settings, owner["id"], "a,b\n1,2\n3,4\n", "资产.csv", domain="it", access="confidential",
             shares=("department:IT-INF",))
-    tree = {d["domain"]: d for d in docs.classification_tree(org, owner["id"], docs.BrowseFilter(scope="mine"))}
+    tree = {d["domain"]: d for d in listing.classification_tree(Context(org), Actor(owner["id"]), Filter(scope="mine"))}
     it = tree["it"]
     types = {t["data_type"]: t for t in it["data_types"]}
     assert it["count"] == 2
     assert types["unstructured"]["levels"] == {"internal": 1} and types["structured"]["levels"] == {"confidential": 1}
-    roots = docs.department_folders(org, owner["id"])
+    roots = listing.department_folders(Context(org), Actor(owner["id"]))
     assert [r["code"] for r in roots] == ["HQ"]
     it_folder = next(c for c in roots[0]["children"] if c["code"] == "IT")
     inf = next(c for c in it_folder["children"] if c["code"] == "IT-INF")
@@ -247,7 +255,7 @@ def test_mentions_and_related_knowledge_respect_permissions(org: FalkorStore, se
                       shares=("department:FIN",))
     pipeline.process_version_now(org, settings, sibling.version_id, index=False)
     private = _upload(org, settings, outsider["id"], "finance notes of someone else", "private.txt")
-    related = docs.related(org, owner["id"], main.document_id)
+    related = cases.related(Context(org), Actor(owner["id"]), main.document_id)
     assert named["id"] in {p["id"] for p in related.people}
     codes = {d["code"] for d in related.departments}
     assert {"FIN", "HR", "FIN-TRS", "LEGAL", "IT"} <= codes
@@ -255,8 +263,8 @@ def test_mentions_and_related_knowledge_respect_permissions(org: FalkorStore, se
     same = [d["id"] for d in related.same_domain]
     assert same[0] == sibling.document_id  # shares a mentioned person: ranked first
     assert private.document_id not in same and main.document_id not in same
-    with pytest.raises(docs.Forbidden):
-        docs.related(org, outsider["id"], main.document_id)
+    with pytest.raises(ObjectMissing):
+        cases.related(Context(org), Actor(outsider["id"]), main.document_id)
 
 
 def test_matcher_rules() -> None:
@@ -286,11 +294,15 @@ def test_timeline_tells_who_did_what(org: FalkorStore, settings: Settings, peopl
     docs.share(org, owner["id"], result.document_id, "department:FIN")
     docs.update_metadata(org, owner["id"], result.document_id, docs.get_document(org, result.document_id)["revision"],
                          title="保密协议（标准版）")
-    pipeline.open_download(org, settings, reader["id"], result.document_id)
+    files.download(Context(org, settings), Actor(reader["id"]), result.document_id)
     pipeline.upload(org, settings, "保密协议 v2".encode(), "nda.txt", owner["id"], document_id=result.document_id,
                     enqueue=None)
-    kinds = [e["kind"] for e in docs.timeline(org, owner["id"], result.document_id)]
-    assert kinds == ["uploaded", "extracted", "shared", "changed", "downloaded", "new_version"]
+    kinds = [e["kind"] for e in provenance.timeline(Context(org), Actor(owner["id"]), result.document_id)]
+    assert kinds == ["uploaded", "extracted", "shared", "changed", "new_version"]  # changes only
+    reads = provenance.reads(Context(org), Actor(owner["id"]), result.document_id)
+    assert [(e["kind"], e["actor_id"]) for e in reads] == [("downloaded", reader["id"])]
+    with pytest.raises(NotPermitted):  # who read it: the owner and administrators only
+        provenance.reads(Context(org), Actor(reader["id"]), result.document_id)
     events = audit.list_events(org, audit.AuditFilter(target_kind="document", target_id=result.document_id))
     assert {e["action"] for e in events} >= {"document.upload", "document.share", "document.update",
                                              "document.download", "document.version"}

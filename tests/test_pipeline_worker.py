@@ -12,8 +12,11 @@ import pytest
 from helpers import run_cli, wait_until
 
 from graph import documents as docs
+from graph.actor import Actor
 from graph.falkordb_backend import FalkorStore
 from graph.queries import org
+from graph.usecases import Context
+from graph.usecases import documents as cases
 from ingest import pipeline
 from ingest.textstore import TextStore
 from settings import Settings
@@ -72,7 +75,7 @@ def test_cli_upload_queues_and_reports(store: FalkorStore, settings: Settings, s
     assert report["created"] and report["kind"] == "pdf" and report["task_id"] and report["status"] == "pending"
     status = wait_until(lambda: _settled(store, report["document_id"]), timeout=WORKER_TIMEOUT, interval=0.2)
     assert status == "ok"
-    assert docs.view_document(store, reader_id, report["document_id"])["access"] == "confidential"
+    assert cases.open_document(Context(store), Actor(reader_id), report["document_id"])["access"] == "confidential"
     second = run_cli("upload", str(path), "--as", username, "--document", report["document_id"], "--json")
     assert json.loads(second.stdout.strip().splitlines()[-1])["unchanged"] is True
     refused = run_cli("upload", str(shared_data / "files" / "cjk" / "chinese-provinces.xls"), "--as", username)

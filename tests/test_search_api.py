@@ -19,7 +19,9 @@ from web_support import client_from, random_address, sign_in
 
 from graph import accounts
 from graph import permissions as perm
+from graph.actor import Actor
 from graph.falkordb_backend import FalkorStore
+from graph.usecases import Context
 from ingest import pipeline
 from settings import Settings
 from webapp import search_service as service
@@ -255,7 +257,7 @@ def test_drift_and_reindex(fresh_store: FalkorStore, tmp_path) -> None:  # type:
     report = maintenance.reindex(fresh_store, own)
     assert report.documents == 1 and report.chunks >= 1 and report.removed == 1
     assert report.drift_after.clean and maintenance.drift(fresh_store, own).clean
-    outcome = service.search(fresh_store, own, owner, service.Query("drift", mode="keyword"))
+    outcome = service.search(Context(fresh_store, own), Actor(owner), service.Query("drift", mode="keyword"))
     assert [r.document_id for r in outcome.results] == [uploaded.document_id]
 
 
