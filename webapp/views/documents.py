@@ -188,12 +188,12 @@ def _edit_refused(document_id: str, values: dict[str, str], error: DomainError) 
 # -- sharing -------------------------------------------------------------------------------------------
 
 def _spec_from(values: Any) -> str:
+    """``KIND:CODE:ACCESS`` from the form; a malformed one is refused by the use case, after its access check
+    (so a stranger's answer is the missing document's, whatever they typed)."""
     kind = (values.get("kind") or "").strip().lower()
     code = (values.get("code") or "").strip()
     access = (values.get("access") or "read").strip().lower()
-    if kind not in SHARE_KINDS or not code:
-        raise InvalidInput("share.malformed", field="code")
-    return f"{kind}:{code}:{access}"
+    return f"{kind}:{code}:{access}" if kind in SHARE_KINDS and code else ""
 
 
 def _back_to_sharing(document_id: str) -> ResponseReturnValue:

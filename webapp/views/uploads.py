@@ -17,6 +17,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from graph.errors import DomainError, NotPermitted, ObjectMissing
+from graph.usecases import documents as cases
 from ingest import usecases as files
 from webapp import services
 from webapp.messages import message
@@ -132,6 +133,8 @@ def api_upload() -> ResponseReturnValue:
 
 @bp.post("/documents/<document_id>/versions")
 def new_version(document_id: str) -> ResponseReturnValue:
+    # A stranger's answer is the missing document's, whatever they posted (no file, too many files...).
+    cases.open_document(services.context(), services.actor(), document_id, explicit=False)
     results, status = handle_upload(document_id)
     if _wants_json():
         return _json(results, status)
