@@ -20,7 +20,7 @@ from graph.actor import Actor
 from graph.errors import DomainError, InvalidInput, NotPermitted, ObjectMissing
 from graph.usecases import Context
 from graph.usecases import documents as cases
-from graph.usecases.access import MISSING, require_editor, require_reader
+from graph.usecases.access import MISSING, forget, require_editor, require_reader
 from ingest import index_registry, processing, uploads
 from ingest.blobstore import BlobStore, BlobTooLarge
 from ingest.filetypes import MismatchedFile, UnsupportedFile
@@ -73,6 +73,7 @@ def upload(ctx: Context, actor: Actor, item: Upload, *, domain: str | None = Non
                                 tuple(shares), note, document_id, title=title, enqueue=enqueue, client=actor.address)
     except docs.DocumentError as error:
         raise _upload_error(error, item.filename) from None
+    forget(actor, result.document_id)
     if result.created:
         cases.announce_new(ctx, result.document_id)
     elif not result.unchanged:

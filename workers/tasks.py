@@ -34,9 +34,9 @@ def _store():  # type: ignore[no-untyped-def]
 def extract_version(self, version_id: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
     """Extract, store text, link mentions and index one uploaded version (idempotent: retries are safe)."""
     from graph.errors import GraphUnavailable
-    from settings import get_settings
     from graph.usecases import Context
     from ingest.usecases import process
+    from settings import get_settings
 
     try:
         done = process(Context(_store(), get_settings()), version_id)  # announces: browsers showing it refresh

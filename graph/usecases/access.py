@@ -21,9 +21,14 @@ def decision(store: GraphStore, actor: Actor, document_id: str) -> permissions.D
                       lambda: permissions.decide(store, actor.person_id, document_id))
 
 
+MEMO_KINDS = ("document.access", "document.row", "document.versions")
+
+
 def forget(actor: Actor, document_id: str) -> None:
-    """After a write that changes who may do what with the document (a share, a new level)."""
-    actor.forget(("document.access", document_id))
+    """After a write to the document (a share, a new level, new details, a new version): what this request
+    memoised about it is read again."""
+    for kind in MEMO_KINDS:
+        actor.forget((kind, document_id))
 
 
 def require_reader(store: GraphStore, actor: Actor, document_id: str) -> permissions.Decision:

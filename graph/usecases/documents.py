@@ -60,9 +60,10 @@ def open_document(ctx: Context, actor: Actor, document_id: str, *, explicit: boo
 def versions(ctx: Context, actor: Actor, document_id: str) -> list[Row]:
     """Newest first: number, author, time, size, hash, note, extraction status, current flag."""
     require_reader(ctx.store, actor, document_id)
-    return [{**r["version"], "current": r["current"], "author_name": r["author_name"],
-             "author_username": r["author_username"]}
-            for r in ctx.store.run(q.LIST_VERSIONS, {"id": document_id})]
+    # Several parts of one page show the versions: read them once per request.
+    return actor.memo(("document.versions", document_id), lambda: [
+        {**r["version"], "current": r["current"], "author_name": r["author_name"],
+         "author_username": r["author_username"]} for r in ctx.store.run(q.LIST_VERSIONS, {"id": document_id})])
 
 
 def version(ctx: Context, actor: Actor, document_id: str, version_id: str | None = None) -> Row:
@@ -200,7 +201,6 @@ def edit_details(ctx: Context, actor: Actor, document_id: str, revision: int, *,
     except docs.DocumentError as error:
         raise InvalidInput("document.classification", field="domain", reason=str(error)) from None
     forget(actor, document_id)
-    actor.forget(("document.row", document_id))
     announce(ctx, document_id, "metadata", revision=new_revision)
     return new_revision
 
