@@ -17,6 +17,7 @@ from typing import Any
 from graph.queries import audit as q
 from graph.store import GraphStore, Row
 
+TARGET_KINDS = tuple(q.TARGET_LABELS)  # what an event may be about (the audit page's filter)
 MAX_DETAIL_CHARS = 4000
 ACTION_MAX_CHARS = 64
 

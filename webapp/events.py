@@ -1,9 +1,10 @@
-"""Live updates for the browser: publish events to people or documents, and the SSE endpoint ``/events``.
+"""Live updates for the browser: publish events to people, and the SSE endpoint ``/events``.
 
-Events travel over the broker server's pub/sub (:mod:`workers.bus`); ``/events`` relays only the
-signed-in person's own channel, so nobody hears another person's events. A browser reacts with
-the htmx SSE extension (``hx-trigger="sse:inbox"`` re-fetches a fragment): events carry a name
-and a small JSON payload, never HTML, and the page fragment they trigger is authorised as usual.
+Document events are published by the use cases themselves (:mod:`graph.live`), whatever the door.
+Events travel over the broker server's pub/sub (:mod:`graph.live`, also reachable as :mod:`workers.bus`);
+``/events`` relays only the signed-in person's own channel, so nobody hears another person's events.
+A browser reacts with the htmx SSE extension (``hx-trigger="sse:inbox"`` re-fetches a fragment): events
+carry a name and a small JSON payload, never HTML, and the page fragment they trigger is authorised as usual.
 
 Under the platform's web server (:mod:`webapp.asgi`) a stream is served on the event loop by
 :mod:`webapp.live` and holds no request thread; elsewhere (the test client, a plain WSGI server)
@@ -36,11 +37,6 @@ SSE_MAX_SECONDS = 300.0
 def publish(person_ids: Iterable[str], event: str, payload: dict[str, Any] | None = None) -> int:
     """Tell these people's browsers that ``event`` happened; returns how many streams received it."""
     return bus.publish_to_people(services.settings(), person_ids, event, payload)
-
-
-def publish_document(document_id: str, event: str, payload: dict[str, Any] | None = None) -> int:
-    """Tell every stream watching ``document_id`` (see :func:`sse_response`)."""
-    return bus.publish(services.settings(), [bus.document_channel(document_id)], event, payload)
 
 
 _frame = live.frame

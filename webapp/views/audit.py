@@ -14,7 +14,6 @@ from flask_babel import gettext as _
 
 from graph import accounts
 from graph import audit as trail
-from graph.queries.audit import TARGET_LABELS
 from webapp import services
 from webapp.auth import audit, roles_required
 
@@ -90,7 +89,7 @@ def events() -> ResponseReturnValue:
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render_template(
         "audit/events.html", query=query, rows=rows, iso=_iso, page=page, pages=pages, total=total,
-        actions=trail.known_actions(store), target_kinds=sorted(TARGET_LABELS),
+        actions=trail.known_actions(store), target_kinds=sorted(trail.TARGET_KINDS),
     ), 400 if query.errors else 200
 
 
