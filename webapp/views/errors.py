@@ -13,7 +13,6 @@ import logging
 from flask import Blueprint, Flask, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
-from flask_wtf.csrf import CSRFError
 from markupsafe import escape
 from werkzeug.exceptions import HTTPException
 
@@ -34,7 +33,6 @@ TEXTS = {
     413: _l("The upload is larger than the limit; nothing was stored."),
     500: _l("Something went wrong on our side. The error was logged; please try again later."),
 }
-CSRF_TEXT = _l("The form has expired or did not come from this site. Go back, reload the page and try again.")
 
 
 def wants_json() -> bool:
@@ -70,14 +68,10 @@ def _http(error: HTTPException) -> ResponseReturnValue:
     return answer(status, str(TEXTS.get(status, TEXTS[400])), error.name.lower().replace(" ", "_"))
 
 
-def _csrf(_error: CSRFError) -> ResponseReturnValue:
-    return answer(400, str(CSRF_TEXT), "csrf")
-
-
 def install(app: Flask) -> None:
-    """Register the handlers (after the auth module's, so these answers are the app's)."""
+    """Register the handlers. A failed CSRF check keeps the auth module's own answer (a styled, translated
+    page; JSON for htmx and API callers)."""
     app.register_error_handler(DomainError, refused)
-    app.register_error_handler(CSRFError, _csrf)
     # 500: Flask hands unhandled exceptions here (outside debug/testing, where they propagate).
     for status in (400, 403, 404, 405, 413, 500):
         app.register_error_handler(status, _http)
