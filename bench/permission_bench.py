@@ -155,7 +155,7 @@ def main() -> None:
             sizes_read.append(len(ids))  # type: ignore[arg-type]
         for person in sample_people[1:]:
             warm.append(timed(lambda p=person: cache.readable_document_ids(p))[0])
-        bitmap_only = [timed(lambda p=person: cache.readable_bitmap(p))[0] for person in sample_people[1:]]
+        bitmap_only = [timed(lambda p=person: cache.readable_set(p).bitmap)[0] for person in sample_people[1:]]
 
         # After a share by "another process", the next call replays the log (one document reload).
         catch_up = []

@@ -61,6 +61,8 @@ def cli_message(error: DomainError) -> str:
 
     app = Flask(__name__)
     babel.init_app(app)
+    if isinstance(error, ObjectMissing):
+        return "not found: no such object, or you may not see it"
     with app.app_context(), force_locale("en"):
         text = message(error)
     reason = error.params.get("reason")

@@ -143,12 +143,6 @@ class PermissionCache:
             maps = [index.bitmaps[k] for k in principals.keys if k in index.bitmaps]
             return ReadableSet(BitMap.union(*maps) if maps else BitMap(), index)  # union makes a new bitmap
 
-    def readable_bitmap(self, person_id: str) -> tuple[BitMap, list[str]]:
-        """The readable documents as a bitmap of this process's document numbers, and the number -> id
-        list (shared with the cache: read it, do not change it)."""
-        readable = self.readable_set(person_id)
-        return readable.bitmap, readable.numbering.ids
-
     def readable_document_ids(self, person_id: str) -> set[str]:
         return self.readable_set(person_id).document_ids()
 
