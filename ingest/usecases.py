@@ -26,6 +26,7 @@ from ingest.blobstore import BlobStore, BlobTooLarge
 from ingest.filetypes import MismatchedFile, UnsupportedFile
 from ingest.textstore import StoredText, TextStore
 from ingest.versiondiff import TextDiff, diff_texts
+from settings import Settings
 
 Enqueue = Callable[[str], str | None]
 
@@ -86,7 +87,7 @@ def process(ctx: Context, version_id: str, *, index: bool = True) -> processing.
     return processing.process_version_now(ctx.store, _settings(ctx), version_id, index=index)
 
 
-def _settings(ctx: Context):  # type: ignore[no-untyped-def]
+def _settings(ctx: Context) -> Settings:
     if ctx.settings is None:
         raise ValueError("file use cases need the settings (data directory)")
     return ctx.settings

@@ -134,7 +134,7 @@ def department_folders(ctx: Context, actor: Actor) -> list[Row]:
     params = _filter_params(viewer_id, BrowseFilter(), ids)
     counts = {r["department_id"]: r["count"] for r in store.run(q.FOLDER_COUNTS["ids"], params)}
     nodes = {r["id"]: {**r, "count": counts.get(r["id"], 0), "children": []} for r in store.run(q.DEPARTMENTS)}
-    roots = []
+    roots: list[Row] = []
     for node in nodes.values():
         parent = nodes.get(node["parent_id"])
         (parent["children"] if parent else roots).append(node)

@@ -73,4 +73,4 @@ def _detail(detail: str | None) -> dict[str, Any]:
         value = json.loads(detail)
     except ValueError:
         return {"text": detail}
-    return value if isinstance(value, Mapping) else {"value": value}
+    return dict(value) if isinstance(value, Mapping) else {"value": value}
