@@ -20,6 +20,7 @@ from graph.usecases import documents as cases
 from ingest import pipeline
 from ingest.textstore import TextStore
 from settings import Settings
+from workers.tasks import enqueue_extraction
 
 WORKER_TIMEOUT = 240  # the worker loads the embedding model on its first indexing task
 
@@ -44,7 +45,8 @@ def test_worker_extracts_an_uploaded_docx(store: FalkorStore, settings: Settings
     path = shared_data / "files" / "cjk" / "stress009.docx"
     person_id, _ = _person(store)
     started = time.perf_counter()
-    result = pipeline.upload(store, settings, path, path.name, person_id, "rnd", "internal", (), "via worker")
+    result = pipeline.upload(store, settings, path, path.name, person_id, "rnd", "internal", (), "via worker",
+                             enqueue=enqueue_extraction)  # the door gives the queue: ingest never imports workers
     upload_ms = (time.perf_counter() - started) * 1000
     assert result.task_id and docs.get_document(store, result.document_id)["status"] == "pending"
     assert upload_ms < 5000, f"upload took {upload_ms:.0f} ms: it must not wait for extraction"
