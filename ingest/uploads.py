@@ -231,7 +231,11 @@ def upload_stored(store: GraphStore, settings: Settings, actor_id: str, items: l
             continue
         results[i] = UploadResult(doc.document_id, doc.version_id, 1, True, False, doc.sha256, doc.size, doc.kind,
                                   True, None, made, (time.perf_counter() - started) * 1000)
-        live.document_created(store, settings, doc.document_id)  # bulk ingestion announces like any upload
+    # Bulk ingestion announces too, without a reader query per file: the uploader's listings hear of each new
+    # document now; the documents' own watchers hear their status once processed (ingest.processing).
+    created = [r.document_id for r in results if isinstance(r, UploadResult)]
+    if created:
+        live.publish_to_people(settings, [actor_id], live.NEW_DOCUMENT_EVENT, {"ids": created})
     return [r if r is not None else RuntimeError("not processed") for r in results]
 
 

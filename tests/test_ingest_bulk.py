@@ -20,7 +20,7 @@ from graph.embedded_server import EmbeddedServer
 from graph.errors import GraphUnavailable
 from graph.falkordb_backend import FalkorStore
 from graph.queries import documents as doc_q
-from ingest import jobs, pipeline
+from ingest import jobs, processing
 from ingest.blobstore import Blob, BlobStore
 from settings import Settings
 
@@ -89,7 +89,7 @@ def test_a_batch_takes_a_few_statements_not_a_few_per_file(org: FalkorStore, own
                  "documents.link_mentions_many", "duplicates.sign", "duplicates.signatures_since", "duplicates.relink"]
     work = small[:small.index("ingest_jobs.set_outcomes") + 1]
     assert len(work) == 15 and work[7:14] == per_chunk, small
-    chunks = -(-30 // pipeline.WRITE_CHUNK)
+    chunks = -(-30 // processing.WRITE_CHUNK)
     assert large == small[:7] + per_chunk * chunks + small[14:]
 
 
@@ -208,7 +208,7 @@ class _LostOnSecondChunk(_Counting):
 
 def test_a_graph_outage_in_the_writer_thread_retries_the_batch_which_then_counts_exactly(
         org: FalkorStore, owner: dict, settings: Settings, tmp_path: Path) -> None:
-    count = pipeline.WRITE_CHUNK * 2 + 3
+    count = processing.WRITE_CHUNK * 2 + 3
     _distinct_files(tmp_path, count)
     job_id, queued = _plan(org, settings, tmp_path, owner["id"], batch_files=count)
     flaky = _LostOnSecondChunk(org)
