@@ -8,6 +8,8 @@ on the live bus (:mod:`graph.live`) whatever the door. Files, text and search: :
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -142,6 +144,17 @@ def share_preview(ctx: Context, actor: Actor, document_id: str,
     return preview, spec
 
 
+@contextmanager
+def _record_refusals(document_id: str) -> Iterator[None]:
+    """The record layer's refusals in the use cases' terms (a document deleted meanwhile is a missing one)."""
+    try:
+        yield
+    except docs.NotFound:
+        raise ObjectMissing(MISSING, id=document_id) from None
+    except docs.Forbidden:
+        raise NotPermitted("document.read_only") from None
+
+
 def share(ctx: Context, actor: Actor, document_id: str, spec_text: str) -> docs.ShareSpec:
     """Share with a department, project, position or person (``KIND:CODE[:edit]``); audited, announced."""
     decision = require_editor(ctx.store, actor, document_id)
@@ -149,12 +162,8 @@ def share(ctx: Context, actor: Actor, document_id: str, spec_text: str) -> docs.
     if not docs.share_allowed(decision.edit.level or "", spec):
         raise InvalidInput("share.level_excludes", field="kind", level=decision.edit.level or "",
                            kind=spec.kind.value.lower())
-    try:
+    with _record_refusals(document_id):
         made = docs.share(ctx.store, actor.person_id, document_id, spec, client=actor.address)
-    except docs.NotFound:
-        raise ObjectMissing(MISSING, id=document_id) from None
-    except docs.Forbidden:
-        raise NotPermitted("document.read_only") from None
     forget(actor, document_id)
     announce(ctx, document_id, "share")
     announce_new(ctx, document_id)  # people who just gained access: their listings may now include it
@@ -165,12 +174,8 @@ def unshare(ctx: Context, actor: Actor, document_id: str, spec_text: str) -> boo
     """Remove a share; False when there was none. Audited and announced."""
     require_editor(ctx.store, actor, document_id)
     spec = _spec(ctx, spec_text)
-    try:
+    with _record_refusals(document_id):
         removed = docs.unshare(ctx.store, actor.person_id, document_id, spec, client=actor.address)
-    except docs.NotFound:
-        raise ObjectMissing(MISSING, id=document_id) from None
-    except docs.Forbidden:
-        raise NotPermitted("document.read_only") from None
     if removed:
         forget(actor, document_id)
         announce(ctx, document_id, "share")
