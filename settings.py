@@ -113,6 +113,30 @@ class Settings(BaseSettings):
         "starttls", description="SMTP transport security: `starttls`, `ssl` (implicit TLS) or `none` (trusted LAN)."
     )
 
+    ocr: bool = Field(
+        True, description="Recognise text in images and in PDF pages without a text layer (OCR, Chinese and English)."
+    )
+    ocr_engine: Literal["rapidocr", "tesseract"] = Field(
+        "rapidocr",
+        description="OCR engine: `rapidocr` (PP-OCRv4 models in the `rapidocr-onnxruntime` wheel) or `tesseract` "
+        "(Debian `tesseract-ocr` with `chi_sim` + `eng`).",
+    )
+    ocr_max_pages: int = Field(50, ge=1, le=2000, description="Most PDF pages without a text layer OCR'd per file.")
+    max_image_megapixels: int = Field(
+        60, ge=1, le=1000,
+        description="Largest image (or rendered page) decoded, in megapixels; larger ones are refused as possible "
+        "decompression bombs.",
+    )
+    extract_timeout_s: int = Field(
+        300, ge=1, le=86400,
+        description="Time limit of one file's OCR or legacy-format extraction, run in a child process; past it the "
+        "child is killed and the file reported.",
+    )
+    extract_memory_mb: int = Field(
+        3072, ge=256, le=65536,
+        description="Address-space limit of that child process, in MiB (a hostile file cannot exhaust the worker).",
+    )
+
     @field_validator("neo4j_uri")
     @classmethod
     def _neo4j_scheme(cls, value: str) -> str:

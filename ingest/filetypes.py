@@ -18,11 +18,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path, PurePath
 
-import charset_normalizer
 import filetype
 
-# Enough for every magic number and for the first entries of a zip container.
-HEAD_SIZE = 64 * 1024
+from ingest.olesniff import ole_streams
+from ingest.textsniff import HEAD_SIZE, _decode_prefix, guess_encoding, looks_like_text
 
 
 class Category(StrEnum):
@@ -59,10 +58,15 @@ class FileKind(StrEnum):
     WEBM = "webm"
     MKV = "mkv"
     AVI = "avi"
-    # Legacy binary Office formats: recognised so the user is told why, never extracted.
+    BMP = "bmp"
+    HEIC = "heic"
+    # Legacy binary Office formats (OLE2 compound files), read in an isolated child process.
     DOC = "doc"
     XLS = "xls"
     PPT = "ppt"
+    # Kingsoft WPS Writer / Microsoft Works documents and Kingsoft ET spreadsheets.
+    WPS = "wps"
+    ET = "et"
 
     @property
     def mime(self) -> str:
@@ -74,7 +78,7 @@ class FileKind(StrEnum):
 
     @property
     def supported(self) -> bool:
-        return self not in _LEGACY
+        return True
 
     @property
     def has_text(self) -> bool:
@@ -128,11 +132,17 @@ _INFO: dict[FileKind, _KindInfo] = {
     FileKind.WEBM: _KindInfo("video/webm", _C.VIDEO, (".webm",), "matroska"),
     FileKind.MKV: _KindInfo("video/x-matroska", _C.VIDEO, (".mkv",), "matroska"),
     FileKind.AVI: _KindInfo("video/x-msvideo", _C.VIDEO, (".avi",)),
-    FileKind.DOC: _KindInfo("application/msword", _C.DOCUMENT, (".doc", ".dot")),
-    FileKind.XLS: _KindInfo("application/vnd.ms-excel", _C.SPREADSHEET, (".xls", ".xlt")),
-    FileKind.PPT: _KindInfo("application/vnd.ms-powerpoint", _C.PRESENTATION, (".ppt", ".pps", ".pot")),
+    FileKind.BMP: _KindInfo("image/bmp", _C.IMAGE, (".bmp", ".dib")),
+    FileKind.HEIC: _KindInfo("image/heic", _C.IMAGE, (".heic", ".heif")),
+    # Kingsoft saves Word-format files as .wps and Excel-format ones as .et: one family each.
+    FileKind.DOC: _KindInfo("application/msword", _C.DOCUMENT, (".doc", ".dot"), "ole-word"),
+    FileKind.XLS: _KindInfo("application/vnd.ms-excel", _C.SPREADSHEET, (".xls", ".xlt"), "ole-sheet"),
+    FileKind.PPT: _KindInfo("application/vnd.ms-powerpoint", _C.PRESENTATION, (".ppt", ".pps", ".pot", ".dps")),
+    FileKind.WPS: _KindInfo("application/vnd.ms-works", _C.DOCUMENT, (".wps",), "ole-word"),
+    FileKind.ET: _KindInfo("application/vnd.ms-excel", _C.SPREADSHEET, (".et", ".ett"), "ole-sheet"),
 }
-_LEGACY = frozenset({FileKind.DOC, FileKind.XLS, FileKind.PPT})
+_LEGACY = frozenset({FileKind.DOC, FileKind.XLS, FileKind.PPT, FileKind.WPS, FileKind.ET})
+LEGACY_KINDS = _LEGACY
 _BY_EXTENSION = {ext: kind for kind, info in _INFO.items() for ext in info.extensions}
 TEXT_KINDS = frozenset(k for k, info in _INFO.items() if info.family == "text")
 OOXML_KINDS = frozenset({FileKind.DOCX, FileKind.XLSX, FileKind.PPTX})
@@ -156,14 +166,9 @@ _FROM_FILETYPE = {
     "webm": FileKind.WEBM,
     "mkv": FileKind.MKV,
     "avi": FileKind.AVI,
+    "bmp": FileKind.BMP,
+    "heic": FileKind.HEIC,
 }
-
-_LEGACY_ADVICE = {
-    FileKind.DOC: "legacy Word 97-2003 (.doc) files are not supported; save it as .docx or PDF and upload again",
-    FileKind.XLS: "legacy Excel 97-2003 (.xls) files are not supported; save it as .xlsx or CSV and upload again",
-    FileKind.PPT: "legacy PowerPoint 97-2003 (.ppt) files are not supported; save it as .pptx or PDF and upload again",
-}
-
 
 class FileTypeError(ValueError):
     """Base of the detection errors; ``str(err)`` is a message fit for the uploader."""
@@ -225,6 +230,11 @@ def detect_file(path: Path, filename: str | None = None) -> FileKind:
         head = fh.read(HEAD_SIZE)
     if head.startswith(_ZIP_MAGIC):
         return _settle(_sniff_zip_file(path, head, kind_from_name(name)), name, kind_from_name(name))
+    if head.startswith(_OLE_MAGIC):
+        # The directory of a large compound file often lies past the head: read it properly.
+        streams = ole_streams(path)
+        if streams is not None:
+            return _settle(_sniff_ole_streams(streams, kind_from_name(name)), name, kind_from_name(name))
     return detect(head, name)
 
 
@@ -244,8 +254,6 @@ def _settle(found: _Found, filename: str | None, hint: FileKind | None) -> FileK
     if kind is None:
         advice = f"; {found.advice}" if found.advice else ""
         raise UnsupportedFile(f"the content is {found.label}, which is not a supported format{advice}")
-    if not kind.supported:
-        raise UnsupportedFile(_LEGACY_ADVICE[kind], kind)
     if hint is not None and _INFO[hint].family is not None and _INFO[hint].family == _INFO[kind].family:
         return hint
     return kind
@@ -378,14 +386,21 @@ _OLE_STREAMS = (
     ("Workbook", FileKind.XLS),
     ("Book", FileKind.XLS),
     ("PowerPoint Document", FileKind.PPT),
+    # Microsoft Works word processor: CONTENTS (Works 2000+) or MM/MN0 (Works 3/4).
+    ("CONTENTS", FileKind.WPS),
+    ("MN0", FileKind.WPS),
 )
 
 
 def _sniff_ole(head: bytes, hint: FileKind | None) -> _Found:
     """Legacy Office files and password-protected OOXML both live in OLE2 compound files;
     the directory's stream names (UTF-16LE) tell them apart."""
+    return _sniff_ole_streams({s for s, _ in _OLE_STREAMS if s.encode("utf-16-le") in head}, hint)
+
+
+def _sniff_ole_streams(streams: set[str], hint: FileKind | None) -> _Found:
     for stream, kind in _OLE_STREAMS:
-        if stream.encode("utf-16-le") in head:
+        if stream in streams:
             if kind is None:
                 if hint in OOXML_KINDS:
                     # Encrypted OOXML: the extractor reports it as "encrypted", not "unsupported".
@@ -446,86 +461,3 @@ def _looks_like_csv(sample: str) -> bool:
     return False
 
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
-
-
-def looks_like_text(sample: str) -> bool:
-    """Decoded text with (almost) no control characters, as binary data decoded by force has."""
-    if not sample:
-        return True
-    return len(_CONTROL.findall(sample)) <= len(sample) / 200
-
-
-def _decode_prefix(data: bytes, encoding: str) -> str:
-    # Incremental decoding forgives a multi-byte character cut off at the end of the sample.
-    return codecs.getincrementaldecoder(encoding)(errors="replace").decode(data, final=False)
-
-
-def _decodes(data: bytes, encoding: str) -> str | None:
-    try:
-        return codecs.getincrementaldecoder(encoding)(errors="strict").decode(data, final=False)
-    except UnicodeDecodeError:
-        return None
-
-
-def _mostly_simplified_chinese(text: str) -> bool:
-    """True when the non-ASCII characters are nearly all in GB2312, the common-character set.
-
-    Western 8-bit text and other CJK encodings often decode as valid GB18030 too, but into rare
-    characters outside GB2312; real GBK text rarely leaves it.
-    """
-    # A sample decides: the verdict does not change past a few thousand characters.
-    wide = [ch for ch in text[:100_000] if ord(ch) > 0x7F][:5000]
-    if not wide:
-        return False
-    common = 0
-    for ch in wide:
-        try:
-            ch.encode("gb2312")
-            common += 1
-        except UnicodeEncodeError:
-            pass
-    return common >= 0.95 * len(wide)
-
-
-_CHINESE_CODECS = {"gb2312", "gbk", "gb18030", "hz", "cp936"}
-
-
-def guess_encoding(data: bytes) -> str | None:
-    """Python codec name for text ``data`` (a whole file or its head), or None for binary.
-
-    Order of belief: a BOM; strict UTF-8; GB18030 when it yields common simplified Chinese;
-    UTF-16 without BOM (ASCII-heavy text has every other byte zero); charset-normalizer.
-    """
-    if data.startswith(codecs.BOM_UTF8):
-        return "utf-8-sig"
-    if data.startswith((codecs.BOM_UTF32_LE, codecs.BOM_UTF32_BE)):
-        return "utf-32"
-    if data.startswith(_UTF16_BOMS):
-        return "utf-16"
-    if b"\x00" in data:
-        return _utf16_without_bom(data)
-    if _decodes(data, "utf-8") is not None:
-        return "utf-8"
-    text = _decodes(data, "gb18030")
-    if text is not None and _mostly_simplified_chinese(text):
-        return "gb18030"
-    best = charset_normalizer.from_bytes(data[:HEAD_SIZE]).best()
-    if best is None:
-        return None
-    encoding = best.encoding
-    # GB2312/GBK labels undersell the file: GB18030 is their superset and never loses a character.
-    return "gb18030" if encoding in _CHINESE_CODECS else encoding
-
-
-def _utf16_without_bom(data: bytes) -> str | None:
-    sample = data[:4096]
-    pairs = len(sample) // 2
-    if pairs < 2:
-        return None
-    high_zero = sum(1 for i in range(1, 2 * pairs, 2) if sample[i] == 0)
-    low_zero = sum(1 for i in range(0, 2 * pairs, 2) if sample[i] == 0)
-    for zeros, other, codec in ((high_zero, low_zero, "utf-16-le"), (low_zero, high_zero, "utf-16-be")):
-        if zeros >= 0.4 * pairs and other <= 0.02 * pairs and _decodes(data, codec) is not None:
-            return codec
-    return None

@@ -36,7 +36,7 @@ def _read(stream: BinaryIO, app: dict[str, Any]) -> Extraction:
             if not hasattr(sheet, "iter_rows"):
                 continue  # chart sheets hold no cells
             for row in sheet.iter_rows(values_only=True):
-                line = "\t".join(_cell(v) for v in row).rstrip("\t")
+                line = "\t".join(cell_text(v) for v in row).rstrip("\t")
                 if line.strip():
                     builder.add(line)
                 if builder.full:
@@ -49,7 +49,7 @@ def _read(stream: BinaryIO, app: dict[str, Any]) -> Extraction:
     return finish(FileKind.XLSX, builder, metadata, "every sheet is empty")
 
 
-def _cell(value: Any) -> str:
+def cell_text(value: Any) -> str:
     if value is None:
         return ""
     if isinstance(value, dt.datetime) and value.time() == dt.time(0):

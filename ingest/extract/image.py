@@ -1,4 +1,7 @@
-"""Images: metadata only (size, format, EXIF author/dates); no OCR."""
+"""Images: metadata (size, format, EXIF author/camera/dates; never the GPS position) and OCR'd text.
+
+EXIF GPS tags are never read, so a photo's location is neither stored nor shown.
+"""
 
 from __future__ import annotations
 
@@ -9,16 +12,27 @@ from typing import Any
 
 from PIL import Image
 
+from ingest.extract.limits import Limits
 from ingest.extract.model import Extraction, ExtractionFailure
+from ingest.extract.scans import check_pixels, ocr_image
 from ingest.filetypes import FileKind
+
+try:  # HEIC/HEIF photos (iPhones) through the maintained pillow-heif plugin
+    from pillow_heif import register_heif_opener
+except ImportError:  # pragma: no cover - a pinned requirement
+    register_heif_opener = None
+else:
+    register_heif_opener()
 
 _EXIF_TEXT = {0x010E: "title", 0x013B: "author", 0x010F: "camera_make", 0x0110: "camera_model", 0x0131: "software"}
 _EXIF_MODIFIED, _EXIF_IFD, _EXIF_ORIGINAL = 0x0132, 0x8769, 0x9003
 
 
-def extract_image(path: Path, kind: FileKind) -> Extraction:
+def extract_image(path: Path, kind: FileKind, limits: Limits | None = None) -> Extraction:
+    limits = limits or Limits(ocr=False)
     try:
         with Image.open(path) as img:
+            check_pixels(img.width, img.height, limits)
             metadata: dict[str, Any] = {
                 "width": img.width,
                 "height": img.height,
@@ -28,11 +42,17 @@ def extract_image(path: Path, kind: FileKind) -> Extraction:
                 **_exif(img),
             }
     except Image.DecompressionBombError as exc:
-        raise ExtractionFailure("unsupported", f"the image is too large to open safely: {exc}") from exc
+        raise ExtractionFailure("unsupported", f"the image is too large to open safely: {exc}",
+                                "extract.image_too_large", limit=limits.max_pixels // 1_000_000) from exc
     # Opening reads only the header; verify() walks the data and catches truncated files.
     with Image.open(path) as img:
         img.verify()
-    return Extraction(kind, kind.mime, "ok", None, [], {k: v for k, v in metadata.items() if v not in (None, "")})
+    sections = []
+    if limits.ocr:
+        with Image.open(path) as img:
+            sections, metadata["ocr"] = ocr_image(img, limits)
+    metadata = {k: v for k, v in metadata.items() if v not in (None, "")}
+    return Extraction(kind, kind.mime, "ok", None, sections, metadata)
 
 
 def _exif(img: Image.Image) -> dict[str, Any]:

@@ -46,10 +46,16 @@ class Extraction:
 class ExtractionFailure(Exception):
     """Raised inside an extractor to end it with a given status and reason."""
 
-    def __init__(self, status: Status, reason: str) -> None:
+    def __init__(self, status: Status, reason: str, code: str | None = None, **params: Any) -> None:
         super().__init__(reason)
         self.status: Status = status
         self.reason = reason
+        # A code (and its parameters) lets the doors say the reason in the reader's language.
+        self.code = code
+        self.params = params
+
+    def metadata(self) -> dict[str, Any]:
+        return {"reason_code": self.code, "reason_params": self.params} if self.code else {}
 
 
 class SectionBuilder:
