@@ -122,27 +122,30 @@ def test_pdf_detected_even_with_junk_before_header() -> None:
 
 
 @pytest.mark.parametrize(
-    ("stream", "kind", "advice"),
+    ("stream", "kind"),
     [
-        ("WordDocument", FileKind.DOC, ".docx"),
-        ("Workbook", FileKind.XLS, ".xlsx"),
-        ("PowerPoint Document", FileKind.PPT, ".pptx"),
+        ("WordDocument", FileKind.DOC),
+        ("Workbook", FileKind.XLS),
+        ("PowerPoint Document", FileKind.PPT),
+        ("CONTENTS", FileKind.WPS),
     ],
 )
-def test_legacy_office_is_unsupported_with_a_reason(stream: str, kind: FileKind, advice: str) -> None:
-    with pytest.raises(UnsupportedFile) as err:
-        detect(_ole_with_stream(stream), None)
-    assert err.value.kind is kind
-    assert advice in err.value.reason
+def test_legacy_office_is_recognised_from_its_streams(stream: str, kind: FileKind) -> None:
+    assert detect(_ole_with_stream(stream), None) is kind
 
 
-def test_real_legacy_xls_is_unsupported() -> None:
+def test_kingsoft_names_pick_within_the_legacy_family() -> None:
+    assert detect(_ole_with_stream("WordDocument"), "报告.wps") is FileKind.WPS
+    assert detect(_ole_with_stream("Workbook"), "预算.et") is FileKind.ET
+    with pytest.raises(MismatchedFile):
+        detect(_ole_with_stream("Workbook"), "报告.doc")
+
+
+def test_real_legacy_xls_is_detected() -> None:
     path = SHARED / "files" / "cjk" / "chinese-provinces.xls"
     if not path.exists():
         pytest.skip(f"shared data not found at {SHARED}")
-    with pytest.raises(UnsupportedFile) as err:
-        detect_file(path)
-    assert err.value.kind is FileKind.XLS
+    assert detect_file(path) is FileKind.XLS
 
 
 def test_encrypted_ooxml_keeps_its_named_kind() -> None:
@@ -236,7 +239,7 @@ def test_kind_properties() -> None:
     assert FileKind.PDF.mime == "application/pdf"
     assert FileKind.XLSX.category is Category.SPREADSHEET
     assert FileKind.HTML.has_text
-    assert not FileKind.DOC.supported
+    assert FileKind.DOC.supported and FileKind.DOC.category is Category.DOCUMENT
     assert FileKind.MP4.category is Category.VIDEO
 
 

@@ -101,13 +101,17 @@ def test_real_files_go_through_upload_and_extraction(org: FalkorStore, settings:
     assert not {"text", "sections", "content"} & (set(keys["doc_keys"]) | set(keys["version_keys"]))
 
 
-def test_legacy_xls_is_rejected_and_nothing_is_written(org: FalkorStore, settings: Settings, owner: str,
-                                                       shared_data: Path) -> None:
+def test_legacy_xls_is_accepted_and_extracted(org: FalkorStore, settings: Settings, owner: str,
+                                              shared_data: Path) -> None:
     path = shared_data / "files" / "cjk" / "chinese-provinces.xls"
-    before_nodes, before_blobs = org.counts(), _blob_files(settings)
-    with pytest.raises(pipeline.UploadRejected, match=r"\.xls.*not supported.*\.xlsx"):
-        pipeline.upload(org, settings, path, path.name, owner, "general", "internal", enqueue=None)
-    assert org.counts() == before_nodes and _blob_files(settings) == before_blobs
+    if not path.exists():
+        pytest.skip("shared data absent")
+    result = pipeline.upload(org, settings, path, path.name, owner, "general", "internal", enqueue=None)
+    assert result.kind == "xls"
+    done = pipeline.process_version_now(org, settings, result.version_id, index=False)
+    assert done.status == "ok"
+    stored = TextStore.from_settings(settings).load(result.version_id)
+    assert stored is not None and "北京市" in stored.text
 
 
 @pytest.mark.parametrize(("name", "data", "message"), [

@@ -6,6 +6,7 @@ import json
 import subprocess
 import time
 import uuid
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -65,7 +66,7 @@ def test_worker_extracts_an_uploaded_docx(store: FalkorStore, settings: Settings
 
 
 @pytest.mark.slow
-def test_cli_upload_queues_and_reports(store: FalkorStore, settings: Settings, shared_data: Path,
+def test_cli_upload_queues_and_reports(store: FalkorStore, settings: Settings, shared_data: Path, tmp_path: Path,
                                        celery_worker: subprocess.Popen[bytes]) -> None:
     path = shared_data / "files" / "cjk" / "chinese-tables.pdf"
     _, username = _person(store)
@@ -80,7 +81,10 @@ def test_cli_upload_queues_and_reports(store: FalkorStore, settings: Settings, s
     assert cases.open_document(Context(store), Actor(reader_id), report["document_id"])["access"] == "confidential"
     second = run_cli("upload", str(path), "--as", username, "--document", report["document_id"], "--json")
     assert json.loads(second.stdout.strip().splitlines()[-1])["unchanged"] is True
-    refused = run_cli("upload", str(shared_data / "files" / "cjk" / "chinese-provinces.xls"), "--as", username)
-    assert refused.returncode != 0 and ".xls" in refused.stderr
+    archive = tmp_path / "bundle.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        bundle.writestr("readme.txt", "not a document")
+    refused = run_cli("upload", str(archive), "--as", username)
+    assert refused.returncode != 0 and "zip archive" in refused.stderr
     unknown = run_cli("upload", str(path), "--as", "nobody.here")
     assert unknown.returncode != 0 and "no user" in unknown.stderr
