@@ -36,10 +36,32 @@ if [[ -d webapp/translations ]]; then
   .venv/bin/pybabel compile -d webapp/translations >/dev/null
 fi
 
+# Run-time system packages: LibreOffice reads legacy .doc/.ppt/.wps files, Tesseract is the second OCR
+# engine, and OpenCV (under RapidOCR, the default OCR engine) loads libGL/libglib.
+system=()
+command -v soffice >/dev/null || system+=(libreoffice-core-nogui libreoffice-writer-nogui
+                                        libreoffice-calc-nogui libreoffice-impress-nogui)
+tessdata=$(ls -d /usr/share/tesseract-ocr/*/tessdata 2>/dev/null | head -1)
+[[ -n "$tessdata" && -f "$tessdata/chi_sim.traineddata" && -f "$tessdata/eng.traineddata" ]] \
+  || system+=(tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng)
+ldconfig -p 2>/dev/null | grep -q "libGL.so.1" || system+=(libgl1)
+ldconfig -p 2>/dev/null | grep -q "libglib-2.0.so.0" || system+=(libglib2.0-0)
+if (( ${#system[@]} )); then
+  if [[ $(id -u) == 0 ]]; then
+    echo "==> installing ${system[*]} (legacy Office formats, OCR)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+      "${system[@]}" >/dev/null
+  else
+    echo "!! legacy .doc/.ppt/.wps files and OCR need: sudo apt-get install --no-install-recommends ${system[*]}" >&2
+  fi
+fi
+
 if [[ $DEV == 1 ]]; then
   need=()
   [[ -x /usr/bin/chromium ]] || need+=(chromium)
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
+  # OCR tests and bench/ocr_bench.py render Latin text with DejaVu Sans.
+  [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need+=(fonts-dejavu-core)
   if (( ${#need[@]} )); then
     if [[ $(id -u) == 0 ]]; then
       echo "==> installing ${need[*]} (browser tests)"
