@@ -70,3 +70,25 @@ def test_a_file_that_hangs_its_extractor_is_reported_and_the_batch_lands(
     assert docs.get_document(org, uploads[0].document_id)["status"] == "unsupported"
     stored = TextStore.from_settings(settings).load(uploads[0].version_id)
     assert stored is not None and stored.metadata["reason_code"] == "extract.timeout"
+
+
+@pytest.mark.parametrize(("language", "words"), [
+    ("zh-CN", ["文件信息", "识别自图片/扫描件（OCR）", "尺寸", "拍摄时间", "相机", "文档受密码保护"]),
+    ("en", ["About the file", "Recognised by OCR", "Dimensions", "Taken", "Camera", "password-protected"]),
+])
+def test_file_details_speak_the_readers_language(app, language: str, words: list[str]) -> None:  # type: ignore[no-untyped-def]
+    from flask import render_template
+
+    meta = {"width": 1920, "height": 1080, "camera_make": "Huawei", "camera_model": "P60",
+            "created": "2026-05-01T09:30:00", "ocr": {"engine": "rapidocr", "refs": ["p. 1", "p. 3"]},
+            "reason_code": "extract.password", "reason_params": {}}
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        html = render_template("documents/_file_details.html", meta=meta)
+    for word in [*words, "1920 × 1080 px", "Huawei P60", "2026-05-01 09:30:00", "p. 1, p. 3"]:
+        assert word in html
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        media = render_template("documents/_file_details.html", meta={"duration_s": 3725.4, "codec": "AAC LC",
+                                                                      "sample_rate": 44100, "channels": 2})
+    assert "1:02:05" in media and "AAC LC" in media and "44100 Hz" in media
+    with app.test_request_context("/", headers={"Accept-Language": language}):
+        assert not render_template("documents/_file_details.html", meta={"pages": 3}).strip()
