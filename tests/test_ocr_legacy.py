@@ -76,6 +76,16 @@ def test_scanned_pdf_gets_ocr_with_page_refs(tmp_path: Path) -> None:
     assert without.status == "empty" and "needs OCR" in (without.reason or "")
 
 
+def test_multi_page_tiff_is_read_page_by_page(tmp_path: Path) -> None:
+    path = tmp_path / "fax.tiff"
+    first, second = text_image("第一页：传真封面。"), text_image("第二页：会议纪要。")
+    first.save(path, save_all=True, append_images=[second])
+    result = extract(path, limits=LIMITS)
+    assert (result.status, result.kind) == ("ok", FileKind.TIFF)
+    assert [s.ref for s in result.sections] == ["p. 1", "p. 2"]
+    assert "传真封面" in result.sections[0].text and "会议纪要" in result.sections[1].text
+
+
 def test_scanned_pdf_pages_beyond_the_limit_are_counted(tmp_path: Path) -> None:
     path = tmp_path / "long-scan.pdf"
     pages = [text_image(f"第{n}页") for n in range(3)]

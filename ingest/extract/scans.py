@@ -36,10 +36,11 @@ def ocr_image(image: Image.Image, limits: Limits) -> tuple[list[Section], dict[s
     """Sections of the recognised text of every frame (a multi-page TIFF is a scanned document: "p. N"),
     up to ``ocr_max_pages`` frames, and what to say about it in the metadata."""
     start = time.perf_counter()
-    frames = getattr(image, "n_frames", 1)
+    # Only TIFF frames are pages; the frames of an animated GIF/WebP repeat one picture.
+    frames = getattr(image, "n_frames", 1) if image.format == "TIFF" else 1
     sections: list[Section] = []
     for number, frame in enumerate(ImageSequence.Iterator(image), start=1):
-        if number > limits.ocr_max_pages:
+        if number > min(frames, limits.ocr_max_pages):
             break
         check_pixels(frame.width, frame.height, limits)
         text = ocr.tidy(ocr.recognise(frame.copy(), limits.ocr_engine))
