@@ -216,3 +216,13 @@ def test_detection_reads_the_whole_compound_file_directory(tmp_path: Path, share
     assert detect_file(copy) is FileKind.WPS
     with pytest.raises(MismatchedFile):
         detect_file(source, "renamed.xls")
+
+
+def test_a_crashed_child_is_reported_as_damage() -> None:
+    from ingest.extract import isolated
+
+    crashed = isolated._outcome(FileKind.DOC, LIMITS, -11, b"", b"Segmentation fault")
+    assert (crashed.status, crashed.metadata["reason_code"]) == ("corrupt", "extract.crashed")
+    assert crashed.metadata["reason_params"] == {"exit_status": -11}
+    killed = isolated._outcome(FileKind.DOC, LIMITS, 3, b"", b"MemoryError")
+    assert (killed.status, killed.metadata["reason_code"]) == ("unsupported", "extract.too_costly")

@@ -82,7 +82,7 @@ def _outcome(kind: FileKind, limits: Limits, returncode: int, out: bytes, err: b
                        f"reading the file needed more than the allowed memory ({limits.memory_mb} MiB) or CPU time",
                        memory_mb=limits.memory_mb)
     return failure(kind, "corrupt", "extract.crashed",
-                   f"the extractor stopped on this file (exit status {returncode})", status=returncode)
+                   f"the extractor stopped on this file (exit status {returncode})", exit_status=returncode)
 
 
 def _encode(extraction: Extraction) -> dict[str, Any]:
