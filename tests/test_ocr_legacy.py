@@ -226,3 +226,14 @@ def test_a_crashed_child_is_reported_as_damage() -> None:
     assert crashed.metadata["reason_params"] == {"exit_status": -11}
     killed = isolated._outcome(FileKind.DOC, LIMITS, 3, b"", b"MemoryError")
     assert (killed.status, killed.metadata["reason_code"]) == ("unsupported", "extract.too_costly")
+
+
+def test_heic_and_bmp_photos_are_recognised(tmp_path: Path) -> None:
+    pillow_heif = pytest.importorskip("pillow_heif")
+    pillow_heif.register_heif_opener()
+    for name, kind in (("photo.heic", FileKind.HEIC), ("scan.bmp", FileKind.BMP)):
+        path = tmp_path / name
+        Image.new("RGB", (64, 48), "red").save(path)
+        assert detect_file(path) is kind
+        result = extract(path, limits=Limits(ocr=False))
+        assert (result.status, result.metadata["width"], result.metadata["height"]) == ("ok", 64, 48)
