@@ -78,6 +78,7 @@ class FileKind(StrEnum):
 
     @property
     def supported(self) -> bool:
+        """Every kind we recognise is read now (legacy Office too); kept for the callers that ask."""
         return True
 
     @property
