@@ -174,6 +174,7 @@ def test_protected_legacy_files_say_why(shared_data: Path, name: str, code: str)
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(3600)  # 109 files, each in its own child process (LibreOffice starts for each)
 def test_every_shared_legacy_file_yields_text_or_a_clear_reason(shared_data: Path) -> None:
     folder = shared_data / "files" / "legacy"
     if not folder.is_dir():

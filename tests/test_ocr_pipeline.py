@@ -32,6 +32,7 @@ def org(graph_server: EmbeddedServer) -> Iterator[FalkorStore]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # two CLI processes, each loading the OCR or the embedding model
 def test_cli_upload_of_an_image_of_text_is_found_by_search(store: FalkorStore, tmp_path: Path) -> None:
     username = f"scanner.{uuid.uuid4().hex[:8]}"
     store.run(org_queries.UPSERT_PEOPLE, {"rows": [{"id": f"person-{username}", "username": username,
