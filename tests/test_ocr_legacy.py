@@ -241,3 +241,14 @@ def test_heic_and_bmp_photos_are_recognised(tmp_path: Path) -> None:
         assert detect_file(path) is kind
         result = extract(path, limits=Limits(ocr=False))
         assert (result.status, result.metadata["width"], result.metadata["height"]) == ("ok", 64, 48)
+
+
+def test_reading_order_reads_columns_one_after_the_other() -> None:
+    title = ocr.Line(40, 20, 900, 50, "title")
+    left = [ocr.Line(40, 100 + 30 * n, 420, 120 + 30 * n, f"L{n}") for n in range(4)]
+    right = [ocr.Line(500, 100 + 30 * n, 900, 120 + 30 * n, f"R{n}") for n in range(4)]
+    shuffled = [right[2], left[1], title, right[0], left[3], left[0], right[3], left[2], right[1]]
+    ordered = [line.text for line in ocr.reading_order(shuffled)]
+    assert ordered == ["title", "L0", "L1", "L2", "L3", "R0", "R1", "R2", "R3"]
+    one_row = [ocr.Line(300, 10, 400, 30, "b"), ocr.Line(10, 12, 100, 31, "a")]
+    assert [line.text for line in ocr.reading_order(one_row)] == ["a", "b"]
