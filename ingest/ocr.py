@@ -24,8 +24,8 @@ ENGINES = ("rapidocr", "tesseract")
 # Longest side handed to the detector: small print on a full page needs the resolution, and beyond
 # this the detector's cost grows faster than what it finds.
 _MAX_SIDE = 3200
-# Pages whose text is mostly Latin letters are read again by Tesseract (see ``recognise``).
-_LATIN_PAGE = 0.6
+# Pages (lines) whose text is mostly Latin letters are read again by Tesseract (see ``recognise``).
+_LATIN_PAGE, _LATIN_LINE = 0.9, 0.6
 _CJK = r"\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
 _SPACE_IN_CJK = re.compile(rf"(?<=[{_CJK}])[ \t]+(?=[{_CJK}])")
 
@@ -56,12 +56,27 @@ def recognise(image: Image.Image, engine: str = "rapidocr") -> str:
         return _tesseract(image)
     if engine != "rapidocr":
         raise ValueError(f"unknown OCR engine {engine!r}")
-    text = "\n".join(line.text for line in reading_order(_rapidocr_lines(image)))
-    if latin_share(text) >= _LATIN_PAGE and shutil.which("tesseract") is not None:
-        # PP-OCR's Chinese recogniser drops most spaces between English words (English CER 12% in
-        # bench/ocr_bench.py, words glued together for search); Tesseract reads Latin pages near perfectly.
+    lines = reading_order(_rapidocr_lines(image))
+    text = "\n".join(line.text for line in lines)
+    if shutil.which("tesseract") is None:
+        return text
+    # PP-OCR's Chinese recogniser drops most spaces between English words (English CER 12% in
+    # bench/ocr_bench.py, words glued together for search); Tesseract reads Latin text near perfectly but
+    # Chinese poorly. A Latin page goes to Tesseract whole; on a mixed page, only its Latin lines do.
+    if latin_share(text) >= _LATIN_PAGE:
         return _tesseract(image)
-    return text
+    return "\n".join(_latin_line(image, line) if latin_share(line.text) >= _LATIN_LINE else line.text
+                     for line in lines)
+
+
+def _latin_line(image: Image.Image, line: Line) -> str:
+    import pytesseract
+
+    pad = 0.3 * line.height
+    box = (max(0, int(line.x0 - pad)), max(0, int(line.y0 - pad)),
+           min(image.width, int(line.x1 + pad)), min(image.height, int(line.y1 + pad)))
+    read = " ".join(pytesseract.image_to_string(image.crop(box), lang="eng", config="--psm 7").split())
+    return read or line.text
 
 
 def latin_share(text: str) -> float:
