@@ -43,10 +43,17 @@ class Settings(BaseSettings):
         SecretStr(""), description="Flask secret key. Empty: generated once and kept in the data directory."
     )
     embedding_model: str = Field(
-        "all-MiniLM-L6-v2",
+        "multilingual-e5-small",
         description=(
-            "sentence-transformers model: `all-MiniLM-L6-v2` (bundled, offline) or a local folder / model name."
+            "sentence-transformers model: `multilingual-e5-small` (Chinese and English, bundled, offline), "
+            "`all-MiniLM-L6-v2` (English only, bundled) or a local model folder. Changing it re-embeds every "
+            "chunk in the background; search answers from the previous model's vectors until that is done."
         ),
+    )
+    model_dir: Path = Field(
+        Path(""),
+        description="Where the bundled multilingual model is converted to (once, ~470 MB). "
+        "Empty: `~/.cache/huitong/models` (`$XDG_CACHE_HOME/huitong/models`).",
     )
     demo_password: SecretStr = Field(
         SecretStr(""),
