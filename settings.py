@@ -50,6 +50,11 @@ class Settings(BaseSettings):
             "chunk in the background; search answers from the previous model's vectors until that is done."
         ),
     )
+    query_engine: Literal["onnx-int8", "torch"] = Field(
+        "onnx-int8",
+        description="How search queries are embedded: `onnx-int8` (ONNX Runtime, int8 weights, exported at setup; "
+        "torch when absent) or `torch` (the same fp32 path as documents).",
+    )
     model_dir: Path = Field(
         Path(""),
         description="Where the bundled multilingual model is converted to (once, ~470 MB). "

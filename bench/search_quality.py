@@ -206,10 +206,11 @@ def main() -> None:
     parser.add_argument("--model", default=DEFAULT_MODEL)
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy machine)")
     parser.add_argument("--no-speed", action="store_true", help="skip the embedding speed comparison")
+    parser.add_argument("--speed-only", action="store_true", help="only the embedding speed comparison")
     args = parser.parse_args()
     use_threads(args.threads)
     figures: dict = {"model": args.model}
-    for path in args.datasets:
+    for path in [] if args.speed_only else args.datasets:
         data_dir = args.data_dir / path.name if args.data_dir else Path("data") / "bench-search" / (
             f"{path.name}-{Path(args.model).name}")
         figures[path.name] = run_dataset(path, args.model, data_dir)

