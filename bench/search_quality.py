@@ -164,7 +164,25 @@ def run_dataset(path: Path, model: str, data_dir: Path | None) -> dict:
             print(f"  {name:7s} {mode:8s} nDCG@10 {figures['ndcg@10']:.4f}  Recall@100 {figures['recall@100']:.4f}"
                   f"  ({len(ids)} queries, {per_query:.1f} ms/query)")
     print(f"  keyword weight tuned on the tuning half: {best}; floor {floor}: {out['floor_calibration']}")
+    out["query_engine"] = compare_query_engines(index, queries, qrels, evaluated)
     index.close()
+    return out
+
+
+def compare_query_engines(index: SearchIndex, queries: dict[str, str], qrels: dict, ids: list[str]) -> dict:
+    """nDCG@10 over all queries with the int8 ONNX query encoder and with torch (documents: torch either way)."""
+    embedder = index.embedder
+    encoder = embedder.query_encoder
+    if encoder is None:
+        return {"onnx-int8": "not exported: queries used torch"}
+    out: dict = {}
+    for name, engine in (("onnx-int8", encoder), ("torch", None)):
+        embedder.query_encoder = engine
+        index._query_vectors.clear()
+        out[name] = {mode: evaluate(index, queries, qrels, ids, mode)["ndcg@10"] for mode in ("dense", "hybrid")}
+    embedder.query_encoder = encoder
+    out["ndcg@10_loss"] = {m: round(out["torch"][m] - out["onnx-int8"][m], 4) for m in ("dense", "hybrid")}
+    print(f"  query engines (all queries, nDCG@10): {out}")
     return out
 
 
@@ -184,16 +202,21 @@ def speed(datasets: list[Path]) -> dict:
         start = time.perf_counter()
         embedder.embed(chunks)
         rate = len(chunks) / (time.perf_counter() - start)
-        latencies = []
-        for i, query in enumerate(queries):
-            start = time.perf_counter()
-            embedder.embed_query(f"{query} {i}")  # distinct texts: nothing cached
-            latencies.append((time.perf_counter() - start) * 1000)
-        out[model] = {"chunks_per_s": round(rate, 2), "mean_tokens": round(tokens, 1),
-                      "query_ms_p50": round(float(np.percentile(latencies, 50)), 2),
-                      "query_ms_p95": round(float(np.percentile(latencies, 95)), 2)}
-        print(f"{model}: {rate:.2f} chunks/s ({tokens:.0f} tokens), query p50/p95 "
-              f"{out[model]['query_ms_p50']:.1f}/{out[model]['query_ms_p95']:.1f} ms")
+        out[model] = {"chunks_per_s": round(rate, 2), "mean_tokens": round(tokens, 1)}
+        encoder = embedder.query_encoder
+        for engine, value in (("torch", None), ("onnx-int8", encoder)):
+            if engine == "onnx-int8" and encoder is None:
+                continue
+            embedder.query_encoder = value
+            latencies = []
+            for i, query in enumerate(queries):
+                start = time.perf_counter()
+                embedder.embed_query(f"{query} {i}")  # distinct texts: nothing cached
+                latencies.append((time.perf_counter() - start) * 1000)
+            out[model][f"query_ms_{engine}"] = {"p50": round(float(np.percentile(latencies, 50)), 2),
+                                                "p95": round(float(np.percentile(latencies, 95)), 2)}
+        embedder.query_encoder = encoder
+        print(f"{model}: {rate:.2f} chunks/s ({tokens:.0f} tokens), {out[model]}")
     out["chunks_per_s_ratio_to_minilm"] = round(out[DEFAULT_MODEL]["chunks_per_s"] / out[MINILM]["chunks_per_s"], 3)
     out["load_after"] = round(os.getloadavg()[0], 2)
     return out

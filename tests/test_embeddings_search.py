@@ -142,11 +142,14 @@ def test_filters_restrict_inside_the_permission_set(planted):
 
 
 def test_pagination_is_disjoint_and_complete(planted):
+    everything = planted.search("cooperation budget merger", None, per_page=100)
     first = planted.search("cooperation budget merger", None, per_page=2, page=1)
     second = planted.search("cooperation budget merger", None, per_page=2, page=2)
     third = planted.search("cooperation budget merger", None, per_page=2, page=3)
     ids = [h.document_id for r in (first, second, third) for h in r.hits]
-    assert sorted(ids) == sorted(PLANTED) and first.total == len(PLANTED)
+    # every document holding a query word counts (and only what clears the similarity floor besides)
+    assert {"open1", "open2", "secret1"} <= set(ids)
+    assert sorted(ids) == sorted(h.document_id for h in everything.hits) and first.total == len(ids)
 
 
 def test_snippets_are_html_escaped(tmp_path, embedder):
