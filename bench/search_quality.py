@@ -2,7 +2,8 @@
 one half of the queries and reported on the other, the dense-similarity floor calibration, and the embedding
 cost of the model against all-MiniLM-L6-v2 in the same run.
 
-Usage: python bench/search_quality.py DIR [DIR ...] [--model M] [--data-dir PATH] [--no-speed]
+Usage: python bench/search_quality.py DIR [DIR ...] [--model M] [--data-dir PATH] [--max-docs N]
+                                      [--no-speed | --speed-only]
 
 Each DIR holds corpus.jsonl, queries.jsonl and qrels/test.tsv. The corpus goes through the real
 chunk -> embed -> store -> index path (the embedding cache under --data-dir makes reruns fast).
@@ -132,17 +133,22 @@ def floor_figures(pairs: dict[str, list[float]], floor: float) -> dict:
     }
 
 
-def run_dataset(path: Path, model: str, data_dir: Path | None) -> dict:
+def run_dataset(path: Path, model: str, data_dir: Path | None, max_docs: int = 0) -> dict:
     corpus = read_jsonl(path / "corpus.jsonl")
     queries = {q["_id"]: q["text"] for q in read_jsonl(path / "queries.jsonl")}
     qrels = read_qrels(path / "qrels" / "test.tsv")
+    if max_docs:  # a smaller set: the first documents, and the queries with a relevant one among them
+        corpus = corpus[:max_docs]
+        kept = {doc["_id"] for doc in corpus}
+        qrels = {q: {d: g for d, g in judged.items() if d in kept} for q, judged in qrels.items()}
+        qrels = {q: judged for q, judged in qrels.items() if any(g > 0 for g in judged.values())}
     root = data_dir or Path("data") / "bench-search" / path.name
     index = SearchIndex(root, model)
     seconds = index_corpus(index, corpus)
     print(f"{path.name}: {len(corpus)} documents, {index.store.chunk_count()} chunks, indexed in {seconds:.1f} s")
     evaluated = [qid for qid in qrels if queries.get(qid, "").strip()]
     halves = {name: [q for q in evaluated if half_of(q) == name] for name in ("tune", "heldout")}
-    out: dict = {"queries": {name: len(ids) for name, ids in halves.items()}}
+    out: dict = {"documents": len(corpus), "queries": {name: len(ids) for name, ids in halves.items()}}
     floor = index.similarity_floor
     out["floor"] = floor
     out["floor_calibration"] = floor_figures(calibrate(index, queries, qrels, evaluated), floor or 0.0)
@@ -241,13 +247,14 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads (1 is fastest on a busy machine)")
     parser.add_argument("--no-speed", action="store_true", help="skip the embedding speed comparison")
     parser.add_argument("--speed-only", action="store_true", help="only the embedding speed comparison")
+    parser.add_argument("--max-docs", type=int, default=0, help="only the first N documents of each set (0: all)")
     args = parser.parse_args()
     use_threads(args.threads)
     figures: dict = {"model": args.model}
     for path in [] if args.speed_only else args.datasets:
         data_dir = args.data_dir / path.name if args.data_dir else Path("data") / "bench-search" / (
             f"{path.name}-{Path(args.model).name}")
-        figures[path.name] = run_dataset(path, args.model, data_dir)
+        figures[path.name] = run_dataset(path, args.model, data_dir, args.max_docs)
     if not args.no_speed:
         figures["speed"] = speed(args.datasets)
     print(json.dumps(figures))
