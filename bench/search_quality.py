@@ -144,6 +144,8 @@ def run_dataset(path: Path, model: str, data_dir: Path | None, max_docs: int = 0
         qrels = {q: judged for q, judged in qrels.items() if any(g > 0 for g in judged.values())}
     root = data_dir or Path("data") / "bench-search" / path.name
     index = SearchIndex(root, model)
+    for stale in set(index.store.document_ids()) - {doc["_id"] for doc in corpus}:  # e.g. from a larger run
+        index.delete_document(stale)
     seconds = index_corpus(index, corpus)
     print(f"{path.name}: {len(corpus)} documents, {index.store.chunk_count()} chunks, indexed in {seconds:.1f} s")
     evaluated = [qid for qid in qrels if queries.get(qid, "").strip()]

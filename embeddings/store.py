@@ -278,6 +278,10 @@ class ChunkStore:
                     out[row[0]] = StoredChunk(*row)
         return out
 
+    def document_ids(self) -> list[str]:
+        with self._lock:
+            return [row[0] for row in self._conn.execute("SELECT document_id FROM documents ORDER BY document_id")]
+
     def document(self, document_id: str) -> tuple[str, Metadata] | None:
         with self._lock:
             row = self._conn.execute(
