@@ -234,6 +234,7 @@ class SearchIndex:
 
         Each document is still its own transaction: a crash keeps the documents already written.
         """
+        self._follow_switch()  # write vectors of the model that serves searches
         prepared = []
         for doc in documents:  # validate everything before embedding anything
             if not isinstance(doc.document_id, str) or not doc.document_id.strip():
