@@ -15,6 +15,8 @@ from embeddings import e5_bundle, model_switch
 from embeddings.embedder import DEFAULT_MODEL, MINILM, get_embedder
 from embeddings.reembed import reembed_slice
 from embeddings.search_index import SearchIndex
+from settings import load_settings
+from webapp.search_maintenance import model_progress
 
 TEXTS = [
     "员工招聘安排在下个月进行，请各部门提交用人需求。",
@@ -107,6 +109,9 @@ def test_model_switch_reembeds_in_the_background_while_search_answers(tmp_path: 
     assert reader.model_name == MINILM
     progress = reembed_slice(tmp_path, DEFAULT_MODEL, seconds=0)  # a slice that ran out of time at once
     assert progress.switching and progress.done == 0 and progress.total == len(DOCS)
+    settings = load_settings(data_dir=tmp_path, embedding_model=DEFAULT_MODEL)
+    assert model_progress(settings) == {"serving": MINILM, "configured": DEFAULT_MODEL, "switching": True,
+                                        "reembedded": 0, "total": len(DOCS)}  # as `huitong check --json` shows
     answers: list[str] = []
     stop = threading.Event()
 
@@ -124,6 +129,7 @@ def test_model_switch_reembeds_in_the_background_while_search_answers(tmp_path: 
     assert answers and set(answers) == {"safety"}
     assert (progress.switching, progress.done, progress.total) == (False, len(DOCS), len(DOCS))
     assert model_switch.read_active(tmp_path / "search") == DEFAULT_MODEL
+    assert model_progress(settings)["switching"] is False
     found = reader.search("员工招聘安排", None, mode="dense")  # the reader follows on its next search
     assert reader.model_name == DEFAULT_MODEL and found.hits[0].document_id == "recruiting"
     reader.close()
