@@ -22,6 +22,7 @@ class CountingEmbedder:
     def __init__(self, real: Embedder) -> None:
         self._real = real
         self.dim, self.max_tokens = real.dim, real.max_tokens
+        self.model_name, self.similarity_floor = real.model_name, real.similarity_floor
         self.embedded: list[str] = []
 
     def count_tokens(self, text: str) -> int:
@@ -30,6 +31,10 @@ class CountingEmbedder:
     def embed(self, texts: list[str]):
         self.embedded.extend(texts)
         return self._real.embed(texts)
+
+    def embed_query(self, query: str):
+        self.embedded.append(query)
+        return self._real.embed_query(query)
 
 
 @pytest.fixture(scope="module")
