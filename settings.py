@@ -43,10 +43,23 @@ class Settings(BaseSettings):
         SecretStr(""), description="Flask secret key. Empty: generated once and kept in the data directory."
     )
     embedding_model: str = Field(
-        "all-MiniLM-L6-v2",
+        "multilingual-e5-small",
         description=(
-            "sentence-transformers model: `all-MiniLM-L6-v2` (bundled, offline) or a local folder / model name."
+            "sentence-transformers model: `multilingual-e5-small` (Chinese and English, bundled, offline), "
+            "`all-MiniLM-L6-v2` (English only, bundled) or a local model folder. Changing it re-embeds every "
+            "chunk in the background; search answers from the previous model's vectors until that is done."
         ),
+    )
+    query_engine: Literal["torch", "onnx-int8"] = Field(
+        "torch",
+        description="How search queries are embedded: `torch` (the fp32 path documents use) or `onnx-int8` "
+        "(ONNX Runtime, int8 weights: ~4x less time per query, but dense-only nDCG@10 0.03 lower; exported by "
+        "`scripts/setup.sh` when this is set).",
+    )
+    model_dir: Path = Field(
+        Path(""),
+        description="Where the bundled multilingual model is converted to (once, ~470 MB). "
+        "Empty: `~/.cache/huitong/models` (`$XDG_CACHE_HOME/huitong/models`).",
     )
     demo_password: SecretStr = Field(
         SecretStr(""),

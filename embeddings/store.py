@@ -38,6 +38,7 @@ CREATE TABLE IF NOT EXISTS chunks (
     lang        TEXT NOT NULL,
     UNIQUE (document_id, ordinal)
 );
+CREATE INDEX IF NOT EXISTS chunks_text_hash ON chunks (text_hash);
 CREATE TABLE IF NOT EXISTS tombstones (
     seq      INTEGER PRIMARY KEY AUTOINCREMENT,
     chunk_id INTEGER NOT NULL
@@ -51,6 +52,11 @@ CREATE TABLE IF NOT EXISTS embedding_cache (
 """
 
 Metadata = dict[str, str | int | float | None]
+# (distinct chunk texts, how many have a vector of the model bound as the one parameter)
+VECTOR_COVERAGE_SQL = (
+    "SELECT COUNT(*), COUNT(e.text_hash) FROM (SELECT DISTINCT text_hash FROM chunks) c "
+    "LEFT JOIN embedding_cache e ON e.model = ? AND e.text_hash = c.text_hash"
+)
 
 
 @dataclass(frozen=True)
@@ -146,6 +152,30 @@ class ChunkStore:
             "INSERT OR IGNORE INTO embedding_cache (model, text_hash, vector) VALUES (?, ?, ?)",
             [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items],
         )
+
+    def vector_coverage(self, model: str) -> tuple[int, int]:
+        """(distinct chunk texts, how many of them have a vector of ``model``)."""
+        with self._lock:
+            row = self._conn.execute(VECTOR_COVERAGE_SQL, (model,)).fetchone()
+        return int(row[0]), int(row[1])
+
+    def most_cached_model(self) -> str | None:
+        with self._lock:
+            row = self._conn.execute(
+                "SELECT model FROM embedding_cache GROUP BY model ORDER BY COUNT(*) DESC, model LIMIT 1"
+            ).fetchone()
+        return row[0] if row else None
+
+    def texts_without_vector(self, model: str, limit: int) -> list[tuple[str, str]]:
+        """Up to ``limit`` (text hash, text) of stored chunks that have no vector of ``model`` yet."""
+        with self._lock:
+            rows = self._conn.execute(
+                "SELECT c.text_hash, MIN(c.text) FROM chunks c LEFT JOIN embedding_cache e "
+                "ON e.model = ? AND e.text_hash = c.text_hash WHERE e.text_hash IS NULL "
+                "GROUP BY c.text_hash LIMIT ?",
+                (model, limit),
+            ).fetchall()
+        return [(h, t) for h, t in rows]
 
     # ---- writers ---------------------------------------------------------------------------
     def replace_document(
@@ -247,6 +277,10 @@ class ChunkStore:
                 for row in self._conn.execute(sql, part):
                     out[row[0]] = StoredChunk(*row)
         return out
+
+    def document_ids(self) -> list[str]:
+        with self._lock:
+            return [row[0] for row in self._conn.execute("SELECT document_id FROM documents ORDER BY document_id")]
 
     def document(self, document_id: str) -> tuple[str, Metadata] | None:
         with self._lock:

@@ -32,6 +32,7 @@ EF_SEARCH_MAX = 1024
 # least this share of rows is allowed (cheaper than the exact scan's 5-10 ms at 5-10% of 1M rows).
 EXACT_MAX_ROWS = 50_000
 HNSW_MIN_FRACTION = 0.05
+SCAN_BLOCK = 65_536  # rows per block of the exact pass that counts every row above a floor
 
 
 class VectorIndex:
@@ -88,6 +89,32 @@ class VectorIndex:
                 return rows, scores
         self.last_strategy = "exact"
         return self._exact(query, allowed, k)
+
+    def search_above(
+        self, query: np.ndarray, allowed: AllowedRows | np.ndarray, k: int, floor: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Rows scoring at least ``floor``, best first: the top ``k`` when fewer clear it, else every one.
+
+        A result count must cover every row that clears the floor, not just a top-k window: when the
+        window is full of such rows, one exact pass over the allowed rows (in blocks) finds the rest.
+        """
+        rows, scores = self.search(query, allowed, k)
+        keep = scores >= floor
+        if len(rows) < k or not keep.all():
+            return rows[keep], scores[keep]
+        allowed = as_allowed_rows(allowed)
+        matrix, vector = self._matrix(), np.ascontiguousarray(query, dtype=np.float32).reshape(self.dim)
+        found_rows, found_scores = [], []
+        subset = allowed.rows
+        for start in range(0, len(subset), SCAN_BLOCK):
+            part = subset[start : start + SCAN_BLOCK]
+            part_scores = matrix[part] @ vector
+            hit = part_scores >= floor
+            found_rows.append(part[hit])
+            found_scores.append(part_scores[hit])
+        all_rows, all_scores = np.concatenate(found_rows), np.concatenate(found_scores)
+        order = np.argsort(-all_scores, kind="stable")
+        return all_rows[order].astype(np.int64), all_scores[order].astype(np.float32)
 
     def _exact(self, query: np.ndarray, allowed: AllowedRows, k: int) -> tuple[np.ndarray, np.ndarray]:
         # FAISS's top-k over a list of row numbers reads only the allowed vectors, in place, on one

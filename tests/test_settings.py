@@ -57,3 +57,25 @@ def test_cli_fails_at_start_with_the_variable_named() -> None:
     result = run_cli("check", env={"HUITONG_GRAPH": "sqlite"})
     assert result.returncode != 0
     assert "HUITONG_GRAPH" in result.stderr
+
+
+def test_readme_configuration_table_matches_the_settings() -> None:
+    """Every setting is documented in README's table with its default, and the table names no other."""
+    import re
+    from pathlib import Path
+
+    from settings import ENV_PREFIX, Settings
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    rows = dict(re.findall(r"^\| `" + ENV_PREFIX + r"([A-Z0-9_]+)` \| ([^|]*) \|", readme, flags=re.MULTILINE))
+    fields = Settings.model_fields
+    assert set(rows) == {name.upper() for name in fields}
+    for name, field in fields.items():
+        shown, default = rows[name.upper()].strip(), field.default
+        value = getattr(default, "get_secret_value", lambda d=default: d)()
+        if value in ("", None) or str(value) == ".":
+            assert shown == "(empty)", name
+        elif isinstance(value, bool):
+            assert shown == f"`{str(value).lower()}`", name
+        else:
+            assert shown.strip("`").removeprefix("./") == str(value), name

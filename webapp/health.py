@@ -18,6 +18,7 @@ class HealthReport:
     warnings: dict[str, str] = field(default_factory=dict)  # reported, but the platform still works
     drift: dict[str, object] | None = None
     workers: dict[str, object] | None = None
+    embedding: dict[str, object] | None = None  # serving/configured model and re-embedding progress
 
     @property
     def healthy(self) -> bool:
@@ -33,6 +34,8 @@ class HealthReport:
             body["index_drift"] = self.drift
         if self.workers is not None:
             body["workers"] = self.workers
+        if self.embedding is not None:
+            body["embedding"] = self.embedding
         if self.warnings:
             body["warnings"] = self.warnings
         return body
@@ -119,4 +122,16 @@ def check(settings: Settings) -> HealthReport:
         _workers(report, settings)
     report.checks["index"] = index_health(settings)
     report.checks["model"] = model_health(settings)
+    _embedding_progress(report, settings)
     return report
+
+
+def _embedding_progress(report: HealthReport, settings: Settings) -> None:
+    import sqlite3
+
+    from webapp.search_maintenance import model_progress
+
+    try:
+        report.embedding = model_progress(settings)
+    except (sqlite3.Error, OSError) as error:
+        report.warnings["embedding"] = f"could not read the re-embedding progress: {error}"

@@ -51,6 +51,26 @@ def indexed_document_ids(settings: Settings) -> set[str]:
             return set()
 
 
+def model_progress(settings: Settings) -> dict[str, object]:
+    """Which embedding model serves search and how far re-embedding with the configured one has come
+    (read-only: no model is loaded). While ``switching``, search answers from the ``serving`` model."""
+    from embeddings import model_switch
+    from embeddings.store import VECTOR_COVERAGE_SQL
+
+    root = settings.data_dir / "search"
+    path = root / "chunks.sqlite3"
+    if not path.is_file():
+        return {"serving": settings.embedding_model, "configured": settings.embedding_model, "switching": False,
+                "reembedded": 0, "total": 0}
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)) as conn:
+        try:
+            total, done = conn.execute(VECTOR_COVERAGE_SQL, (settings.embedding_model,)).fetchone()
+        except sqlite3.OperationalError:  # created but never written
+            total = done = 0
+    serving = model_switch.read_active(root) or settings.embedding_model
+    return model_switch.SwitchProgress(serving, settings.embedding_model, done, total).as_json()
+
+
 def drift(store: GraphStore, settings: Settings) -> Drift:
     extracted = set(_graph_documents(store, "ok"))
     known = set(_graph_documents(store, None))

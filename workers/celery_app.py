@@ -40,7 +40,8 @@ HEARTBEAT_TTL_SECONDS = 30
 
 def make_celery(settings: Settings) -> Celery:
     url = settings.effective_broker_url
-    app = Celery("huitong", broker=url, backend=url, include=["workers.tasks", "workers.ingest_tasks"])
+    tasks = ["workers.tasks", "workers.ingest_tasks", "workers.reembed"]
+    app = Celery("huitong", broker=url, backend=url, include=tasks)
     transport = {"visibility_timeout": settings.task_visibility_seconds}
     # kombu sweeps for abandoned tasks every interval x throttle seconds (default 100 s); every 10 s is
     # one cheap sorted-set range query, and a dead worker's task is back within visibility + 10 s.

@@ -16,6 +16,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         # A late scan is pointless once the next one is due: let the broker drop it.
         "options": {"expires": REMINDERS_EVERY_SECONDS},
     },
+    "search-reembed": {  # a no-op unless the configured embedding model differs from the one serving search
+        "task": "huitong.reembed",
+        "schedule": 60.0,
+        "options": {"expires": 60.0},
+    },
     "trend-warnings": {
         "task": "huitong.trend_warnings",
         "schedule": TRENDS_EVERY_SECONDS,
