@@ -500,7 +500,8 @@ def bottlenecks(workflow: str | None, as_json: bool) -> None:
                    f"rework {row['rework_rate'] if row['rework_rate'] is not None else '-'}")
 
 
-from webapp import cli_knowledge  # noqa: E402,F401 - attaches decision, doc and dedupe commands to main
+# Command groups of their own modules attach themselves to ``main`` when imported.
+from webapp import cli_knowledge, cli_ops  # noqa: E402,F401 - decision/doc/dedupe; backup/restore/webhook/watch
 
 if __name__ == "__main__":  # pragma: no cover
     main()
