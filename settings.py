@@ -125,6 +125,26 @@ class Settings(BaseSettings):
     smtp_security: Literal["starttls", "ssl", "none"] = Field(
         "starttls", description="SMTP transport security: `starttls`, `ssl` (implicit TLS) or `none` (trusted LAN)."
     )
+    delivery_retry_seconds: float = Field(
+        10.0, gt=0, le=3600,
+        description="First retry delay of a failed webhook or robot delivery; each further retry waits 3x longer "
+        "(at most 6 h).",
+    )
+    delivery_max_attempts: int = Field(
+        8, ge=1, le=50, description="Attempts before a webhook or robot delivery is marked failed (replay resends it)."
+    )
+    watch_dir: Path | None = Field(
+        None, description="Watch folder: files dropped here are ingested for HUITONG_WATCH_OWNER, then moved to "
+        "done/ or failed/. Empty: off.",
+    )
+    watch_owner: str = Field("", description="User name the watch folder's files are ingested for.")
+    watch_mapping: Path | None = Field(
+        None, description="Mapping rule file (as `huitong ingest --mapping`) applied to watch folder files."
+    )
+    watch_stable_seconds: float = Field(
+        5.0, ge=0, le=3600,
+        description="A watch folder file is picked up once its size and modification time stayed unchanged this long.",
+    )
 
     ocr: bool = Field(
         True, description="Recognise text in images and in PDF pages without a text layer (OCR, Chinese and English)."

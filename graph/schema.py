@@ -30,6 +30,10 @@ UNIQUE_KEYS: dict[str, str] = {
     "IngestFile": "id",
     "DocumentLocation": "key",
     "Meta": "key",
+    "Webhook": "id",
+    "NotifyChannel": "id",
+    "OutboxEvent": "id",
+    "Delivery": "id",
 }
 
 # Further properties looked up by equality (codes, user names...).
@@ -44,6 +48,7 @@ LOOKUP_INDEXES: dict[str, tuple[str, ...]] = {
     "IngestFile": ("job_id",),
     "AuditEvent": ("at", "target_id"),
     "Version": ("minhash_at",),  # duplicate detection catches up with signatures stored since a time
+    "Delivery": ("status",),
 }
 
 LABELS: tuple[str, ...] = tuple(UNIQUE_KEYS)

@@ -52,7 +52,34 @@ def deliver(store: GraphStore, settings: Settings, notifications: list[dict[str,
         # The inbox badge shows overdue and due-soon counts: those changed too.
         bus.publish_to_people(settings, [person_id], "inbox", {})
     mailed = send_mails(store, settings, by_person) if settings.smtp_host else 0
-    return {"notifications": len(notifications), "people": len(by_person), "live": live, "mailed": mailed}
+    robots = outside_channels(store, notifications)
+    return {"notifications": len(notifications), "people": len(by_person), "live": live, "mailed": mailed,
+            "robots": robots}
+
+
+def outside_channels(store: GraphStore, notifications: list[dict[str, Any]]) -> int:
+    """Queue the notices for the group robots of the recipients' departments, and record each newly overdue
+    task as a ``task.overdue`` audit event (which outgoing webhooks subscribe to). Both are sent by the
+    deliveries task, with retries; a failure here is logged and never blocks the in-app notices."""
+    from graph import audit
+    from graph.errors import GraphError
+    from workers.channels import queue_notices
+
+    overdue: dict[str, dict[str, Any]] = {}
+    for notice in notifications:
+        if notice.get("kind") == "overdue" and notice.get("task_id"):
+            overdue.setdefault(notice["task_id"], notice)
+    try:
+        if overdue:
+            audit.record_many(store, [
+                audit.Event("task.overdue", None, "task", task_id, "worker",
+                            {"title": n.get("title"), "step": n.get("step_name"), "due_at": n.get("due_at"),
+                             "run_id": n.get("run_id")})
+                for task_id, n in overdue.items()])
+        return queue_notices(store, notifications)
+    except GraphError as error:
+        log.warning("robot notices / overdue events not queued: %s", error)
+        return 0
 
 
 def send_mails(store: GraphStore, settings: Settings, by_person: dict[str, list[dict[str, Any]]]) -> int:

@@ -8,6 +8,8 @@ from celery import Celery
 
 REMINDERS_EVERY_SECONDS = 60.0
 TRENDS_EVERY_SECONDS = 3600.0
+DELIVERIES_EVERY_SECONDS = 5.0
+WATCH_EVERY_SECONDS = 5.0
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "workflow-reminders": {
@@ -25,6 +27,16 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "huitong.trend_warnings",
         "schedule": TRENDS_EVERY_SECONDS,
         "options": {"expires": TRENDS_EVERY_SECONDS},
+    },
+    "deliveries": {
+        "task": "huitong.deliveries",
+        "schedule": DELIVERIES_EVERY_SECONDS,
+        "options": {"expires": DELIVERIES_EVERY_SECONDS},
+    },
+    "watch-folder": {
+        "task": "huitong.watch_folder",
+        "schedule": WATCH_EVERY_SECONDS,
+        "options": {"expires": WATCH_EVERY_SECONDS},
     },
 }
 

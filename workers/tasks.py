@@ -76,6 +76,25 @@ def trend_warnings(now: int | None = None) -> dict[str, int]:
     return deliver(store, get_settings(), created)
 
 
+@app.task(name="huitong.deliveries")
+def deliveries() -> dict[str, int]:
+    """Beat, every few seconds: new events become webhook deliveries; due webhook and robot deliveries are
+    sent. Idempotent and safe to run on several workers at once (deliveries are claimed with a lease)."""
+    from settings import get_settings
+    from workers.webhooks import dispatch
+
+    return dispatch(_store(), get_settings())
+
+
+@app.task(name="huitong.watch_folder")
+def watch_folder() -> dict[str, int]:
+    """Beat, every few seconds: files that stopped changing in HUITONG_WATCH_DIR are ingested for its owner."""
+    from settings import get_settings
+    from workers.watch import scan
+
+    return scan(_store(), get_settings())
+
+
 from workers import schedule  # noqa: E402 - beat imports this module; the schedule travels with the tasks
 
 schedule.install(app)
