@@ -86,6 +86,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(decision_views.bp)
 
+    from webapp.views import admin_hooks
+
+    app.register_blueprint(admin_hooks.bp)
+
     from webapp import events
     from webapp.views import inbox, notifications, workflows
 
