@@ -1,0 +1,147 @@
+"""Backup and restore of a whole platform: time and archive size for the demo data and for 10k documents.
+
+Two scratch data directories are built through the platform's own paths:
+
+* ``demo``: ``load_demo`` (organisation, workflow templates, N generated office documents extracted and
+  indexed, 12 months of workflow history), as ``huitong serve`` loads it on first run;
+* ``docs10k``: the demo organisation plus 10,000 short text documents through the bulk path of archive
+  ingestion (``upload_stored`` + ``process_versions_now``: blobs, graph, extracted text, search index).
+
+For each: ``backup`` (graph snapshot + verification on a throwaway server, search store, files, manifest)
+and ``restore`` onto an empty directory (including the start of the restored graph server and the check of
+its node counts against the manifest). The API p50/p95 part of issue 17 waits for the REST API: it is
+reported as not measured, never as a figure.
+
+Usage: python bench/api_bench.py [--demo-documents 240] [--documents 10000] [--gzip]
+Ends with one JSON line of the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+SCRATCH = Path(tempfile.mkdtemp(prefix="ht-bench-bk-"))
+os.environ["HUITONG_DATA_DIR"] = str(SCRATCH / "unused")
+os.environ.pop("HUITONG_BROKER_URL", None)
+MB = 1024 * 1024
+BATCH = 500
+WORDS = ("budget", "contract", "supplier", "travel", "training", "audit", "quarterly", "review", "预算", "合同",
+         "供应商", "差旅", "培训", "审计", "季度", "评审", "safety", "hiring", "marketing", "security")
+
+
+def _settings(name: str, **more: object):  # type: ignore[no-untyped-def]
+    from settings import load_settings
+
+    return load_settings(data_dir=SCRATCH / name, **more)
+
+
+def build_demo(documents: int):  # type: ignore[no-untyped-def]
+    from graph import open_store
+    from webapp.demo import load_demo
+
+    settings = _settings("demo", demo_documents=documents, admin_password="bench-admin-password")
+    with open_store(settings) as store:
+        store.ensure_schema()
+        load_demo(store, settings, echo=lambda text: print("  " + text, flush=True))
+    return settings
+
+
+def build_bulk(name: str, count: int):  # type: ignore[no-untyped-def]
+    """``count`` short documents (a few sentences each, one search chunk) via the bulk ingestion path."""
+    from graph import open_store
+    from graph.demo_org import load_demo_org
+    from graph.queries import org
+    from ingest import pipeline
+    from ingest.blobstore import BlobStore
+
+    settings = _settings(name)
+    started = time.perf_counter()
+    with open_store(settings) as store:
+        store.ensure_schema()
+        load_demo_org(store, "bench-admin-password")
+        owner = store.run(org.PERSON_BY_USERNAME, {"username": "admin"})[0]["id"]
+        blobs = BlobStore.from_settings(settings)
+        for first in range(0, count, BATCH):
+            numbers = range(first, min(first + BATCH, count))
+            staged = [blobs.stage(_text(n).encode(), sync=False) for n in numbers]
+            blobs.commit_all(staged)
+            items = [pipeline.StoredUpload(s.sha256, f"note-{n:05d}.txt", uuid.uuid4().hex, "general", "internal")
+                     for n, s in zip(numbers, staged, strict=True)]
+            results = pipeline.upload_stored(store, settings, owner, items, client="bench")
+            versions = [r.version_id for r in results if isinstance(r, pipeline.UploadResult)]
+            pipeline.process_versions_now(store, settings, versions, index=True)
+            print(f"  {first + len(items)} documents ({time.perf_counter() - started:.0f} s)", flush=True)
+    return settings
+
+
+def _text(n: int) -> str:
+    picked = [WORDS[(n * 7 + i * 3) % len(WORDS)] for i in range(6)]
+    return (f"Note {n}: {' '.join(picked)}. Department memo number {n} about {picked[0]} and {picked[1]}.\n"
+            f"第 {n} 号备忘：{picked[2]}、{picked[3]}。\n")
+
+
+def measure(name: str, settings, archive_suffix: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    from graph import embedded_server
+    from ingest.backup import backup
+    from ingest.restore import restore
+
+    archive = SCRATCH / f"{name}{archive_suffix}"
+    made = backup(settings, archive)
+    embedded_server(settings).stop()
+    data_bytes = sum(p.stat().st_size for p in settings.data_dir.rglob("*") if p.is_file())
+    target = _settings(f"{name}-restored")
+    back = restore(target, archive)
+    manifest = made.manifest
+    figures = {
+        "documents": manifest["graph"]["counts"].get("Document", 0), "nodes": manifest["graph"]["nodes"],
+        "blobs": manifest["blobs"]["count"], "chunks": manifest["search"]["chunks"], "files": len(manifest["files"]),
+        "data_dir_mb": round(data_bytes / MB, 2), "archive_mb": round(made.bytes / MB, 2),
+        "backup_s": round(made.seconds, 2), "restore_s": round(back.seconds, 2),
+        "restored_counts_match": back.counts == manifest["graph"]["counts"],
+    }
+    print(f"{name}: {figures}", flush=True)
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--demo-documents", type=int, default=240)
+    parser.add_argument("--documents", type=int, default=10_000)
+    parser.add_argument("--gzip", action="store_true", help="gzip instead of zstd")
+    args = parser.parse_args()
+    suffix = ".tar.gz" if args.gzip else ".tar.zst"
+    from graph import embedded_server
+
+    bulk_name = f"docs{args.documents // 1000}k" if args.documents >= 1000 else f"docs{args.documents}"
+    result: dict[str, object] = {"compression": "gzip" if args.gzip else "zstd"}
+    try:
+        started = time.perf_counter()
+        demo = build_demo(args.demo_documents)
+        print(f"demo built in {time.perf_counter() - started:.0f} s", flush=True)
+        result["demo"] = measure("demo", demo, suffix)
+        started = time.perf_counter()
+        bulk = build_bulk(bulk_name, args.documents)
+        result["docs_build_s"] = round(time.perf_counter() - started, 1)
+        result[bulk_name] = measure(bulk_name, bulk, suffix)
+        result["api_latency"] = "not measured: the p50/p95 under 20 clients waits for the REST API (issue 17 item 1)"
+    finally:
+        for name in ("demo", bulk_name, "demo-restored", f"{bulk_name}-restored"):
+            folder = SCRATCH / name
+            if (folder / "graph").is_dir():
+                embedded_server(_settings(name)).stop()
+        shutil.rmtree(SCRATCH, ignore_errors=True)
+    print(json.dumps(result, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
