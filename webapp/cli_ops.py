@@ -6,7 +6,9 @@ the functions in ``ingest/`` and ``workers/`` that the web and the workers call 
 
 from __future__ import annotations
 
+import contextlib
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -93,6 +95,17 @@ def _fail(error: Exception) -> click.ClickException:
     return click.ClickException(template.format(**params) if template else str(error))
 
 
+@contextlib.contextmanager
+def _refusals() -> Iterator[None]:
+    """A refused use case ends the command with its message (exit code 1)."""
+    from graph.errors import DomainError
+
+    try:
+        yield
+    except DomainError as error:
+        raise _fail(error) from None
+
+
 def _print(rows: object, as_json: bool, lines: list[str]) -> None:
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
@@ -115,13 +128,8 @@ def webhook_group() -> None:
 def webhook_add(url: str, events: str, secret: str, as_json: bool) -> None:
     """Register URL for the EVENTS (the secret is stored, never shown again)."""
     from graph import open_store, webhooks
-    from graph.errors import DomainError
-
-    with open_store(_settings()) as store:
-        try:
-            hook = webhooks.add_hook(store, _operator(), url, events, secret)
-        except DomainError as error:
-            raise _fail(error) from None
+    with open_store(_settings()) as store, _refusals():
+        hook = webhooks.add_hook(store, _operator(), url, events, secret)
     row = {"id": hook.id, "url": hook.url, "events": list(hook.events), "created_at": hook.created_at}
     _print(row, as_json, [f"webhook {hook.id} -> {hook.url} ({', '.join(hook.events)})"])
 
@@ -144,13 +152,8 @@ def webhook_list(as_json: bool) -> None:
 def webhook_remove(hook_id: str) -> None:
     """Remove a webhook (its pending deliveries fail as "webhook removed")."""
     from graph import open_store, webhooks
-    from graph.errors import DomainError
-
-    with open_store(_settings()) as store:
-        try:
-            webhooks.remove_hook(store, _operator(), hook_id)
-        except DomainError as error:
-            raise _fail(error) from None
+    with open_store(_settings()) as store, _refusals():
+        webhooks.remove_hook(store, _operator(), hook_id)
     click.echo(f"webhook {hook_id} removed")
 
 
@@ -174,13 +177,8 @@ def webhook_deliveries(status: str | None, channel: str | None, limit: int, as_j
 def webhook_replay(delivery_id: str) -> None:
     """Send a delivery again (same id, same body) at the next dispatch."""
     from graph import open_store, webhooks
-    from graph.errors import DomainError
-
-    with open_store(_settings()) as store:
-        try:
-            webhooks.replay(store, _operator(), delivery_id)
-        except DomainError as error:
-            raise _fail(error) from None
+    with open_store(_settings()) as store, _refusals():
+        webhooks.replay(store, _operator(), delivery_id)
     click.echo(f"delivery {delivery_id} queued again")
 
 
@@ -200,14 +198,9 @@ def channel_group() -> None:
 def channel_add(kind: str, url: str, department: str, secret: str, kinds: str, as_json: bool) -> None:
     """Register a group robot's webhook URL for a department."""
     from graph import open_store, webhooks
-    from graph.errors import DomainError
-
-    with open_store(_settings()) as store:
-        try:
-            channel_id = webhooks.add_channel(store, _operator(), kind, url, department, secret=secret,
-                                              kinds=kinds.split(","))
-        except DomainError as error:
-            raise _fail(error) from None
+    with open_store(_settings()) as store, _refusals():
+        channel_id = webhooks.add_channel(store, _operator(), kind, url, department, secret=secret,
+                                          kinds=kinds.split(","))
     _print({"id": channel_id}, as_json, [f"{kind} channel {channel_id} for {department}"])
 
 
@@ -228,13 +221,8 @@ def channel_list(as_json: bool) -> None:
 def channel_remove(channel_id: str) -> None:
     """Remove a robot channel."""
     from graph import open_store, webhooks
-    from graph.errors import DomainError
-
-    with open_store(_settings()) as store:
-        try:
-            webhooks.remove_channel(store, _operator(), channel_id)
-        except DomainError as error:
-            raise _fail(error) from None
+    with open_store(_settings()) as store, _refusals():
+        webhooks.remove_channel(store, _operator(), channel_id)
     click.echo(f"channel {channel_id} removed")
 
 

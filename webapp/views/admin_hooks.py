@@ -6,6 +6,8 @@ the admin role, validates, writes and audits; refusals come back as domain error
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
@@ -60,59 +62,49 @@ def index() -> ResponseReturnValue:
         notice_kinds=webhooks.NOTICE_KINDS, notice_labels=NOTICE_LABELS)
 
 
-@bp.post("/add")
-@roles_required("admin")
-def add() -> ResponseReturnValue:
+def _do(action: Callable[[], object], done: str) -> ResponseReturnValue:
+    """Run one change through its use case; say how it went; back to the page (the log filter kept)."""
     try:
-        webhooks.add_hook(services.store(), _actor(), request.form.get("url", ""), request.form.getlist("events"),
-                          request.form.get("secret", ""))
-        flash(str(_l("Webhook added. Its secret is stored and will not be shown again.")), "success")
-    except DomainError as error:
-        _say(error)
-    return redirect(url_for(".index"))
-
-
-@bp.post("/<hook_id>/remove")
-@roles_required("admin")
-def remove(hook_id: str) -> ResponseReturnValue:
-    try:
-        webhooks.remove_hook(services.store(), _actor(), hook_id)
-        flash(str(_l("Webhook removed.")), "success")
-    except DomainError as error:
-        _say(error)
-    return redirect(url_for(".index"))
-
-
-@bp.post("/deliveries/<delivery_id>/replay")
-@roles_required("admin")
-def replay(delivery_id: str) -> ResponseReturnValue:
-    try:
-        webhooks.replay(services.store(), _actor(), delivery_id)
-        flash(str(_l("The delivery will be sent again within a few seconds.")), "success")
+        action()
+        flash(done, "success")
     except DomainError as error:
         _say(error)
     return redirect(url_for(".index", status=request.args.get("status") or None))
 
 
+@bp.post("/add")
+@roles_required("admin")
+def add() -> ResponseReturnValue:
+    form = request.form
+    return _do(lambda: webhooks.add_hook(services.store(), _actor(), form.get("url", ""), form.getlist("events"),
+                                         form.get("secret", "")),
+               str(_l("Webhook added. Its secret is stored and will not be shown again.")))
+
+
+@bp.post("/<hook_id>/remove")
+@roles_required("admin")
+def remove(hook_id: str) -> ResponseReturnValue:
+    return _do(lambda: webhooks.remove_hook(services.store(), _actor(), hook_id), str(_l("Webhook removed.")))
+
+
+@bp.post("/deliveries/<delivery_id>/replay")
+@roles_required("admin")
+def replay(delivery_id: str) -> ResponseReturnValue:
+    return _do(lambda: webhooks.replay(services.store(), _actor(), delivery_id),
+               str(_l("The delivery will be sent again within a few seconds.")))
+
+
 @bp.post("/channels/add")
 @roles_required("admin")
 def add_channel() -> ResponseReturnValue:
-    try:
-        webhooks.add_channel(services.store(), _actor(), request.form.get("kind", ""), request.form.get("url", ""),
-                             request.form.get("department", "").strip(), secret=request.form.get("secret", ""),
-                             kinds=request.form.getlist("kinds"))
-        flash(str(_l("Channel added.")), "success")
-    except DomainError as error:
-        _say(error)
-    return redirect(url_for(".index"))
+    form = request.form
+    return _do(lambda: webhooks.add_channel(services.store(), _actor(), form.get("kind", ""), form.get("url", ""),
+                                            form.get("department", "").strip(), secret=form.get("secret", ""),
+                                            kinds=form.getlist("kinds")),
+               str(_l("Channel added.")))
 
 
 @bp.post("/channels/<channel_id>/remove")
 @roles_required("admin")
 def remove_channel(channel_id: str) -> ResponseReturnValue:
-    try:
-        webhooks.remove_channel(services.store(), _actor(), channel_id)
-        flash(str(_l("Channel removed.")), "success")
-    except DomainError as error:
-        _say(error)
-    return redirect(url_for(".index"))
+    return _do(lambda: webhooks.remove_channel(services.store(), _actor(), channel_id), str(_l("Channel removed.")))
