@@ -170,3 +170,15 @@ def test_cli_add_list_remove_never_shows_the_secret(store: FalkorStore) -> None:
     assert run_cli("webhook", "remove", row["id"]).returncode == 0
     assert wait_until(lambda: row["id"] not in run_cli("webhook", "list").stdout)
     assert run_cli("webhook", "remove", row["id"]).returncode == 1
+
+
+def test_the_beat_runs_the_dispatcher_on_a_real_worker(celery_worker: object, store: FalkorStore) -> None:
+    from workers import schedule, tasks
+    from workers.celery_app import app as celery
+
+    assert celery.conf.beat_schedule["deliveries"]["task"] == tasks.deliveries.name == "huitong.deliveries"
+    assert celery.conf.beat_schedule["watch-folder"]["task"] == tasks.watch_folder.name
+    assert schedule.DELIVERIES_EVERY_SECONDS <= 10
+    figures = tasks.deliveries.delay().get(timeout=120)
+    assert set(figures) == {"queued", "delivered", "pending", "failed"}
+    assert tasks.watch_folder.delay().get(timeout=120) == {}  # no watch folder configured: nothing to do
