@@ -57,8 +57,8 @@ def _exclusive(path: Path) -> Iterator[None]:
 def take(server: EmbeddedServer, target: Path, *, timeout: float = SNAPSHOT_TIMEOUT) -> int:
     """Write a consistent snapshot of the running server to ``target``; returns when it was asked for (epoch ms)."""
     with _exclusive(server.directory / "backup.lock"), contextlib.closing(server.client(timeout=30)) as client:
-        directory = Path(client.config_get("dir")["dir"])
-        dump = directory / client.config_get("dbfilename")["dbfilename"]
+        directory = Path(str(client.config_get("dir")["dir"]))
+        dump = directory / str(client.config_get("dbfilename")["dbfilename"])
         before = int(client.info("persistence").get("rdb_saves", 0))
         started = int(time.time() * 1000)
         client.execute_command("BGSAVE", "SCHEDULE")

@@ -187,7 +187,7 @@ def collect(store: GraphStore, *, now: int | None = None, limit: int = SCAN_LIMI
         return 0
     rows = []
     for event in events:
-        name = ALIASES.get(event["action"], event["action"])
+        name = str(ALIASES.get(event["action"], event["action"]))
         body = event_body(event, name)
         deliveries = [{"id": delivery_id(event["id"], h["id"]), "channel": "webhook", "target_id": h["id"],
                        "event": name, "body": body}

@@ -42,7 +42,8 @@ def _searches(data_dir: Path, usernames: list[str]) -> dict[str, list[str]]:
         for username in usernames:
             person = store.run(org.PERSON_BY_USERNAME, {"username": username})[0]["id"]
             for text in QUERIES:
-                query = service.parse_query(lambda name, text=text: {"q": [text], "k": ["10"]}.get(name, []))
+                params = {"q": [text], "k": ["10"]}
+                query = service.parse_query(lambda name, params=params: params.get(name, []))  # type: ignore[misc]
                 found = service.search(store, settings, person, query, labels=False)
                 out[f"{username}:{text}"] = [r.document_id for r in found.results]
     return out
@@ -103,7 +104,7 @@ def test_backup_during_writes_restores_identically(source: Settings, tmp_path: P
     assert any(before.values()), "the searches find nothing on the source: the comparison would prove nothing"
 
     archive = tmp_path / "huitong.tar.zst"
-    stop, written = threading.Event(), []
+    stop, written = threading.Event(), list[str]()
     thread = threading.Thread(target=_writer, args=(source, stop, written), daemon=True)
     thread.start()
     try:

@@ -67,7 +67,7 @@ def test_dropped_files_are_ingested_placed_and_moved(demo: FalkorStore, settings
     notes = _document_by_sha(demo, inbox / "done" / "notes.md")
     assert notes["domain"] == "general" and notes["access"] == "internal"
     # The real worker extracts what the watch folder uploaded.
-    assert wait_until(lambda: docs.get_document(demo, budget["id"])["status"] == "ok", timeout=120)
+    assert wait_until(lambda: (docs.get_document(demo, budget["id"]) or {}).get("status") == "ok", timeout=120)
 
     time.sleep(1.1)
     assert scan(demo, config) == {"ingested": 1, "failed": 0}
