@@ -55,10 +55,8 @@ def _destination(data_dir: Path, staging: Path, name: str) -> Path:
     if name == GRAPH_MEMBER:
         return staging / "dump.rdb"
     # The graph server's own files come only from the snapshot, never as plain files.
-    if name.startswith(FILES_PREFIX) and len(path.parts) > 2 and path.parts[1] != "graph":
+    if name.startswith(FILES_PREFIX) and len(path.parts) > 1 and path.parts[1] != "graph":
         return data_dir.joinpath(*path.parts[1:])
-    if name.startswith(FILES_PREFIX) and len(path.parts) == 2 and path.parts[1] != "graph":
-        return data_dir / path.parts[1]
     raise RestoreRefused(f"unexpected member in archive: {name!r}")
 
 
