@@ -32,6 +32,7 @@ TIMEOUT_SECONDS = 10.0
 LEASE_MS = 60_000  # longer than a send can take (TIMEOUT_SECONDS per attempt)
 MAX_BACKOFF_SECONDS = 6 * 3600
 USER_AGENT = "Huitong-Webhook/1"
+ROUND_SECONDS = 20.0
 
 
 @dataclass(frozen=True)
@@ -142,7 +143,12 @@ def dispatch(store: GraphStore, settings: Settings, *, now: int | None = None, p
     made = webhooks.collect(store, now=now)
     figures: dict[str, int] = {"queued": made, "delivered": 0, "pending": 0, "failed": 0}
     preparers = _preparers()
+    # A receiver that swallows connections costs TIMEOUT_SECONDS per attempt: end the round after a while so a
+    # worker process is not held from extraction; what is left is due at the next round.
+    stop_at = time.monotonic() + ROUND_SECONDS
     for row in store.run(q.DUE, {"now": now, "limit": limit}):
+        if time.monotonic() > stop_at:
+            break
         status = send_one(store, row["id"], policy, preparers=preparers)
         if status is not None:
             figures[status] += 1
