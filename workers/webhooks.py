@@ -88,13 +88,23 @@ def _preparers() -> dict[str, Preparer]:
     return {"webhook": webhook_request, "robot": channels.robot_request}
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    """A redirected POST would arrive as a GET without its body: treat a redirect as a failed attempt."""
+
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirects)
+
+
 def post(request: Request, timeout: float = TIMEOUT_SECONDS) -> tuple[int | None, str | None]:
     """POST once; (status code, error text or None when the receiver accepted it with a 2xx)."""
     # The scheme was checked (http/https) when the hook or channel was registered.
     http = urllib.request.Request(request.url, data=request.body, headers=request.headers,  # noqa: S310
                                   method="POST")
     try:
-        with urllib.request.urlopen(http, timeout=timeout) as response:  # noqa: S310 - admin-configured http(s) URL
+        with _OPENER.open(http, timeout=timeout) as response:
             code, text = response.status, response.read(2048).decode("utf-8", "replace")
     except urllib.error.HTTPError as error:
         return error.code, f"HTTP {error.code}"
