@@ -185,6 +185,12 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis://, rediss:// or redis+socket:// URL")
         return value
 
+    @field_validator("watch_dir", "watch_mapping", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: object) -> object:
+        # An empty variable means "off", not the current directory (which Path("") would be).
+        return None if isinstance(value, str) and not value.strip() else value
+
     @property
     def graph_dir(self) -> Path:
         return self.data_dir / "graph"

@@ -113,3 +113,10 @@ def test_two_scanners_never_take_one_file_twice(demo: FalkorStore, settings: Set
     second.close()
     assert sum(r["ingested"] for r in results) == 6
     assert sorted(p.name for p in (inbox / "done").iterdir()) == [f"race-{n}.txt" for n in range(6)]
+
+
+def test_an_empty_variable_turns_the_watch_folder_off(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HUITONG_WATCH_DIR", "")
+    monkeypatch.setenv("HUITONG_WATCH_MAPPING", " ")
+    config = load_settings()
+    assert config.watch_dir is None and config.watch_mapping is None  # not Path("") (the current directory)
