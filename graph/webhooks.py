@@ -37,7 +37,7 @@ EVENTS = ("document.created", "document.version_added", "document.shared", "run.
           "task.created", "task.overdue", "decision.recorded")
 # Audit actions whose names predate the webhook event names.
 ALIASES = {"document.upload": "document.created", "document.version": "document.version_added",
-           "document.share": "document.shared"}
+           "document.share": "document.shared", "workflow.start": "run.started", "decision.record": "decision.recorded"}
 ACTIONS = tuple(sorted({*EVENTS, *ALIASES}))
 CURSOR_KEY = "outbox.cursor"
 # Events are scanned from this long before the newest one already seen: an event whose time was taken
