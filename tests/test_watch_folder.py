@@ -16,7 +16,6 @@ from helpers import wait_until
 
 from graph import documents as docs
 from graph.falkordb_backend import FalkorStore
-from graph.queries import org
 from settings import Settings, load_settings
 from workers.watch import scan
 
@@ -60,10 +59,12 @@ def test_dropped_files_are_ingested_placed_and_moved(demo: FalkorStore, settings
     reason = json.loads((inbox / "failed" / "empty.bin.reason.txt").read_text(encoding="utf-8"))
     assert reason["file"] == "empty.bin" and "empty" in reason["reason"]
 
-    owner = demo.run(org.PERSON_BY_USERNAME, {"username": "admin"})[0]["id"]
+    from graph.queries import documents as doc_queries
+
     budget = _document_by_sha(demo, inbox / "done" / "财务" / "budget.txt")
     assert budget["owner_username"] == "admin" and budget["domain"] == "finance"
-    assert [(s["label"], s["code"]) for s in docs.shares_of(demo, owner, budget["id"])] == [("Department", code)]
+    shares = demo.run(doc_queries.SHARES_OF, {"id": budget["id"]})
+    assert [(s["label"], s["code"]) for s in shares] == [("Department", code)]
     notes = _document_by_sha(demo, inbox / "done" / "notes.md")
     assert notes["domain"] == "general" and notes["access"] == "internal"
     # The real worker extracts what the watch folder uploaded.

@@ -27,10 +27,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from graph.documents import DocumentError
-from graph.queries import org
+from graph.actor import Actor
+from graph.errors import DomainError
 from graph.store import GraphStore
-from ingest import pipeline
+from graph.usecases import Context, actor_by_username, is_active
+from ingest import usecases
 from ingest.mapping import MappingError, MappingRules, Placement, load_rules
 from settings import Settings
 
@@ -104,21 +105,33 @@ def _return_stale_claims(root: Path, now: float) -> None:
             shutil.rmtree(claim, ignore_errors=True)
 
 
-def ingest_file(store: GraphStore, settings: Settings, claimed: Path, relative: str, owner_id: str,
-                rules: MappingRules | None, *, enqueue: pipeline.Enqueue | None = pipeline.celery_enqueue) -> Outcome:
-    """Upload one claimed file for the owner, placed by the rules; the pipeline's refusal becomes the reason."""
+def celery_enqueue(version_id: str) -> str | None:
+    """The extraction of an upload, queued for the workers (as the web door does)."""
+    from workers.tasks import enqueue_extraction
+
+    return enqueue_extraction(version_id)
+
+
+def ingest_file(store: GraphStore, settings: Settings, claimed: Path, relative: str, owner: Actor,
+                rules: MappingRules | None, *, enqueue: usecases.Enqueue | None = celery_enqueue) -> Outcome:
+    """Upload one claimed file for the owner through the upload use case, placed by the rules; a refusal
+    becomes the reason (its code and the technical cause)."""
     fallback = Placement(FALLBACK_DOMAIN, FALLBACK_ACCESS)
     placement = rules.place(relative, fallback) if rules is not None else fallback
     try:
-        done = pipeline.upload(store, settings, claimed, claimed.name, owner_id, placement.domain, placement.access,
-                               placement.shares, note=f"watch folder: {relative}", client="watch", enqueue=enqueue)
-    except (DocumentError, OSError, ValueError) as error:
+        done = usecases.upload(Context(store, settings), owner, usecases.Upload(claimed, claimed.name),
+                               domain=placement.domain, access=placement.access, shares=placement.shares,
+                               note=f"watch folder: {relative}", enqueue=enqueue)
+    except DomainError as error:
+        detail = error.params.get("reason") or ", ".join(f"{k}={v}" for k, v in error.params.items())
+        return Outcome(relative, False, reason=f"{error.code}: {detail}" if detail else error.code)
+    except OSError as error:
         return Outcome(relative, False, reason=str(error) or type(error).__name__)
     return Outcome(relative, True, document_id=done.document_id)
 
 
 def scan(store: GraphStore, settings: Settings, *, now: float | None = None,
-         enqueue: pipeline.Enqueue | None = pipeline.celery_enqueue) -> dict[str, int]:
+         enqueue: usecases.Enqueue | None = celery_enqueue) -> dict[str, int]:
     """One pass over the watch folder; returns figures for the log (empty when the folder is off)."""
     if settings.watch_dir is None:
         return {}
@@ -126,8 +139,8 @@ def scan(store: GraphStore, settings: Settings, *, now: float | None = None,
     root.mkdir(parents=True, exist_ok=True)
     now = time.time() if now is None else now
     _return_stale_claims(root, now)
-    owner = store.run(org.PERSON_BY_USERNAME, {"username": settings.watch_owner.strip().lower()})
-    if not owner or not owner[0]["id"] or owner[0].get("active") is False:
+    owner = actor_by_username(store, settings.watch_owner, door="worker") if settings.watch_owner.strip() else None
+    if owner is None or not is_active(store, owner):
         log.warning("watch folder %s: owner %r is not an active user; nothing ingested", root, settings.watch_owner)
         return {"waiting": len(_candidates(root, now, settings.watch_stable_seconds)), "ingested": 0, "failed": 0}
     rules = None
@@ -151,7 +164,7 @@ def scan(store: GraphStore, settings: Settings, *, now: float | None = None,
             except FileNotFoundError:
                 shutil.rmtree(claim, ignore_errors=True)
                 continue
-            outcome = ingest_file(store, settings, claimed, relative, owner[0]["id"], rules, enqueue=enqueue)
+            outcome = ingest_file(store, settings, claimed, relative, owner, rules, enqueue=enqueue)
             if outcome.ok:
                 _move(claimed, root / DONE / relative)
                 figures["ingested"] += 1
