@@ -34,17 +34,19 @@ def _env(data_dir: Path) -> dict[str, str]:
 
 def _searches(data_dir: Path, usernames: list[str]) -> dict[str, list[str]]:
     """The platform's search (permission-exact, hybrid) on the data directory, as each user."""
+    from graph.usecases import Context, actor_by_username
     from webapp import search_service as service
 
     settings = load_settings(data_dir=data_dir)
     out = {}
     with open_store(settings) as store:  # a store of its own: its permission cache is its own too
         for username in usernames:
-            person = store.run(org.PERSON_BY_USERNAME, {"username": username})[0]["id"]
+            actor = actor_by_username(store, username, door="cli")
+            assert actor is not None
             for text in QUERIES:
                 params = {"q": [text], "k": ["10"]}
                 query = service.parse_query(lambda name, params=params: params.get(name, []))  # type: ignore[misc]
-                found = service.search(store, settings, person, query, labels=False)
+                found = service.search(Context(store, settings), actor, query, labels=False)
                 out[f"{username}:{text}"] = [r.document_id for r in found.results]
     return out
 
