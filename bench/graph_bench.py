@@ -42,7 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from graph.embedded_server import EmbeddedServer
 from graph.falkordb_backend import FalkorStore
-from graph.queries import bench as q
+from bench import graph_statements as q
 
 GRAPH = "graph_bench"
 MB = 1024 * 1024

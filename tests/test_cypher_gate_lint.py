@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from graph.cypher import Statement, all_statements, cypher
-from graph.lint import ERROR, WARNING, LintSetupError, Problem, is_failure, lint_statements, linter_version
+from tests.cypher_lint import ERROR, WARNING, LintSetupError, Problem, is_failure, lint_statements, linter_version
 
 # Declared at collection time so a failure is reported under the statement's own name.
 CATALOGUE_NAMES = [s.name for s in all_statements()]

@@ -28,7 +28,7 @@ from helpers import ROOT, wait_until
 from graph.embedded_server import EmbeddedServer
 from graph.errors import GraphError
 from graph.falkordb_backend import FalkorStore
-from graph.queries import bench as q
+from bench import graph_statements as q
 
 GRAPH = "restart_test"
 PEOPLE, LINKS = 20_000, 100_000

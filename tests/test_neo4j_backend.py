@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pytest
 
 from graph import GraphUnavailable, open_store
-from graph.lint import lint_statements
+from tests.cypher_lint import lint_statements
 from graph.neo4j_backend import Neo4jStore, schema_statements
 from graph.schema import LOOKUP_INDEXES, UNIQUE_KEYS
 from graph.store import COUNT_BY_LABEL

@@ -236,7 +236,7 @@ def search(query: str, username: str, k: int, page: int, as_json: bool) -> None:
     for number, row in enumerate(rows, start=(page - 1) * k + 1):
         where = f" ({row['page']})" if row["page"] else ""
         click.echo(f"{number:3}. {row['title']}{where}  [{row['document_id']}]\n     {row['snippet'][:160]}")
-    click.echo(f"{outcome.total} documents, {outcome.timings_ms['total']:.0f} ms")
+    click.echo(f"{outcome.total} documents, {float(outcome.timings_ms['total'] or 0):.0f} ms")
 
 
 @main.command()

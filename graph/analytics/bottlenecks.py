@@ -160,7 +160,7 @@ def handoffs(table: TaskTable) -> dict[str, Any]:
         counts[position[src]][position[dst]] = len(values)
         delays[position[src]][position[dst]] = median
         edges.append({"from": names[src], "to": names[dst], "count": len(values), "median_delay_s": median})
-    edges.sort(key=lambda e: (-e["count"], e["from"], e["to"]))
+    edges.sort(key=lambda e: (-int(e["count"]), str(e["from"]), str(e["to"])))
     return {"departments": [names[i] for i in used], "counts": counts, "median_delay_s": delays, "edges": edges}
 
 

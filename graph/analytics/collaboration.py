@@ -86,9 +86,9 @@ def build_graph(store: GraphStore, *, since: int = 0, until: int = FAR_FUTURE, w
         if source and target and source != target:
             counts[(_dept(source), _dept(target), "shared_documents")] += row["documents"]
     for row in store.run(q.COMMENT_LINKS, {"since": since, "until": until, "workflow_key": workflow}):
-        a = person_node(row["author_id"], people_dir.person_name.get(row["author_id"], row["author_id"]),
+        a = person_node(row["author_id"], people_dir.person_name.get(row["author_id"]) or row["author_id"],
                         people_dir.person_department.get(row["author_id"]))
-        b = person_node(row["person_id"], people_dir.person_name.get(row["person_id"], row["person_id"]),
+        b = person_node(row["person_id"], people_dir.person_name.get(row["person_id"]) or row["person_id"],
                         people_dir.person_department.get(row["person_id"]))
         counts[(a, b, "comments")] += row["comments"]
     for node, (name, dept) in names.items():

@@ -131,6 +131,7 @@ def parse_timestamp(text: str) -> int:
                 continue
         if moment is None:
             raise ValueError(f"unparsable timestamp {value!r}") from None
+    assert moment is not None  # every branch above either parsed or raised
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp() * 1000)
@@ -142,7 +143,9 @@ def parse_timestamp(text: str) -> int:
 def _open(path: Path) -> IO[bytes]:
     with path.open("rb") as probe:
         magic = probe.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else path.open("rb")
+    if magic == b"\x1f\x8b":
+        return gzip.open(path, "rb")  # type: ignore[return-value]  # a GzipFile reads bytes like any IO[bytes]
+    return path.open("rb")
 
 
 def detect_format(path: Path) -> str:

@@ -211,7 +211,7 @@ def reject(store: GraphStore, task_id: str, actor_id: str, *, now: int, comment:
     _decide(store, ctx, _decision("reject", ctx, now, comment),
             {"status": "done", "outcome": "rejected", "completed_at": now})
     on_reject = ctx.step["on_reject"] if ctx.step else {"to": "initiator"}
-    target = on_reject.get("step") if on_reject["to"] == "step" else on_reject["to"]
+    target = str(on_reject.get("step") if on_reject["to"] == "step" else on_reject["to"])
     _send_back(store, ctx, target, now=now, calendar=calendar, outcome="rejected")
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from graph.queries import workflows as q
+from graph.queries import workflow_inbox as q
 from graph.store import GraphStore
 from graph.workflows.runs import ACTIVE_RUN_STATUSES, OPEN_TASK_STATUSES
 

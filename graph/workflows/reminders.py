@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from graph.queries import workflows as q
+from graph.queries import workflow_inbox as q
+from graph.queries import workflows as wq
 from graph.store import GraphStore
 
 HOUR_MS = 3_600_000
@@ -70,7 +71,7 @@ def task_recipients(store: GraphStore, task_id: str) -> Recipients:
         above = _heads(store, parents)[1]
     above -= heads | set(people)
     if not above:
-        above = {r["id"] for r in store.run(q.ADMINS, {"role": ADMIN_ROLE})} - set(people)
+        above = {r["id"] for r in store.run(wq.ADMINS, {"role": ADMIN_ROLE})} - set(people)
     return Recipients(people, sorted(heads), sorted(above))
 
 

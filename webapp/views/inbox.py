@@ -42,7 +42,7 @@ def bulk_approvable(task: dict[str, Any], definition: dict[str, Any] | None) -> 
     if task["kind"] != "approval" or task["status"] != "open" or not definition:
         return False
     step = next((s for s in definition["steps"] if s["key"] == task.get("step_key")), None)
-    return bool(step) and not (step["requirements"] or step["fields"] or step["attachments"])
+    return step is not None and not (step["requirements"] or step["fields"] or step["attachments"])
 
 
 def _definitions(tasks: list[dict[str, Any]], me: str) -> dict[str, dict[str, Any] | None]:
@@ -115,8 +115,8 @@ def bulk_approve() -> ResponseReturnValue:
         flash(_("Not approved: %(reason)s", reason=message), "error")
     if not ids:
         flash(_("Choose at least one task."), "error")
-    return redirect(request.form.get("back") if (request.form.get("back") or "").startswith("/inbox")
-                    else url_for("inbox.index"), 303)
+    back = request.form.get("back") or ""
+    return redirect(back if back.startswith("/inbox") else url_for("inbox.index"), 303)
 
 
 def badge_counts(person_id: str) -> dict[str, int]:

@@ -86,7 +86,7 @@ def show(value: Any, kind: str) -> str:
     if value is None or value == "":
         return "—"
     if kind == "duration":
-        return ui.duration(float(value) * 1000)
+        return ui.duration(int(float(value) * 1000))
     if kind == "rate":
         return f"{float(value):.1%}"
     if kind == "number":
