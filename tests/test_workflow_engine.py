@@ -22,7 +22,7 @@ from workflow_support import (
 )
 
 from graph.demo_org import load_demo_org
-from graph.workflows import FormError, NotAllowed, actions, inbox, reminders, requests, runs, templates
+from graph.workflows import FormError, NotAllowed, actions, inbox, reminders, requests, run_actions, runs, templates
 from graph.workflows.errors import Conflict, RoutingError
 
 ORG = Org()
@@ -155,8 +155,8 @@ def test_reject_and_return_loop(wf, key: str) -> None:  # type: ignore[no-untype
 def test_withdraw_only_before_anybody_acts(wf, key: str) -> None:  # type: ignore[no-untyped-def]
     run_id = start(wf, key)
     with pytest.raises(NotAllowed):
-        actions.withdraw(wf, run_id, OUTSIDER, now=NOW)
-    actions.withdraw(wf, run_id, INITIATOR, now=NOW + HOUR, reason="写错了 wrong amount")
+        run_actions.withdraw(wf, run_id, OUTSIDER, now=NOW)
+    run_actions.withdraw(wf, run_id, INITIATOR, now=NOW + HOUR, reason="写错了 wrong amount")
     view = runs.run_view(wf, run_id)
     assert view["run"]["status"] == "withdrawn"
     assert {t["status"] for t in view["tasks"]} == {"cancelled"}
@@ -166,7 +166,7 @@ def test_withdraw_only_before_anybody_acts(wf, key: str) -> None:  # type: ignor
     acted = start(wf, key)
     approve_current(wf, acted, NOW)
     with pytest.raises(Conflict, match="already acted"):
-        actions.withdraw(wf, acted, INITIATOR, now=NOW + HOUR)
+        run_actions.withdraw(wf, acted, INITIATOR, now=NOW + HOUR)
 
 
 @pytest.mark.parametrize("key", TEMPLATE_KEYS)
@@ -289,7 +289,7 @@ def test_nobody_acts_on_tasks_that_are_not_theirs(wf) -> None:  # type: ignore[n
                 act(who)
             assert name and runs.run_view(wf, run_id)["decisions"] == []
     with pytest.raises(NotAllowed, match="takes no part"):
-        actions.comment(wf, run_id, OUTSIDER, "hello", now=NOW)
+        run_actions.comment(wf, run_id, OUTSIDER, "hello", now=NOW)
     opened = actions.open_task(wf, task["id"], task["assignee_id"], now=NOW + 5)
     assert opened["first_opened_at"] == NOW + 5
     assert actions.open_task(wf, task["id"], task["assignee_id"], now=NOW + 9)["first_opened_at"] == NOW + 5
@@ -310,7 +310,7 @@ def test_nobody_acts_on_tasks_that_are_not_theirs(wf) -> None:  # type: ignore[n
     assert actions.urge(wf, legal["id"], INITIATOR, now=NOW + 3 * HOUR) == 1
     assert actions.urge(wf, legal["id"], INITIATOR, now=NOW + 3 * HOUR + 60_000) == 0
     assert [n["kind"] for n in inbox.notifications(wf, members[0])] == ["urge"]
-    comment_id = actions.comment(wf, run_id, members[1], "我来看看", now=NOW + 3 * HOUR)  # queue member takes part
+    comment_id = run_actions.comment(wf, run_id, members[1], "我来看看", now=NOW + 3 * HOUR)  # queue member takes part
     assert comment_id in {c["id"] for c in runs.run_view(wf, run_id)["comments"]}
 
 

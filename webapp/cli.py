@@ -159,7 +159,6 @@ def stop_graph() -> None:
 def upload(file: str, username: str, domain: str, access: str, shares: tuple[str, ...], note: str,
            title: str | None, document_id: str | None, wait: bool, as_json: bool) -> None:
     """Upload FILE as a new document, or as a new version of --document."""
-    from pathlib import Path
 
     from graph import open_store
     from graph.errors import DomainError
@@ -256,87 +255,6 @@ def reindex(as_json: bool) -> None:
     sys.exit(0 if report.drift_after.clean else 1)
 
 
-@main.command()
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
-@click.option("--as", "username", required=True, help="User name of the uploader (owner of new documents).")
-@click.option("--mapping", "mapping_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="Rules (YAML or CSV): folder patterns -> department, domain, access level, shares.")
-@click.option("--domain", default="general", show_default=True, help="Business domain of files no rule maps.")
-@click.option("--access", default="internal", show_default=True, help="Access level of files no rule maps.")
-@click.option("--share", "shares", multiple=True,
-              help="Share files no rule maps: department:CODE, person:USER[:edit]...")
-@click.option("--source", default=None, help="Name of the source (default: the archive's or folder's name); "
-              "files keep their identity by source name and path, so a later archive of the same source "
-              "adds new versions.")
-@click.option("--no-index", is_flag=True, help="Extract only; do not embed into the search index.")
-@click.option("--queue", default=None, help="Celery queue for the job's batches (default: the default queue).")
-@click.option("--no-wait", is_flag=True, help="Return once every file is queued, without waiting for the workers.")
-@click.option("--timeout", type=float, default=None, help="Stop waiting after this many seconds (the job goes on).")
-@click.option("--json", "as_json", is_flag=True, help="End with the summary as one JSON line.")
-def ingest(path: Path, username: str, mapping_file: Path | None, domain: str, access: str, shares: tuple[str, ...],
-           source: str | None, no_index: bool, queue: str | None, no_wait: bool, timeout: float | None,
-           as_json: bool) -> None:
-    """Ingest a zip, tar(.gz) archive or a folder on the workers: one document per distinct file."""
-    from tqdm import tqdm
-
-    from graph import open_store
-    from graph.queries import org
-    from ingest import jobs
-    from ingest.archive import ArchiveError
-    from ingest.mapping import MappingError, load_rules
-    from workers.ingest_tasks import enqueue_batch
-
-    settings = _settings()
-    with open_store(settings) as store:
-        person = store.run(org.PERSON_BY_USERNAME, {"username": username.strip().lower()})
-        if not person or not person[0]["id"]:
-            raise click.ClickException(f"no user {username!r}")
-        try:
-            rules = load_rules(mapping_file) if mapping_file else None
-            options = jobs.JobOptions(domain=domain, access=access, shares=tuple(shares), rules=rules,
-                                      index=not no_index, queue=queue)
-            started = jobs.start_job(store, settings, path, person[0]["id"], options, source=source, client="cli")
-        except (ArchiveError, MappingError, jobs.JobError) as error:
-            raise click.ClickException(str(error)) from None
-        verb = "resuming" if started.resumed else "started"
-        click.echo(f"{verb} ingest job {started.id} ({started.job['source']})", err=True)
-        bar = tqdm(total=0, unit="file", desc="ingest", disable=None, file=sys.stderr, dynamic_ncols=True)
-
-        def planned(total: int, _bytes: int) -> None:
-            bar.total = total
-            bar.refresh()
-
-        def show(state: jobs.Progress) -> None:
-            bar.total = state.total
-            bar.n = state.processed
-            bar.set_postfix(failed=state.failed, MB=f"{state.bytes_done / 2**20:.1f}",
-                            eta=f"{state.eta_s:.0f}s" if state.eta_s is not None else "?", refresh=False)
-            bar.refresh()
-
-        try:
-            jobs.plan_job(store, settings, started.id, enqueue_batch, on_progress=planned)
-        except jobs.JobError as error:
-            bar.close()
-            raise click.ClickException(str(error)) from None
-        state = jobs.progress(store, started.id) if no_wait else jobs.wait(
-            store, settings, started.id, timeout=timeout, on_progress=show)
-        bar.close()
-        report = jobs.summary(store, started.id)
-        if state.finished:
-            csv_path, json_path = jobs.write_reports(store, settings, started.id)
-            report["report"] = {"csv": str(csv_path), "json": str(json_path)}
-    if as_json:
-        click.echo(json.dumps(report, ensure_ascii=False))
-        return
-    click.echo(f"job {report['job']} {report['status']}: {report['files']} files, {report['ingested']} ingested, "
-               f"{report['duplicates']} duplicates, {report['versions']} new versions, {report['unchanged']} "
-               f"unchanged, {len(report['failed'])} failed")
-    for failure in report["failed"][:50]:
-        click.echo(f"  {failure['path']}: {failure['error']}")
-    if "report" in report:
-        click.echo(f"report: {report['report']['csv']}")
-
-
 @main.group()
 def user() -> None:
     """People who can sign in."""
@@ -403,102 +321,8 @@ def dept_list(as_json: bool) -> None:
         click.echo(f"{d['code']:16} {d['name']}  <- {d['parent'] or '-'}")
 
 
-@main.group("org")
-def org_group() -> None:
-    """Organisation bulk import and export (format: docs/org-import.md)."""
-
-
-@org_group.command("import")
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Only report what would change and every bad row.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def org_import(files: tuple[Path, ...], dry_run: bool, as_json: bool) -> None:
-    """Import CSV files (named <sheet>.csv), folders of them, or XLSX workbooks; exit 1 on bad rows."""
-    from graph import audit, open_store, org_io
-
-    with open_store(_settings()) as store:
-        plan = org_io.plan_import(store, org_io.read_paths(files))
-        if plan.ok and not dry_run and plan.has_changes:
-            org_io.apply_plan(store, plan)
-            audit.record(store, action="org.import.apply", client="cli",
-                         detail={"files": [str(f) for f in files], "summary": plan.summary()})
-    if as_json:
-        click.echo(json.dumps({**plan.as_json(), "applied": plan.ok and not dry_run}, ensure_ascii=False))
-    else:
-        click.echo("\n".join(org_io.report_lines(plan, applied=plan.ok and not dry_run)))
-    sys.exit(0 if plan.ok else 1)
-
-
-@org_group.command("export")
-@click.argument("target", type=click.Path(path_type=Path))
-def org_export(target: Path) -> None:
-    """Export to TARGET: a .xlsx file, or a directory that receives one CSV per sheet."""
-    from graph import open_store, org_io
-
-    with open_store(_settings()) as store:
-        written = org_io.write_export(store, target)
-    click.echo("\n".join(f"wrote {path}" for path in written))
-
-
-@main.command("import-log")
-@click.argument("file", type=click.Path(exists=True, dir_okay=False, readable=True, path_type=Path))
-@click.option("--key", default=None, help="Workflow key for the log (default: log-<file name>).")
-@click.option("--name", default=None, help="Display name of the workflow (default: the file name).")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-def import_log(file: Path, key: str | None, name: str | None, as_json: bool) -> None:
-    """Import an event log (XES, XES.gz or CSV) as historical workflow runs; exit 1 when rows were rejected."""
-    from graph import open_store
-    from graph.analytics.eventlog import EventLogError
-    from graph.analytics.importer import import_log as run_import
-
-    with open_store(_settings()) as store:
-        store.ensure_schema()
-        try:
-            report = run_import(store, file, key=key, name=name)
-        except EventLogError as error:
-            raise click.ClickException(str(error)) from None
-    if as_json:
-        click.echo(json.dumps(report.as_json(), ensure_ascii=False))
-    else:
-        click.echo(f"{report.workflow_key}: {report.events} events, {report.cases} cases -> {report.runs_created} runs "
-                   f"and {report.tasks_created} tasks created, {report.runs_skipped} cases already present "
-                   f"({report.seconds:.1f} s). {report.timing_note}")
-        for bad in report.bad_rows:
-            click.echo(f"  line {bad.line}: {bad.error}")
-        if report.bad_row_count > len(report.bad_rows):
-            click.echo(f"  ... and {report.bad_row_count - len(report.bad_rows)} more bad rows")
-    sys.exit(1 if report.bad_row_count else 0)
-
-
-@main.command()
-@click.option("--workflow", default=None, help="Only this workflow key.")
-@click.option("--json", "as_json", is_flag=True, help="Print JSON: one object per workflow step.")
-def bottlenecks(workflow: str | None, as_json: bool) -> None:
-    """Waiting, processing and handling times, SLA breaches and rework per workflow step."""
-    import time
-
-    from graph import open_store
-    from graph.analytics import bottlenecks as figures
-    from graph.analytics.tasks import workflow_keys
-
-    with open_store(_settings()) as store:
-        if workflow is not None and workflow not in {row["key"] for row in workflow_keys(store)}:
-            known = ", ".join(sorted(str(row["key"]) for row in workflow_keys(store))) or "none"
-            raise click.ClickException(f"no workflow {workflow!r} (known: {known})")
-        rows = figures.cli_rows(store, workflow, now=int(time.time() * 1000))
-    if as_json:
-        click.echo(json.dumps(rows, ensure_ascii=False))
-        return
-
-    def hours(value: float | None) -> str:
-        return "-" if value is None else f"{value / 3600:.1f}h"
-
-    for row in rows:
-        click.echo(f"{row['workflow']:24} {row['step'][:28]:28} n={row['count']:<6} wait {hours(row['median_wait_s'])} "
-                   f"handling {hours(row['median_handling_s'])} (p90 {hours(row['p90_handling_s'])}) "
-                   f"breach {row['breach_rate'] if row['breach_rate'] is not None else '-'} "
-                   f"rework {row['rework_rate'] if row['rework_rate'] is not None else '-'}")
-
+# Command groups live in their own modules; importing them attaches them to ``main``.
+from webapp import cli_analytics, cli_ingest, cli_org  # noqa: E402, F401
 
 # Command groups of their own modules attach themselves to ``main`` when imported.
 from webapp import cli_knowledge, cli_ops  # noqa: E402,F401 - decision/doc/dedupe; backup/restore/webhook/watch

@@ -17,12 +17,14 @@ from graph.classification import (
 )
 from graph.permissions.writes import record_change
 from graph.queries import permissions as q
+from graph.queries import workflow_access as runs_q
 from graph.store import GraphStore, Row
 
 _OWNER = "owner"
 # The policy table by graph label, for the index's inner loop.
 _COUNTING_LABELS = {level: frozenset(kind.value for kind in kinds) for level, kinds in COUNTING_SHARES.items()}
 _PUBLIC = ("public", "")
+_RUN = "WorkflowRun"
 
 
 @dataclass(slots=True)
@@ -55,7 +57,8 @@ class _Index:
         level = effective_level(row["level"])
         counting = _COUNTING_LABELS[level]
         keys = [(_OWNER, owner) for owner in row["owners"] if owner]
-        keys += [(label, target) for label, target in row["targets"] if label in counting]
+        # A run's attachments count at every level: attaching a file to a run shares it with its participants.
+        keys += [(label, target) for label, target in row["targets"] if label in counting or label == _RUN]
         if level is AccessLevel.PUBLIC:
             keys.append(_PUBLIC)
         for key in keys:
@@ -155,6 +158,7 @@ class PermissionCache:
         keys += [("Department", d) for d in row["departments"]]
         keys += [("Project", j) for j in row["projects"]]
         keys += [("Position", s) for s in row["positions"]]
+        keys += [(_RUN, r["run_id"]) for r in self.store.run(runs_q.RUNS_OF_PERSON, {"person_id": person_id})]
         return _Principals(row["active"] is True, bool(row["admin"]), keys)
 
     def _sync(self) -> None:
@@ -209,6 +213,9 @@ class PermissionCache:
         for row in self.store.run(q.ALL_SHARES):
             if row["id"] in documents:
                 documents[row["id"]]["targets"].append((row["label"], row["target"]))
+        for row in self.store.run(runs_q.ALL_ATTACHMENTS):
+            if row["id"] in documents:
+                documents[row["id"]]["targets"].append((_RUN, row["run"]))
         index = _Index()
         for document in documents.values():
             index.put(document)

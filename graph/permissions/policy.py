@@ -40,7 +40,7 @@ class Mode(StrEnum):
     EDIT = "edit"
 
 
-GRANTING_KINDS = ("owner", "person", "department", "project", "position", "public", "admin")
+GRANTING_KINDS = ("owner", "person", "department", "project", "position", "run", "public", "admin")
 # The most specific explanation wins: a share naming you beats a department, an admin override comes last.
 _RANK = {kind: rank for rank, kind in enumerate(GRANTING_KINDS)}
 

@@ -51,6 +51,9 @@ def explain(access: Access, lang: str = "zh") -> str:
     if kind == "position":
         return (f"您担任岗位“{target}”，该文档已共享给该岗位。" if zh
                 else f"You hold the position {target}, which this document is shared with.")
+    if kind == "run":
+        return (f"该文档是流程“{target}”的附件，您参与了该流程。" if zh
+                else f"This document is attached to the workflow run {target}, which you take part in.")
     if kind == "level_blocked":
         level = effective_level(access.level).label(lang)
         words = _KIND_WORDS[lang][_blocked_kind(access)]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from graph.classification import ShareKind, levels_where_counts
 from graph.cypher import Statement, cypher
+from graph.queries.run_participation import PARTICIPATION
 
 VERSION_KEY = "permissions_version"
 LOG_LENGTH = 512
@@ -50,6 +51,11 @@ _BRANCHES: list[tuple[str, str, str, str, str | None]] = [
     ("position", "MATCH (d)-[s:SHARED_WITH]->(t:Position) WITH <CARRY>, s, t MATCH (p:Person)-[:HOLDS]->(t)",
      f"d.access IN {_levels(ShareKind.POSITION)}", "s.access = 'edit'",
      f"[{_node('p')}, {_node('t')}, {_node('d')}]"),
+    # A file attached to a task of a workflow run: every participant of the run (the run-visibility rule,
+    # one branch per participation pattern), at every level: attaching it to the run is the share.
+    *[("run", "MATCH (d)-[:ATTACHED_TO]->(:Task)-[:OF_RUN]->(t:WorkflowRun) WITH DISTINCT <CARRY>, t "
+       f"MATCH {pattern}", "true", "false", f"[{_node('p')}, {_node('t')}, {_node('d')}]")
+      for _name, pattern in PARTICIPATION],
     # Filtered on the document before people are matched, so a non-public document never scans people.
     ("public", "WITH <CARRY> WHERE d.access = 'public' MATCH (p:Person)", "true", "false", None),
     ("admin", "MATCH (p:Person)-[:HAS_ROLE]->(:Role {name: 'admin'})", "true", "true", None),
@@ -134,7 +140,10 @@ _GRANTS = """
     OPTIONAL MATCH (o:Person)-[:OWNS]->(d)
     WITH d, collect(o.id) AS owners
     OPTIONAL MATCH (d)-[:SHARED_WITH]->(t)
-    RETURN d.id AS id, d.access AS level, d.title AS title, owners, collect([labels(t)[0], t.id]) AS targets
+    WITH d, owners, collect([labels(t)[0], t.id]) AS targets
+    OPTIONAL MATCH (d)-[:ATTACHED_TO]->(:Task)-[:OF_RUN]->(r:WorkflowRun)
+    RETURN d.id AS id, d.access AS level, d.title AS title, owners,
+           targets + collect(DISTINCT ['WorkflowRun', r.id]) AS targets
 """
 
 # The full scan for building readable sets comes as three flat results: nested lists per document

@@ -342,50 +342,6 @@ def urge(store: GraphStore, task_id: str, actor_id: str, *, now: int, comment: s
     return len(made)
 
 
-# -- run actions -------------------------------------------------------------------------------------
-
-
-def comment(store: GraphStore, run_id: str, actor_id: str, text: str, *, now: int, task_id: str | None = None) -> str:
-    """Comment on a run (optionally on one of its tasks): participants only."""
-    actor = person(store, actor_id)
-    view = _run_context(store, run_id)
-    if not _is_participant(store, actor, view):
-        raise NotAllowed(f"{actor['username']} takes no part in this run")
-    _require_comment(text)
-    if task_id is not None and task_id not in {t["id"] for t in view["tasks"]}:
-        raise NotFound(f"task {task_id!r} is not part of this run")
-    rows = store.run(q.ADD_COMMENT, {"run_id": run_id, "actor_id": actor_id, "task_id": task_id,
-                                     "comment": {"id": new_id(), "text": text.strip(), "at": now, "run_id": run_id,
-                                                 "task_id": task_id, "author_id": actor_id}})
-    return str(rows[0]["id"])
-
-
-def withdraw(store: GraphStore, run_id: str, actor_id: str, *, now: int, reason: str = "") -> None:
-    """The initiator withdraws a run nobody has acted on yet (or one sent back to them for revision)."""
-    view = _run_context(store, run_id)
-    run = view["run"]
-    if run["initiator_id"] != actor_id:
-        raise NotAllowed("only the initiator may withdraw a run")
-    if view["definition"] and not view["definition"]["allow_withdraw"]:
-        raise NotAllowed("this workflow does not allow withdrawal")
-    if run["status"] == "running":
-        acted = store.run(q.RUN_ACTED, {"run_id": run_id, "kinds": list(ACTING_KINDS)})
-        if acted and acted[0]["acted"]:
-            raise Conflict("somebody has already acted on this run: it can no longer be withdrawn")
-    elif run["status"] != "revising":
-        raise Conflict(f"a {run['status']} run cannot be withdrawn")
-    actor = person(store, actor_id)
-    decision = {"id": new_id(), "kind": "withdraw", "at": now, "seq": next(_seq), "comment": reason.strip(),
-                "run_id": run_id, "actor_id": actor_id, "actor_name": actor["name"]}
-    rows = store.run(q.CLOSE_RUN, {"run_id": run_id, "round": run["round"], "actor_id": actor_id, "now": now,
-                                   "run": {"status": "withdrawn", "outcome": "withdrawn", "ended_at": now,
-                                           "due_at": None, "current_step": None},
-                                   "decision": decision})
-    if not rows:
-        raise Conflict("the run moved on meanwhile: reload it and try again")
-    cache.bump(store)
-
-
 def resubmit(store: GraphStore, task_id: str, actor_id: str, *, now: int, form: dict[str, Any] | None = None,
              comment: str = "", calendar: WorkingCalendar = DEFAULT_CALENDAR) -> None:
     """The initiator resubmits a returned run (with corrected form values); it starts again at the first step."""
@@ -506,15 +462,6 @@ def _round_tasks(store: GraphStore, run_id: str, round_: int) -> list[dict[str, 
 
 def _step_ids(store: GraphStore, run: dict[str, Any]) -> dict[str, str]:
     return {s["key"]: s["id"] for s in store.run(q.WORKFLOW_STEPS, {"id": run["workflow_id"]})}
-
-
-def _is_participant(store: GraphStore, actor: dict[str, Any], view: dict[str, Any]) -> bool:
-    me = actor["id"]
-    if ADMIN_ROLE in actor["roles"] or me == view["run"]["initiator_id"] or me in view["cc"]:
-        return True
-    queues = set(actor["departments"]) | set(actor["positions"])
-    return any(t["assignee_id"] == me or t["assignee_id"] in queues or t.get("queue_id") in queues
-               for t in view["tasks"])
 
 
 def _require_comment(text: str) -> None:

@@ -1,0 +1,260 @@
+"""Workflow use cases: one function per action a person takes on workflows, whatever the door.
+
+Web views, the JSON API, the CLI and Celery tasks call these with the acting person (:class:`Actor`);
+each decides access once per request (memoised on the actor), calls the engine
+(:mod:`graph.workflows.runs` / :mod:`~graph.workflows.actions`), records the audit event and
+announces the change to the browsers concerned. A run, task or comment the actor may not see is
+answered exactly like a missing one (:class:`ObjectMissing`), so refusals disclose nothing.
+
+Who may see a run is ONE rule (:mod:`graph.queries.run_participation`): the same graph patterns
+decide the run page, commenting and downloading its attachments, and which attachments a
+person's search may find.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from graph import audit
+from graph.actor import Actor
+from graph.errors import InvalidInput, ObjectMissing
+from graph.queries import workflow_access as aq
+from graph.queries import workflows as q
+from graph.store import GraphStore
+from graph.workflows import actions, run_actions, runs
+from graph.workflows.errors import NotAllowed
+from graph.workflows.runs import OPEN_TASK_STATUSES
+
+Publisher = Callable[[set[str], str, dict[str, Any]], object]
+_publisher: Publisher | None = None
+
+
+def set_publisher(publish: Publisher | None) -> None:
+    """The door's way of reaching browsers (web: the event bus); without one, changes are not announced."""
+    global _publisher
+    _publisher = publish
+
+
+# -- access: the one rule ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunAccess:
+    run_id: str
+    participant: bool
+    admin: bool
+
+    @property
+    def may_view(self) -> bool:
+        return self.participant or self.admin
+
+    # Commenting and downloading follow viewing: whoever takes part may speak and read the files.
+    may_comment = may_view
+    may_download = may_view
+
+
+def run_access(store: GraphStore, actor: Actor, run_id: str) -> RunAccess | None:
+    """The actor's standing in the run (None: no such run, or no such active person)."""
+
+    def compute() -> RunAccess | None:
+        rows = store.run(aq.RUN_PARTICIPANT, {"run_id": run_id, "person_id": actor.person_id})
+        if not rows or rows[0]["active"] is not True:
+            return None
+        return RunAccess(run_id, bool(rows[0]["participant"]), bool(rows[0]["admin"]))
+
+    return actor.memo(("workflow.run", run_id), compute)
+
+
+def require_run(store: GraphStore, actor: Actor, run_id: str) -> RunAccess:
+    """The run's access for an actor who may see it; anyone else meets the missing-run answer."""
+    access = run_access(store, actor, run_id)
+    if access is None or not access.may_view:
+        raise ObjectMissing("workflow.run_missing", run_id=run_id)
+    return access
+
+
+def task_run(store: GraphStore, actor: Actor, task_id: str) -> tuple[dict[str, Any], str]:
+    """A task and its run id, for an actor who may see the run (else the missing-task answer)."""
+    rows = actor.memo(("workflow.task", task_id),
+                      lambda: store.run(q.TASK_CONTEXT, {"task_id": task_id, "person_id": actor.person_id}))
+    if not rows:
+        raise ObjectMissing("workflow.task_missing", task_id=task_id)
+    run_id = str(rows[0]["run"]["id"])
+    access = run_access(store, actor, run_id)
+    if access is None or not access.may_view:
+        raise ObjectMissing("workflow.task_missing", task_id=task_id)
+    return dict(rows[0]["task"]), run_id
+
+
+# -- reading -------------------------------------------------------------------------------------------
+
+
+def view_run(store: GraphStore, actor: Actor, run_id: str) -> dict[str, Any]:
+    """Everything the run page shows, with what the actor may do there."""
+    access = require_run(store, actor, run_id)
+    view = runs.run_view(store, run_id)
+    view["access"] = access
+    view["files"] = store.run(aq.RUN_ATTACHMENTS, {"run_id": run_id})
+    return view
+
+
+def open_task(store: GraphStore, actor: Actor, task_id: str, *, now: int) -> tuple[dict[str, Any], str]:
+    """The task page: visible to the run's participants; the assignee's first look is recorded."""
+    task, run_id = task_run(store, actor, task_id)
+    # Initiators, copied people and past participants look without it counting as opened.
+    with contextlib.suppress(NotAllowed):
+        actions.open_task(store, task_id, actor.person_id, now=now)
+    return task, run_id
+
+
+def attachment_version(store: GraphStore, actor: Actor, run_id: str, document_id: str) -> dict[str, Any]:
+    """The attached version of one of the run's files, for a participant (else: missing)."""
+    require_run(store, actor, run_id)
+    for row in store.run(aq.RUN_ATTACHMENTS, {"run_id": run_id}):
+        if row["document_id"] == document_id:
+            return dict(row)
+    raise ObjectMissing("workflow.attachment_missing", document_id=document_id)
+
+
+# -- writing -------------------------------------------------------------------------------------------
+
+
+def _audit(store: GraphStore, actor: Actor, action: str, kind: str, target: str, **detail: Any) -> None:
+    audit.record(store, action=action, actor_id=actor.person_id, target_kind=kind, target_id=target,
+                 client=actor.address, detail=detail or None)
+
+
+def people_of_run(store: GraphStore, run_id: str) -> set[str]:
+    """Everyone whose inbox a change of this run may change: initiator, copied, assignees, queue members."""
+    view = runs.run_view(store, run_id)
+    people = {view["run"]["initiator_id"], *view["cc"]}
+    for task in view["tasks"]:
+        if task["assignee_kind"] == "person":
+            people.add(task["assignee_id"])
+        elif task["status"] in OPEN_TASK_STATUSES:
+            rows = store.run(q.QUEUE_BY_ID, {"kind": task["assignee_kind"], "id": task["assignee_id"]})
+            people.update(rows[0]["members"] if rows else [])
+    return people
+
+
+def _announce(store: GraphStore, run_id: str, before: Iterable[str] = ()) -> None:
+    if _publisher is not None:
+        _publisher(people_of_run(store, run_id) | set(before), "inbox", {"run_id": run_id})
+
+
+def _participants_changed(store: GraphStore, run_id: str) -> None:
+    """New assignees of a run with attachments now read its files: their readable sets must follow."""
+    rows = store.run(aq.RUN_HAS_ATTACHMENTS, {"run_id": run_id})
+    if rows and rows[0]["n"]:
+        from graph.permissions import record_change  # the permission cache's own module
+
+        record_change(store, principals=True)
+
+
+def _check_files(store: GraphStore, actor: Actor, files: list[dict[str, Any]]) -> None:
+    """Every file a door hands in is a non-empty document version the actor has just stored."""
+    wanted = [f for f in files if f.get("document_id")]
+    if len(wanted) != len(files):
+        raise InvalidInput("workflow.attachment_not_stored", field=files[0].get("field", ""))
+    found = {r["version_id"]: r for r in store.run(aq.OWNED_VERSIONS, {
+        "person_id": actor.person_id,
+        "files": [{"document_id": f["document_id"], "version_id": f["version_id"]} for f in wanted]})}
+    for item in wanted:
+        row = found.get(item["version_id"])
+        if row is None:
+            raise InvalidInput("workflow.attachment_not_stored", field=item.get("field", ""))
+        if not row["size"]:
+            raise InvalidInput("workflow.attachment_empty", field=item.get("field", ""), name=item.get("name", ""))
+
+
+def _attach(store: GraphStore, actor: Actor, task_id: str, files: list[dict[str, Any]], *, now: int,
+            decision_id: str | None = None) -> None:
+    if files:
+        store.run(aq.ATTACH, {"task_id": task_id, "now": now, "actor_id": actor.person_id,
+                              "files": [{**f, "decision_id": decision_id} for f in files]})
+
+
+def file_refs(values: dict[str, Any], field_types: dict[str, str]) -> list[dict[str, Any]]:
+    """The stored files among form values (``{"name", "document_id", "version_id"}`` records)."""
+    refs = []
+    for name, value in values.items():
+        if field_types.get(name) != "file":
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            refs.append({"field": name, "name": item.get("name", ""), "document_id": item.get("document_id"),
+                         "version_id": item.get("version_id")})
+    return refs
+
+
+def start_run(store: GraphStore, actor: Actor, key: str, values: dict[str, Any], *, now: int,
+              title: str = "") -> str:
+    """Start a run of workflow ``key``; files of the start form are attached to its first task."""
+    workflow = runs.current_definition(store, key)
+    types = {f["name"]: f["type"] for f in workflow["definition"]["form"]}
+    files = file_refs(values, types)
+    _check_files(store, actor, files)
+    run_id = runs.start_run(store, key, actor.person_id, values, now=now, title=title)
+    first = runs.run_view(store, run_id)["tasks"][0]["id"]
+    _attach(store, actor, first, files, now=now)
+    _audit(store, actor, "workflow.start", "run", run_id, key=key, version=workflow["version"], files=len(files))
+    _announce(store, run_id)
+    return run_id
+
+
+def act(store: GraphStore, actor: Actor, task_id: str, action: str, run: Callable[[], object], *, now: int,
+        files: list[dict[str, Any]] | None = None) -> str:
+    """Do ``action`` on a task (``run`` performs it in the engine, which authorises the actor for the
+    task itself); files supplied with it are attached to the task and its decision. Returns the run id."""
+    _task, run_id = task_run(store, actor, task_id)
+    files = files or []
+    _check_files(store, actor, files)
+    before = people_of_run(store, run_id)
+    run()
+    if files:
+        decision = store.run(q.RUN_DECISIONS, {"run_id": run_id})
+        mine = [d["decision"]["id"] for d in decision if d["decision"].get("task_id") == task_id
+                and d["by_id"] == actor.person_id]
+        _attach(store, actor, task_id, files, now=now, decision_id=mine[-1] if mine else None)
+    _audit(store, actor, f"workflow.{action}", "task", task_id, run_id=run_id)
+    actor.forget()  # the actor's standing may have changed (claimed, delegated away...)
+    _participants_changed(store, run_id)
+    _announce(store, run_id, before)
+    return run_id
+
+
+def comment(store: GraphStore, actor: Actor, run_id: str, text: str, *, now: int, task_id: str | None = None) -> str:
+    """Comment on a run (or one of its tasks): the run's participants, by the one rule."""
+    require_run(store, actor, run_id)
+    if task_id is not None:
+        _task, task_run_id = task_run(store, actor, task_id)
+        if task_run_id != run_id:
+            raise ObjectMissing("workflow.task_missing", task_id=task_id)
+    comment_id = run_actions.comment(store, run_id, actor.person_id, text, now=now, task_id=task_id)
+    _audit(store, actor, "workflow.comment", "run", run_id, comment_id=comment_id)
+    _announce(store, run_id)
+    return comment_id
+
+
+def withdraw(store: GraphStore, actor: Actor, run_id: str, *, now: int, reason: str = "") -> None:
+    require_run(store, actor, run_id)
+    before = people_of_run(store, run_id)
+    run_actions.withdraw(store, run_id, actor.person_id, now=now, reason=reason)
+    _audit(store, actor, "workflow.withdraw", "run", run_id)
+    _announce(store, run_id, before)
+
+
+def publish_definition(store: GraphStore, actor: Actor, raw: dict[str, Any], *, now: int) -> dict[str, Any]:
+    """Publish a definition from the designer (designers: admins and managers; the door checks the role)."""
+    result = runs.publish(store, raw, now=now, by=actor.person_id)
+    _audit(store, actor, "workflow.publish", "workflow", result["id"], key=result["key"],
+           version=result["version"], created=result["created"])
+    return result
+
+
+def decision_files(decision: dict[str, Any]) -> dict[str, Any]:
+    """The files a decision recorded (its ``attachments`` JSON), by field."""
+    return dict(json.loads(decision.get("attachments") or "{}"))
