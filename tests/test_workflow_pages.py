@@ -1,7 +1,7 @@
 """The workflow pages through the Flask test client, on the demo organisation in a graph of their own.
 
 Covers the designer (validation errors, versions), starting runs, task pages with exactly the
-allowed actions, authorisation (403 for anybody else's task), CSRF, the inbox (tabs, search,
+allowed actions, authorisation (404 for a run one takes no part in, 403 for a visible task one may not act on), CSRF, the inbox (tabs, search,
 paging, bulk approval), requests, feedback, notifications, the live SSE stream and the beat task.
 """
 
@@ -148,10 +148,14 @@ def test_start_approve_and_authorisation(app: Flask, wf: FalkorStore) -> None:
     assert task["assignee_id"] == HEAD
 
     outsider = login(app, wf, OUTSIDER)
-    assert outsider.get(f"/workflows/tasks/{task['id']}").status_code == 403
-    assert outsider.get(f"/workflows/runs/{run_id}").status_code == 403
+    # An outsider meets exactly the answer for a missing run or task: nothing about it is disclosed.
+    for real, fake in ((f"/workflows/tasks/{task['id']}", "/workflows/tasks/no-such-task"),
+                       (f"/workflows/runs/{run_id}", "/workflows/runs/no-such-run")):
+        answer, nothing = outsider.get(real), outsider.get(fake)
+        assert answer.status_code == nothing.status_code == 404
+        assert answer.data.replace(real.encode(), fake.encode()) == nothing.data, real
     refused = post(outsider, f"/workflows/tasks/{task['id']}/approve", {"comment": "sneaky"})
-    assert refused.status_code == 403 and "may not act on a task assigned to" in text(refused)
+    assert refused.status_code == 404 and "sneaky" not in text(refused)
     # The initiator may look at the task but not decide it.
     assert action_buttons(text(initiator.get(f"/workflows/tasks/{task['id']}"))) == {"urge"}
     assert post(initiator, f"/workflows/tasks/{task['id']}/approve").status_code == 403
@@ -235,7 +239,7 @@ def test_inbox_tabs_search_paging_and_bulk_approve(app: Flask, wf: FalkorStore, 
     initiator = login(app, wf, INITIATOR)
     run_ids = [start_expense(initiator) for _ in range(3)]
     contract = {f"f.{k}": v for k, v in FORMS["contract-review"].items() if k != "contract"}
-    contract["f.contract"] = (io.BytesIO(b"contract"), "contract.pdf")
+    contract["f.contract"] = (io.BytesIO("服务器采购合同 contract text".encode()), "contract.txt")
     assert post(initiator, "/workflows/contract-review/start", contract, "/workflows/contract-review/start"
                 ).status_code == 302
     head = login(app, wf, HEAD)
@@ -294,7 +298,7 @@ def test_cross_department_request_and_progress(app: Flask, wf: FalkorStore) -> N
     assert {"approve", "reject", "claim"} <= action_buttons(page) and "签约 signed" in page
     assert post(hr, f"/workflows/tasks/{part['id']}/approve", {"comment": "done"}).status_code == 303
     assert "1 of 2 parts done" in text(initiator.get(f"/workflows/requests/{run_id}"))
-    assert login(app, wf, OUTSIDER).get(f"/workflows/requests/{run_id}").status_code == 403
+    assert login(app, wf, OUTSIDER).get(f"/workflows/requests/{run_id}").status_code == 404
 
 
 # -- notifications, live events, beat --------------------------------------------------------------------------

@@ -14,15 +14,18 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import request
+from flask import g, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from graph.queries import workflows as q
+from graph.actor import Actor
+from graph.errors import DomainError
 from graph.store import GraphStore
-from graph.workflows import actions, runs
+from graph.workflows import actions, runs, usecases
 from graph.workflows.runs import OPEN_TASK_STATUSES
-from webapp import events
+from ingest import workflow_attachments
+from webapp import events, services
+from webapp.auth import client_address, current_person
 from webapp.i18n import current_language
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -123,14 +126,30 @@ def viewer(store: GraphStore, person_id: str) -> Viewer:
     return Viewer(found["id"], set(found["roles"]), set(found["departments"]) | set(found["positions"]))
 
 
-def can_view_run(me: Viewer, view: dict[str, Any]) -> bool:
-    run = view["run"]
-    if me.is_admin or me.id == run["initiator_id"] or me.id in view["cc"]:
-        return True
-    if any(d.get("by_id") == me.id for d in view["decisions"]):
-        return True
-    return any(t["assignee_id"] == me.id or t["assignee_id"] in me.queues or t.get("queue_id") in me.queues
-               for t in view["tasks"])
+def actor() -> Actor:
+    """The acting person of this request (one per request: access decisions are memoised on it)."""
+    if "huitong_workflow_actor" not in g:
+        person = current_person()
+        assert person is not None  # every workflow route requires login
+        g.huitong_workflow_actor = Actor(person.id, person.username, person.name, frozenset(person.roles), "web",
+                                         "en" if current_language() == "en" else "zh", client_address())
+    found: Actor = g.huitong_workflow_actor
+    return found
+
+
+DOMAIN_MESSAGES = {
+    "workflow.attachment_empty": _l("the file %(name)s is empty: attach a file with content"),
+    "workflow.attachment_not_stored": _l("attach the file itself"),
+    "workflow.attachment_rejected": _l("the file %(name)s was refused: %(reason)s"),
+}
+
+
+def domain_message(error: DomainError) -> str:
+    found = DOMAIN_MESSAGES.get(error.code)
+    if found is None:
+        return error.code
+    params = {"name": "", "reason": "", **{k: str(v) for k, v in error.params.items()}}
+    return str(found) % params
 
 
 @dataclass
@@ -266,13 +285,26 @@ def supplied_attachments(view: dict[str, Any]) -> dict[str, Any]:
 # -- reading posted forms ----------------------------------------------------------------------------
 
 
-def posted_values(fields: list[dict[str, Any]], prefix: str = "f.") -> dict[str, Any]:
-    """Values of a definition's fields from the posted form; files become ``{"name": ...}`` records."""
+def _store_posted(store: GraphStore | None, field: str, key: str) -> list[dict[str, Any]]:
+    """The files posted under ``key``, stored as documents (see :mod:`ingest.workflow_attachments`)."""
+    posted = [workflow_attachments.PostedFile(field, f.filename, f.stream) for f in request.files.getlist(key)
+              if f and f.filename]
+    if not posted:
+        return []
+    if store is None:
+        return [{"name": f.filename} for f in posted]
+    return workflow_attachments.store_files(store, services.settings(), actor(), posted).get(field, [])
+
+
+def posted_values(fields: list[dict[str, Any]], prefix: str = "f.", *, store: GraphStore | None = None
+                  ) -> dict[str, Any]:
+    """Values of a definition's fields from the posted form; posted files are stored as documents
+    (with ``store``) and become ``{"name", "document_id", "version_id"}`` records."""
     values: dict[str, Any] = {}
     for spec in fields:
         key = prefix + spec["name"]
         if spec["type"] == "file":
-            files = [{"name": f.filename} for f in request.files.getlist(key) if f and f.filename]
+            files = _store_posted(store, spec["name"], key)
             if files:
                 values[spec["name"]] = files if spec.get("multiple") else files[0]
             continue
@@ -282,10 +314,11 @@ def posted_values(fields: list[dict[str, Any]], prefix: str = "f.") -> dict[str,
     return values
 
 
-def posted_attachments(names: list[str]) -> dict[str, Any]:
+def posted_attachments(store: GraphStore, names: list[str]) -> dict[str, Any]:
+    """A step's required attachments from the posted form, stored as documents."""
     found: dict[str, Any] = {}
     for name in names:
-        files = [{"name": f.filename} for f in request.files.getlist(f"a.{name}") if f and f.filename]
+        files = _store_posted(store, name, f"a.{name}")
         if files:
             found[name] = files
     return found
@@ -295,16 +328,7 @@ def posted_attachments(names: list[str]) -> dict[str, Any]:
 
 
 def people_of_run(store: GraphStore, run_id: str) -> set[str]:
-    """Everyone whose inbox a change of this run may change: initiator, copied, assignees, queue members."""
-    view = runs.run_view(store, run_id)
-    people = {view["run"]["initiator_id"], *view["cc"]}
-    for task in view["tasks"]:
-        if task["assignee_kind"] == "person":
-            people.add(task["assignee_id"])
-        elif task["status"] in OPEN_TASK_STATUSES:
-            rows = store.run(q.QUEUE_BY_ID, {"kind": task["assignee_kind"], "id": task["assignee_id"]})
-            people.update(rows[0]["members"] if rows else [])
-    return people
+    return usecases.people_of_run(store, run_id)
 
 
 def announce(store: GraphStore, run_id: str, extra: set[str] | frozenset[str] = frozenset()) -> None:

@@ -7,18 +7,16 @@ field, an action overtaken by another one 409-style (flash and reload).
 
 from __future__ import annotations
 
-import contextlib
 import json
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from graph import accounts
+from graph.errors import DomainError, InvalidInput, ObjectMissing
 from graph.queries import workflows as q
 from graph.workflows import (
     Conflict,
@@ -29,13 +27,14 @@ from graph.workflows import (
     RoutingError,
     WorkflowError,
     actions,
-    requests,
     runs,
     templates,
+    usecases,
 )
 from graph.workflows.definitions import APPROVAL_MODES, FIELD_TYPES, REJECT_TARGETS, RULE_KINDS, SLA_UNITS
+from ingest import workflow_attachments
 from webapp import services
-from webapp.auth import audit, current_person, roles_required
+from webapp.auth import current_person, roles_required
 from webapp.views import workflow_ui as ui
 
 bp = Blueprint("workflows", __name__, url_prefix="/workflows")
@@ -77,10 +76,18 @@ def _me() -> str:
     return person.id
 
 
-def refused(error: WorkflowError, status: int) -> ResponseReturnValue:
-    titles = {403: _("You may not do this"), 404: _("Not found"), 409: _("This changed meanwhile")}
+def refused(error: WorkflowError | DomainError, status: int) -> ResponseReturnValue:
+    if status == 404:
+        return missing()
+    titles = {403: _("You may not do this"), 409: _("This changed meanwhile")}
     return render_template("workflows/refused.html", title=titles.get(status, _("Request refused")),
                            message=str(error), status=status), status
+
+
+def missing() -> ResponseReturnValue:
+    """The one answer for a run, task, comment or file that does not exist OR that the person may not see."""
+    return render_template("workflows/refused.html", title=_("Not found"),
+                           message=_("There is no such item, or it is not visible to you."), status=404), 404
 
 
 # -- workflows and versions ---------------------------------------------------------------------------
@@ -167,12 +174,10 @@ def publish() -> ResponseReturnValue:
         return _render_designer(_blank_definition(), [_("definition: not valid JSON (%(error)s)", error=str(error))],
                                 422)
     try:
-        result = runs.publish(services.store(), raw, now=ui.now_ms(), by=_me())
+        result = usecases.publish_definition(services.store(), ui.actor(), raw, now=ui.now_ms())
     except DefinitionError as error:
         return _render_designer(raw if isinstance(raw, dict) else _blank_definition(), error.errors, 422,
                                 editing=bool(request.form.get("editing")))
-    audit("workflow.publish", target_kind="workflow", target_id=result["id"],
-          detail={"key": result["key"], "version": result["version"], "created": result["created"]})
     if result["created"]:
         flash(_("Published version %(version)d of %(key)s.", version=result["version"], key=result["key"]), "success")
     else:
@@ -199,10 +204,15 @@ def start(key: str) -> ResponseReturnValue:
     if request.method == "GET":
         return render_template("workflows/start.html", workflow=workflow, fields=fields, values={}, errors={},
                                projects=_projects())
-    values = ui.posted_values(fields)
     title = request.form.get("title", "")
+    values: dict[str, Any] = {}
     try:
-        run_id = runs.start_run(store, key, _me(), values, now=ui.now_ms(), title=title)
+        values = ui.posted_values(fields, store=store)
+        run_id = usecases.start_run(store, ui.actor(), key, values, now=ui.now_ms(), title=title)
+    except InvalidInput as error:
+        errors = {str(error.params.get("field", "")): ui.domain_message(error)}
+        return render_template("workflows/start.html", workflow=workflow, fields=fields, values=values,
+                               errors=errors, projects=_projects(), title=title), 422
     except FormError as error:
         errors = {k: ui.form_message(v) for k, v in error.errors.items()}
         return render_template("workflows/start.html", workflow=workflow, fields=fields, values=values,
@@ -211,9 +221,6 @@ def start(key: str) -> ResponseReturnValue:
         flash(_("This run cannot be routed: %(reason)s", reason=str(error)), "error")
         return render_template("workflows/start.html", workflow=workflow, fields=fields, values=values,
                                errors={}, projects=_projects(), title=title), 422
-    audit("workflow.start", target_kind="run", target_id=run_id, detail={"key": key,
-                                                                         "version": workflow["version"]})
-    ui.announce(store, run_id)
     flash(_("Started."), "success")
     return redirect(url_for("workflows.run_page", run_id=run_id))
 
@@ -225,12 +232,10 @@ def _render_run(run_id: str, focus_id: str | None = None, errors: dict[str, str]
                 status: int = 200, posted: dict[str, Any] | None = None) -> ResponseReturnValue:
     store = services.store()
     try:
-        view = runs.run_view(store, run_id)
-    except NotFound as error:
-        return refused(error, 404)
+        view = usecases.view_run(store, ui.actor(), run_id)
+    except (NotFound, ObjectMissing):
+        return missing()
     me = ui.viewer(store, _me())
-    if not ui.can_view_run(me, view):
-        return refused(NotAllowed(_("You take no part in this run.")), 403)
     now = ui.now_ms()
     tasks = {t["id"]: t for t in view["tasks"]}
     focus = tasks.get(focus_id) if focus_id else None
@@ -246,9 +251,11 @@ def _render_run(run_id: str, focus_id: str | None = None, errors: dict[str, str]
     context = {
         "view": view, "run": view["run"], "definition": view["definition"], "focus": focus, "panels": panels,
         "timeline": ui.timeline(view, now), "attachments": ui.attachments(view),
+        "files": view["files"],
         "form_rows": ui.form_rows(definition.get("form", []), view["run"]["form"]),
         "supplied": ui.supplied_attachments(view), "can_withdraw": ui.can_withdraw(me, view),
-        "can_comment": True, "errors": errors or {}, "posted": posted or {}, "now": now, "urgeable": urgeable,
+        "can_comment": view["access"].may_comment, "errors": errors or {}, "posted": posted or {}, "now": now,
+        "urgeable": urgeable,
         "projects": _projects(), "me": me,
         "posted_fields": {k[2:]: v for k, v in (posted or {}).items() if k.startswith("f.")},
     }
@@ -260,20 +267,25 @@ def run_page(run_id: str) -> ResponseReturnValue:
     return _render_run(run_id)
 
 
-def _task_run(task_id: str) -> tuple[dict[str, Any], str]:
-    rows = services.store().run(q.TASK_CONTEXT, {"task_id": task_id, "person_id": _me()})
-    if not rows:
-        abort(404)
-    return rows[0]["task"], rows[0]["run"]["id"]
-
-
 @bp.get("/tasks/<task_id>")
 def task_page(task_id: str) -> ResponseReturnValue:
-    _task, run_id = _task_run(task_id)
-    # Initiators, copied people and past participants may look without it counting as opened.
-    with contextlib.suppress(NotAllowed):
-        actions.open_task(services.store(), task_id, _me(), now=ui.now_ms())
+    try:
+        _task, run_id = usecases.open_task(services.store(), ui.actor(), task_id, now=ui.now_ms())
+    except ObjectMissing:
+        return missing()
     return _render_run(run_id, task_id)
+
+
+@bp.get("/runs/<run_id>/files/<document_id>")
+def attachment(run_id: str, document_id: str) -> ResponseReturnValue:
+    """Download a file attached to the run (its participants only; the version that was attached)."""
+    try:
+        found = workflow_attachments.open_attachment(services.store(), services.settings(), ui.actor(), run_id,
+                                                     document_id)
+    except ObjectMissing:
+        return missing()
+    return send_file(found.path, mimetype=found.mime, as_attachment=True, download_name=found.filename,
+                     etag=found.sha256)
 
 
 # -- task actions -----------------------------------------------------------------------------------------
@@ -300,7 +312,7 @@ def _approve(store: Any, task: dict[str, Any], me: str, now: int, comment: str) 
     kwargs: dict[str, Any] = {}
     if step:
         kwargs = {"values": ui.posted_values(step["fields"]), "checklist": request.form.getlist("checklist"),
-                  "attachments": ui.posted_attachments(step["attachments"]) or None}
+                  "attachments": g.workflow_files or None}
     actions.approve(store, task["id"], me, now=now, comment=comment, **kwargs)
 
 
@@ -354,11 +366,19 @@ def act(task_id: str, action: str) -> ResponseReturnValue:
     if handler is None:
         abort(404)
     store, me, now = services.store(), _me(), ui.now_ms()
-    task, run_id = _task_run(task_id)
-    comment = request.form.get("comment", "")
-    before = ui.people_of_run(store, run_id)
     try:
-        handler(store, task, me, now, comment)
+        task, run_id = usecases.task_run(store, ui.actor(), task_id)
+    except ObjectMissing:
+        return missing()
+    comment = request.form.get("comment", "")
+    try:
+        g.workflow_files = ui.posted_attachments(store, _step_attachments(store, task)) if action == "approve" else {}
+        files = [{"field": name, **f} for name, items in g.workflow_files.items() for f in items]
+        usecases.act(store, ui.actor(), task_id, action, lambda: handler(store, task, me, now, comment), now=now,
+                     files=files)
+    except InvalidInput as error:
+        return _render_run(run_id, task_id, {f"{action}.attachments.{error.params.get('field', '')}":
+                                             ui.domain_message(error)}, 422, posted=request.form.to_dict())
     except NotAllowed as error:
         return refused(error, 403)
     except FormError as error:
@@ -368,10 +388,8 @@ def act(task_id: str, action: str) -> ResponseReturnValue:
     except (Conflict, RoutingError) as error:
         flash(str(error), "error")
         return redirect(url_for("workflows.task_page", task_id=task_id), 303)
-    except NotFound as error:
-        return refused(error, 404)
-    audit(f"workflow.{action}", target_kind="task", target_id=task_id, detail={"run_id": run_id})
-    ui.announce(store, run_id, before)
+    except (NotFound, ObjectMissing):
+        return missing()
     flash(str(DONE_MESSAGES[action]) if action not in ("approve", "reject") or task["kind"] != "adhoc" else
           (_("Completed.") if action == "approve" else _("Declined.")), "success")
     return redirect(url_for("workflows.task_page", task_id=task_id), 303)
@@ -384,34 +402,27 @@ def act(task_id: str, action: str) -> ResponseReturnValue:
 def comment(run_id: str) -> ResponseReturnValue:
     store = services.store()
     try:
-        actions.comment(store, run_id, _me(), request.form.get("comment", ""), now=ui.now_ms(),
-                        task_id=request.form.get("task_id") or None)
-    except NotAllowed as error:
-        return refused(error, 403)
-    except NotFound as error:
-        return refused(error, 404)
+        usecases.comment(store, ui.actor(), run_id, request.form.get("comment", ""), now=ui.now_ms(),
+                         task_id=request.form.get("task_id") or None)
+    except (NotAllowed, NotFound, ObjectMissing):
+        return missing()  # who may comment is who may see the run: anyone else meets a missing run
     except FormError:
         return _render_run(run_id, request.form.get("task_id") or None, {"comment": _("required")}, 422)
-    ui.announce(store, run_id)
     return redirect(_back(run_id), 303)
 
 
 @bp.post("/runs/<run_id>/withdraw")
 def withdraw(run_id: str) -> ResponseReturnValue:
     store = services.store()
-    before = set()
     try:
-        before = ui.people_of_run(store, run_id)
-        actions.withdraw(store, run_id, _me(), now=ui.now_ms(), reason=request.form.get("comment", ""))
+        usecases.withdraw(store, ui.actor(), run_id, now=ui.now_ms(), reason=request.form.get("comment", ""))
     except NotAllowed as error:
         return refused(error, 403)
-    except NotFound as error:
-        return refused(error, 404)
+    except (NotFound, ObjectMissing):
+        return missing()
     except Conflict as error:
         flash(str(error), "error")
         return redirect(url_for("workflows.run_page", run_id=run_id), 303)
-    audit("workflow.withdraw", target_kind="run", target_id=run_id)
-    ui.announce(store, run_id, before)
     flash(_("Withdrawn."), "success")
     return redirect(url_for("workflows.run_page", run_id=run_id), 303)
 
@@ -423,77 +434,10 @@ def _back(run_id: str) -> str:
     return target + "#comments"
 
 
-# -- ad-hoc cross-department requests -------------------------------------------------------------------------
+# Routes of ad-hoc requests are declared on this blueprint by their own module.
+from webapp.views import workflow_requests  # noqa: E402, F401
 
 
-def _departments() -> list[dict[str, Any]]:
-    return accounts.list_departments(services.store())
-
-
-def _deadline(raw: str) -> int | None:
-    try:
-        return int(datetime.fromisoformat(raw).replace(tzinfo=ui.ZONE).timestamp() * 1000)
-    except ValueError:
-        return None
-
-
-def _row_count() -> int:
-    try:
-        return max(1, min(int(request.values.get("rows", "3")), MAX_REQUEST_ROWS))
-    except ValueError:
-        return 3
-
-
-@bp.route("/requests/new", methods=["GET", "POST"])
-def request_new() -> ResponseReturnValue:
-    rows = _row_count()
-    if request.method == "GET":
-        return render_template("workflows/request_new.html", rows=rows, departments=_departments(), values={},
-                               errors={})
-    values = request.form.to_dict()
-    parts, numbers = [], []
-    for i in range(rows):
-        part = {k: values.get(f"parts-{i}-{k}", "").strip() for k in ("department", "content", "criteria",
-                                                                      "deadline")}
-        if not any(part.values()):
-            continue  # blank rows are simply unused
-        numbers.append(i)
-        parts.append({**part, "deadline": _deadline(part["deadline"]) or part["deadline"] or None})
-    cc: list[str] = []
-    try:
-        for name in filter(None, (n.strip().lower() for n in values.get("cc", "").split(","))):
-            found = services.store().run(q.PERSON_BY_USERNAME, {"username": name})
-            if not found or not found[0]["active"]:
-                raise FormError({"cc": _("no active person with user name %(name)s", name=name)})
-            cc.append(found[0]["id"])
-        run_id = requests.start_request(services.store(), _me(), values.get("title", ""), parts, now=ui.now_ms(),
-                                        cc=cc)
-    except FormError as error:
-        errors = {}
-        for key, message in error.errors.items():
-            # The domain numbers the parts it was given; the page numbers its rows (blank rows skipped).
-            if key.startswith("parts[") and "]" in key:
-                index = int(key[6:key.index("]")])
-                key = f"parts-{numbers[index]}-{key[key.index(']') + 2:]}" if index < len(numbers) else "parts"
-            errors[key] = ui.form_message(message)
-        return render_template("workflows/request_new.html", rows=rows, departments=_departments(), values=values,
-                               errors=errors), 422
-    audit("workflow.request", target_kind="run", target_id=run_id, detail={"parts": len(parts)})
-    ui.announce(services.store(), run_id)
-    flash(_("Request sent to %(count)d department(s).", count=len(parts)), "success")
-    return redirect(url_for("workflows.request_page", run_id=run_id))
-
-
-@bp.get("/requests/<run_id>")
-def request_page(run_id: str) -> ResponseReturnValue:
-    store = services.store()
-    try:
-        view = runs.run_view(store, run_id)
-    except NotFound as error:
-        return refused(error, 404)
-    if view["run"].get("kind") != "adhoc":
-        return redirect(url_for("workflows.run_page", run_id=run_id))
-    if not ui.can_view_run(ui.viewer(store, _me()), view):
-        return refused(NotAllowed(_("You take no part in this request.")), 403)
-    progress = requests.request_progress(store, run_id, now=ui.now_ms())
-    return render_template("workflows/request.html", progress=progress, run=view["run"], view=view)
+def _step_attachments(store: Any, task: dict[str, Any]) -> list[str]:
+    step = ui.step_of(runs.run_view(store, task["run_id"]), task)
+    return list(step["attachments"]) if step else []
