@@ -40,9 +40,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench import graph_statements as q
 from graph.embedded_server import EmbeddedServer
 from graph.falkordb_backend import FalkorStore
-from bench import graph_statements as q
 
 GRAPH = "graph_bench"
 MB = 1024 * 1024

@@ -136,7 +136,7 @@ def _as_input(statement: Lintable) -> dict[str, Any]:
 
 def _run_node(inputs: list[dict[str, Any]], root: Path, node_path: str) -> dict[str, list[dict[str, Any]]]:
     try:
-        done = subprocess.run(  # noqa: S603 - fixed argv (node + our own script), no shell
+        done = subprocess.run(
             [node_path, str(root / SCRIPT)],
             input=json.dumps(inputs, ensure_ascii=False),
             capture_output=True,

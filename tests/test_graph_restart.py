@@ -25,10 +25,10 @@ from pathlib import Path
 import pytest
 from helpers import ROOT, wait_until
 
+from bench import graph_statements as q
 from graph.embedded_server import EmbeddedServer
 from graph.errors import GraphError
 from graph.falkordb_backend import FalkorStore
-from bench import graph_statements as q
 
 GRAPH = "restart_test"
 PEOPLE, LINKS = 20_000, 100_000

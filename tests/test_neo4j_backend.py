@@ -12,11 +12,11 @@ from dataclasses import dataclass
 import pytest
 
 from graph import GraphUnavailable, open_store
-from tests.cypher_lint import lint_statements
 from graph.neo4j_backend import Neo4jStore, schema_statements
 from graph.schema import LOOKUP_INDEXES, UNIQUE_KEYS
 from graph.store import COUNT_BY_LABEL
 from settings import load_settings
+from tests.cypher_lint import lint_statements
 
 
 @dataclass(frozen=True)

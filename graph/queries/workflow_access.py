@@ -35,7 +35,7 @@ RUNS_OF_PERSON = cypher(
     "workflow_access.runs_of_person",
     # Only runs with attachments matter to readable sets; the others would only lengthen the principal list.
     " UNION ".join(f"MATCH (p:Person {{id: $person_id}}) MATCH {pattern} WITH DISTINCT t "
-                   "WHERE size([(t)<-[:OF_RUN]-(:Task)<-[:ATTACHED_TO]-(:Document) | 1]) > 0 RETURN t.id AS run_id"
+                   "MATCH (t)<-[:OF_RUN]-(:Task)<-[:ATTACHED_TO]-(:Document) RETURN DISTINCT t.id AS run_id"
                    for _name, pattern in PARTICIPATION).replace("(t)-", "(t:WorkflowRun)-", 1).replace(
         "MATCH (t)", "MATCH (t:WorkflowRun)"),
     example={"person_id": "u1"},

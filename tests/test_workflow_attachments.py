@@ -1,0 +1,107 @@
+"""The one run-visibility rule and workflow attachments as documents, through the web door.
+
+Who may see a run (participants: initiator, copied, deciders, assignees, members of assigned
+queues; admins) is also who may comment on it and download its files; anyone else gets the
+missing-object answer. Attached files are real documents: stored, readable by the run's
+participants through the graph (the "run" permission path) and by nobody else.
+"""
+
+from __future__ import annotations
+
+import io
+
+from flask import Flask
+
+from graph import permissions
+from graph.cypher import cypher
+from graph.falkordb_backend import FalkorStore
+from tests.test_workflow_pages import (  # noqa: F401 - wf is a fixture
+    COLLEAGUE,
+    HEAD,
+    INITIATOR,
+    OUTSIDER,
+    current_tasks,
+    expense_form,
+    login,
+    post,
+    start_expense,
+    text,
+    wf,
+)
+
+INVOICE = b"%PDF-1.4 invoice"
+RUN_FILES = cypher(
+    "test.workflow_attachments.run_files",
+    "MATCH (d:Document)-[a:ATTACHED_TO]->(:Task)-[:OF_RUN]->(:WorkflowRun {id: $id}) "
+    "RETURN d.id AS id, a.version_id AS version_id",
+    example={"id": "r1"},
+)
+RUN_COUNT = cypher("test.workflow_attachments.run_count", "MATCH (r:WorkflowRun) RETURN count(r) AS n")
+
+
+def _missing_like(client, real: str, fake: str) -> bool:  # type: ignore[no-untyped-def]
+    answer, nothing = client.get(real), client.get(fake)
+    return (answer.status_code == nothing.status_code == 404
+            and answer.data.replace(real.encode(), fake.encode()) == nothing.data)
+
+
+def test_past_decider_participant_and_outsider(app: Flask, wf: FalkorStore) -> None:
+    initiator = login(app, wf, INITIATOR)
+    run_id = start_expense(initiator)
+    (task,) = current_tasks(wf, run_id)
+    head = login(app, wf, HEAD)
+    assert post(head, f"/workflows/tasks/{task['id']}/approve", {"comment": "ok"}).status_code == 303
+    assert all(t["assignee_id"] != HEAD for t in current_tasks(wf, run_id))  # the head is now a past decider
+
+    page = head.get(f"/workflows/runs/{run_id}")
+    assert page.status_code == 200 and 'name="comment"' in text(page)  # sees the run and the comment form
+    assert post(head, f"/workflows/runs/{run_id}/comment", {"comment": "已审 checked"}).status_code == 303
+    assert "已审 checked" in text(initiator.get(f"/workflows/runs/{run_id}"))
+    assert 'name="comment"' in text(initiator.get(f"/workflows/runs/{run_id}"))
+
+    for person in (OUTSIDER, COLLEAGUE):  # another department; the initiator's own colleague
+        client = login(app, wf, person)
+        assert _missing_like(client, f"/workflows/runs/{run_id}", "/workflows/runs/no-such-run"), (
+            person, [(t["assignee_kind"], t["assignee_name"]) for t in current_tasks(wf, run_id)],
+            client.get(f"/workflows/runs/{run_id}").status_code)
+        refused = post(client, f"/workflows/runs/{run_id}/comment", {"comment": "psst"})
+        assert refused.status_code == 404 and "psst" not in text(refused)
+    assert "psst" not in text(initiator.get(f"/workflows/runs/{run_id}"))
+
+
+def test_attachment_is_a_document_for_participants_only(app: Flask, wf: FalkorStore) -> None:
+    initiator = login(app, wf, INITIATOR)
+    run_id = start_expense(initiator)
+    files = wf.run(RUN_FILES, {"id": run_id})
+    assert len(files) == 1
+    document_id = files[0]["id"]
+    url = f"/workflows/runs/{run_id}/files/{document_id}"
+    assert url in text(initiator.get(f"/workflows/runs/{run_id}"))  # downloadable from the run page
+
+    head = login(app, wf, HEAD)
+    download = head.get(url)
+    assert download.status_code == 200 and download.data == INVOICE
+    access = permissions.can_read(wf, HEAD, document_id)
+    assert access.allowed and access.reason_kind == "run"
+    assert document_id in permissions.readable_document_ids(wf, HEAD)  # what search filters on
+
+    for person in (OUTSIDER, COLLEAGUE):
+        client = login(app, wf, person)
+        assert _missing_like(client, url, f"/workflows/runs/{run_id}/files/no-such-document")
+        assert not permissions.can_read(wf, person, document_id).allowed
+        assert document_id not in permissions.readable_document_ids(wf, person)
+
+
+def test_required_attachment_needs_a_real_file(app: Flask, wf: FalkorStore) -> None:
+    initiator = login(app, wf, INITIATOR)
+    before = wf.run(RUN_COUNT)[0]["n"]
+    for invoice in ((io.BytesIO(b""), "empty.pdf"), None):
+        form = expense_form()
+        if invoice is None:
+            form.pop("f.invoice")
+        else:
+            form["f.invoice"] = invoice
+        refused = post(initiator, "/workflows/expense/start", form, "/workflows/expense/start")
+        assert refused.status_code == 422
+        assert ("empty" in text(refused)) if invoice else ("required" in text(refused))
+    assert wf.run(RUN_COUNT)[0]["n"] == before
