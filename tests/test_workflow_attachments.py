@@ -45,7 +45,7 @@ def _missing_like(client, real: str, fake: str) -> bool:  # type: ignore[no-unty
             and answer.data.replace(real.encode(), fake.encode()) == nothing.data)
 
 
-def test_past_decider_participant_and_outsider(app: Flask, wf: FalkorStore) -> None:
+def test_past_decider_participant_and_outsider(app: Flask, wf: FalkorStore) -> None:  # noqa: F811 - the imported fixture
     initiator = login(app, wf, INITIATOR)
     run_id = start_expense(initiator)
     (task,) = current_tasks(wf, run_id)
@@ -69,7 +69,7 @@ def test_past_decider_participant_and_outsider(app: Flask, wf: FalkorStore) -> N
     assert "psst" not in text(initiator.get(f"/workflows/runs/{run_id}"))
 
 
-def test_attachment_is_a_document_for_participants_only(app: Flask, wf: FalkorStore) -> None:
+def test_attachment_is_a_document_for_participants_only(app: Flask, wf: FalkorStore) -> None:  # noqa: F811 - the imported fixture
     initiator = login(app, wf, INITIATOR)
     run_id = start_expense(initiator)
     files = wf.run(RUN_FILES, {"id": run_id})
@@ -92,7 +92,7 @@ def test_attachment_is_a_document_for_participants_only(app: Flask, wf: FalkorSt
         assert document_id not in permissions.readable_document_ids(wf, person)
 
 
-def test_required_attachment_needs_a_real_file(app: Flask, wf: FalkorStore) -> None:
+def test_required_attachment_needs_a_real_file(app: Flask, wf: FalkorStore) -> None:  # noqa: F811 - the imported fixture
     initiator = login(app, wf, INITIATOR)
     before = wf.run(RUN_COUNT)[0]["n"]
     for invoice in ((io.BytesIO(b""), "empty.pdf"), None):

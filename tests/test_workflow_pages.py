@@ -1,7 +1,8 @@
 """The workflow pages through the Flask test client, on the demo organisation in a graph of their own.
 
 Covers the designer (validation errors, versions), starting runs, task pages with exactly the
-allowed actions, authorisation (404 for a run one takes no part in, 403 for a visible task one may not act on), CSRF, the inbox (tabs, search,
+allowed actions, authorisation (404 for a run one takes no part in, 403 for a visible task one may
+not act on), CSRF, the inbox (tabs, search,
 paging, bulk approval), requests, feedback, notifications, the live SSE stream and the beat task.
 """
 
