@@ -14,6 +14,7 @@ Paths are relative and ``/``-separated. Members of a nested archive are named be
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import stat
@@ -208,7 +209,7 @@ def _walk_dir(root: Path, budget: _Budget, workdir: Path | None) -> Iterator[Ent
                 budget.files += 1
                 yield Entry(rel, 0, "not a regular file")
                 continue
-            yield from _member(rel, info.st_size, lambda t=target: t.open("rb"), 0, budget, workdir)
+            yield from _member(rel, info.st_size, _file_opener(target), 0, budget, workdir)
 
 
 def _rel(path: Path, root: Path) -> str:
@@ -224,6 +225,10 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 # -- archives ------------------------------------------------------------------------------------------------
+
+
+def _file_opener(path: Path) -> Callable[[], IO[bytes]]:
+    return lambda: path.open("rb")
 
 
 def _member(path: str, size: int, opener: Callable[[], IO[bytes]], depth: int, budget: _Budget,
@@ -352,7 +357,7 @@ def _walk_zip(path: Path, prefix: str, depth: int, budget: _Budget, workdir: Pat
                 budget.files += 1
                 yield Entry(rel, info.file_size, "encrypted (password-protected) member - cannot be read")
                 continue
-            yield from _member(rel, info.file_size, lambda i=info: archive.open(i), depth, budget, workdir,
+            yield from _member(rel, info.file_size, functools.partial(archive.open, info), depth, budget, workdir,
                                compressed=info.compress_size)
 
 
@@ -425,7 +430,8 @@ def _walk_tar(path: Path, prefix: str, depth: int, budget: _Budget, workdir: Pat
                 budget.files += 1
                 yield Entry(prefix.rstrip("/"), inflated, refusal)
                 return
-            yield from _member(rel, member.size, lambda m=member: _tar_stream(archive, m), depth, budget, workdir)
+            opener = functools.partial(_tar_stream, archive, member)
+            yield from _member(rel, member.size, opener, depth, budget, workdir)
 
 
 def _tar_stream(archive: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
