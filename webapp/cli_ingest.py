@@ -35,22 +35,26 @@ def ingest(path: Path, username: str, mapping_file: Path | None, domain: str, ac
     from tqdm import tqdm
 
     from graph import open_store
-    from graph.queries import org
-    from ingest import jobs
+    from graph.directory import actor_for
+    from graph.errors import DomainError
+    from ingest import job_usecases, jobs
     from ingest.archive import ArchiveError
     from ingest.mapping import MappingError, load_rules
     from workers.ingest_tasks import enqueue_batch
 
     settings = _settings()
     with open_store(settings) as store:
-        person = store.run(org.PERSON_BY_USERNAME, {"username": username.strip().lower()})
-        if not person or not person[0]["id"]:
-            raise click.ClickException(f"no user {username!r}")
+        try:
+            actor = actor_for(store, username, door="cli")
+        except DomainError:
+            raise click.ClickException(f"no active user {username!r}") from None
         try:
             rules = load_rules(mapping_file) if mapping_file else None
             options = jobs.JobOptions(domain=domain, access=access, shares=tuple(shares), rules=rules,
                                       index=not no_index, queue=queue)
-            started = jobs.start_job(store, settings, path, person[0]["id"], options, source=source, client="cli")
+            # The CLI plans the job in this process (below) instead of queueing the planning step.
+            started = job_usecases.start(store, settings, actor, path, options, source=source,
+                                         enqueue_plan=lambda _job_id: None)
         except (ArchiveError, MappingError, jobs.JobError) as error:
             raise click.ClickException(str(error)) from None
         verb = "resuming" if started.resumed else "started"

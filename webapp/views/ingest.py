@@ -19,11 +19,13 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from graph.classification import LEVELS, DomainCatalogue
-from ingest import jobs
+from graph.errors import ObjectMissing
+from ingest import job_usecases, jobs
 from ingest.archive import ArchiveError
 from ingest.mapping import MappingError, parse_rules
 from webapp import services
-from webapp.auth import audit, client_address, current_person, roles_required
+from webapp.auth import roles_required
+from webapp.views.acting import actor
 
 bp = Blueprint("ingest_admin", __name__, url_prefix="/admin/ingest")
 
@@ -37,7 +39,7 @@ def _form_context(**extra: object) -> dict[str, object]:
         page = max(int(request.args.get("page", "1")), 1)
     except ValueError:
         page = 1
-    rows, total = jobs.list_jobs(services.store(), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
+    rows, total = job_usecases.list_jobs(services.store(), actor(), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     return {"jobs": rows, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
             "domains": list(DomainCatalogue()), "levels": [level.value for level in LEVELS],
             "values": request.form, **extra}
@@ -64,8 +66,6 @@ def _display_name(upload: FileStorage) -> str:
 @bp.post("")
 @roles_required("admin")
 def start() -> ResponseReturnValue:
-    person = current_person()
-    assert person is not None
     upload = request.files.get("archive")
     if upload is None or not upload.filename:
         return render_template("ingest/index.html", **_form_context(errors=[_("Choose an archive to upload.")])), 400
@@ -86,9 +86,11 @@ def start() -> ResponseReturnValue:
         source = _display_name(upload)
         path = folder / "archive"
         upload.save(path)
+        from workers.ingest_tasks import enqueue_plan  # web -> workers: enqueue only
+
         try:
-            started = jobs.start_job(services.store(), services.settings(), path, person.id, options,
-                                     source=source, client=client_address())
+            started = job_usecases.start(services.store(), services.settings(), actor(), path, options,
+                                         source=source, enqueue_plan=enqueue_plan)
         except MappingError as error:
             errors.extend(error.problems)
         except (ArchiveError, jobs.JobError) as error:
@@ -98,32 +100,26 @@ def start() -> ResponseReturnValue:
         return render_template("ingest/index.html", **_form_context(errors=errors)), 400
     if started.resumed:
         shutil.rmtree(folder, ignore_errors=True)  # the interrupted job still has its own copy
-    from workers.ingest_tasks import enqueue_plan  # web -> workers: enqueue only
-
-    enqueue_plan(started.id)
-    audit("ingest.upload", detail={"job_id": started.id, "source": started.job["source"], "resumed": started.resumed})
     return redirect(url_for("ingest_admin.job", job_id=started.id))
 
 
-def _job_or_404(job_id: str) -> dict:
-    job = jobs.get_job(services.store(), job_id) if _JOB_ID.match(job_id) else None
-    if job is None:
-        abort(404)
-    return job
+def _progress(job_id: str) -> jobs.Progress:
+    try:
+        return job_usecases.progress(services.store(), actor(), job_id)
+    except ObjectMissing:
+        abort(404)  # a job one may not see is a missing job
 
 
 @bp.get("/<job_id>")
 @roles_required("admin")
 def job(job_id: str) -> ResponseReturnValue:
-    _job_or_404(job_id)
-    return render_template("ingest/job.html", state=jobs.progress(services.store(), job_id))
+    return render_template("ingest/job.html", state=_progress(job_id))
 
 
 @bp.get("/<job_id>/progress")
 @roles_required("admin")
 def progress(job_id: str) -> ResponseReturnValue:
-    _job_or_404(job_id)
-    state = jobs.progress(services.store(), job_id)
+    state = _progress(job_id)
     if request.accept_mimetypes.best == "application/json":
         return state.as_dict()
     return render_template("ingest/_progress.html", state=state)
@@ -132,15 +128,9 @@ def progress(job_id: str) -> ResponseReturnValue:
 @bp.get("/<job_id>/report.<fmt>")
 @roles_required("admin")
 def report(job_id: str, fmt: str) -> ResponseReturnValue:
-    if fmt not in ("csv", "json"):
+    try:
+        body, mime = job_usecases.report(services.store(), actor(), job_id, fmt)
+    except ObjectMissing:
         abort(404)
-    _job_or_404(job_id)
-    store = services.store()
-    if fmt == "csv":
-        # With a BOM, so Excel opens the Chinese paths correctly.
-        body, mime = "\ufeff" + jobs.report_csv(store, job_id), "text/csv; charset=utf-8"
-    else:
-        body, mime = jobs.report_json(store, job_id), "application/json"
-    audit("ingest.report", detail={"job_id": job_id, "format": fmt})
     return Response(body, mimetype=mime,
                     headers={"Content-Disposition": f'attachment; filename="ingest-{job_id}.{fmt}"'})

@@ -14,19 +14,18 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import g, request
+from flask import request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from graph.actor import Actor
 from graph.errors import DomainError
 from graph.store import GraphStore
 from graph.workflows import actions, runs, usecases
 from graph.workflows.runs import OPEN_TASK_STATUSES
 from ingest import workflow_attachments
 from webapp import events, services
-from webapp.auth import client_address, current_person
 from webapp.i18n import current_language
+from webapp.views.acting import actor
 
 ZONE = ZoneInfo("Asia/Shanghai")
 ADMIN = "admin"
@@ -124,17 +123,6 @@ class Viewer:
 def viewer(store: GraphStore, person_id: str) -> Viewer:
     found = runs.person(store, person_id)
     return Viewer(found["id"], set(found["roles"]), set(found["departments"]) | set(found["positions"]))
-
-
-def actor() -> Actor:
-    """The acting person of this request (one per request: access decisions are memoised on it)."""
-    if "huitong_workflow_actor" not in g:
-        person = current_person()
-        assert person is not None  # every workflow route requires login
-        g.huitong_workflow_actor = Actor(person.id, person.username, person.name, frozenset(person.roles), "web",
-                                         "en" if current_language() == "en" else "zh", client_address())
-    found: Actor = g.huitong_workflow_actor
-    return found
 
 
 DOMAIN_MESSAGES = {
