@@ -16,7 +16,7 @@ from __future__ import annotations
 import contextlib
 import json
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from graph import audit
@@ -25,8 +25,9 @@ from graph.errors import InvalidInput, ObjectMissing
 from graph.queries import workflow_access as aq
 from graph.queries import workflows as q
 from graph.store import GraphStore
-from graph.workflows import actions, run_actions, runs
-from graph.workflows.errors import NotAllowed
+from graph.workflows import actions, requests, run_actions, runs
+from graph.workflows.definitions import WorkflowError
+from graph.workflows.errors import NotAllowed, NotFound
 from graph.workflows.runs import OPEN_TASK_STATUSES
 
 Publisher = Callable[[set[str], str, dict[str, Any]], object]
@@ -205,6 +206,15 @@ def start_run(store: GraphStore, actor: Actor, key: str, values: dict[str, Any],
     return run_id
 
 
+def start_request(store: GraphStore, actor: Actor, title: str, parts: list[dict[str, Any]], *, now: int,
+                  cc: list[str] | None = None) -> str:
+    """An ad-hoc cross-department request: one run, one task per department."""
+    run_id = requests.start_request(store, actor.person_id, title, parts, now=now, cc=cc or [])
+    _audit(store, actor, "workflow.request", "run", run_id, parts=len(parts))
+    _announce(store, run_id)
+    return run_id
+
+
 def act(store: GraphStore, actor: Actor, task_id: str, action: str, run: Callable[[], object], *, now: int,
         files: list[dict[str, Any]] | None = None) -> str:
     """Do ``action`` on a task (``run`` performs it in the engine, which authorises the actor for the
@@ -258,3 +268,82 @@ def publish_definition(store: GraphStore, actor: Actor, raw: dict[str, Any], *, 
 def decision_files(decision: dict[str, Any]) -> dict[str, Any]:
     """The files a decision recorded (its ``attachments`` JSON), by field."""
     return dict(json.loads(decision.get("attachments") or "{}"))
+
+
+# -- definitions, look-ups for forms -------------------------------------------------------------------
+
+
+def workflow_detail(store: GraphStore, key: str, version_id: str | None = None
+                    ) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """(current version, the version asked for, every version) of workflow ``key``; missing otherwise."""
+    try:
+        current = runs.current_definition(store, key)
+    except NotFound:
+        raise ObjectMissing("workflow.missing", key=key) from None
+    versions = store.run(q.WORKFLOW_VERSIONS, {"key": key})
+    shown = current
+    if version_id and version_id != current["id"]:
+        rows = store.run(q.WORKFLOW_BY_ID, {"id": version_id})
+        if not rows or rows[0]["workflow"]["key"] != key:
+            raise ObjectMissing("workflow.version_missing", key=key, version_id=version_id)
+        shown = {**rows[0]["workflow"], "definition": json.loads(rows[0]["workflow"]["definition"])}
+    return current, shown, versions
+
+
+def project_codes(store: GraphStore) -> list[str]:
+    return sorted(str(r["code"]) for r in store.run(q.PROJECT_CODES))
+
+
+def queue_id(store: GraphStore, kind: str, code: str) -> str | None:
+    """The id of the department or position with this code (a task queue), None when there is none."""
+    if kind not in ("department", "position"):
+        return None
+    rows = store.run(q.QUEUE_BY_CODE, {"kind": kind, "code": code.strip()})
+    return str(rows[0]["id"]) if rows else None
+
+
+# -- the inbox -------------------------------------------------------------------------------------------
+
+
+def bulk_approvable(task: dict[str, Any], definition: dict[str, Any] | None) -> bool:
+    """An approval whose step asks for nothing but a yes: no checklist, fields or attachments."""
+    if task["kind"] != "approval" or task["status"] != "open" or not definition:
+        return False
+    step = next((s for s in definition["steps"] if s["key"] == task.get("step_key")), None)
+    return step is not None and not (step["requirements"] or step["fields"] or step["attachments"])
+
+
+def task_definition(store: GraphStore, actor: Actor, task_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
+    """A visible task and the definition its run follows (missing for anyone who may not see the run)."""
+    task, _run_id = task_run(store, actor, task_id)
+    rows = actor.memo(("workflow.task", task_id), list)
+    definition = rows[0]["definition"] if rows else None
+    return task, json.loads(definition) if definition else None
+
+
+@dataclass
+class BulkOutcome:
+    approved: int = 0
+    failed: list[tuple[dict[str, Any] | None, str, WorkflowError | None]] = field(default_factory=list)
+
+
+def bulk_approve(store: GraphStore, actor: Actor, task_ids: list[str], *, comment: str, now: int) -> BulkOutcome:
+    """Approve several plain approvals at once; each one that cannot be is reported, the others go on."""
+    outcome = BulkOutcome()
+    for task_id in task_ids:
+        try:
+            task, definition = task_definition(store, actor, task_id)
+        except ObjectMissing:
+            outcome.failed.append((None, task_id, None))
+            continue
+        if not bulk_approvable(task, definition):
+            outcome.failed.append((task, task_id, WorkflowError("needs its own page")))
+            continue
+        try:
+            act(store, actor, task_id, "approve",
+                lambda tid=task_id: actions.approve(store, tid, actor.person_id, now=now, comment=comment), now=now)
+        except WorkflowError as error:
+            outcome.failed.append((task, task_id, error))
+            continue
+        outcome.approved += 1
+    return outcome

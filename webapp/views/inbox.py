@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -10,11 +9,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from graph import GraphUnavailable
-from graph.queries import workflows as q
-from graph.workflows import WorkflowError, actions, inbox, runs
+from graph.errors import ObjectMissing
+from graph.workflows import inbox, runs, usecases
 from webapp import services
-from webapp.auth import audit, current_person
+from webapp.auth import current_person
 from webapp.views import workflow_ui as ui
+from webapp.views.acting import actor
 
 bp = Blueprint("inbox", __name__)
 
@@ -37,19 +37,16 @@ def _page() -> int:
         return 1
 
 
-def bulk_approvable(task: dict[str, Any], definition: dict[str, Any] | None) -> bool:
-    """An approval whose step asks for nothing but a yes: no checklist, fields or attachments."""
-    if task["kind"] != "approval" or task["status"] != "open" or not definition:
-        return False
-    step = next((s for s in definition["steps"] if s["key"] == task.get("step_key")), None)
-    return step is not None and not (step["requirements"] or step["fields"] or step["attachments"])
+bulk_approvable = usecases.bulk_approvable
 
 
-def _definitions(tasks: list[dict[str, Any]], me: str) -> dict[str, dict[str, Any] | None]:
+def _definitions(tasks: list[dict[str, Any]]) -> dict[str, dict[str, Any] | None]:
     store, found = services.store(), {}
     for task in tasks:
-        rows = store.run(q.TASK_CONTEXT, {"task_id": task["id"], "person_id": me})
-        found[task["id"]] = json.loads(rows[0]["definition"]) if rows and rows[0]["definition"] else None
+        try:
+            found[task["id"]] = usecases.task_definition(store, actor(), task["id"])[1]
+        except ObjectMissing:
+            found[task["id"]] = None
     return found
 
 
@@ -75,7 +72,7 @@ def index() -> ResponseReturnValue:
     has_next, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
     bulk: set[str] = set()
     if tab in ("mine", "queues"):
-        definitions = _definitions(rows, me)
+        definitions = _definitions(rows)
         bulk = {t["id"] for t in rows if bulk_approvable(t, definitions[t["id"]])}
     context = {"tab": tab, "rows": rows, "q": search, "workflow": workflow_key or "", "closed": closed, "page": page,
                "has_next": has_next, "bulk": bulk, "counts": inbox.counts(store, me, now=now),
@@ -86,29 +83,19 @@ def index() -> ResponseReturnValue:
 
 @bp.post("/inbox/approve")
 def bulk_approve() -> ResponseReturnValue:
-    store, me, now = services.store(), _me(), ui.now_ms()
+    store, now = services.store(), ui.now_ms()
     ids = list(dict.fromkeys(request.form.getlist("task")))[:MAX_BULK]
     comment = request.form.get("comment", "")
-    approved, failed = 0, []
-    for task_id in ids:
-        rows = store.run(q.TASK_CONTEXT, {"task_id": task_id, "person_id": me})
-        if not rows:
+    outcome = usecases.bulk_approve(store, actor(), ids, comment=comment, now=now)
+    approved, failed = outcome.approved, []
+    for task, task_id, error in outcome.failed:
+        if task is None:
             failed.append(_("%(task)s: no such task", task=task_id))
-            continue
-        task = rows[0]["task"]
-        definition = json.loads(rows[0]["definition"]) if rows[0]["definition"] else None
-        before = ui.people_of_run(store, task["run_id"])
-        try:
-            if not bulk_approvable(task, definition):
-                raise WorkflowError(_("this step needs its own page (checklist, fields or attachments)"))
-            actions.approve(store, task_id, me, now=now, comment=comment)
-        except WorkflowError as error:
+        elif error is not None and str(error) == "needs its own page":
+            failed.append(f"{task.get('title')} · {ui.item_name(task, 'step_name')}: "
+                          + _("this step needs its own page (checklist, fields or attachments)"))
+        else:
             failed.append(f"{task.get('title')} · {ui.item_name(task, 'step_name')}: {error}")
-            continue
-        approved += 1
-        audit("workflow.approve", target_kind="task", target_id=task_id, detail={"run_id": task["run_id"],
-                                                                                  "bulk": True})
-        ui.announce(store, task["run_id"], before)
     if approved:
         flash(_("Approved %(count)d task(s).", count=approved), "success")
     for message in failed:

@@ -9,14 +9,13 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from graph import accounts
+from graph import accounts, directory
 from graph.errors import ObjectMissing
-from graph.queries import workflows as q
 from graph.workflows import FormError, NotFound, requests, usecases
 from webapp import services
-from webapp.auth import audit
 from webapp.views import workflow_ui as ui
-from webapp.views.workflows import MAX_REQUEST_ROWS, _me, bp, missing
+from webapp.views.acting import actor
+from webapp.views.workflows import MAX_REQUEST_ROWS, bp, missing
 
 
 def _departments() -> list[dict[str, Any]]:
@@ -55,12 +54,12 @@ def request_new() -> ResponseReturnValue:
     cc: list[str] = []
     try:
         for name in filter(None, (n.strip().lower() for n in values.get("cc", "").split(","))):
-            found = services.store().run(q.PERSON_BY_USERNAME, {"username": name})
-            if not found or not found[0]["active"]:
+            found = directory.active_person_id(services.store(), name)
+            if found is None:
                 raise FormError({"cc": _("no active person with user name %(name)s", name=name)})
-            cc.append(found[0]["id"])
-        run_id = requests.start_request(services.store(), _me(), values.get("title", ""), parts, now=ui.now_ms(),
-                                        cc=cc)
+            cc.append(found)
+        run_id = usecases.start_request(services.store(), actor(), values.get("title", ""), parts,
+                                        now=ui.now_ms(), cc=cc)
     except FormError as error:
         errors = {}
         for key, message in error.errors.items():
@@ -71,8 +70,6 @@ def request_new() -> ResponseReturnValue:
             errors[key] = ui.form_message(message)
         return render_template("workflows/request_new.html", rows=rows, departments=_departments(), values=values,
                                errors=errors), 422
-    audit("workflow.request", target_kind="run", target_id=run_id, detail={"parts": len(parts)})
-    ui.announce(services.store(), run_id)
     flash(_("Request sent to %(count)d department(s).", count=len(parts)), "success")
     return redirect(url_for("workflows.request_page", run_id=run_id))
 

@@ -16,8 +16,8 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from graph import directory
 from graph.errors import DomainError, InvalidInput, ObjectMissing
-from graph.queries import workflows as q
 from graph.workflows import (
     Conflict,
     DefinitionError,
@@ -105,19 +105,10 @@ def index() -> ResponseReturnValue:
 
 @bp.get("/<key>")
 def detail(key: str) -> ResponseReturnValue:
-    store = services.store()
     try:
-        current = runs.current_definition(store, key)
-    except NotFound as error:
-        return refused(error, 404)
-    versions = store.run(q.WORKFLOW_VERSIONS, {"key": key})
-    shown = current
-    wanted = request.args.get("version")
-    if wanted and wanted != current["id"]:
-        rows = store.run(q.WORKFLOW_BY_ID, {"id": wanted})
-        if not rows or rows[0]["workflow"]["key"] != key:
-            abort(404)
-        shown = {**rows[0]["workflow"], "definition": json.loads(rows[0]["workflow"]["definition"])}
+        current, shown, versions = usecases.workflow_detail(services.store(), key, request.args.get("version"))
+    except ObjectMissing:
+        return missing()
     person = current_person()
     return render_template("workflows/detail.html", workflow=shown, current=current, versions=versions,
                            can_design=bool(person and person.has_any_role(*DESIGNER_ROLES)))
@@ -190,7 +181,7 @@ def publish() -> ResponseReturnValue:
 
 
 def _projects() -> list[str]:
-    return sorted(r["code"] for r in services.store().run(q.PROJECT_CODES))
+    return usecases.project_codes(services.store())
 
 
 @bp.route("/<key>/start", methods=["GET", "POST"])
@@ -293,10 +284,10 @@ def attachment(run_id: str, document_id: str) -> ResponseReturnValue:
 
 def _username_id(field: str) -> str:
     username = request.form.get(field, "").strip().lower()
-    rows = services.store().run(q.PERSON_BY_USERNAME, {"username": username})
-    if not username or not rows or not rows[0]["active"]:
+    found = directory.active_person_id(services.store(), username)
+    if found is None:
         raise FormError({field: _("no active person with user name %(name)s", name=username or "—")})
-    return str(rows[0]["id"])
+    return found
 
 
 def _rating() -> int:
@@ -327,10 +318,10 @@ def _reassign(store: Any, task: dict[str, Any], me: str, now: int, comment: str)
     if kind == "person":
         target = _username_id("to_code")
     else:
-        rows = store.run(q.QUEUE_BY_CODE, {"kind": kind, "code": request.form.get("to_code", "").strip()})
-        if kind not in ("department", "position") or not rows:
+        found = usecases.queue_id(store, kind, request.form.get("to_code", ""))
+        if found is None:
             raise FormError({"to_code": _("no such department or position")})
-        target = rows[0]["id"]
+        target = found
     actions.reassign(store, task["id"], me, to_kind=kind, to_id=target, now=now, comment=comment)
 
 
