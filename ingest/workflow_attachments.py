@@ -31,11 +31,13 @@ class PostedFile:
     stream: BinaryIO
 
 
-def store_files(store: GraphStore, settings: Settings, actor: Actor,
-                files: Iterable[PostedFile]) -> dict[str, list[dict[str, str]]]:
+def store_files(store: GraphStore, settings: Settings, actor: Actor, files: Iterable[PostedFile], *,
+                queue: bool = True, at: int | None = None) -> dict[str, list[dict[str, str]]]:
     """Store every posted file as a document; returns ``{field: [{name, document_id, version_id}]}``.
 
     An empty file is refused (``workflow.attachment_empty``): a required attachment needs real content.
+    ``queue=False`` leaves extraction to the caller (``pipeline.process_versions_now``, bulk demo data);
+    ``at`` fixes the upload time (demo history).
     """
     found: dict[str, list[dict[str, str]]] = {}
     for posted in files:
@@ -44,7 +46,8 @@ def store_files(store: GraphStore, settings: Settings, actor: Actor,
             raise InvalidInput("workflow.attachment_empty", field=posted.field, name=posted.filename)
         try:
             result = pipeline.upload(store, settings, data, posted.filename, actor.person_id, DOMAIN, ACCESS,
-                                     note=f"workflow attachment ({posted.field})", client=actor.address)
+                                     note=f"workflow attachment ({posted.field})", client=actor.address,
+                                     enqueue=pipeline.celery_enqueue if queue else None, at=at)
         except pipeline.UploadRejected as error:
             raise InvalidInput("workflow.attachment_rejected", field=posted.field, name=posted.filename,
                                reason=str(error)) from None

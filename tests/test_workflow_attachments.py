@@ -36,6 +36,15 @@ RUN_FILES = cypher(
     "RETURN d.id AS id, a.version_id AS version_id",
     example={"id": "r1"},
 )
+ANY_ATTACHED_RUN = cypher(
+    "test.workflow_attachments.any_attached_run",
+    "MATCH (:Document)-[:ATTACHED_TO]->(:Task)-[:OF_RUN]->(r:WorkflowRun) RETURN r.id AS run_id LIMIT 1",
+)
+RUN_INITIATOR = cypher(
+    "test.workflow_attachments.run_initiator",
+    "MATCH (:WorkflowRun {id: $id})-[:INITIATED_BY]->(p:Person) RETURN p.id AS id",
+    example={"id": "r1"},
+)
 RUN_COUNT = cypher("test.workflow_attachments.run_count", "MATCH (r:WorkflowRun) RETURN count(r) AS n")
 
 
@@ -105,3 +114,24 @@ def test_required_attachment_needs_a_real_file(app: Flask, wf: FalkorStore) -> N
         assert refused.status_code == 422
         assert ("empty" in text(refused)) if invoice else ("required" in text(refused))
     assert wf.run(RUN_COUNT)[0]["n"] == before
+
+
+def test_demo_runs_that_require_files_get_real_ones(settings, fresh_store: FalkorStore) -> None:  # type: ignore[no-untyped-def]
+    from graph.analytics.demo_history import load_demo_history
+    from graph.demo_org import load_demo_org
+    from graph.workflows import usecases
+    from ingest.demo_attachments import attach_demo_files
+    from tests.test_workflow_pages import ADMIN_PASSWORD
+
+    load_demo_org(fresh_store, ADMIN_PASSWORD)
+    load_demo_history(fresh_store, scale=0.02)
+    assert usecases.runs_needing_files(fresh_store)  # the history's runs come without files
+    done = attach_demo_files(fresh_store, settings, index=False)
+    assert done.runs > 0 and done.files >= done.runs
+    assert usecases.runs_needing_files(fresh_store) == []
+    run_id = fresh_store.run(ANY_ATTACHED_RUN)[0]["run_id"]
+    attached = fresh_store.run(RUN_FILES, {"id": run_id})[0]
+    initiator = fresh_store.run(RUN_INITIATOR, {"id": run_id})[0]["id"]
+    assert permissions.can_read(fresh_store, initiator, attached["id"]).allowed
+    again = attach_demo_files(fresh_store, settings, index=False)
+    assert (again.runs, again.files) == (0, 0)  # a rerun adds nothing

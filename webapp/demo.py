@@ -48,3 +48,7 @@ def load_demo(
         past = load_demo_history(store)
         echo(f"demo history: {past.created_runs} workflow runs created ({past.skipped_runs} already present), "
              f"{past.tasks} tasks, {past.comments} comments, in {past.seconds:.1f} s")
+        from ingest.demo_attachments import attach_demo_files
+
+        files = attach_demo_files(store, settings, index=index)
+        echo(f"demo run attachments: {files.files} files for {files.runs} runs, in {files.seconds:.1f} s")

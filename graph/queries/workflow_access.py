@@ -98,3 +98,26 @@ RUN_HAS_ATTACHMENTS = cypher(
     "MATCH (t:WorkflowRun {id: $run_id}) RETURN size([(t)<-[:OF_RUN]-(:Task)<-[:ATTACHED_TO]-(:Document) | 1]) AS n",
     example={"run_id": "r1"},
 )
+
+# Runs (not ad-hoc requests) with no file attached yet, with what their start form asks for: the demo
+# loader gives those whose workflow requires a file a real one.
+RUNS_WITHOUT_FILES = cypher(
+    "workflow_access.runs_without_files",
+    """
+    MATCH (r:WorkflowRun)-[:FOLLOWS]->(w:Workflow)
+    WHERE r.kind = 'workflow' AND NOT (r)<-[:OF_RUN]-(:Task)<-[:ATTACHED_TO]-(:Document)
+    MATCH (r)-[:FIRST]->(k:Task)
+    RETURN r.id AS run_id, r.title AS title, r.initiator_id AS initiator_id, r.started_at AS started_at,
+           r.form AS form, w.definition AS definition, k.id AS first_task_id
+    ORDER BY r.started_at DESC
+    LIMIT $limit
+    """,
+    example={"limit": 10},
+)
+
+SET_RUN_FORM = cypher(
+    "workflow_access.set_run_form",
+    "MATCH (r:WorkflowRun {id: $run_id}) SET r.form = $form RETURN r.id AS id",
+    example={"run_id": "r1", "form": "{}"},
+    writes=True,
+)

@@ -347,3 +347,31 @@ def bulk_approve(store: GraphStore, actor: Actor, task_ids: list[str], *, commen
             continue
         outcome.approved += 1
     return outcome
+
+
+# -- demo data -------------------------------------------------------------------------------------------
+
+
+def runs_needing_files(store: GraphStore, *, limit: int = 100_000) -> list[dict[str, Any]]:
+    """Runs without files whose start form requires one: ``{run_id, title, initiator_id, started_at,
+    first_task_id, form, fields}`` with ``fields`` the required file fields (name, label)."""
+    found = []
+    for row in store.run(aq.RUNS_WITHOUT_FILES, {"limit": limit}):
+        definition = json.loads(row["definition"] or "{}")
+        fields = [f for f in definition.get("form", []) if f.get("type") == "file" and f.get("required")]
+        if fields:
+            found.append({**row, "form": json.loads(row["form"] or "{}"), "fields": fields})
+    return found
+
+
+def record_start_files(store: GraphStore, run: dict[str, Any], files: dict[str, list[dict[str, Any]]], *,
+                       at: int) -> None:
+    """Put stored files into a run's start form and attach them to its first task (demo history)."""
+    form = dict(run["form"])
+    multiple = {f["name"]: f.get("multiple", False) for f in run["fields"]}
+    for name, refs in files.items():
+        form[name] = refs if multiple.get(name) else refs[0]
+    store.run(aq.SET_RUN_FORM, {"run_id": run["run_id"], "form": json.dumps(form, ensure_ascii=False)})
+    store.run(aq.ATTACH, {"task_id": run["first_task_id"], "now": at, "actor_id": run["initiator_id"],
+                          "files": [{"field": name, "decision_id": None, **ref} for name, refs in files.items()
+                                    for ref in refs]})

@@ -1,0 +1,69 @@
+"""Real files for the demo history's workflow runs whose start form requires one (invoices, contracts...).
+
+Each such run gets a small generated document (Markdown, in the language of the demo) stored through
+the workflow attachment path (:mod:`ingest.workflow_attachments`): owned by the run's initiator,
+extracted, indexed, attached to the run's first task, readable by the run's participants. The
+content is derived from the run, so a rerun stores nothing new (the same bytes of the same owner are
+the same document) and runs that already have files are skipped.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from graph.actor import Actor
+from graph.store import GraphStore
+from graph.workflows import usecases
+from ingest import pipeline, workflow_attachments
+from settings import Settings
+
+BATCH = 200  # versions extracted (and indexed) together
+
+
+@dataclass
+class DemoFilesResult:
+    runs: int = 0
+    files: int = 0
+    seconds: float = 0.0
+
+
+def _content(run: dict[str, Any], field: dict[str, Any]) -> bytes:
+    label = field.get("label") or {}
+    zh, en = label.get("zh") or field["name"], label.get("en") or field["name"]
+    number = int(hashlib.sha256(run["run_id"].encode()).hexdigest()[:6], 16)
+    amount = 200 + number % 9_800
+    text = (f"# {zh} {en}\n\n"
+            f"- 流程 Run: {run['title']}\n"
+            f"- 编号 Number: HT-{number:07d}\n"
+            f"- 金额 Amount: {amount} 元 CNY\n\n"
+            f"本文件为流程“{run['title']}”的{zh}，供审批人核对。\n\n"
+            f"This {en.lower()} belongs to the run \"{run['title']}\" and is checked by its approvers.\n")
+    return text.encode()
+
+
+def attach_demo_files(store: GraphStore, settings: Settings, *, index: bool = True,
+                      limit: int = 100_000) -> DemoFilesResult:
+    """Give every demo run whose workflow requires a file (and that has none yet) a real one."""
+    started = time.perf_counter()
+    result = DemoFilesResult()
+    pending: list[str] = []
+    for run in usecases.runs_needing_files(store, limit=limit):
+        actor = Actor(run["initiator_id"], door="cli", address="demo")
+        posted = [workflow_attachments.PostedFile(f["name"], f"{f['name']}-{run['run_id'][:8]}.md",
+                                                  io.BytesIO(_content(run, f))) for f in run["fields"]]
+        files = workflow_attachments.store_files(store, settings, actor, posted, queue=False, at=run["started_at"])
+        usecases.record_start_files(store, run, files, at=run["started_at"] or 0)
+        pending += [ref["version_id"] for refs in files.values() for ref in refs]
+        result.runs += 1
+        result.files += len(posted)
+        if len(pending) >= BATCH:
+            pipeline.process_versions_now(store, settings, pending, index=index)
+            pending = []
+    if pending:
+        pipeline.process_versions_now(store, settings, pending, index=index)
+    result.seconds = time.perf_counter() - started
+    return result
