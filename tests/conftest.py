@@ -110,3 +110,31 @@ def demo(store: FalkorStore) -> FalkorStore:
 
     load_demo_org(store, os.environ["HUITONG_ADMIN_PASSWORD"])
     return store
+
+
+# -- one graph with the demo organisation per test module (documents, pipeline, ingestion tests) ----------
+
+
+@pytest.fixture(scope="module")
+def org(graph_server: EmbeddedServer) -> Iterator[FalkorStore]:
+    """A graph of this test module's own, holding the demo organisation."""
+    from documents_helpers import org_graph
+
+    with org_graph(graph_server) as graph:
+        yield graph
+
+
+@pytest.fixture(scope="module")
+def people(org: FalkorStore):  # type: ignore[no-untyped-def]
+    """Who is who in ``org`` (see ``documents_helpers.People``)."""
+    from documents_helpers import People
+
+    return People(org)
+
+
+@pytest.fixture(scope="module")
+def owner(org: FalkorStore) -> dict[str, str]:
+    """A member of Finance in ``org``: the uploader of the module's documents."""
+    from documents_helpers import People
+
+    return People(org).one("FIN")

@@ -9,20 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 from document_pages_support import api_upload, login, make_docx, serving, text, token
-from documents_helpers import People, org_graph
+from documents_helpers import People
 from flask import Flask
 from web_support import SSE
 
 from graph import documents as docs
-from graph.embedded_server import EmbeddedServer
 from graph.falkordb_backend import FalkorStore
 from settings import Settings
-
-
-@pytest.fixture(scope="module")
-def org(graph_server: EmbeddedServer) -> Iterator[FalkorStore]:
-    with org_graph(graph_server) as graph:
-        yield graph
 
 
 @pytest.fixture

@@ -17,30 +17,18 @@ from pathlib import Path
 
 import pytest
 from document_pages_support import api_upload, login, make_docx, make_png, serving, text, token
-from documents_helpers import People, org_graph
+from documents_helpers import People
 from flask import Flask
 from PIL import Image
 
 from graph import audit
 from graph import documents as docs
 from graph.actor import Actor
-from graph.embedded_server import EmbeddedServer
 from graph.falkordb_backend import FalkorStore
 from graph.usecases import Context
 from graph.usecases import documents as cases
 from ingest.thumbnails import thumbnail_path
 from settings import Settings
-
-
-@pytest.fixture(scope="module")
-def org(graph_server: EmbeddedServer) -> Iterator[FalkorStore]:
-    with org_graph(graph_server) as graph:
-        yield graph
-
-
-@pytest.fixture(scope="module")
-def people(org: FalkorStore) -> People:
-    return People(org)
 
 
 @pytest.fixture

@@ -4,15 +4,13 @@ knowledge, provenance. Real embedded FalkorDB, real pipeline (extraction run syn
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 
 import pytest
-from documents_helpers import EDGES, VERSION_CHAIN, People, org_graph
+from documents_helpers import EDGES, VERSION_CHAIN, People
 
 from graph import audit, permissions
 from graph import documents as docs
 from graph.actor import Actor
-from graph.embedded_server import EmbeddedServer
 from graph.errors import InvalidInput, NotPermitted, ObjectMissing
 from graph.falkordb_backend import FalkorStore
 from graph.mentions import Matcher
@@ -26,17 +24,6 @@ from ingest.blobstore import BlobStore
 from settings import Settings
 
 DAY = 24 * 3600 * 1000
-
-
-@pytest.fixture(scope="module")
-def org(graph_server: EmbeddedServer) -> Iterator[FalkorStore]:
-    with org_graph(graph_server) as graph:
-        yield graph
-
-
-@pytest.fixture(scope="module")
-def people(org: FalkorStore) -> People:
-    return People(org)
 
 
 def _upload(org: FalkorStore, settings: Settings, owner: str, text: str, name: str = "note.txt",

@@ -5,12 +5,12 @@ flushed to disk side by side before any record names them."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-from documents_helpers import People, org_graph
+from documents_helpers import People
 from test_ingest_support import many_files
 
 from graph import audit
@@ -23,17 +23,6 @@ from graph.queries import documents as doc_q
 from ingest import jobs, processing
 from ingest.blobstore import Blob, BlobStore
 from settings import Settings
-
-
-@pytest.fixture(scope="module")
-def org(graph_server: EmbeddedServer) -> Iterator[FalkorStore]:
-    with org_graph(graph_server) as store:
-        yield store
-
-
-@pytest.fixture(scope="module")
-def owner(org: FalkorStore) -> dict[str, str]:
-    return People(org).one("FIN")
 
 
 class _Counting:

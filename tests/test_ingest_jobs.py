@@ -8,16 +8,14 @@ import io
 import json
 import uuid
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from documents_helpers import People, org_graph
+from documents_helpers import People
 from test_ingest_support import GBK_NAME, Expected, check_first_run, mixed_archive
 
 from graph import documents as docs
 from graph.cypher import cypher
-from graph.embedded_server import EmbeddedServer
 from graph.errors import GraphUnavailable
 from graph.falkordb_backend import FalkorStore
 from graph.queries import ingest_jobs as q
@@ -41,17 +39,6 @@ rules:
   - path: "**/*.pdf"
     domain: legal
 """
-
-
-@pytest.fixture(scope="module")
-def org(graph_server: EmbeddedServer) -> Iterator[FalkorStore]:
-    with org_graph(graph_server) as store:
-        yield store
-
-
-@pytest.fixture(scope="module")
-def owner(org: FalkorStore) -> dict[str, str]:
-    return People(org).one("FIN")
 
 
 def _options(**overrides: object) -> jobs.JobOptions:

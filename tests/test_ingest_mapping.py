@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from documents_helpers import org_graph
 
-from graph.embedded_server import EmbeddedServer
 from graph.falkordb_backend import FalkorStore
 from ingest.mapping import MappingError, Placement, compile_pattern, parse_rules, validate
 
@@ -31,12 +27,6 @@ rules:
     access: confidential
     shares: [person:admin]
 """
-
-
-@pytest.fixture(scope="module")
-def org(graph_server: EmbeddedServer) -> Iterator[FalkorStore]:
-    with org_graph(graph_server) as store:
-        yield store
 
 
 def test_first_matching_rule_wins_and_unmapped_files_get_the_defaults() -> None:

@@ -6,17 +6,15 @@ from __future__ import annotations
 import io
 import json
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from documents_helpers import People, org_graph
+from documents_helpers import People
 
 from graph import audit
 from graph import documents as docs
 from graph.actor import Actor
 from graph.cypher import cypher
-from graph.embedded_server import EmbeddedServer
 from graph.errors import InvalidInput, ObjectMissing
 from graph.falkordb_backend import FalkorStore
 from graph.queries import documents as q
@@ -34,12 +32,6 @@ TEXT_PROPERTIES = cypher(
     "test.pipeline_text_properties",
     "MATCH (d:Document {id: $id})-[:HAS_VERSION]->(v:Version) RETURN keys(d) AS doc_keys, keys(v) AS version_keys",
 )
-
-
-@pytest.fixture(scope="module")
-def org(graph_server: EmbeddedServer) -> Iterator[FalkorStore]:
-    with org_graph(graph_server) as graph:
-        yield graph
 
 
 @pytest.fixture(scope="module")
