@@ -8,7 +8,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 
-from graph.queries import ingest_jobs as q
+from graph import ingest_records as records
 from graph.store import GraphStore, Row
 from ingest.archive import MIB, Limits
 from ingest.mapping import MappingRules, Placement, rules_from_dict
@@ -77,10 +77,7 @@ class StartedJob:
 
 
 def get_job(store: GraphStore, job_id: str) -> Row | None:
-    rows = store.run(q.GET_JOB, {"id": job_id})
-    if not rows:
-        return None
-    return {**rows[0]["job"], "actor_username": rows[0]["actor_username"], "actor_name": rows[0]["actor_name"]}
+    return records.get_job(store, job_id)
 
 
 def _job(store: GraphStore, job_id: str) -> Row:
@@ -91,6 +88,4 @@ def _job(store: GraphStore, job_id: str) -> Row:
 
 
 def list_jobs(store: GraphStore, *, offset: int = 0, limit: int = 20) -> tuple[list[Row], int]:
-    rows = store.run(q.LIST_JOBS, {"skip": max(offset, 0), "limit": max(limit, 1)})
-    total = store.run(q.COUNT_JOBS)[0]["count"]
-    return [{**r["job"], "actor_username": r["actor_username"], "actor_name": r["actor_name"]} for r in rows], total
+    return records.list_jobs(store, offset=offset, limit=limit)
