@@ -1,7 +1,7 @@
 """``/manage``: the managers' views — dashboard, bottlenecks, collaboration explorer, help, exports.
 
 Managers and administrators only. What each viewer sees is cut to their scope (see
-:mod:`webapp.views.manage_scope`) before anything is rendered, exported or sent as JSON.
+:mod:`graph.analytics.scope`) before anything is rendered, exported or sent as JSON.
 Figures come from :mod:`graph.analytics` (cached against the graph's task change counter).
 """
 
@@ -17,13 +17,14 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from graph.analytics import bottlenecks, cache, collaboration, dashboard, trends
+from graph.analytics import scope as scoping
 from graph.analytics.eventlog import COMPLETION_ONLY
 from graph.analytics.tasks import directory, workflow_keys
 from webapp import services
 from webapp.auth import audit, current_person, roles_required
-from webapp.views import manage_scope as scoping
 from webapp.views import manage_tables as tables
 from webapp.views import workflow_ui as ui
+from webapp.views.acting import actor
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
@@ -65,9 +66,7 @@ def _day_ms(text: str) -> int:
 
 
 def _scope() -> scoping.Scope:
-    person = current_person()
-    assert person is not None  # roles_required ran first
-    return scoping.scope_for(services.store(), person)
+    return scoping.scope_for(services.store(), actor())  # roles_required ran first
 
 
 def _workflows() -> list[dict[str, Any]]:

@@ -14,13 +14,11 @@ from dataclasses import dataclass
 from itertools import pairwise
 from typing import Any
 
-from graph.accounts import Person
+from graph.actor import Actor
 from graph.analytics.tasks import directory
 from graph.queries import analytics as aq
 from graph.queries import org_admin
 from graph.store import GraphStore
-
-ADMIN_ROLE = "admin"
 
 
 @dataclass(frozen=True)
@@ -38,10 +36,16 @@ class Scope:
         return self.departments is None or (department is not None and department in self.departments)
 
 
-def scope_for(store: GraphStore, person: Person) -> Scope:
-    if ADMIN_ROLE in person.roles:
+def scope_for(store: GraphStore, actor: Actor) -> Scope:
+    """What of the analytics this actor may see (decided once per request: memoised on the actor)."""
+    return actor.memo(("analytics.scope",), lambda: _scope(store, actor))
+
+
+def _scope(store: GraphStore, actor: Actor) -> Scope:
+    if actor.is_admin:
         return Scope(None)
-    memberships = [m for m in store.run(org_admin.PERSON_MEMBERSHIPS, {"id": person.id}) if m["label"] == "Department"]
+    memberships = [m for m in store.run(org_admin.PERSON_MEMBERSHIPS, {"id": actor.person_id})
+                   if m["label"] == "Department"]
     roots = [m for m in memberships if m["rel"] == "HEADS"] or [m for m in memberships if m["rel"] == "MEMBER_OF"]
     ids: set[str] = set()
     for root in roots:
