@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
 from graph import documents as docs
-from graph import ingest_records as records
+from graph import ingest_records as ingest_db
 from graph.errors import GraphUnavailable
 from graph.store import GraphStore, Row
 from ingest import pipeline
@@ -86,7 +86,7 @@ def run_batch(store: GraphStore, settings: Settings, job_id: str, file_ids: list
     """
     job = _job(store, job_id)
     options = JobOptions.from_json(job["options"])
-    files = [f for f in records.files_by_ids(store, file_ids) if f["status"] == "queued"]
+    files = [f for f in ingest_db.files_by_ids(store, file_ids) if f["status"] == "queued"]
     ctx = _Batch(store, settings, job, options, lock, BlobStore.from_settings(settings))
     results: dict[str, FileResult] = {}
     present = []
@@ -101,7 +101,7 @@ def run_batch(store: GraphStore, settings: Settings, job_id: str, file_ids: list
     if options.index:
         _index(ctx, ordered)
     if ordered:
-        records.set_outcomes(store, [r.row() for r in ordered], docs.now_ms())
+        ingest_db.set_outcomes(store, [r.row() for r in ordered], docs.now_ms())
     maybe_finish(store, settings, job_id)
     return dict(Counter(r.outcome or r.status for r in ordered))
 
@@ -142,7 +142,7 @@ def _store_files(ctx: _Batch, records: list[Row], results: dict[str, FileResult]
     stored: dict[str, _Stored] = {}
     with _locked(ctx, {r["sha256"] for r in records}):
         asked = [{"key": keys[r["id"]], "sha256": r["sha256"]} for r in records]
-        states = {row["key"]: row for row in records.file_states(ctx.store, asked, actor)}
+        states = {row["key"]: row for row in ingest_db.file_states(ctx.store, asked, actor)}
         new, rest, claimed = [], [], set()
         for record in records:
             state = states.get(keys[record["id"]])
@@ -189,7 +189,7 @@ def _create_new(ctx: _Batch, records: list[Row], keys: dict[str, str],
             located.append((record, _Stored("ingested", item.document_id, result.version_id, fresh=True)))
 
     def locate(some: list[tuple[Row, _Stored]]) -> None:
-        records.set_locations(ctx.store, source=job["source"], job_id=job["id"], now=docs.now_ms(), rows=[
+        ingest_db.set_locations(ctx.store, source=job["source"], job_id=job["id"], now=docs.now_ms(), rows=[
             {"key": keys[r["id"]], "path": r["path"], "sha256": r["sha256"], "document_id": st.document_id,
              "outcome": st.outcome} for r, st in some])
 
@@ -248,7 +248,7 @@ def _store_file(ctx: _Batch, record: Row, blob: Path) -> _Stored:
     key = location_key(actor, source, path)
     filename = PurePosixPath(path).name
     note = _note(job, path)
-    state = records.file_state(store, key, sha, actor)
+    state = ingest_db.file_state(store, key, sha, actor)
     loc = state["location"]
     current = docs.get_document(store, loc["document_id"]) if loc else None
     if loc and current is not None:
@@ -279,14 +279,14 @@ def _store_file(ctx: _Batch, record: Row, blob: Path) -> _Stored:
 def _version_of(store: GraphStore, document: Row, sha: str) -> str:
     if document["sha256"] == sha:
         return str(document["current_version_id"])
-    for row in records.document_versions(store, document["id"]):
+    for row in ingest_db.document_versions(store, document["id"]):
         if row["version"]["sha256"] == sha:
             return str(row["version"]["id"])
     return str(document["current_version_id"])
 
 
 def _located(store: GraphStore, key: str, job: Row, record: Row, stored: _Stored) -> _Stored:
-    records.set_location(store, key=key, source=job["source"], path=record["path"], sha256=record["sha256"],
+    ingest_db.set_location(store, key=key, source=job["source"], path=record["path"], sha256=record["sha256"],
                          document_id=stored.document_id, job_id=job["id"], outcome=stored.outcome, now=docs.now_ms())
     return stored
 

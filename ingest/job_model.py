@@ -8,7 +8,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 
-from graph import ingest_records as records
+from graph import ingest_records as ingest_db
 from graph.store import GraphStore, Row
 from ingest.archive import MIB, Limits
 from ingest.mapping import MappingRules, Placement, rules_from_dict
@@ -77,7 +77,7 @@ class StartedJob:
 
 
 def get_job(store: GraphStore, job_id: str) -> Row | None:
-    return records.get_job(store, job_id)
+    return ingest_db.get_job(store, job_id)
 
 
 def _job(store: GraphStore, job_id: str) -> Row:
@@ -88,4 +88,4 @@ def _job(store: GraphStore, job_id: str) -> Row:
 
 
 def list_jobs(store: GraphStore, *, offset: int = 0, limit: int = 20) -> tuple[list[Row], int]:
-    return records.list_jobs(store, offset=offset, limit=limit)
+    return ingest_db.list_jobs(store, offset=offset, limit=limit)

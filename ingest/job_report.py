@@ -16,7 +16,7 @@ from typing import Any
 
 from graph import audit, duplicates
 from graph import documents as docs
-from graph import ingest_records as records
+from graph import ingest_records as ingest_db
 from graph.store import GraphStore, Row
 from ingest.archive import MIB
 from ingest.job_model import ACTIVE, OUTCOMES, REPORT_COLUMNS, UPLOADS, _job
@@ -81,7 +81,7 @@ def progress(store: GraphStore, job_id: str, *, failures: int = 20) -> Progress:
     job = _job(store, job_id)
     done = failed = queued = bytes_total = bytes_done = unreadable = 0
     outcomes: Counter[str] = Counter()
-    for row in records.progress_rows(store, job_id):
+    for row in ingest_db.progress_rows(store, job_id):
         n, size = int(row["files"]), int(row["bytes"] or 0)
         if row["status"] == "queued":
             queued += n
@@ -97,22 +97,22 @@ def progress(store: GraphStore, job_id: str, *, failures: int = 20) -> Progress:
                 unreadable += n
     end = job.get("finished_at") or docs.now_ms()
     elapsed = max(end - int(job.get("started_at") or end), 0) / 1000
-    rows = records.failures(store, job_id, failures) if failed and failures else []
+    rows = ingest_db.failures(store, job_id, failures) if failed and failures else []
     return Progress(job, done + failed + queued, done, failed, queued, bytes_total, bytes_done,
                     {o: outcomes.get(o, 0) for o in OUTCOMES}, unreadable, elapsed, rows)
 
 
 def maybe_finish(store: GraphStore, settings: Settings, job_id: str) -> bool:
     """Close the job when it is planned and no file is left; True when this call closed it."""
-    if records.any_queued(store, job_id):
+    if ingest_db.any_queued(store, job_id):
         return False  # the usual answer, in one round trip
     job = _job(store, job_id)
     if job["status"] not in ACTIVE or not job["planned"]:
         return False
-    if not records.finish_job(store, job_id, docs.now_ms()):
+    if not ingest_db.finish_job(store, job_id, docs.now_ms()):
         return False  # another worker closed it first
     report = summary(store, job_id)
-    records.set_job_summary(store, job_id, json.dumps(report, ensure_ascii=False))
+    ingest_db.set_job_summary(store, job_id, json.dumps(report, ensure_ascii=False))
     write_reports(store, settings, job_id, figures=report)
     audit.record(store, action="ingest.finish", actor_id=job["actor_id"],
                  detail={k: v for k, v in report.items() if k != "failed"} | {"failed": len(report["failed"])})
@@ -132,7 +132,7 @@ def _drop_upload(settings: Settings, path: Path) -> None:
 def iter_files(store: GraphStore, job_id: str, page_size: int = 1000) -> Iterator[Row]:
     offset = 0
     while True:
-        page = records.report_page(store, job_id, skip=offset, limit=page_size)
+        page = ingest_db.report_page(store, job_id, skip=offset, limit=page_size)
         yield from (r["file"] for r in page)
         if len(page) < page_size:
             return

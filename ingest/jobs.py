@@ -34,7 +34,7 @@ from pathlib import Path
 
 from graph import audit
 from graph import documents as docs
-from graph import ingest_records as records
+from graph import ingest_records as ingest_db
 from graph.store import GraphStore, Row
 from ingest import archive
 from ingest.archive import MIB, ArchiveError
@@ -92,21 +92,21 @@ def start_job(store: GraphStore, settings: Settings, path: Path, actor_id: str, 
     """
     path = Path(path).resolve()
     kind = archive.source_kind(path)
-    if not records.person_exists(store, actor_id):
+    if not ingest_db.person_exists(store, actor_id):
         raise JobError("the user is not a known, active person")
     validate(store, options.rules or MappingRules(source="options"), options.fallback)
     name = (source or path.name).strip()[:200]
     if not name:
         raise JobError("the source needs a name")
     fingerprint = source_fingerprint(path, kind)
-    found = records.find_resumable(store, actor_id, name, fingerprint)
+    found = ingest_db.find_resumable(store, actor_id, name, fingerprint)
     if found:
-        job = records.resume_job(store, found["id"], docs.now_ms())
+        job = ingest_db.resume_job(store, found["id"], docs.now_ms())
         audit.record(store, action="ingest.resume", actor_id=actor_id, client=client,
                      detail={"job_id": job["id"], "source": name})
         return StartedJob(dict(job), True)
     job_id = docs.new_id()
-    created = records.create_job(store, id=job_id, actor_id=actor_id, source=name, source_kind=kind,
+    created = ingest_db.create_job(store, id=job_id, actor_id=actor_id, source=name, source_kind=kind,
                                  fingerprint=fingerprint, path=str(path), options=options.to_json(), now=docs.now_ms())
     audit.record(store, action="ingest.start", actor_id=actor_id, client=client,
                  detail={"job_id": job_id, "source": name, "kind": kind, "path": str(path)})
@@ -170,14 +170,14 @@ class _Planner:
     def flush(self, planned: bool = False) -> None:
         self._store_blobs()
         if self.rows:
-            records.upsert_files(self.store, self.job_id, self.rows, docs.now_ms())
+            ingest_db.upsert_files(self.store, self.job_id, self.rows, docs.now_ms())
             self.rows = []
         # The records exist before their batch is queued: a worker always finds what it is given.
         if self.batch:
             self.enqueue(self.job_id, self.batch, self.options.queue)
             self.batches += 1
             self.batch, self.batch_bytes = [], 0
-        records.set_plan_counts(self.store, self.job_id, total=self.total, bytes_total=self.bytes_total,
+        ingest_db.set_plan_counts(self.store, self.job_id, total=self.total, bytes_total=self.bytes_total,
                                 planned=planned, now=docs.now_ms())
         if self.on_progress:
             self.on_progress(self.total, self.bytes_total)
@@ -217,7 +217,7 @@ def plan_job(store: GraphStore, settings: Settings, job_id: str, enqueue: BatchE
     except (ArchiveError, OSError) as error:
         for _, staged in planner.staged:
             staged.discard()
-        records.fail_job(store, job_id, str(error), docs.now_ms())
+        ingest_db.fail_job(store, job_id, str(error), docs.now_ms())
         raise JobError(f"the job failed: {error}") from None
     planner.flush(planned=True)
     maybe_finish(store, settings, job_id)
@@ -254,7 +254,7 @@ def requeue(store: GraphStore, job_id: str, enqueue: BatchEnqueue) -> int:
     """Queue again every file of the job not done yet (after a crash); returns the batch count."""
     options = JobOptions.from_json(_job(store, job_id)["options"])
     batches = 0
-    for ids in _batches(records.queued_files(store, job_id), options):
+    for ids in _batches(ingest_db.queued_files(store, job_id), options):
         enqueue(job_id, ids, options.queue)
         batches += 1
     return batches

@@ -17,6 +17,7 @@ from workflow_support import FORMS, Org
 
 from graph import accounts, org
 from graph.falkordb_backend import FalkorStore
+from graph.workflows import templates
 
 pytestmark = pytest.mark.browser
 
@@ -51,6 +52,7 @@ def test_attach_download_refuse_and_search(browser, live_server, demo, celery_wo
     from playwright.sync_api import expect
 
     url = live_server.url
+    templates.install_templates(demo, now=int(time.time() * 1000))  # idempotent: the expense workflow is there
     initiator, approver, outsider = (_person(demo, p) for p in (ORG.staff("RND-PLT"), ORG.head["RND-PLT"],
                                                                  ORG.staff("MKT-BRD")))
     word = f"invoice{uuid.uuid4().hex[:10]}"
