@@ -211,3 +211,30 @@ def test_a_folder_source_and_another_users_copy(org: FalkorStore, owner: dict, s
     assert second["ingested"] == 1 and second["duplicates"] == 0
     mine, theirs = (_files(org, s["job"])["a/note.md"] for s in (first, second))
     assert mine["document_id"] != theirs["document_id"] and mine["sha256"] == theirs["sha256"]
+
+
+def test_a_job_is_visible_to_its_starter_and_admins_only(org: FalkorStore, settings: Settings, owner: dict[str, str],
+                                                         tmp_path: Path) -> None:
+    from graph import directory
+    from graph.actor import Actor
+    from graph.errors import ObjectMissing
+    from ingest import job_usecases
+
+    (tmp_path / "note.txt").write_text("可见性 visibility", encoding="utf-8")
+    queued: list[str] = []
+    starter = Actor(owner["id"], door="cli")
+    started = job_usecases.start(org, settings, starter, tmp_path, _options(rules=None), source="visibility",
+                                 enqueue_plan=queued.append)
+    assert queued == [started.id]
+    assert job_usecases.visible_job(org, starter, started.id)["id"] == started.id
+    admin_id = directory.active_person_id(org, "admin")
+    assert admin_id is not None
+    assert job_usecases.progress(org, Actor(admin_id, roles=frozenset({"admin"})), started.id).job["id"] == started.id
+
+    stranger = Actor(People(org).one("HR")["id"])
+    refusals = []
+    for job_id in (started.id, str(uuid.uuid4()), "not-an-id"):
+        with pytest.raises(ObjectMissing) as refused:
+            job_usecases.report(org, stranger, job_id, "csv")
+        refusals.append((refused.value.code, refused.value.status))
+    assert len(set(refusals)) == 1  # a stranger's job, an unknown id and a malformed one: the same answer
