@@ -34,7 +34,7 @@ def _person(store: FalkorStore, person_id: str) -> str:
 def _sign_in(browser, url: str, username: str):  # type: ignore[no-untyped-def]
     context = browser.new_context(locale="zh-CN", accept_downloads=True)
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(120_000)  # the machine is shared: a page may take long under load
     page.goto(url + "/login")
     page.fill("#login", username)
     page.fill("#password", PASSWORD)
