@@ -142,8 +142,8 @@ _GRANTS = """
     OPTIONAL MATCH (d)-[:SHARED_WITH]->(t)
     WITH d, owners, collect([labels(t)[0], t.id]) AS targets
     OPTIONAL MATCH (d)-[:ATTACHED_TO]->(:Task)-[:OF_RUN]->(r:WorkflowRun)
-    RETURN d.id AS id, d.access AS level, d.title AS title, owners,
-           targets + collect(DISTINCT ['WorkflowRun', r.id]) AS targets
+    WITH d, owners, targets, collect(DISTINCT CASE WHEN r IS NULL THEN null ELSE ['WorkflowRun', r.id] END) AS runs
+    RETURN d.id AS id, d.access AS level, d.title AS title, owners, targets + runs AS targets
 """
 
 # The full scan for building readable sets comes as three flat results: nested lists per document

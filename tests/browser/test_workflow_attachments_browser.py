@@ -19,11 +19,12 @@ from graph import accounts, org
 from graph.falkordb_backend import FalkorStore
 from graph.workflows import templates
 
-pytestmark = pytest.mark.browser
+# The worker loads the embedding model on its first indexing task: allow for it on a shared machine.
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(1200)]
 
 PASSWORD = "attachment browser pass"
 ORG = Org()
-WORKER_SECONDS = 240  # the worker loads the embedding model on its first indexing task
+WORKER_SECONDS = 900
 
 
 def _person(store: FalkorStore, person_id: str) -> str:
