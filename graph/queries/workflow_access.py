@@ -42,7 +42,8 @@ RUNS_OF_PERSON = cypher(
 )
 
 # Links uploaded documents to a task (and to the decision that brought them, by exact version).
-# The permission version is bumped for each document: its readers changed.
+# The permission version is bumped for each document (its readers changed) and for principals: a run's
+# first attachment adds the run to its participants' principals (see RUNS_OF_PERSON).
 ATTACH = cypher(
     "workflow_access.attach",
     """
@@ -55,7 +56,6 @@ ATTACH = cypher(
     WITH d, v, f
     OPTIONAL MATCH (x:Decision {id: f.decision_id})
     FOREACH (y IN CASE WHEN x IS NULL THEN [] ELSE [x] END | MERGE (y)-[:ATTACHES]->(v))
-    // a run's first attachment adds it to its participants' principals (see RUNS_OF_PERSON)
     WITH collect(DISTINCT 'doc:' + d.id) + ['principals'] AS changes
     """ + PERMISSION_BUMP,
     example={"task_id": "t1", "now": 0, "actor_id": "u1",
