@@ -218,19 +218,19 @@ def _process(ctx: _Batch, records: list[Row], stored: dict[str, _Stored], result
             if d.outcome in ("ingested", "version") and state[d.version_id][0] == "pending"]
     done = pipeline.process_versions_now(ctx.store, ctx.settings, todo, index=False) if todo else {}
     for record in records:
-        decision = stored.get(record["id"])
-        if decision is None:
+        found = stored.get(record["id"])
+        if found is None:
             continue  # failed above
-        status, reason, indexed = state[decision.version_id]
-        processed = done.get(decision.version_id)
+        status, reason, indexed = state[found.version_id]
+        processed = done.get(found.version_id)
         if isinstance(processed, Exception):
             results[record["id"]] = _failed(record, processed)
             continue
         if processed is not None:
             status, reason = processed.status, processed.reason
-        needs_index = decision.outcome in ("ingested", "version") and status == "ok" and not indexed
-        results[record["id"]] = FileResult(record["id"], "done", decision.outcome, None, decision.document_id,
-                                           decision.version_id, status, reason, needs_index)
+        needs_index = found.outcome in ("ingested", "version") and status == "ok" and not indexed
+        results[record["id"]] = FileResult(record["id"], "done", found.outcome, None, found.document_id,
+                                           found.version_id, status, reason, needs_index)
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO, cast
 
 from graph import audit
 from graph import documents as docs
@@ -238,7 +239,7 @@ def _plan_entry(job_id: str, seq: int, entry: archive.Entry, options: JobOptions
     if error is None:
         try:
             with entry.open() as stream:
-                staged = blobs.stage(stream, sync=False)
+                staged = blobs.stage(cast(BinaryIO, stream), sync=False)
             row.update(sha256=staged.sha256, size=staged.size)
         except BlobTooLarge as too_large:
             error = str(too_large)

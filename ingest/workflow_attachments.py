@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 from graph.actor import Actor
 from graph.documents import DocumentError
@@ -28,7 +28,7 @@ ACCESS = "internal"
 class PostedFile:
     field: str  # the form field or step attachment name it answers
     filename: str
-    stream: BinaryIO
+    stream: IO[bytes]
 
 
 def store_files(store: GraphStore, settings: Settings, actor: Actor, files: Iterable[PostedFile], *,

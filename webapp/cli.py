@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -225,8 +226,8 @@ def search(query: str, username: str, k: int, page: int, as_json: bool) -> None:
             outcome = service.search(Context(store, settings), actor, request, labels=False)
         except (service.SearchRequestError, service.SearchUnavailable) as error:
             raise click.ClickException(str(error)) from None
-    rows = [{"document_id": r.document_id, "title": r.title, "score": round(r.score, 6), "snippet": r.snippet,
-             "page": r.ref} for r in outcome.results]
+    rows: list[dict[str, Any]] = [{"document_id": r.document_id, "title": r.title, "score": round(r.score, 6),
+                                   "snippet": r.snippet, "page": r.ref} for r in outcome.results]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return

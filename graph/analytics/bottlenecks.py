@@ -154,13 +154,13 @@ def handoffs(table: TaskTable) -> dict[str, Any]:
     position = {d: i for i, d in enumerate(used)}
     counts = [[0] * len(used) for _ in used]
     delays: list[list[float | None]] = [[None] * len(used) for _ in used]
-    edges = []
+    edges: list[dict[str, Any]] = []
     for (src, dst), values in pairs.items():
         median = _s(_stat(np.array(values, dtype=np.float64), 50))
         counts[position[src]][position[dst]] = len(values)
         delays[position[src]][position[dst]] = median
         edges.append({"from": names[src], "to": names[dst], "count": len(values), "median_delay_s": median})
-    edges.sort(key=lambda e: (-int(e["count"]), str(e["from"]), str(e["to"])))
+    edges.sort(key=lambda e: (-e["count"], e["from"], e["to"]))
     return {"departments": [names[i] for i in used], "counts": counts, "median_delay_s": delays, "edges": edges}
 
 

@@ -140,10 +140,10 @@ _GRANTS = """
     OPTIONAL MATCH (o:Person)-[:OWNS]->(d)
     WITH d, collect(o.id) AS owners
     OPTIONAL MATCH (d)-[:SHARED_WITH]->(t)
-    WITH d, owners, collect([labels(t)[0], t.id]) AS targets
+    WITH d, owners, collect([labels(t)[0], t.id]) AS shares
     OPTIONAL MATCH (d)-[:ATTACHED_TO]->(:Task)-[:OF_RUN]->(r:WorkflowRun)
-    WITH d, owners, targets, collect(DISTINCT CASE WHEN r IS NULL THEN null ELSE ['WorkflowRun', r.id] END) AS runs
-    RETURN d.id AS id, d.access AS level, d.title AS title, owners, targets + runs AS targets
+    WITH d, owners, shares, collect(DISTINCT CASE WHEN r IS NULL THEN null ELSE ['WorkflowRun', r.id] END) AS runs
+    RETURN d.id AS id, d.access AS level, d.title AS title, owners, shares + runs AS targets
 """
 
 # The full scan for building readable sets comes as three flat results: nested lists per document

@@ -14,6 +14,7 @@ person's search may find.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -316,7 +317,7 @@ def bulk_approvable(task: dict[str, Any], definition: dict[str, Any] | None) -> 
 def task_definition(store: GraphStore, actor: Actor, task_id: str) -> tuple[dict[str, Any], dict[str, Any] | None]:
     """A visible task and the definition its run follows (missing for anyone who may not see the run)."""
     task, _run_id = task_run(store, actor, task_id)
-    rows = actor.memo(("workflow.task", task_id), list)
+    rows: list[dict[str, Any]] = actor.memo(("workflow.task", task_id), list)
     definition = rows[0]["definition"] if rows else None
     return task, json.loads(definition) if definition else None
 
@@ -340,8 +341,8 @@ def bulk_approve(store: GraphStore, actor: Actor, task_ids: list[str], *, commen
             outcome.failed.append((task, task_id, WorkflowError("needs its own page")))
             continue
         try:
-            act(store, actor, task_id, "approve",
-                lambda tid=task_id: actions.approve(store, tid, actor.person_id, now=now, comment=comment), now=now)
+            act(store, actor, task_id, "approve", functools.partial(
+                actions.approve, store, task_id, actor.person_id, now=now, comment=comment), now=now)
         except WorkflowError as error:
             outcome.failed.append((task, task_id, error))
             continue
