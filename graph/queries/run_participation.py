@@ -9,6 +9,7 @@ PARTICIPATION: tuple[tuple[str, str], ...] = (
     ("initiator_or_copied", "(t)-[:INITIATED_BY|CC]->(p:Person)"),
     ("decider", "(t)<-[:IN_RUN]-(:Decision)-[:BY]->(p:Person)"),
     ("assignee", "(t)<-[:OF_RUN]-(:Task)-[:ASSIGNED_TO]->(p:Person)"),
-    ("queue_member", "(t)<-[:OF_RUN]-(:Task)-[:ASSIGNED_TO]->(:Department)<-[:MEMBER_OF]-(p:Person)"),
-    ("position_holder", "(t)<-[:OF_RUN]-(:Task)-[:ASSIGNED_TO]->(:Position)<-[:HOLDS]-(p:Person)"),
+    # A queue a task is assigned to, or was claimed from (the claimer is then its assignee).
+    ("queue_member", "(t)<-[:OF_RUN]-(:Task)-[:ASSIGNED_TO|CLAIMED_FROM]->(:Department)<-[:MEMBER_OF]-(p:Person)"),
+    ("position_holder", "(t)<-[:OF_RUN]-(:Task)-[:ASSIGNED_TO|CLAIMED_FROM]->(:Position)<-[:HOLDS]-(p:Person)"),
 )

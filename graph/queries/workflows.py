@@ -323,12 +323,14 @@ DECIDE = cypher(
     writes=True,
 )
 
-# Claim, delegate, reassign: the assignment edge moves to a person or a queue.
+# Claim, delegate, reassign: the assignment edge moves to a person or a queue. A claim (``queue_id`` in
+# ``$task``) remembers the queue it was taken from: its members still take part in the run.
 ASSIGN = cypher(
     "workflows.assign",
     """
-    MATCH (t:Task {id: $task_id})-[a:ASSIGNED_TO]->()
+    MATCH (t:Task {id: $task_id})-[a:ASSIGNED_TO]->(old)
     WHERE t.status IN ['open', 'info_requested'] AND t.assignee_id = $assignee_id
+    FOREACH (x IN CASE WHEN $task.queue_id IS NULL THEN [] ELSE [old] END | MERGE (t)-[:CLAIMED_FROM]->(x))
     DELETE a
     WITH DISTINCT t
     MATCH (t)-[:OF_RUN]->(r:WorkflowRun)
