@@ -45,7 +45,7 @@ def _sign_in(browser, url: str, username: str):  # type: ignore[no-untyped-def]
 
 
 def _found_by_search(page, url: str, word: str) -> bool:  # type: ignore[no-untyped-def]
-    page.goto(f"{url}/search?q={word}")
+    page.goto(f"{url}/search?q={word}", timeout=300_000)  # a search page may wait for the model to load
     return page.locator(".search-result", has_text=word).count() > 0
 
 
