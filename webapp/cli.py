@@ -322,11 +322,9 @@ def dept_list(as_json: bool) -> None:
         click.echo(f"{d['code']:16} {d['name']}  <- {d['parent'] or '-'}")
 
 
-# Command groups live in their own modules; importing them attaches them to ``main``.
-from webapp import cli_analytics, cli_ingest, cli_org  # noqa: E402, F401
-
-# Command groups of their own modules attach themselves to ``main`` when imported.
-from webapp import cli_knowledge, cli_ops  # noqa: E402,F401 - decision/doc/dedupe; backup/restore/webhook/watch
+# Command groups live in their own modules; importing them attaches them to ``main``
+# (cli_knowledge: decision, doc and dedupe; cli_ops: backup, restore, webhook, watch).
+from webapp import cli_analytics, cli_ingest, cli_knowledge, cli_ops, cli_org  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()
