@@ -22,6 +22,9 @@ from ingest import pipeline, workflow_attachments
 from settings import Settings
 
 BATCH = 200  # versions extracted (and indexed) together
+# The newest runs (every open one among them) get files on a first start; older history stays without, so
+# ``serve`` on a fresh data directory starts within seconds (each file is a full upload, extraction and index).
+DEMO_RUNS = 200
 
 
 @dataclass
@@ -46,8 +49,8 @@ def _content(run: dict[str, Any], field: dict[str, Any]) -> bytes:
 
 
 def attach_demo_files(store: GraphStore, settings: Settings, *, index: bool = True,
-                      limit: int = 100_000) -> DemoFilesResult:
-    """Give every demo run whose workflow requires a file (and that has none yet) a real one."""
+                      limit: int = DEMO_RUNS) -> DemoFilesResult:
+    """Give the newest ``limit`` demo runs whose workflow requires a file (and that have none yet) a real one."""
     started = time.perf_counter()
     result = DemoFilesResult()
     pending: list[str] = []
