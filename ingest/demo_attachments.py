@@ -17,6 +17,7 @@ from typing import Any
 
 from graph.actor import Actor
 from graph.store import GraphStore
+from graph.usecases import Context
 from graph.workflows import usecases
 from ingest import pipeline, workflow_attachments
 from settings import Settings
@@ -58,7 +59,7 @@ def attach_demo_files(store: GraphStore, settings: Settings, *, index: bool = Tr
         actor = Actor(run["initiator_id"], door="cli", address="demo")
         posted = [workflow_attachments.PostedFile(f["name"], f"{f['name']}-{run['run_id'][:8]}.md",
                                                   io.BytesIO(_content(run, f))) for f in run["fields"]]
-        files = workflow_attachments.store_files(store, settings, actor, posted, queue=False, at=run["started_at"])
+        files = workflow_attachments.store_files(Context(store, settings), actor, posted, enqueue=None)
         usecases.record_start_files(store, run, files, at=run["started_at"] or 0)
         pending += [ref["version_id"] for refs in files.values() for ref in refs]
         result.runs += 1

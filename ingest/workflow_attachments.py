@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from typing import IO
 
 from graph.actor import Actor
-from graph.documents import DocumentError
-from graph.errors import InvalidInput, ObjectMissing
-from graph.store import GraphStore
+from graph.errors import DomainError, InvalidInput
+from graph.usecases import Context
 from graph.workflows import usecases
-from ingest import pipeline
-from settings import Settings
+from ingest import usecases as file_cases
 
 DOMAIN = "general"
 ACCESS = "internal"
@@ -31,13 +29,12 @@ class PostedFile:
     stream: IO[bytes]
 
 
-def store_files(store: GraphStore, settings: Settings, actor: Actor, files: Iterable[PostedFile], *,
-                queue: bool = True, at: int | None = None) -> dict[str, list[dict[str, str]]]:
+def store_files(ctx: Context, actor: Actor, files: Iterable[PostedFile], *,
+                enqueue: file_cases.Enqueue | None) -> dict[str, list[dict[str, str]]]:
     """Store every posted file as a document; returns ``{field: [{name, document_id, version_id}]}``.
 
     An empty file is refused (``workflow.attachment_empty``): a required attachment needs real content.
-    ``queue=False`` leaves extraction to the caller (``pipeline.process_versions_now``, bulk demo data);
-    ``at`` fixes the upload time (demo history).
+    ``enqueue`` queues extraction (the door's queue; None: the caller processes the versions itself).
     """
     found: dict[str, list[dict[str, str]]] = {}
     for posted in files:
@@ -45,23 +42,17 @@ def store_files(store: GraphStore, settings: Settings, actor: Actor, files: Iter
         if not data:
             raise InvalidInput("workflow.attachment_empty", field=posted.field, name=posted.filename)
         try:
-            result = pipeline.upload(store, settings, data, posted.filename, actor.person_id, DOMAIN, ACCESS,
-                                     note=f"workflow attachment ({posted.field})", client=actor.address,
-                                     enqueue=pipeline.celery_enqueue if queue else None, at=at)
-        except pipeline.UploadRejected as error:
+            result = file_cases.upload(ctx, actor, file_cases.Upload(data, posted.filename), domain=DOMAIN,
+                                       access=ACCESS, note=f"workflow attachment ({posted.field})", enqueue=enqueue)
+        except DomainError as error:
             raise InvalidInput("workflow.attachment_rejected", field=posted.field, name=posted.filename,
-                               reason=str(error)) from None
+                               reason=error.code) from None
         found.setdefault(posted.field, []).append(
             {"name": posted.filename, "document_id": result.document_id, "version_id": result.version_id})
     return found
 
 
-def open_attachment(store: GraphStore, settings: Settings, actor: Actor, run_id: str,
-                    document_id: str) -> pipeline.Download:
+def open_attachment(ctx: Context, actor: Actor, run_id: str, document_id: str) -> file_cases.Download:
     """The bytes of a run's file, in the version that was attached, for the run's participants only."""
-    attached = usecases.attachment_version(store, actor, run_id, document_id)
-    try:
-        return pipeline.open_download(store, settings, actor.person_id, document_id, attached["version_id"],
-                                      client=actor.address)
-    except DocumentError:  # unreadable or its bytes are gone: the same answer as a missing file
-        raise ObjectMissing("workflow.attachment_missing", document_id=document_id) from None
+    attached = usecases.attachment_version(ctx.store, actor, run_id, document_id)
+    return file_cases.download(ctx, actor, document_id, attached["version_id"])

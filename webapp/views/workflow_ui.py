@@ -25,6 +25,7 @@ from graph.workflows.runs import OPEN_TASK_STATUSES
 from ingest import workflow_attachments
 from webapp import events, services
 from webapp.i18n import current_language
+from webapp.views import document_ui
 from webapp.views.acting import actor
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -281,7 +282,8 @@ def _store_posted(store: GraphStore | None, field: str, key: str) -> list[dict[s
         return []
     if store is None:
         return [{"name": f.filename} for f in posted]
-    return workflow_attachments.store_files(store, services.settings(), actor(), posted).get(field, [])
+    return workflow_attachments.store_files(services.context(), actor(), posted, enqueue=document_ui.enqueue()
+                                            ).get(field, [])
 
 
 def posted_values(fields: list[dict[str, Any]], prefix: str = "f.", *, store: GraphStore | None = None

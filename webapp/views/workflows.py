@@ -271,8 +271,7 @@ def task_page(task_id: str) -> ResponseReturnValue:
 def attachment(run_id: str, document_id: str) -> ResponseReturnValue:
     """Download a file attached to the run (its participants only; the version that was attached)."""
     try:
-        found = workflow_attachments.open_attachment(services.store(), services.settings(), ui.actor(), run_id,
-                                                     document_id)
+        found = workflow_attachments.open_attachment(services.context(), ui.actor(), run_id, document_id)
     except ObjectMissing:
         return missing()
     return send_file(found.path, mimetype=found.mime, as_attachment=True, download_name=found.filename,
