@@ -130,12 +130,12 @@ def test_demo_runs_that_require_files_get_real_ones(settings, fresh_store: Falko
     load_demo_org(fresh_store, ADMIN_PASSWORD)
     load_demo_history(fresh_store, scale=0.02)
     assert usecases.runs_needing_files(fresh_store)  # the history's runs come without files
-    done = attach_demo_files(fresh_store, settings, index=False)
+    done = attach_demo_files(fresh_store, settings, index=False, limit=10_000)
     assert done.runs > 0 and done.files >= done.runs
     assert usecases.runs_needing_files(fresh_store) == []
     run_id = fresh_store.run(ANY_ATTACHED_RUN)[0]["run_id"]
     attached = fresh_store.run(RUN_FILES, {"id": run_id})[0]
     initiator = fresh_store.run(RUN_INITIATOR, {"id": run_id})[0]["id"]
     assert permissions.can_read(fresh_store, initiator, attached["id"]).allowed
-    again = attach_demo_files(fresh_store, settings, index=False)
+    again = attach_demo_files(fresh_store, settings, index=False, limit=10_000)
     assert (again.runs, again.files) == (0, 0)  # a rerun adds nothing
