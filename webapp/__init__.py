@@ -48,6 +48,9 @@ def _store_for(app: Flask):  # type: ignore[no-untyped-def]
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or get_settings()
+    from graph.private_files import start_private
+
+    start_private(settings.data_dir)  # umask 077 and a 0700 data directory before anything is written
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=_secret_key(settings),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -31,6 +32,17 @@ def _exec(argv: list[str]) -> None:
 def main() -> None:
     """Huitong (汇通): knowledge graph and semantic search across departments."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _private_files()
+
+
+def _private_files() -> None:
+    """Everything this command (and the servers it execs) writes is private to the platform's account."""
+    from graph.private_files import apply_umask, secure_data_dir
+
+    apply_umask()
+    # Unusable settings are reported by the command itself; check and start-up warn about the directory.
+    with contextlib.suppress(SettingsError, OSError):
+        secure_data_dir(load_settings().data_dir)
 
 
 @main.command()
