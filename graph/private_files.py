@@ -10,9 +10,11 @@ so start-up and ``huitong check`` can warn.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
 
 PRIVATE_UMASK = 0o077
@@ -77,6 +79,14 @@ def describe_loose(data_dir: Path, loose: list[Path]) -> str:
     more = f" and {len(loose) - 3} more" if len(loose) > 3 else ""
     return (f"{len(loose)} path(s) under {data_dir} are readable by other accounts: {shown}{more}; "
             f"fix with: chmod -R go-rwx {data_dir}")
+
+
+def secure_process(data_dir: Callable[[], Path], *errors: type[Exception]) -> None:
+    """Private umask now, and a 0700 data directory when the settings name one (``errors``: what loading the
+    settings may raise — the command itself reports unusable settings; check and start-up warn about files)."""
+    apply_umask()
+    with contextlib.suppress(OSError, *errors):
+        secure_data_dir(data_dir())
 
 
 def warn_if_loose(data_dir: Path) -> str | None:

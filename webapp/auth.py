@@ -150,6 +150,8 @@ def init_auth(app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        # The CSRF token lives in the session and as long as it: a form left open does not fail at 60 min.
+        WTF_CSRF_TIME_LIMIT=settings.session_hours * 3600,
     )
     if settings.proxy_hops:
         # Only as many hops as configured: a client cannot pick its own address by sending the header.

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import os
@@ -32,17 +31,10 @@ def _exec(argv: list[str]) -> None:
 def main() -> None:
     """Huitong (汇通): knowledge graph and semantic search across departments."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    _private_files()
+    from graph.private_files import secure_process
 
-
-def _private_files() -> None:
-    """Everything this command (and the servers it execs) writes is private to the platform's account."""
-    from graph.private_files import apply_umask, secure_data_dir
-
-    apply_umask()
-    # Unusable settings are reported by the command itself; check and start-up warn about the directory.
-    with contextlib.suppress(SettingsError, OSError):
-        secure_data_dir(load_settings().data_dir)
+    # Everything this command (and the servers it execs) writes is private to the platform's account.
+    secure_process(lambda: load_settings().data_dir, SettingsError)
 
 
 @main.command()
@@ -512,7 +504,8 @@ def bottlenecks(workflow: str | None, as_json: bool) -> None:
                    f"rework {row['rework_rate'] if row['rework_rate'] is not None else '-'}")
 
 
-from webapp import cli_knowledge  # noqa: E402,F401 - attaches decision, doc and dedupe commands to main
+# Command modules attach themselves to ``main`` (decision, doc and dedupe; user activate|deactivate).
+from webapp import cli_knowledge, cli_users  # noqa: E402,F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()
