@@ -49,9 +49,9 @@ class ImageBusy(RuntimeError):
 
 
 @contextmanager
-def decode_slot(timeout: float = WAIT_SECONDS) -> Iterator[None]:
+def decode_slot(timeout: float | None = None) -> Iterator[None]:
     """Hold one of the process's few decode slots for the duration of the block."""
-    if not _slots.acquire(timeout=timeout):
+    if not _slots.acquire(timeout=WAIT_SECONDS if timeout is None else timeout):
         raise ImageBusy("too many images are being decoded; try again")
     try:
         yield
