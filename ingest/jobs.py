@@ -48,6 +48,7 @@ from graph.store import GraphStore, Row
 from ingest import archive, pipeline
 from ingest.archive import MIB, ArchiveError, Limits
 from ingest.blobstore import BlobStore, BlobTooLarge, StagedBlob
+from ingest.cells import safe_cell
 from ingest.mapping import MappingError, MappingRules, Placement, rules_from_dict, validate
 from settings import Settings
 
@@ -760,7 +761,7 @@ def _csv_text(rows: Iterable[Row]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS)
     writer.writeheader()
-    writer.writerows(rows)
+    writer.writerows({key: safe_cell(value) for key, value in row.items()} for row in rows)
     return out.getvalue()
 
 

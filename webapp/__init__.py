@@ -74,6 +74,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from webapp.views import account, audit
 
     init_auth(app)
+    from webapp.input_guard import init_input_guard
+
+    init_input_guard(app)  # bad input: 400 in the reader's language before any view; one redirect check
     app.register_blueprint(account.bp)
     app.register_blueprint(audit.bp)
 

@@ -25,6 +25,7 @@ from graph.usecases import documents as cases
 from ingest import usecases as files
 from ingest.thumbnails import ThumbnailError, thumbnail
 from webapp import events, services
+from webapp.downloads import as_download
 from webapp.messages import message
 from webapp.views import document_ui as ui
 
@@ -260,8 +261,8 @@ def comment(document_id: str) -> ResponseReturnValue:
 @bp.get("/<document_id>/download")
 def download(document_id: str) -> ResponseReturnValue:
     found = files.download(services.context(), services.actor(), document_id, request.args.get("version") or None)
-    return send_file(found.path, mimetype=found.mime, as_attachment=True, download_name=found.filename,
-                     etag=found.sha256, max_age=0)
+    response = send_file(found.path, mimetype=found.mime, etag=found.sha256, max_age=0)
+    return as_download(response, found.filename)  # RFC 6266/5987, whatever the stored name holds
 
 
 @bp.get("/<document_id>/thumbnail")

@@ -24,6 +24,7 @@ from ingest.archive import ArchiveError
 from ingest.mapping import MappingError, parse_rules
 from webapp import services
 from webapp.auth import audit, client_address, current_person, roles_required
+from webapp.downloads import content_disposition
 
 bp = Blueprint("ingest_admin", __name__, url_prefix="/admin/ingest")
 
@@ -143,4 +144,4 @@ def report(job_id: str, fmt: str) -> ResponseReturnValue:
         body, mime = jobs.report_json(store, job_id), "application/json"
     audit("ingest.report", detail={"job_id": job_id, "format": fmt})
     return Response(body, mimetype=mime,
-                    headers={"Content-Disposition": f'attachment; filename="ingest-{job_id}.{fmt}"'})
+                    headers={"Content-Disposition": content_disposition(f"ingest-{job_id}.{fmt}")})
