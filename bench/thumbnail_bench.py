@@ -66,15 +66,16 @@ def _child(mode: str, paths: list[str], data_dir: str) -> None:
     work = [lambda p=p: plain(p) for p in paths] if mode == "plain" else [
         lambda d=d: thumbnails.thumbnail(settings, d) for d in digests]
     before = _rss_kb("VmRSS")
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     threads = [threading.Thread(target=job) for job in work]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
     peak = _rss_kb("VmHWM")
-    print(json.dumps({"added_mb": round((peak - before) / 1024, 1), "seconds": round(elapsed, 2)}))
+    print(json.dumps({"added_mb": round((peak - before) / 1024, 1), "seconds": round(elapsed, 2),
+                      "cpu_s": round(cpu, 2)}))
 
 
 def _measure(mode: str, paths: list[Path], data_dir: Path) -> dict[str, float]:
@@ -84,6 +85,10 @@ def _measure(mode: str, paths: list[Path], data_dir: Path) -> dict[str, float]:
     if done.returncode:
         raise SystemExit(f"{mode} measurement failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _show(label: str, figures: dict[str, float]) -> None:
+    print(f"{label:24} +{figures['added_mb']} MB RSS, {figures['seconds']} s ({figures['cpu_s']} s CPU)")
 
 
 def main() -> None:
@@ -109,15 +114,15 @@ def main() -> None:
         size_mb = paths[0].stat().st_size / 2**20
         print(f"{args.side}x{args.side} PNG, {size_mb:.1f} MB on disk")
         plain = _measure("plain", paths[:1], folder / "data-plain")
-        print(f"plain Pillow thumbnail:   +{plain['added_mb']} MB RSS, {plain['seconds']} s")
+        _show("plain Pillow thumbnail", plain)
         bounded = _measure("bounded", paths[:1], folder / "data-1")
-        print(f"bounded thumbnail:        +{bounded['added_mb']} MB RSS, {bounded['seconds']} s")
+        _show("bounded thumbnail", bounded)
         many = _measure("bounded", paths, folder / "data-n")
-        print(f"{len(paths)} bounded at once:       +{many['added_mb']} MB RSS, {many['seconds']} s")
+        _show(f"{len(paths)} bounded at once", many)
     print(json.dumps({
         "side": args.side, "png_mb": round(size_mb, 1),
-        "plain_added_mb": plain["added_mb"], "plain_s": plain["seconds"],
-        "bounded_added_mb": bounded["added_mb"], "bounded_s": bounded["seconds"],
+        "plain_added_mb": plain["added_mb"], "plain_s": plain["seconds"], "plain_cpu_s": plain["cpu_s"],
+        "bounded_added_mb": bounded["added_mb"], "bounded_s": bounded["seconds"], "bounded_cpu_s": bounded["cpu_s"],
         "concurrent": len(paths), "bounded_concurrent_added_mb": many["added_mb"],
         "bounded_concurrent_s": many["seconds"],
         "memory_ratio_plain_over_bounded": round(plain["added_mb"] / max(bounded["added_mb"], 0.1), 1),

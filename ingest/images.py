@@ -179,7 +179,7 @@ def _banded_png(handle: BinaryIO, size: int) -> Image.Image:
         prefix = b"\x00" + previous if previous is not None else b""
         header = struct.pack(">IIBBBBB", width, count + (1 if prefix else 0), 8, color_type, 0, 0, 0)
         body = _chunk(b"IHDR", header) + b"".join(_chunk(k, meta[k]) for k in (b"PLTE", b"tRNS") if k in meta)
-        png = _PNG_SIGNATURE + body + _chunk(b"IDAT", zlib.compress(prefix + band[:count * row_bytes], 1))
+        png = _PNG_SIGNATURE + body + _chunk(b"IDAT", zlib.compress(prefix + band[:count * row_bytes], 0))
         with Image.open(io.BytesIO(png + _chunk(b"IEND", b""))) as piece:
             piece.load()
             if prefix:
