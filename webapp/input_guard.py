@@ -133,10 +133,8 @@ def check_request() -> None:
             for name, value in _items(request.form):
                 check_name(name)
                 check_value(name, value, MAX_FORM_VALUE_CHARS)
-            for name, upload in request.files.items(multi=True):
-                check_name(name)
-                if upload.filename:  # cleaned at upload; a NUL in it is refused outright
-                    check_value("filename", upload.filename.replace("\r", " ").replace("\n", " "), 4096)
+            for name in request.files:
+                check_name(name)  # the file's own name is cleaned at upload (ingest.filenames), not refused
 
 
 # -- answers ------------------------------------------------------------------------------------------------------
