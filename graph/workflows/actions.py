@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from graph import decisions
+from graph import audit, decisions
 from graph.analytics import cache
 from graph.queries import workflows as q
 from graph.store import GraphStore
@@ -350,6 +350,8 @@ def comment(store: GraphStore, run_id: str, actor_id: str, text: str, *, now: in
     actor = person(store, actor_id)
     view = _run_context(store, run_id)
     if not _is_participant(store, actor, view):
+        audit.record(store, action="access.refused", actor_id=actor_id, target_kind="workflow_run", target_id=run_id,
+                     detail={"reason": "not_a_participant", "mode": "comment"})
         raise NotAllowed(f"{actor['username']} takes no part in this run")
     _require_comment(text)
     if task_id is not None and task_id not in {t["id"] for t in view["tasks"]}:
@@ -357,6 +359,8 @@ def comment(store: GraphStore, run_id: str, actor_id: str, text: str, *, now: in
     rows = store.run(q.ADD_COMMENT, {"run_id": run_id, "actor_id": actor_id, "task_id": task_id,
                                      "comment": {"id": new_id(), "text": text.strip(), "at": now, "run_id": run_id,
                                                  "task_id": task_id, "author_id": actor_id}})
+    audit.record(store, action="workflow.comment", actor_id=actor_id, target_kind="workflow_run", target_id=run_id,
+                 detail={"task_id": task_id, "comment_id": str(rows[0]["id"]), "chars": len(text.strip())}, at=now)
     return str(rows[0]["id"])
 
 

@@ -25,6 +25,7 @@ from graph.usecases import documents as cases
 from ingest import usecases as files
 from ingest.thumbnails import ThumbnailError, thumbnail
 from webapp import events, services
+from webapp.auth import audit
 from webapp.downloads import as_download
 from webapp.messages import message
 from webapp.views import document_ui as ui
@@ -274,6 +275,7 @@ def thumb(document_id: str) -> ResponseReturnValue:
         path = thumbnail(services.settings(), version["sha256"])
     except ThumbnailError:
         abort(404)
+    audit("document.thumbnail", target_kind="document", target_id=document_id, detail={"version": version["id"]})
     response = send_file(path, mimetype="image/png", etag=version["sha256"], max_age=3600)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response
