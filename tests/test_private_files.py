@@ -49,6 +49,7 @@ def _archive(folder: Path) -> Path:
     return target
 
 
+@pytest.mark.timeout(900)  # real processes on a shared 2-core machine: minutes under load
 def test_real_upload_ingest_and_index_leave_only_private_files(private_dir: tuple[Path, dict[str, str]]) -> None:
     data, env = private_dir
     done = run_cli("demo", "--documents", "4", "--no-history", env=env, timeout=600)

@@ -67,6 +67,7 @@ print(json.dumps({"added_mb": rss("VmHWM") - before, "size": list(__import__("PI
 """
 
 
+@pytest.mark.timeout(900)  # real processes on a shared 2-core machine: minutes under load
 def test_a_huge_png_thumbnail_adds_at_most_200_mb(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONPATH": f"{ROOT}:{ROOT / 'tests'}"}
     done = subprocess.run([sys.executable, "-c", _CHILD, str(tmp_path), str(HUGE_SIDE)], cwd=ROOT, capture_output=True,
