@@ -74,9 +74,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     from webapp.views import account, audit
 
     init_auth(app)
-    from webapp.input_guard import init_input_guard
-
-    init_input_guard(app)  # bad input: 400 in the reader's language before any view; one redirect check
     app.register_blueprint(account.bp)
     app.register_blueprint(audit.bp)
 
@@ -123,6 +120,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from webapp.views import errors
 
     errors.install(app)  # styled, translated error answers; refusals of use cases (DomainError) as 404/403/...
+    from webapp.input_guard import init_input_guard
+
+    # After errors.install: its 413 answer gives way to one naming the limit; the guard runs before every view.
+    init_input_guard(app)  # bad input: 400 in the reader's language before any view; one redirect check
 
     @app.context_processor
     def _template_globals() -> dict[str, object]:
