@@ -43,7 +43,8 @@ RUN groupadd --system --gid 10001 huitong \
  && useradd --system --uid 10001 --gid huitong --create-home --home-dir /home/huitong \
         --shell /usr/sbin/nologin huitong \
  && mkdir -p /data \
- && chown huitong:huitong /data
+ && chown huitong:huitong /data \
+ && chmod 700 /data
 
 WORKDIR /app
 

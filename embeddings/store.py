@@ -8,6 +8,7 @@ so any process can catch up with "chunks after id X, tombstones after seq Y".
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import threading
 import time
@@ -93,6 +94,8 @@ class ChunkStore:
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        # Born 0600 whatever the umask: SQLite gives its -wal and -shm files the database file's mode.
+        os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         self._conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=60)
         self._lock = threading.RLock()
         with self._lock:

@@ -15,6 +15,7 @@ import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 
+from graph import throttle
 from graph.passwords import hash_password, verify_password
 from graph.queries import accounts as q
 from graph.queries import org
@@ -24,12 +25,8 @@ ROLES: tuple[str, ...] = ("member", "manager", "admin")
 MIN_PASSWORD_LENGTH = 8
 USERNAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 
-# Login throttling: failures counted in a window; reaching the limit locks for LOCK_SECONDS.
-# The per-address limit is higher: one office behind one NAT address shares it.
-ACCOUNT_FAILURE_LIMIT = 5
-CLIENT_FAILURE_LIMIT = 20
-FAILURE_WINDOW_SECONDS = 15 * 60
-LOCK_SECONDS = 15 * 60
+# Login throttling: growing delays per (account, address) and per address, never a lock on an
+# account alone (see graph.throttle).
 
 
 class AccountError(ValueError):
@@ -52,6 +49,15 @@ class UnknownPerson(AccountError):
     pass
 
 
+class Throttled(AccountError):
+    """Too many wrong passwords from this address: the next try must wait until ``retry_at_ms``."""
+
+    def __init__(self, retry_at_ms: int, failure: throttle.Failure | None = None) -> None:
+        super().__init__("too many failed attempts")
+        self.retry_at_ms = retry_at_ms
+        self.failure = failure  # set when this very attempt started (or lengthened) the wait
+
+
 @dataclass(frozen=True)
 class Person:
     """The signed-in person as the web app sees them."""
@@ -68,12 +74,12 @@ class Person:
 
 @dataclass(frozen=True)
 class LoginOutcome:
-    """``status``: ``ok``, ``invalid`` (unknown login or wrong password), ``inactive`` or ``locked``."""
+    """``status``: ``ok``, ``invalid`` (unknown login or wrong password), ``inactive`` or ``throttled``."""
 
     status: str
     person: Person | None = None
-    locked_until_ms: int = 0
-    locked_now: bool = False  # this attempt caused the lock
+    retry_at_ms: int = 0  # throttled: when this address may try again
+    failure: throttle.Failure | None = None  # a wrong password: which throttles it started
 
 
 def now_ms() -> int:
@@ -125,13 +131,23 @@ def set_password(store: GraphStore, person_id: str, new_password: str, *, keep_s
 
 
 def change_password(store: GraphStore, person_id: str, current: str, new_password: str,
-                    *, keep_session: str | None = None) -> None:
-    """The person's own change: the current password is required."""
+                    *, keep_session: str | None = None, client: str = "unknown") -> None:
+    """The person's own change: the current password is required, and guessing it is throttled like a login
+    (a stolen session must not become a password oracle)."""
     rows = store.run(q.ACCOUNT_BY_ID, {"person_id": person_id})
     if not rows:
         raise UnknownPerson("no such person")
+    rules = [throttle.pair_rule(f"account:{person_id}", client, "password"), throttle.address_rule(client)]
+    now = now_ms()
+    waiting = throttle.retry_at(store, rules, now)
+    if waiting:
+        raise Throttled(waiting)
     if not verify_password(rows[0]["password_hash"], current):
+        failure = throttle.fail(store, rules, now)
+        if failure.delayed:
+            raise Throttled(failure.retry_at_ms, failure)
         raise InvalidPassword("the current password is wrong")
+    throttle.clear(store, rules[0])
     if current == new_password:
         raise InvalidPassword("the new password must differ from the current one")
     set_password(store, person_id, new_password, keep_session=keep_session)
@@ -174,9 +190,11 @@ def create_person(store: GraphStore, *, username: str, name: str, department_cod
 
 
 def set_active(store: GraphStore, person_id: str, active: bool) -> None:
-    """(De)activate a person; a deactivated person's sessions stop working at their next request."""
+    """(De)activate a person; deactivation ends every session of theirs for good (reactivation revives none)."""
     if not store.run(q.SET_ACTIVE, {"person_id": person_id, "active": active}):
         raise UnknownPerson("no such person")
+    if not active:
+        end_sessions(store, person_ids=[person_id])
 
 
 def list_people(store: GraphStore) -> list[Row]:
@@ -210,7 +228,7 @@ def session_person(store: GraphStore, token: str) -> Person | None:
         return None
     person = _person(rows[0])
     if not person.active:
-        close_session(store, token)  # reactivation must not revive it
+        end_sessions(store, person_ids=[person.id])  # reactivation must not revive any of them
         return None
     return person
 
@@ -219,36 +237,41 @@ def close_session(store: GraphStore, token: str) -> None:
     store.run(q.DELETE_SESSION, {"session_id": _token_id(token)})
 
 
+def end_sessions(store: GraphStore, *, person_ids: list[str] | None = None,
+                 usernames: list[str] | None = None) -> int:
+    """End every login session of these people, now and for good: the records are gone, so neither a
+    reactivation nor a restored role brings an old cookie back. Called on deactivation, role removal and
+    password change; returns how many sessions ended."""
+    if not person_ids and not usernames:
+        return 0
+    rows = store.run(q.END_SESSIONS, {"person_ids": list(person_ids or []), "usernames": list(usernames or [])})
+    return int(rows[0]["deleted"]) if rows else 0
+
+
 # -- authentication with throttling ------------------------------------------------------------
 
 def _account_key(login: str, person: Person | None) -> str:
     # Keyed by person when known (username and e-mail share one counter), else by what was typed,
-    # so unknown logins lock exactly like real ones and reveal nothing.
+    # so unknown logins are throttled exactly like real ones and reveal nothing.
     return f"account:{person.id}" if person else f"login:{normalise_login(login)}"
 
 
 def authenticate(store: GraphStore, login: str, password: str, *, client: str) -> LoginOutcome:
     found = find_account(store, login)
     person = found[0] if found else None
-    account_key, client_key = _account_key(login, person), f"client:{client}"
+    rules = [throttle.pair_rule(_account_key(login, person), client), throttle.address_rule(client)]
     now = now_ms()
-    locks = store.run(q.THROTTLE_LOCKS, {"keys": [account_key, client_key], "now": now})
-    if locks:
-        return LoginOutcome("locked", person, max(row["locked_until"] for row in locks))
+    waiting = throttle.retry_at(store, rules, now)
+    if waiting:
+        return LoginOutcome("throttled", person, waiting)
     # Verify against a dummy hash for unknown logins: the answer takes as long either way.
     valid = verify_password(found[1] if found else _dummy_hash(), password) and found is not None
     if valid and person is not None:
         if not person.active:
             return LoginOutcome("inactive", person)
-        store.run(q.THROTTLE_CLEAR, {"key": account_key})
+        throttle.clear(store, rules[0])
         return LoginOutcome("ok", person)
-    counters = [{"key": account_key, "limit": ACCOUNT_FAILURE_LIMIT},
-                {"key": client_key, "limit": CLIENT_FAILURE_LIMIT}]
-    rows = store.run(q.THROTTLE_FAIL, {
-        "rows": counters,
-        "now": now, "window_ms": FAILURE_WINDOW_SECONDS * 1000, "lock_ms": LOCK_SECONDS * 1000,
-    })
-    locked_until = max((row["locked_until"] for row in rows if row["locked_until"] > now), default=0)
-    if locked_until:
-        return LoginOutcome("locked", person, locked_until, locked_now=True)
-    return LoginOutcome("invalid", person)
+    failure = throttle.fail(store, rules, now)
+    if failure.delayed:
+        return LoginOutcome("throttled", person, failure.retry_at_ms, failure)
+    return LoginOutcome("invalid", person, failure=failure)

@@ -12,7 +12,7 @@ import time
 import uuid
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from graph.queries import audit as q
 from graph.store import GraphStore, Row
@@ -68,6 +68,29 @@ class Event:
     def linked_kind(self) -> str:
         """The target kind the event is linked under ("" when it links to its actor only)."""
         return self.target_kind if self.target_id and self.target_kind in q.TARGET_LABELS else ""
+
+
+class _Decision(Protocol):
+    allowed: bool
+    reason_kind: str
+
+
+D = TypeVar("D", bound=_Decision)
+NOT_THERE = frozenset({"unknown_document", "unknown_person", "unknown"})
+
+
+def refusal(store: GraphStore, actor_id: str | None, target_kind: str, target_id: str, decision: D,
+            client: str | None = None) -> D:
+    """Record ``access.refused`` when ``decision`` refuses an object that exists; returns ``decision``.
+
+    The person still gets the neutral answer (404, as for a missing object); the trail keeps who asked for
+    what they may not see, which is what an administrator reviewing a leak or a probe needs to know.
+    """
+    if not decision.allowed and decision.reason_kind not in NOT_THERE:
+        record(store, action="access.refused", actor_id=actor_id, target_kind=target_kind, target_id=target_id,
+               client=client, detail={"reason": decision.reason_kind,
+                                      "mode": str(getattr(getattr(decision, "mode", None), "value", "") or "")})
+    return decision
 
 
 def record(store: GraphStore, *, action: str, actor_id: str | None = None, target_kind: str | None = None,

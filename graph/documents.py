@@ -174,7 +174,8 @@ def unshare(store: GraphStore, actor_id: str, document_id: str, spec: ShareSpec 
 
 def require_read(store: GraphStore, person_id: str, document_id: str) -> permissions.Access:
     """The read access, or :class:`NotFound` (a document the person may not read does not exist for them)."""
-    access = permissions.can_read(store, person_id, document_id)
+    access = audit.refusal(store, person_id, "document", document_id,
+                           permissions.can_read(store, person_id, document_id))
     if not access.allowed:
         raise NotFound("no such document")
     return access
@@ -183,9 +184,9 @@ def require_read(store: GraphStore, person_id: str, document_id: str) -> permiss
 def require_edit(store: GraphStore, person_id: str, document_id: str) -> permissions.Access:
     """The edit access; :class:`NotFound` for a non-reader, :class:`Forbidden` for a reader who may not edit."""
     decision = permissions.decide(store, person_id, document_id)
-    if not decision.read.allowed:
+    if not audit.refusal(store, person_id, "document", document_id, decision.read).allowed:
         raise NotFound("no such document")
-    if not decision.edit.allowed:
+    if not audit.refusal(store, person_id, "document", document_id, decision.edit).allowed:
         raise Forbidden("you can read this document but no share lets you change it")
     return decision.edit
 

@@ -35,6 +35,7 @@ from redis.backoff import NoBackoff
 from redis.retry import Retry
 
 from graph.errors import GraphUnavailable
+from graph.private_files import DIR_MODE, FILE_MODE, PRIVATE_UMASK
 
 SOCKET_PATH_LIMIT = 100  # sun_path is 108 bytes on Linux, keep a margin
 # FalkorDB logs a write as effects when its mean time per change exceeds this many microseconds,
@@ -116,7 +117,7 @@ class EmbeddedServer:
 
     def ensure_running(self, timeout: float = 120.0) -> bool:
         """Attach to the running server or start one. Returns True when this call started it."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        self.directory.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
         with self._start_lock():
             status = self.status()
             if status.running:
@@ -186,7 +187,7 @@ class EmbeddedServer:
 
     @contextlib.contextmanager
     def _start_lock(self) -> Iterator[None]:
-        with open(self.lockfile, "a+") as handle:
+        with open(os.open(self.lockfile, os.O_RDWR | os.O_CREAT, FILE_MODE), "a+") as handle:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
@@ -228,6 +229,7 @@ class EmbeddedServer:
         self._process = subprocess.Popen(  # noqa: S603 - fixed binary from our own dependency
             args, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             start_new_session=True,  # Ctrl-C in a terminal reaches the supervisor, which stops us in order
+            umask=PRIVATE_UMASK,  # the AOF, its directory and the log hold the whole graph: owner only
         )
 
     def _wait_until_ready(self, timeout: float) -> None:

@@ -19,6 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from graph import accounts
 from graph.queries import org_admin as q
 from graph.store import GraphStore, Row
 
@@ -416,11 +417,15 @@ def set_person_active(store: GraphStore, person_id: str, active: bool) -> None:
     """Deactivate (or reactivate) a person: they keep memberships and history, they just stop counting."""
     get_person(store, person_id)
     store.run(q.PERSON_SET_ACTIVE, {"id": person_id, "active": active})
+    if not active:
+        accounts.end_sessions(store, person_ids=[person_id])  # for good: reactivation revives no cookie
 
 
 def set_roles(store: GraphStore, person_id: str, roles: list[str]) -> None:
     _raise_if(check_roles(roles))
     person = get_person(store, person_id)
+    if set(person["roles"]) - set(roles):  # a removed role must not live on in an open session
+        accounts.end_sessions(store, person_ids=[person_id])
     store.run(q.PERSON_CLEAR_ROLES, {"usernames": [person["username"]]})
     rows = [{"username": person["username"], "role": role} for role in sorted(set(roles))]
     if rows:

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph import org, org_impact
+from graph import accounts, org, org_impact
 from graph.org import N_, Problem
 from graph.org_export import CODED_SHEETS, Snapshot, csv_bytes, export_org, snapshot, write_export, xlsx_bytes
 from graph.org_files import (
@@ -73,6 +73,7 @@ class ImportPlan:
     detach_parents: list[str] = field(default_factory=list)
     link_parents: list[dict[str, str]] = field(default_factory=list)
     people_rows: list[dict[str, Any]] = field(default_factory=list)
+    end_sessions: list[str] = field(default_factory=list)  # usernames deactivated or stripped of a role
     role_rows: dict[str, tuple[str, ...]] = field(default_factory=dict)
     manager_rows: dict[str, str] = field(default_factory=dict)
     add_memberships: dict[str, list[dict[str, str]]] = field(default_factory=dict)
@@ -304,6 +305,8 @@ class _Planner:
                                      | {"now": self.now})
         if existing is None or existing["roles"] != record["roles"]:
             self.plan.role_rows[username] = record["roles"]
+        if existing is not None and (not record["active"] or set(existing["roles"]) - set(record["roles"])):
+            self.plan.end_sessions.append(username)
         if existing is None or existing["manager"] != record["manager"]:
             self.plan.manager_rows[username] = record["manager"]
 
@@ -435,6 +438,8 @@ def apply_plan(store: GraphStore, plan: ImportPlan) -> dict[str, dict[str, int]]
     run(q.IMPORT_DETACH_PARENTS, "codes", plan.detach_parents)
     run(q.IMPORT_LINK_PARENTS, "rows", plan.link_parents)
     run(q.PEOPLE_IMPORT_UPSERT, "rows", plan.people_rows)
+    for batch in _batches(plan.end_sessions):
+        accounts.end_sessions(store, usernames=batch)
     run(q.PERSON_CLEAR_ROLES, "usernames", sorted(plan.role_rows))
     run(q.PERSON_GRANT_ROLES, "rows", [{"username": u, "role": r} for u, roles in sorted(plan.role_rows.items())
                                        for r in roles])

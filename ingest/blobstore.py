@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
+from graph.private_files import READ_ONLY_MODE
 from settings import Settings
 
 CHUNK = 1024 * 1024
@@ -182,8 +183,8 @@ class BlobStore:
         if not staged.synced:  # never rename bytes into place before they are on disk
             _fsync_path(staged.temp_path)
             staged.synced = True
-        # Blobs are never modified after they are written.
-        os.chmod(staged.temp_path, 0o444)
+        # Blobs are never modified after they are written, and only the platform's account reads them.
+        os.chmod(staged.temp_path, READ_ONLY_MODE)
         try:
             os.replace(staged.temp_path, target)
         except FileNotFoundError:  # the first blob of its fan-out folder

@@ -19,6 +19,7 @@ from graph import documents as docs
 from graph import ingest_records as ingest_db
 from graph.store import GraphStore, Row
 from ingest.archive import MIB
+from ingest.cells import safe_cell
 from ingest.job_model import ACTIVE, OUTCOMES, REPORT_COLUMNS, UPLOADS, _job
 from settings import Settings
 
@@ -179,7 +180,8 @@ def _csv_text(rows: Iterable[Row]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=REPORT_COLUMNS)
     writer.writeheader()
-    writer.writerows(rows)
+    # Cells starting with = + - @ would run as formulas in a spreadsheet: neutralised.
+    writer.writerows({key: safe_cell(value) for key, value in row.items()} for row in rows)
     return out.getvalue()
 
 

@@ -7,12 +7,15 @@ bytes) shares one file, and a cached thumbnail is never stale. Files are written
 from __future__ import annotations
 
 import os
+import struct
 import tempfile
+import zlib
 from contextlib import suppress
 from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
+from ingest import images
 from ingest.blobstore import BlobStore
 from settings import Settings
 
@@ -21,6 +24,10 @@ SIZE = 320
 
 class ThumbnailError(ValueError):
     """The image cannot be read (damaged, unknown format or absurdly large)."""
+
+
+class ThumbnailBusy(ThumbnailError):
+    """Every decode slot of this process stayed busy: try again shortly (not a property of the image)."""
 
 
 def thumbnail_path(settings: Settings, sha256: str, size: int = SIZE) -> Path:
@@ -35,22 +42,22 @@ def thumbnail(settings: Settings, sha256: str, size: int = SIZE) -> Path:
         return target
     source = BlobStore.from_settings(settings).path(sha256)
     try:
-        with Image.open(source) as image:
-            image.seek(0)  # first frame of animations and multi-page TIFFs
-            picture = ImageOps.exif_transpose(image)
-            picture.thumbnail((size, size))
-            if picture.mode not in ("RGB", "RGBA", "L", "LA"):
-                picture = picture.convert("RGBA")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".png")
-            try:
-                with os.fdopen(fd, "wb") as out:
-                    picture.save(out, format="PNG", optimize=True)
-                os.replace(name, target)
-            except BaseException:
-                with suppress(FileNotFoundError):
-                    os.unlink(name)
-                raise
-    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError) as error:
+        picture = images.preview(source, size)  # bounded: pixel cap, shrink-on-load, few decodes at once
+        if picture.mode not in ("RGB", "RGBA", "L", "LA"):
+            picture = picture.convert("RGBA")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".png")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                picture.save(out, format="PNG", optimize=True)
+            os.replace(name, target)
+        except BaseException:
+            with suppress(FileNotFoundError):
+                os.unlink(name)
+            raise
+    except images.ImageBusy as error:
+        raise ThumbnailBusy(str(error)) from None
+    except (OSError, UnidentifiedImageError, Image.DecompressionBombError, ValueError, SyntaxError,
+            zlib.error, struct.error) as error:
         raise ThumbnailError(f"no thumbnail: {error}") from None
     return target

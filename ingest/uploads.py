@@ -24,6 +24,7 @@ from graph.store import GraphStore
 from ingest.blobstore import BlobStore, BlobTooLarge, StagedBlob
 from ingest.bulk import in_bulk
 from ingest.extract import FileKind
+from ingest.filenames import clean_filename
 from ingest.filetypes import FileTypeError, UnsupportedFile, detect_file, kind_from_name
 from settings import Settings
 
@@ -55,8 +56,8 @@ class UploadResult:
 
 
 def _clean_filename(filename: str) -> str:
-    name = PurePath(str(filename or "").replace("\\", "/")).name.strip()
-    if not name or name in (".", ".."):
+    name = clean_filename(filename)  # no path parts, control or invisible characters (headers, logs, eyes)
+    if not name:
         raise UploadRejected("the file needs a name")
     return name[:MAX_FILENAME]
 

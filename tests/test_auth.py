@@ -1,4 +1,4 @@
-"""Login, logout, sessions, lockout, deactivation, password change and reset, CSRF: the real app on the real graph.
+"""Login, logout, sessions, throttling, deactivation, password change and reset, CSRF: the real app on the real graph.
 
 """
 
@@ -19,7 +19,7 @@ from web_support import (
     sign_in,
 )
 
-from graph import accounts
+from graph import accounts, throttle
 from graph.audit import AuditFilter, list_events
 from graph.falkordb_backend import FalkorStore
 
@@ -165,65 +165,105 @@ def test_anonymous_htmx_and_api_calls_get_no_redirect_page(app: Flask) -> None:
     assert api.status_code == 401 and api.get_json() == {"error": "login required"}
 
 
-# -- lockout --------------------------------------------------------------------------------------
+# -- throttling: growing delays per (account, address) and per address, never a lock on an account alone --
 
-def test_account_locks_after_repeated_failures(app: Flask, demo: FalkorStore) -> None:
-    person = new_person(demo)
-    statuses = []
-    for attempt in range(accounts.ACCOUNT_FAILURE_LIMIT + 1):
-        # Each attempt from another address: the per-account counter alone locks it.
-        client = client_from(app, random_address())
-        statuses.append(sign_in(client, person.username if attempt % 2 else f"{person.username}@test.example",
-                                "wrong password").status_code)
-    assert statuses == [401] * (accounts.ACCOUNT_FAILURE_LIMIT - 1) + [429, 429]
-    # Now even the right password is refused, and nothing is verified.
-    client = client_from(app, random_address())
-    response = sign_in(client, person.username, PASSWORD)
-    assert response.status_code == 429 and client.get("/").status_code == 302
-    assert len(events_for(demo, action="login.lockout", target_id=person.id)) == 1
-    assert events_for(demo, action="login.failure", target_id=person.id)[0]["detail"].count("locked") == 1
+def test_a_stranger_cannot_lock_an_admin_out(app: Flask, demo: FalkorStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    frozen = accounts.now_ms()
+    monkeypatch.setattr(accounts, "now_ms", lambda: frozen)  # the first delay (1 s) must not run out mid-test
+    victim = new_person(demo, role="admin")
+    attacker = client_from(app, random_address())
+    statuses = [sign_in(attacker, victim.username if n % 2 else f"{victim.username}@test.example",
+                        "wrong password").status_code for n in range(throttle.PAIR_FREE_FAILURES + 3)]
+    assert statuses == [401] * throttle.PAIR_FREE_FAILURES + [429] * 3
+    # Even the right password waits at the guesser's address...
+    assert sign_in(attacker, victim.username, PASSWORD).status_code == 429
+    # ...while the owner at their own desk is not touched at all.
+    owner = client_from(app, random_address())
+    assert sign_in(owner, victim.username, PASSWORD).status_code == 302 and owner.get("/").status_code == 200
+    throttles = events_for(demo, action="login.throttle", target_id=victim.id)
+    assert len(throttles) == 1 and '"scope": "account_address"' in throttles[0]["detail"]
+    assert len(events_for(demo, action="login.failure", target_id=victim.id)) == len(statuses) + 1
 
 
-def test_client_address_locks_after_repeated_failures(app: Flask, demo: FalkorStore,
+def test_an_address_guessing_many_accounts_is_slowed(app: Flask, demo: FalkorStore,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(accounts, "CLIENT_FAILURE_LIMIT", 4)  # each attempt costs one argon2 verification
-    address = random_address()
-    client = client_from(app, address)
-    for n in range(accounts.CLIENT_FAILURE_LIMIT):
-        sign_in(client, f"guess.{n}.{uuid.uuid4().hex[:6]}", "wrong password")  # a different account each time
+    frozen = accounts.now_ms()
+    monkeypatch.setattr(accounts, "now_ms", lambda: frozen)
+    monkeypatch.setattr(throttle, "ADDRESS_FREE_FAILURES", 4)  # each attempt costs one argon2 verification
+    client = client_from(app, random_address())
+    statuses = [sign_in(client, f"guess.{n}.{uuid.uuid4().hex[:6]}", "wrong password").status_code
+                for n in range(throttle.ADDRESS_FREE_FAILURES + 1)]  # a different account each time
+    assert statuses == [401] * throttle.ADDRESS_FREE_FAILURES + [429]
     person = new_person(demo)
     assert sign_in(client, person.username, PASSWORD).status_code == 429
     assert sign_in(client_from(app, random_address()), person.username, PASSWORD).status_code == 302
 
 
-def test_lockout_is_shared_by_every_process(app: Flask, demo: FalkorStore, settings) -> None:  # type: ignore[no-untyped-def]
-    """The counters live in the graph: a second app (another process's view) sees the same lock."""
+def test_throttles_are_shared_by_every_process(app: Flask, demo: FalkorStore, settings,  # type: ignore[no-untyped-def]
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The counters live in the graph: a second app (another process's view) sees the same wait."""
     from webapp import create_app
 
-    person = new_person(demo)
-    for _ in range(accounts.ACCOUNT_FAILURE_LIMIT):
-        sign_in(client_from(app, random_address()), person.username, "wrong password")
+    frozen = accounts.now_ms()
+    monkeypatch.setattr(accounts, "now_ms", lambda: frozen)
+    person, address = new_person(demo), random_address()
+    for _ in range(throttle.PAIR_FREE_FAILURES + 1):
+        sign_in(client_from(app, address), person.username, "wrong password")
     other = create_app(settings)
-    assert sign_in(client_from(other, random_address()), person.username, PASSWORD).status_code == 429
+    assert sign_in(client_from(other, address), person.username, PASSWORD).status_code == 429
 
 
-def test_lock_expires(demo: FalkorStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_delays_grow_then_end(demo: FalkorStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    person, address = new_person(demo), random_address()
+    clock = [accounts.now_ms()]
+    monkeypatch.setattr(accounts, "now_ms", lambda: clock[0])
+    for _ in range(throttle.PAIR_FREE_FAILURES):
+        assert accounts.authenticate(demo, person.username, "bad", client=address).status == "invalid"
+    waits = []
+    for _ in range(4):
+        outcome = accounts.authenticate(demo, person.username, "bad", client=address)
+        assert outcome.status == "throttled"
+        waits.append(outcome.retry_at_ms - clock[0])
+        assert accounts.authenticate(demo, person.username, PASSWORD, client=address).status == "throttled"
+        clock[0] = outcome.retry_at_ms + 1
+    assert waits == [1000, 2000, 4000, 8000]
+    assert accounts.authenticate(demo, person.username, PASSWORD, client=address).status == "ok"
+    # A success forgets the (account, address) counter: the next typo is free again.
+    assert accounts.authenticate(demo, person.username, "bad", client=address).status == "invalid"
+
+
+def test_delays_are_capped_and_forgotten_after_a_quiet_hour(demo: FalkorStore,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    person, address = new_person(demo), random_address()
+    clock = [accounts.now_ms()]
+    monkeypatch.setattr(accounts, "now_ms", lambda: clock[0])
+    outcome = None
+    for _ in range(throttle.PAIR_FREE_FAILURES + 15):
+        outcome = accounts.authenticate(demo, person.username, "bad", client=address)
+        clock[0] = max(clock[0], outcome.retry_at_ms) + 1
+    assert outcome is not None and outcome.retry_at_ms - (clock[0] - 1) <= 0
+    assert max(s for _, s in outcome.failure.delayed) == throttle.MAX_DELAY_SECONDS
+    clock[0] += throttle.RESET_SECONDS * 1000 + 1
+    assert accounts.authenticate(demo, person.username, "bad", client=address).status == "invalid"
+
+
+def test_current_password_check_is_throttled_like_a_login(app: Flask, demo: FalkorStore,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    frozen = accounts.now_ms()
+    monkeypatch.setattr(accounts, "now_ms", lambda: frozen)
     person = new_person(demo)
-    for _ in range(accounts.ACCOUNT_FAILURE_LIMIT):
-        accounts.authenticate(demo, person.username, "bad", client=random_address())
-    assert accounts.authenticate(demo, person.username, PASSWORD, client=random_address()).status == "locked"
-    later = accounts.now_ms() + accounts.LOCK_SECONDS * 1000 + 1
-    monkeypatch.setattr(accounts, "now_ms", lambda: later)
-    assert accounts.authenticate(demo, person.username, PASSWORD, client=random_address()).status == "ok"
-
-
-def test_success_resets_the_account_counter(demo: FalkorStore) -> None:
-    person = new_person(demo)
-    for _ in range(accounts.ACCOUNT_FAILURE_LIMIT - 1):
-        accounts.authenticate(demo, person.username, "bad", client=random_address())
-    assert accounts.authenticate(demo, person.username, PASSWORD, client=random_address()).status == "ok"
-    for _ in range(accounts.ACCOUNT_FAILURE_LIMIT - 1):
-        assert accounts.authenticate(demo, person.username, "bad", client=random_address()).status == "invalid"
+    client = client_from(app, random_address())
+    sign_in(client, person.username, PASSWORD)
+    form = {"current_password": "a guess", "new_password": "a brand new pass", "repeat_password": "a brand new pass"}
+    statuses = [client.post("/account/password", data={**form, "csrf_token": csrf_token(client, "/account/password")}
+                            ).status_code for _ in range(throttle.PAIR_FREE_FAILURES + 2)]
+    assert statuses == [400] * throttle.PAIR_FREE_FAILURES + [429, 429]
+    right = client.post("/account/password", data={**form, "current_password": PASSWORD,
+                                                   "csrf_token": csrf_token(client, "/account/password")})
+    assert right.status_code == 429, "the right password waits too: the guesser learns nothing"
+    assert len(events_for(demo, action="password.throttle", target_id=person.id)) == 1
+    # The person's own login from elsewhere is untouched.
+    assert sign_in(client_from(app, random_address()), person.username, PASSWORD).status_code == 302
 
 
 # -- deactivation -------------------------------------------------------------------------------

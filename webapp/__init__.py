@@ -48,6 +48,9 @@ def _store_for(app: Flask):  # type: ignore[no-untyped-def]
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or get_settings()
+    from graph.private_files import start_private
+
+    start_private(settings.data_dir)  # umask 077 and a 0700 data directory before anything is written
     app = Flask(__name__)
     app.config.update(
         SECRET_KEY=_secret_key(settings),
@@ -121,6 +124,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     from webapp.views import errors
 
     errors.install(app)  # styled, translated error answers; refusals of use cases (DomainError) as 404/403/...
+    from webapp.input_guard import init_input_guard
+
+    # After errors.install: its 413 answer gives way to one naming the limit; the guard runs before every view.
+    init_input_guard(app)  # bad input: 400 in the reader's language before any view; one redirect check
 
     @app.context_processor
     def _template_globals() -> dict[str, object]:

@@ -7,6 +7,7 @@ whether or not their view says so. Use :func:`roles_required` for everything els
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import timedelta
 from functools import wraps
@@ -25,7 +26,7 @@ from webapp import services
 
 __all__ = [
     "ADMIN_PREFIX", "PUBLIC_ENDPOINTS", "Person", "audit", "client_address", "current_person", "init_auth",
-    "is_public", "public", "roles_required", "safe_next",
+    "is_public", "public", "roles_required", "safe_next", "same_site",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -150,6 +151,8 @@ def init_auth(app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        # The CSRF token lives in the session and as long as it: a form left open does not fail at 60 min.
+        WTF_CSRF_TIME_LIMIT=settings.session_hours * 3600,
     )
     if settings.proxy_hops:
         # Only as many hops as configured: a client cannot pick its own address by sending the header.
@@ -171,12 +174,24 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-def safe_next(target: str | None, default: str) -> str:
-    """Only local paths: never bounce the browser to another site after login."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return default
+_UNSAFE_IN_TARGET = re.compile(r"[\x00-\x20\x7f\\]")  # browsers drop tabs/newlines and read \ as /
+
+
+def same_site(target: str | None, host: str | None = None) -> bool:
+    """THE same-site check of every redirect: a local path (``/x``, never ``//x`` or ``/\\x``), or an
+    absolute http(s) URL of ``host`` itself. Whitespace, control characters and backslashes are refused
+    outright, since browsers strip or reinterpret them (``/\\evil.example`` is ``//evil.example``)."""
+    if not target or _UNSAFE_IN_TARGET.search(target):
+        return False
     parts = urlsplit(target)
-    return default if parts.scheme or parts.netloc else target
+    if parts.scheme or parts.netloc:
+        return host is not None and parts.scheme in ("http", "https") and parts.netloc == host
+    return target.startswith("/") and not target.startswith("//")
+
+
+def safe_next(target: str | None, default: str) -> str:
+    """Only local paths: never bounce the browser to another site (after login, a language switch...)."""
+    return target if target is not None and same_site(target) else default
 
 
 def start_session(person: Person) -> None:

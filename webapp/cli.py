@@ -32,6 +32,10 @@ def _exec(argv: list[str]) -> None:
 def main() -> None:
     """Huitong (汇通): knowledge graph and semantic search across departments."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from graph.private_files import secure_process
+
+    # Everything this command (and the servers it execs) writes is private to the platform's account.
+    secure_process(lambda: load_settings().data_dir, SettingsError)
 
 
 @main.command()
@@ -323,8 +327,9 @@ def dept_list(as_json: bool) -> None:
 
 
 # Command groups live in their own modules; importing them attaches them to ``main``
-# (cli_knowledge: decision, doc and dedupe; cli_ops: backup, restore, webhook, watch).
-from webapp import cli_analytics, cli_ingest, cli_knowledge, cli_ops, cli_org  # noqa: E402, F401
+# (cli_knowledge: decision, doc and dedupe; cli_ops: backup, restore, webhook, watch;
+# cli_users: user activate|deactivate).
+from webapp import cli_analytics, cli_ingest, cli_knowledge, cli_ops, cli_org, cli_users  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()

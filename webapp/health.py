@@ -123,6 +123,7 @@ def check(settings: Settings) -> HealthReport:
     report.checks["index"] = index_health(settings)
     report.checks["model"] = model_health(settings)
     _embedding_progress(report, settings)
+    _private_files(report, settings)
     return report
 
 
@@ -135,3 +136,12 @@ def _embedding_progress(report: HealthReport, settings: Settings) -> None:
         report.embedding = model_progress(settings)
     except (sqlite3.Error, OSError) as error:
         report.warnings["embedding"] = f"could not read the re-embedding progress: {error}"
+
+
+def _private_files(report: HealthReport, settings: Settings) -> None:
+    """Files others may read are a warning: the platform works, but company data is exposed on the host."""
+    from graph.private_files import describe_loose, loose_entries
+
+    loose = loose_entries(settings.data_dir)
+    if loose:
+        report.warnings["files"] = describe_loose(settings.data_dir, loose)

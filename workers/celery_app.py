@@ -26,6 +26,7 @@ from celery import Celery
 from celery.signals import before_task_publish, worker_init, worker_process_init, worker_ready, worker_shutdown
 
 from embeddings.embedder import threads_per_process, use_threads
+from graph.private_files import start_private
 from settings import Settings, get_settings
 from workers.broker import HEARTBEAT_PREFIX, SENT_AT_HEADER
 
@@ -70,6 +71,7 @@ def make_celery(settings: Settings) -> Celery:
     return app
 
 
+start_private(get_settings().data_dir)  # workers and beat write blobs, texts and indexes: all private
 app = make_celery(get_settings())
 
 

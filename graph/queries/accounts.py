@@ -71,6 +71,18 @@ DELETE_OTHER_SESSIONS = cypher(
     writes=True,
 )
 
+END_SESSIONS = cypher(
+    "accounts.end_sessions",
+    """
+    MATCH (s:LoginSession)-[:OF]->(p:Person)
+    WHERE p.id IN $person_ids OR p.username IN $usernames
+    DETACH DELETE s
+    RETURN count(s) AS deleted
+    """,
+    example={"person_ids": ["u1"], "usernames": []},
+    writes=True,
+)
+
 PRUNE_SESSIONS = cypher(
     "accounts.prune_sessions",
     "MATCH (s:LoginSession) WHERE s.expires_at <= $now DETACH DELETE s RETURN count(s) AS deleted",
@@ -96,14 +108,16 @@ THROTTLE_FAIL = cypher(
     """
     UNWIND $rows AS row
     MERGE (t:LoginThrottle {key: row.key})
-    ON CREATE SET t.window_start = $now, t.failures = 0, t.locked_until = 0
-    WITH t, row, CASE WHEN t.window_start <= $now - $window_ms THEN 0 ELSE t.failures END AS prior
-    SET t.failures = prior + 1,
-        t.window_start = CASE WHEN prior = 0 THEN $now ELSE t.window_start END,
-        t.locked_until = CASE WHEN prior + 1 >= row.limit THEN $now + $lock_ms ELSE t.locked_until END
-    RETURN t.key AS key, t.failures AS failures, t.locked_until AS locked_until
+    ON CREATE SET t.failures = 0, t.locked_until = 0, t.last_failure = $now
+    WITH t, row, CASE WHEN coalesce(t.last_failure, 0) <= $now - $reset_ms THEN 0 ELSE t.failures END AS prior
+    WITH t, row, prior + 1 AS failures
+    WITH t, failures,
+         row.delays[CASE WHEN failures < size(row.delays) THEN failures ELSE size(row.delays) - 1 END] AS delay
+    SET t.failures = failures, t.last_failure = $now,
+        t.locked_until = CASE WHEN delay > 0 THEN $now + delay ELSE t.locked_until END
+    RETURN t.key AS key, t.failures AS failures, t.locked_until AS locked_until, delay AS delay
     """,
-    example={"rows": [{"key": "account:u1", "limit": 5}], "now": 0, "window_ms": 900000, "lock_ms": 900000},
+    example={"rows": [{"key": "login:u1|127.0.0.1", "delays": [0, 0, 1000]}], "now": 0, "reset_ms": 3600000},
     writes=True,
 )
 

@@ -7,7 +7,7 @@ reader may be told why they may read ("why can I see this?"), or that they may r
 
 from __future__ import annotations
 
-from graph import permissions
+from graph import audit, permissions
 from graph.actor import Actor
 from graph.errors import NotPermitted, ObjectMissing
 from graph.store import GraphStore
@@ -34,6 +34,8 @@ def forget(actor: Actor, document_id: str) -> None:
 def require_reader(store: GraphStore, actor: Actor, document_id: str) -> permissions.Decision:
     found = decision(store, actor, document_id)
     if not found.read.allowed:
+        # The answer is the neutral 404; the trail records who asked for an existing document they may not see.
+        audit.refusal(store, actor.person_id, "document", document_id, found.read, client=actor.address)
         raise ObjectMissing(MISSING, id=document_id)
     return found
 

@@ -29,6 +29,7 @@ CHANGES = {
 }
 READS = {
     "document.view": "viewed", "document.download": "downloaded", "document.diff": "compared",
+    "document.thumbnail": "viewed",
     "document.read": "read",  # text reads audited before views were (kept so old trails still show)
 }
 LIMIT = 200

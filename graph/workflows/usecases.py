@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph import audit
+from graph import audit, live
 from graph.actor import Actor
 from graph.errors import InvalidInput, ObjectMissing
 from graph.queries import workflow_access as aq
@@ -30,16 +30,7 @@ from graph.workflows import actions, requests, run_actions, runs
 from graph.workflows.definitions import WorkflowError
 from graph.workflows.errors import NotAllowed, NotFound
 from graph.workflows.runs import OPEN_TASK_STATUSES
-
-Publisher = Callable[[set[str], str, dict[str, Any]], object]
-_publisher: Publisher | None = None
-
-
-def set_publisher(publish: Publisher | None) -> None:
-    """The door's way of reaching browsers (web: the event bus); without one, changes are not announced."""
-    global _publisher
-    _publisher = publish
-
+from settings import get_settings
 
 # -- access: the one rule ----------------------------------------------------------------------------
 
@@ -75,6 +66,8 @@ def require_run(store: GraphStore, actor: Actor, run_id: str) -> RunAccess:
     """The run's access for an actor who may see it; anyone else meets the missing-run answer."""
     access = run_access(store, actor, run_id)
     if access is None or not access.may_view:
+        if access is not None:  # the run exists: the trail keeps who asked (the answer stays neutral)
+            _audit(store, actor, "access.refused", "workflow_run", run_id, reason="not_a_participant")
         raise ObjectMissing("workflow.run_missing", run_id=run_id)
     return access
 
@@ -144,8 +137,8 @@ def people_of_run(store: GraphStore, run_id: str) -> set[str]:
 
 
 def _announce(store: GraphStore, run_id: str, before: Iterable[str] = ()) -> None:
-    if _publisher is not None:
-        _publisher(people_of_run(store, run_id) | set(before), "inbox", {"run_id": run_id})
+    """Every door announces the same way: the event bus tells the browsers concerned (web, CLI, API, Celery)."""
+    live.publish_to_people(get_settings(), people_of_run(store, run_id) | set(before), "inbox", {"run_id": run_id})
 
 
 def _participants_changed(store: GraphStore, run_id: str) -> None:

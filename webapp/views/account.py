@@ -50,19 +50,17 @@ def login_submit() -> ResponseReturnValue:
         start_session(person)
         audit("login.success", target_kind="person", target_id=person.id, actor=person)
         return redirect(safe_next(target, _home()))
-    detail = {"login": accounts.normalise_login(login_value), "reason": outcome.status}
-    if outcome.status == "locked":
-        if outcome.locked_now:
-            audit("login.lockout", target_kind="person" if person else None, target_id=target_id, detail=detail)
-        else:
-            audit("login.failure", target_kind="person" if person else None, target_id=target_id, detail=detail)
-        until = datetime.fromtimestamp(outcome.locked_until_ms / 1000, tz=UTC).strftime("%H:%M UTC")
-        message, status = _("Too many failed attempts. Try again after %(time)s.", time=until), 429
+    detail: dict[str, object] = {"login": accounts.normalise_login(login_value), "reason": outcome.status}
+    audit("login.failure", target_kind="person" if person else None, target_id=target_id, detail=detail)
+    if outcome.failure is not None and outcome.failure.delayed:
+        # This wrong password started (or lengthened) a wait: the throttle itself is an event to review.
+        audit("login.throttle", target_kind="person" if person else None, target_id=target_id,
+              detail={**detail, "delays": [{"scope": scope, "seconds": s} for scope, s in outcome.failure.delayed]})
+    if outcome.status == "throttled":
+        message, status = _throttled_message(outcome.retry_at_ms), 429
     elif outcome.status == "inactive":
-        audit("login.failure", target_kind="person", target_id=target_id, detail=detail)
         message, status = _("This account is deactivated. Ask an administrator."), 403
     else:
-        audit("login.failure", target_kind="person" if person else None, target_id=target_id, detail=detail)
         message, status = _("Wrong username, e-mail or password."), 401
     return render_template("account/login.html", next=target, login_value=login_value, error=message), status
 
@@ -95,7 +93,13 @@ def change_password() -> ResponseReturnValue:
     else:
         try:
             accounts.change_password(services.store(), person.id, request.form.get("current_password", ""), new,
-                                     keep_session=session_token())
+                                     keep_session=session_token(), client=client_address())
+        except accounts.Throttled as problem:
+            if problem.failure is not None:
+                audit("password.throttle", target_kind="person", target_id=person.id,
+                      detail={"delays": [{"scope": scope, "seconds": s} for scope, s in problem.failure.delayed]})
+            audit("password.change_refused", target_kind="person", target_id=person.id, detail={"reason": "throttled"})
+            return render_template("account/password.html", error=_throttled_message(problem.retry_at_ms)), 429
         except accounts.InvalidPassword as problem:
             error = _password_message(str(problem))
     if error:
@@ -122,6 +126,13 @@ def reset_password(person_id: str) -> ResponseReturnValue:
     audit("password.reset", target_kind="person", target_id=target.id)
     flash(_("The password of %(name)s has been reset; their sessions were signed out.", name=target.name), "info")
     return redirect(url_for("account.reset_password", person_id=target.id))
+
+
+def _throttled_message(retry_at_ms: int) -> str:
+    seconds = max(1, -(-(retry_at_ms - accounts.now_ms()) // 1000))
+    until = datetime.fromtimestamp(retry_at_ms / 1000, tz=UTC).strftime("%H:%M:%S UTC")
+    return _("Too many failed attempts from your address. Try again in %(seconds)d s (after %(time)s).",
+             seconds=seconds, time=until)
 
 
 def _password_message(problem: str) -> str:

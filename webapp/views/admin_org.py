@@ -25,6 +25,7 @@ from graph import org, org_io
 from graph.org import OrgError, Problem
 from webapp import services
 from webapp.auth import audit, current_person, roles_required
+from webapp.downloads import content_disposition
 
 bp = Blueprint("admin_org", __name__, url_prefix="/admin/org")
 
@@ -458,7 +459,7 @@ def export_xlsx() -> ResponseReturnValue:
     audit("org.export", detail={"format": "xlsx"})
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                    headers={"Content-Disposition": f'attachment; filename="huitong-org-{stamp}.xlsx"'})
+                    headers={"Content-Disposition": content_disposition(f"huitong-org-{stamp}.xlsx")})
 
 
 @bp.get("/export/<any(departments, positions, projects, people, memberships):sheet>.csv")
@@ -467,4 +468,4 @@ def export_csv(sheet: str) -> ResponseReturnValue:
     rows = org_io.export_org(services.store())[sheet]
     audit("org.export", detail={"format": "csv", "sheet": sheet})
     return Response(org_io.csv_bytes(rows, sheet), mimetype="text/csv",
-                    headers={"Content-Disposition": f'attachment; filename="{sheet}.csv"'})
+                    headers={"Content-Disposition": content_disposition(f"{sheet}.csv")})

@@ -14,8 +14,10 @@ from flask_babel import gettext as _
 
 from graph import accounts
 from graph import audit as trail
+from ingest.cells import safe_cell
 from webapp import services
 from webapp.auth import audit, roles_required
+from webapp.downloads import content_disposition
 
 bp = Blueprint("audit", __name__)
 
@@ -94,9 +96,7 @@ def events() -> ResponseReturnValue:
 
 
 def _csv_cell(value: object) -> str:
-    text = "" if value is None else str(value)
-    # Spreadsheets execute cells that start like a formula: neutralise them.
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    return safe_cell("" if value is None else str(value))
 
 
 def _csv_lines(rows: Iterator[dict[str, object]]) -> Iterator[str]:
@@ -123,5 +123,5 @@ def export_csv() -> ResponseReturnValue:
     stamp = datetime.now(tz=UTC).strftime("%Y%m%d-%H%M%S")
     return Response(
         stream_with_context(_csv_lines(rows)), mimetype="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="huitong-audit-{stamp}.csv"'},
+        headers={"Content-Disposition": content_disposition(f"huitong-audit-{stamp}.csv")},
     )

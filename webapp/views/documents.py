@@ -25,6 +25,8 @@ from graph.usecases import documents as cases
 from ingest import usecases as files
 from ingest.thumbnails import ThumbnailError, thumbnail
 from webapp import events, services
+from webapp.auth import audit
+from webapp.downloads import as_download
 from webapp.messages import message
 from webapp.views import document_ui as ui
 
@@ -260,8 +262,8 @@ def comment(document_id: str) -> ResponseReturnValue:
 @bp.get("/<document_id>/download")
 def download(document_id: str) -> ResponseReturnValue:
     found = files.download(services.context(), services.actor(), document_id, request.args.get("version") or None)
-    return send_file(found.path, mimetype=found.mime, as_attachment=True, download_name=found.filename,
-                     etag=found.sha256, max_age=0)
+    response = send_file(found.path, mimetype=found.mime, etag=found.sha256, max_age=0)
+    return as_download(response, found.filename)  # RFC 6266/5987, whatever the stored name holds
 
 
 @bp.get("/<document_id>/thumbnail")
@@ -273,6 +275,7 @@ def thumb(document_id: str) -> ResponseReturnValue:
         path = thumbnail(services.settings(), version["sha256"])
     except ThumbnailError:
         abort(404)
+    audit("document.thumbnail", target_kind="document", target_id=document_id, detail={"version": version["id"]})
     response = send_file(path, mimetype="image/png", etag=version["sha256"], max_age=3600)
     response.headers["Cache-Control"] = "private, max-age=3600"
     return response

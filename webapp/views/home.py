@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 
 from graph.usecases import browse
 from webapp import services
-from webapp.auth import current_person
+from webapp.auth import current_person, safe_next
 from webapp.i18n import LANGUAGES
 
 bp = Blueprint("home", __name__)
@@ -35,8 +35,4 @@ def set_language() -> ResponseReturnValue:
     language = request.form.get("lang", "")
     if language in LANGUAGES:
         session["lang"] = language
-    target = request.form.get("next") or ""
-    # Only local paths: never bounce the browser to another site.
-    if not target.startswith("/") or target.startswith("//"):
-        target = url_for("home.index")
-    return redirect(target)
+    return redirect(safe_next(request.form.get("next"), url_for("home.index")))

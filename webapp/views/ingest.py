@@ -25,6 +25,7 @@ from ingest.archive import ArchiveError
 from ingest.mapping import MappingError, parse_rules
 from webapp import services
 from webapp.auth import roles_required
+from webapp.downloads import content_disposition
 from webapp.views.acting import actor
 
 bp = Blueprint("ingest_admin", __name__, url_prefix="/admin/ingest")
@@ -133,4 +134,4 @@ def report(job_id: str, fmt: str) -> ResponseReturnValue:
     except ObjectMissing:
         abort(404)
     return Response(body, mimetype=mime,
-                    headers={"Content-Disposition": f'attachment; filename="ingest-{job_id}.{fmt}"'})
+                    headers={"Content-Disposition": content_disposition(f"ingest-{job_id}.{fmt}")})

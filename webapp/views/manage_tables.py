@@ -20,6 +20,8 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
+from ingest.cells import safe_cell
+from webapp.downloads import content_disposition
 from webapp.views import workflow_ui as ui
 
 FORMATS = ("csv", "xlsx")
@@ -101,9 +103,7 @@ def _raw(value: Any, kind: str) -> Any:
         return ""
     if kind == "ids":
         return " ".join(str(v) for v in value)
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value
-    return value
+    return safe_cell(value)
 
 
 def matrix(rows: list[dict[str, Any]], name: str) -> tuple[list[str], list[list[Any]]]:
@@ -138,4 +138,4 @@ def export(name: str, rows: list[dict[str, Any]], fmt: str) -> Response:
         buffer = io.BytesIO()
         book.save(buffer)
         data, mimetype = buffer.getvalue(), XLSX_TYPE
-    return Response(data, mimetype=mimetype, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(data, mimetype=mimetype, headers={"Content-Disposition": content_disposition(filename)})

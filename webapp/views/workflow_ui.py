@@ -325,6 +325,3 @@ def announce(store: GraphStore, run_id: str, extra: set[str] | frozenset[str] = 
     """Tell every browser concerned that this run changed (their inbox badges refresh themselves)."""
     events.publish(people_of_run(store, run_id) | set(extra), "inbox", {"run_id": run_id})
 
-
-# The web door announces workflow changes over the event bus (the use cases call this after each write).
-usecases.set_publisher(events.publish)
