@@ -71,8 +71,11 @@ class Event:
 
 
 class _Decision(Protocol):
-    allowed: bool
-    reason_kind: str
+    @property
+    def allowed(self) -> bool: ...
+
+    @property
+    def reason_kind(self) -> str: ...
 
 
 D = TypeVar("D", bound=_Decision)

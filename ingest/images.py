@@ -180,10 +180,9 @@ def _banded_png(handle: BinaryIO, size: int) -> Image.Image:
         header = struct.pack(">IIBBBBB", width, count + (1 if prefix else 0), 8, color_type, 0, 0, 0)
         body = _chunk(b"IHDR", header) + b"".join(_chunk(k, meta[k]) for k in (b"PLTE", b"tRNS") if k in meta)
         png = _PNG_SIGNATURE + body + _chunk(b"IDAT", zlib.compress(prefix + band[:count * row_bytes], 0))
-        with Image.open(io.BytesIO(png + _chunk(b"IEND", b""))) as piece:
-            piece.load()
-            if prefix:
-                piece = piece.crop((0, 1, width, piece.height))
+        with Image.open(io.BytesIO(png + _chunk(b"IEND", b""))) as decoded:
+            decoded.load()
+            piece: Image.Image = decoded.crop((0, 1, width, decoded.height)) if prefix else decoded
             previous = piece.crop((0, count - 1, width, count)).tobytes()
             converted = piece.convert(canvas.mode)
         canvas.paste(converted.reduce(factor), (0, done // factor))

@@ -14,7 +14,7 @@ from web_support import ADMIN_PASSWORD, PASSWORD, client_from, csrf_token, new_p
 from graph.cypher import cypher
 from graph.errors import InvalidInput
 from graph.falkordb_backend import FalkorStore
-from ingest import jobs
+from ingest import job_report, jobs
 from ingest.cells import safe_cell
 from ingest.filenames import clean_filename
 from webapp.downloads import content_disposition
@@ -152,7 +152,7 @@ def test_exports_neutralise_formulas() -> None:
     assert safe_cell("normal") == "normal" and safe_cell(5) == 5 and safe_cell(None) is None
     row = dict.fromkeys(jobs.REPORT_COLUMNS, "")
     row[jobs.REPORT_COLUMNS[0]] = '=HYPERLINK("http://evil.example","x")'
-    parsed = list(csv.reader(io.StringIO(jobs._csv_text([row]))))
+    parsed = list(csv.reader(io.StringIO(job_report._csv_text([row]))))
     assert parsed[1][0] == '\'=HYPERLINK("http://evil.example","x")'
 
 

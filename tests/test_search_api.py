@@ -149,13 +149,14 @@ def test_api_filters_sort_and_pages(member_client: FlaskClient, search_docs: Sea
 
 
 @pytest.mark.parametrize(("query", "message"), [
-    ("", "type something"), ("q=budget&k=0", "k must be between"), ("q=budget&k=abc", "whole number"),
+    ("", "type something"), ("q=budget&k=0", "k must be between"), ("q=budget&k=abc", "整数"),
     ("q=budget&sort=size", "sort must be"), ("q=budget&time=1y", "time must be"), ("q=budget&page=0", "page"),
     ("q=budget&mode=fuzzy", "mode must be"), ("q=" + "x" * 501, "too long"),
 ])
 def test_api_bad_input_is_a_clear_400(member_client: FlaskClient, query: str, message: str) -> None:
     response = member_client.get("/api/v1/search?" + query)
-    assert response.status_code == 400 and message in response.json["error"]
+    body = response.json
+    assert response.status_code == 400 and message in body["error"] + body.get("message", "")
 
 
 # -- pages and fragments --------------------------------------------------------------------------------------
