@@ -54,7 +54,7 @@ def test_attach_download_refuse_and_search(browser, live_server, demo, celery_wo
 
     url = live_server.url
     templates.install_templates(demo, now=int(time.time() * 1000))  # idempotent: the expense workflow is there
-    initiator, approver, outsider = (_person(demo, p) for p in (ORG.staff("RND-PLT"), ORG.head["RND-PLT"],
+    initiator, approver, outsider = (_person(demo, p) for p in (ORG.staff("RND-DATA"), ORG.head["RND-DATA"],
                                                                  ORG.staff("MKT-BRD")))
     word = f"invoice{uuid.uuid4().hex[:10]}"
     name = f"{word}.txt"
