@@ -170,6 +170,50 @@ class Settings(BaseSettings):
         description="Address-space limit of that child process, in MiB (a hostile file cannot exhaust the worker).",
     )
 
+    # single sign-on (webapp/sso/, ingest/ldap_directory.py, ingest/ldap_sync.py)
+    auth_methods: str = Field(
+        "local", pattern=r"^\s*(local|oidc|ldap)(\s*,\s*(local|oidc|ldap))*\s*$",
+        description="Sign-in methods offered, comma-separated: `local` (Huitong passwords), `oidc` (OpenID "
+        "Connect), `ldap` (LDAP / Active Directory). A method not listed has no button and its routes answer 404.",
+    )
+    sso_create_people: bool = Field(
+        False, description="Create a person on a first single sign-on login that links to nobody (default: refuse).",
+    )
+    sso_department: str = Field("", description="Department code of people created by single sign-on.")
+    oidc_issuer: str = Field("", description="OpenID Connect issuer URL (its `/.well-known/openid-configuration` "
+                             "is read).")
+    oidc_client_id: str = Field("", description="OpenID Connect client id registered at the provider.")
+    oidc_client_secret: SecretStr = Field(SecretStr(""), description="OpenID Connect client secret.")
+    oidc_scopes: str = Field("openid email profile", description="Scopes asked of the OpenID Connect provider.")
+    oidc_link_claim: str = Field(
+        "email", description="ID token / userinfo claim whose value is a person's user name or e-mail "
+        "(e.g. `email`, `preferred_username`).",
+    )
+    oidc_redirect_url: str = Field(
+        "", description="Callback URL registered at the provider. Empty: `/sso/oidc/callback` on the requested host.",
+    )
+    ldap_url: str = Field("", description="LDAP server URL, e.g. `ldaps://dc.example.com` or `ldap://host:389`.")
+    ldap_bind_dn: str = Field("", description="DN of the service account that searches the directory.")
+    ldap_bind_password: SecretStr = Field(SecretStr(""), description="Password of the LDAP service account.")
+    ldap_base_dn: str = Field("", description="Where users and groups are searched, e.g. `dc=example,dc=com`.")
+    ldap_user_filter: str = Field(
+        "(&(objectClass=inetOrgPerson)(uid={login}))",
+        description="Filter finding the user who signs in (`{login}` is the typed name, escaped); Active "
+        "Directory: `(&(objectClass=user)(sAMAccountName={login}))`.",
+    )
+    ldap_link_attribute: str = Field(
+        "uid", description="Directory attribute whose value is the person's user name or e-mail "
+        "(`uid`, `sAMAccountName`, `mail`).",
+    )
+    ldap_sync_mapping: Path | None = Field(
+        None, description="Org sync mapping file (YAML or JSON: groups → departments, attributes → name/e-mail/"
+        "position; see README). Empty: no sync.",
+    )
+    ldap_sync_minutes: int = Field(
+        60, ge=0, le=7 * 24 * 60, description="How often the worker's beat runs the LDAP org sync (0: never).",
+    )
+    ldap_timeout_seconds: int = Field(10, ge=1, le=300, description="Connect and answer time limit of LDAP calls.")
+
     @field_validator("neo4j_uri")
     @classmethod
     def _neo4j_scheme(cls, value: str) -> str:
@@ -185,11 +229,15 @@ class Settings(BaseSettings):
             raise ValueError("must be a redis://, rediss:// or redis+socket:// URL")
         return value
 
-    @field_validator("watch_dir", "watch_mapping", mode="before")
+    @field_validator("watch_dir", "watch_mapping", "ldap_sync_mapping", mode="before")
     @classmethod
     def _empty_is_off(cls, value: object) -> object:
         # An empty variable means "off", not the current directory (which Path("") would be).
         return None if isinstance(value, str) and not value.strip() else value
+
+    @property
+    def auth_method_set(self) -> frozenset[str]:
+        return frozenset(m.strip() for m in self.auth_methods.split(",") if m.strip())
 
     @property
     def graph_dir(self) -> Path:

@@ -75,6 +75,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     init_auth(app)
     app.register_blueprint(account.bp)
+
+    from webapp.sso import init_sso
+
+    init_sso(app)  # OpenID Connect and LDAP sign-in, as HUITONG_AUTH_METHODS says
     app.register_blueprint(audit.bp)
 
     from webapp.views import admin_org

@@ -329,6 +329,7 @@ def dept_list(as_json: bool) -> None:
 # Command groups live in their own modules; importing them attaches them to ``main``
 # (cli_knowledge: decision, doc and dedupe; cli_ops: backup, restore, webhook, watch;
 # cli_users: user activate|deactivate).
+import webapp.cli_sso  # noqa: E402, F401 - ldap sync
 from webapp import cli_analytics, cli_ingest, cli_knowledge, cli_ops, cli_org, cli_users  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover

@@ -43,4 +43,15 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
 
 def install(app: Celery) -> None:
     """Add our entries to the app's beat schedule (kept alongside any others)."""
-    app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE}
+    app.conf.beat_schedule = {**(app.conf.beat_schedule or {}), **BEAT_SCHEDULE, **_ldap_sync()}
+
+
+def _ldap_sync() -> dict[str, dict[str, Any]]:
+    """The LDAP org sync, when a mapping file is configured and HUITONG_LDAP_SYNC_MINUTES is not 0."""
+    from settings import get_settings
+
+    settings = get_settings()
+    if settings.ldap_sync_mapping is None or not settings.ldap_sync_minutes:
+        return {}
+    every = settings.ldap_sync_minutes * 60.0
+    return {"ldap-sync": {"task": "huitong.ldap_sync", "schedule": every, "options": {"expires": every}}}

@@ -95,6 +95,25 @@ def watch_folder() -> dict[str, int]:
     return scan(_store(), get_settings())
 
 
+@app.task(name="huitong.ldap_sync")
+def ldap_sync() -> dict[str, object]:
+    """Beat, every HUITONG_LDAP_SYNC_MINUTES: the org sync from LDAP (the door `huitong ldap sync` opens too)."""
+    from ingest.ldap_directory import DirectoryUnavailable
+    from ingest.ldap_sync import MappingError, sync
+    from settings import get_settings
+
+    settings = get_settings()
+    if settings.ldap_sync_mapping is None:
+        return {"skipped": "HUITONG_LDAP_SYNC_MAPPING is not set"}
+    try:
+        report = sync(_store(), settings, client="worker")
+    except (MappingError, DirectoryUnavailable) as error:
+        # Not retried at once: the next beat tries again, and a wrong mapping needs a person anyway.
+        return {"ok": False, "error": str(error)}
+    return {"ok": report.ok, "summary": report.plan.summary(), "deactivated": report.deactivated,
+            "problems": len(report.plan.problems)}
+
+
 from workers import schedule  # noqa: E402 - beat imports this module; the schedule travels with the tasks
 
 schedule.install(app)

@@ -40,6 +40,8 @@ def login() -> ResponseReturnValue:
 @bp.post("/login")
 @public
 def login_submit() -> ResponseReturnValue:
+    if "local" not in services.settings().auth_method_set:
+        abort(404)  # local passwords switched off (HUITONG_AUTH_METHODS): as if there were no such form
     login_value = request.form.get("login", "")[:320]
     password = request.form.get("password", "")
     target = request.form.get("next", "")
@@ -48,9 +50,10 @@ def login_submit() -> ResponseReturnValue:
     target_id = person.id if person else None
     if outcome.status == "ok" and person is not None:
         start_session(person)
-        audit("login.success", target_kind="person", target_id=person.id, actor=person)
+        audit("login.success", target_kind="person", target_id=person.id, actor=person, detail={"method": "local"})
         return redirect(safe_next(target, _home()))
-    detail: dict[str, object] = {"login": accounts.normalise_login(login_value), "reason": outcome.status}
+    detail: dict[str, object] = {"login": accounts.normalise_login(login_value), "reason": outcome.status,
+                                 "method": "local"}
     audit("login.failure", target_kind="person" if person else None, target_id=target_id, detail=detail)
     if outcome.failure is not None and outcome.failure.delayed:
         # This wrong password started (or lengthened) a wait: the throttle itself is an event to review.
