@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Flask, current_app, jsonify, render_template, request
+from flask import Flask, current_app, g, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -172,12 +172,22 @@ def _guard() -> ResponseReturnValue | None:
     return None
 
 
+_OFFSITE = "huitong_offsite_redirect"
+
+
+def allow_offsite_redirect(url: str) -> None:
+    """Let this request's redirect go to exactly ``url`` on another site (single sign-on sends the browser
+    to the configured identity provider); no other target passes."""
+    setattr(g, _OFFSITE, url)
+
+
 def _same_site_redirects(response: Response) -> Response:
     """Every redirect, whoever built its target, passes the one same-site check (else: home)."""
     from webapp.auth import same_site
 
     location = response.headers.get("Location")
-    if 300 <= response.status_code < 400 and location and not same_site(location, request.host):
+    if (300 <= response.status_code < 400 and location and not same_site(location, request.host)
+            and location != g.get(_OFFSITE)):
         response.headers["Location"] = "/"
     hx_target = response.headers.get("HX-Redirect")
     if hx_target and not same_site(hx_target, request.host):

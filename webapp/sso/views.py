@@ -14,6 +14,7 @@ from ingest.ldap_login import authenticate
 from ingest.sso_accounts import Identity, linked_person
 from webapp import services
 from webapp.auth import client_address, current_person, public, safe_next
+from webapp.input_guard import allow_offsite_redirect
 from webapp.sso import next_target, oidc, refused, require, signed_in
 
 bp = Blueprint("sso", __name__, url_prefix="/sso")
@@ -43,9 +44,11 @@ def oidc_login() -> ResponseReturnValue:
     session[_NEXT] = next_target()
     callback = services.settings().oidc_redirect_url or url_for("sso.oidc_callback", _external=True)
     try:
-        return provider.authorize_redirect(callback)
+        response = provider.authorize_redirect(callback)
     except (OAuthError, requests.RequestException, ValueError):
         return refused("oidc", "provider_unavailable", _provider_down(), 503)
+    allow_offsite_redirect(response.headers["Location"])  # to the configured provider, and nowhere else
+    return response
 
 
 def _provider_down() -> str:
