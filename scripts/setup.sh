@@ -69,6 +69,8 @@ if [[ $DEV == 1 ]]; then
   fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || need+=(fonts-noto-cjk)
   # OCR tests and bench/ocr_bench.py render Latin text with DejaVu Sans.
   [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need+=(fonts-dejavu-core)
+  # LDAP sign-in and org sync tests start a throwaway OpenLDAP server (slapd in the foreground, not the service).
+  [[ -x /usr/sbin/slapd && -x /usr/bin/ldapsearch ]] || need+=(slapd ldap-utils)
   if (( ${#need[@]} )); then
     if [[ $(id -u) == 0 ]]; then
       echo "==> installing ${need[*]} (browser tests)"
