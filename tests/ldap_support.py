@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import ldap3
+from process_support import free_port, stop
 
 SUFFIX = "dc=huitong,dc=test"
 ROOT_DN = f"cn=root,{SUFFIX}"
@@ -103,12 +104,6 @@ def group_entry(cn: str, members: list[str]) -> dict[str, object]:
             "member": [user_dn(m) for m in members] or [SERVICE_DN]}
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @dataclass
 class Slapd:
     url: str
@@ -149,7 +144,7 @@ def running_slapd(root: Path, entries: list[dict[str, object]]) -> Iterator[Slap
     config.write_text(CONFIG.format(root=root, suffix=SUFFIX, root_dn=ROOT_DN, root_password=ROOT_PASSWORD))
     (root / "entries.ldif").write_text(_ldif(base_entries() + entries), encoding="utf-8")
     subprocess.run([SLAPADD, "-f", str(config), "-l", str(root / "entries.ldif")], check=True, capture_output=True)
-    port = _free_port()
+    port = free_port()
     url = f"ldap://127.0.0.1:{port}"
     log = (root / "slapd.log").open("wb")
     process = subprocess.Popen([SLAPD, "-f", str(config), "-h", f"{url}/", "-d", "0"], stdout=log, stderr=log)
@@ -165,9 +160,5 @@ def running_slapd(root: Path, entries: list[dict[str, object]]) -> Iterator[Slap
                 time.sleep(0.05)
         yield Slapd(url, root, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()

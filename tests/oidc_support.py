@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,11 +15,12 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import requests
+from process_support import free_port, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "tests" / "fixtures" / "oidc_provider.mjs"
 CLIENT_ID = "huitong-tests"
-CLIENT_SECRET = "client-secret-for-tests"  # noqa: S105 - a throwaway test provider
+CLIENT_SECRET = "client-secret-for-tests"
 CALLBACK = "http://localhost/sso/oidc/callback"  # where Flask's test client answers
 
 _FORM = re.compile(r"<form[^>]*action=\"([^\"]+)\"[^>]*>(.*?)</form>", re.S | re.I)
@@ -34,18 +34,12 @@ class Provider:
     process: subprocess.Popen[bytes]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def running_provider(root: Path, accounts: dict[str, dict[str, str]]) -> Iterator[Provider]:
     config = root / "provider.json"
     config.write_text(json.dumps({"client_id": CLIENT_ID, "client_secret": CLIENT_SECRET,
                                   "redirect_uris": [CALLBACK], "accounts": accounts}))
-    port = _free_port()
+    port = free_port()
     log = (root / "provider.log").open("wb")
     process = subprocess.Popen(["node", str(SCRIPT), str(port), str(config)], cwd=ROOT, stdout=log, stderr=log)
     issuer = f"http://127.0.0.1:{port}"
@@ -62,11 +56,7 @@ def running_provider(root: Path, accounts: dict[str, dict[str, str]]) -> Iterato
             time.sleep(0.1)
         yield Provider(issuer, process)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop(process)
         log.close()
 
 

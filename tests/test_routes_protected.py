@@ -21,6 +21,8 @@ from webapp.auth import is_admin_path, is_public
 # The only endpoints anyone may reach without signing in.
 PUBLIC_ALLOW_LIST = {
     "static", "assets.vendor", "health.healthz", "home.set_language", "account.login", "account.login_submit",
+    # single sign-on (webapp/sso/): 404 unless its method is on in HUITONG_AUTH_METHODS
+    "sso.oidc_login", "sso.oidc_callback", "sso.ldap_login",
 }
 PROBED_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 

@@ -113,7 +113,8 @@ def test_wrong_state_is_refused(demo: FalkorStore, oidc_app: Flask, provider: Pr
 
 def test_unknown_subject_is_refused_in_the_readers_language(demo: FalkorStore, oidc_app: Flask,
                                                             provider: Provider) -> None:
-    for language, words in (("en", "No account here is linked to this sign-in"), ("zh-CN", "没有与此登录身份关联的账号")):
+    expected = (("en", "No account here is linked to this sign-in"), ("zh-CN", "没有与此登录身份关联的账号"))
+    for language, words in expected:
         client = _browser(oidc_app, language)
         refused = _back(client, provider_login(_start(client), "stranger"))
         assert refused.status_code == 403

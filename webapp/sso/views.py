@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import requests
 from authlib.integrations.base_client import OAuthError
 from flask import Blueprint, abort, redirect, request, session, url_for
@@ -32,13 +34,19 @@ def _inactive() -> str:
 
 # -- OpenID Connect ---------------------------------------------------------------------------------------------
 
-@bp.get("/oidc/login")
-@public
-def oidc_login() -> ResponseReturnValue:
+def _provider() -> Any:
+    """The configured provider's client; 404 when OIDC is off or not configured."""
     require("oidc")
     provider = oidc.client()
     if provider is None:
         abort(404)
+    return provider
+
+
+@bp.get("/oidc/login")
+@public
+def oidc_login() -> ResponseReturnValue:
+    provider = _provider()
     if current_person() is not None:
         return redirect(safe_next(request.args.get("next"), url_for("home.index")))
     session[_NEXT] = next_target()
@@ -58,10 +66,7 @@ def _provider_down() -> str:
 @bp.get("/oidc/callback")
 @public
 def oidc_callback() -> ResponseReturnValue:
-    require("oidc")
-    provider = oidc.client()
-    if provider is None:
-        abort(404)
+    provider = _provider()
     target = session.pop(_NEXT, "")
     try:
         token = provider.authorize_access_token()
