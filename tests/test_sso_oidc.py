@@ -7,6 +7,7 @@ translated message; PKCE (S256) and a nonce are sent; a method switched off has 
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Iterator
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -136,3 +137,25 @@ def test_local_switched_off(settings: Settings, demo: FalkorStore, provider: Pro
     assert client.post("/sso/ldap/login", data={"ldap_login": "x", "ldap_password": "y",
                                                  "csrf_token": csrf_token(client)}).status_code == 404
     assert _back(client, provider_login(_start(client), LINKED)).status_code == 302, "single sign-on still works"
+
+
+def test_id_token_not_signed_by_the_provider_is_refused(oidc_app: Flask, provider: Provider) -> None:
+    """The ID token is checked against the provider's JWKS: one signed by any other key proves nothing."""
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+    from joserfc.jwk import RSAKey
+
+    from webapp.sso import oidc
+
+    impostor = RSAKey.generate_key(2048)
+    with oidc_app.test_request_context():
+        client = oidc.client()
+        issuer = client.load_server_metadata()["issuer"]
+        now = int(time.time())
+        claims = {"iss": issuer, "aud": CLIENT_ID, "sub": LINKED, "email": LINKED_EMAIL, "nonce": "n1",
+                  "iat": now, "exp": now + 300}
+        provider_kid = client.fetch_jwk_set()["keys"][0]["kid"]
+        for kid in ("impostor", provider_kid):
+            forged = jwt.encode({"alg": "RS256", "kid": kid}, claims, impostor)
+            with pytest.raises(JoseError):
+                client.parse_id_token({"id_token": forged}, nonce="n1")

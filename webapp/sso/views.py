@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import requests
+from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.base_client import OAuthError
 from flask import Blueprint, abort, redirect, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from joserfc.errors import JoseError
 
 from graph import accounts
 from ingest.ldap_directory import DirectoryUnavailable
@@ -71,11 +73,12 @@ def oidc_callback() -> ResponseReturnValue:
     try:
         token = provider.authorize_access_token()
         claims = oidc.claims_of(token)
-    except OAuthError as error:
-        # Wrong or replayed state, a provider error, a bad signature, nonce, issuer or audience.
+    except AuthlibBaseError as error:
+        # Wrong or replayed state, an error answer of the provider.
         return refused("oidc", "invalid_response", _invalid_answer(), 400, target=target,
                        extra={"error": (error.error or "")[:100]})
-    except (requests.RequestException, ValueError) as error:
+    except (JoseError, requests.RequestException, ValueError) as error:
+        # A bad signature (no key of the provider's JWKS made it), a wrong nonce, issuer, audience or expiry.
         return refused("oidc", "invalid_response", _invalid_answer(), 400, target=target,
                        extra={"error": type(error).__name__})
     if claims is None:
