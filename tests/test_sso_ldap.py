@@ -167,6 +167,21 @@ def test_directory_person_linked_to_nobody_is_refused(demo: FalkorStore, ldap_ap
     assert accounts.find_account(demo, DAN) is None, "not created unless HUITONG_SSO_CREATE_PEOPLE"
 
 
+def test_creation_when_allowed(settings: Settings, demo: FalkorStore, slapd: Slapd) -> None:
+    """With HUITONG_SSO_CREATE_PEOPLE the first directory sign-in creates the person (default: refused above)."""
+    from webapp import create_app
+
+    creating = create_app(_ldap_settings(settings, slapd, sso_create_people=True, sso_department="FIN"))
+    creating.config.update(TESTING=True)
+    uid = f"fay.{RUN}"
+    slapd.add(person_entry(uid, "fay-directory-pw", name="费 Fay", mail=f"{uid}@corp.example"))
+    client = client_from(creating, random_address())
+    assert _ldap_sign_in(client, uid, "fay-directory-pw").status_code == 302
+    created = accounts.find_account(demo, f"{uid}@corp.example")
+    assert created is not None and created[0].username == uid and created[0].name == "费 Fay"
+    assert _department_of(demo, uid) == {"FIN"}
+
+
 def test_sync_moves_and_deactivates(demo: FalkorStore, ldap_app: Flask, slapd: Slapd, mapping: Path) -> None:
     signed_in = {}
     for username in (ANN, CAI):
