@@ -9,6 +9,9 @@ disabled in the directory is deactivated at the next sync: their open session en
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +19,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from helpers import run_cli
+from helpers import ROOT, run_cli
 from ldap_support import (
     SERVICE_DN,
     SERVICE_PASSWORD,
@@ -213,14 +216,19 @@ def test_sync_moves_and_deactivates(demo: FalkorStore, ldap_app: Flask, slapd: S
     assert refused.status_code == 403 and "deactivated" in refused.get_data(as_text=True)
 
 
-def test_celery_task_function_syncs(demo: FalkorStore, settings: Settings, slapd: Slapd, mapping: Path) -> None:
-    """The beat's task runs the same sync (here its body, in-process, with the same settings)."""
-    from ingest.ldap_sync import sync
-
+def test_beat_schedules_the_celery_task_which_syncs(demo: FalkorStore, slapd: Slapd, mapping: Path) -> None:
+    """With a mapping configured the beat schedule holds the sync; the Celery task (run by Celery in a process
+    configured from the environment, as a worker is) brings a newcomer in."""
     slapd.add(person_entry(f"eve.{RUN}", "eve-directory-pw", name="Eve", mail=f"eve.{RUN}@corp.example"))
     slapd.set_members(f"ops{RUN}", [BOB, f"eve.{RUN}"])
-    report = sync(demo, _ldap_settings(settings, slapd, ldap_sync_mapping=mapping), client="worker")
-    assert report.ok and f"eve.{RUN}" in report.synced
+    script = ("import json; from workers import tasks; from workers.celery_app import app; "
+              "entry = app.conf.beat_schedule['ldap-sync']; "
+              "print(json.dumps({'every': entry['schedule'], 'result': tasks.ldap_sync.apply().get()}))")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=180,
+                          env={**os.environ, **_env(slapd, mapping), "HUITONG_LDAP_SYNC_MINUTES": "30"}, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    answer = json.loads(done.stdout.strip().splitlines()[-1])
+    assert answer["every"] == 1800 and answer["result"]["ok"], answer
     assert _department_of(demo, f"eve.{RUN}") == {OPS}
 
 
