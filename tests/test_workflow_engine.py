@@ -99,19 +99,28 @@ def test_bad_form_starts_nothing(wf) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.parametrize("key", TEMPLATE_KEYS)
-def test_approve_path_ends_with_acceptance_feedback(wf, key: str) -> None:  # type: ignore[no-untyped-def]
+def test_approve_path_ends_with_acceptance_feedback_only_when_the_definition_asks(wf, key: str) -> None:  # type: ignore[no-untyped-def]
     run_id = start(wf, key)
     approve_to_end(wf, run_id, NOW)
     view = runs.run_view(wf, run_id)
-    assert view["run"]["status"] == "awaiting_feedback" and view["run"]["outcome"] == "approved"
-    feedback = only_task(wf, run_id)
-    assert feedback["kind"] == "acceptance" and feedback["assignee_id"] == INITIATOR
-    with pytest.raises(FormError):
-        actions.give_feedback(wf, feedback["id"], INITIATOR, accepted=True, rating=6, now=NOW + 9 * HOUR)
-    actions.give_feedback(wf, feedback["id"], INITIATOR, accepted=True, rating=5, comment="很快 fast",
-                          now=NOW + 9 * HOUR)
-    view = runs.run_view(wf, run_id)
-    assert view["run"]["status"] == "closed" and view["run"]["rating"] == 5 and view["run"]["accepted"] is True
+    asks = bool(view["definition"].get("acceptance"))
+    assert asks == (key == "project-initiation")  # an explicit option of the definition, not a silent extra step
+    if asks:
+        assert view["run"]["status"] == "awaiting_feedback" and view["run"]["outcome"] == "approved"
+        feedback = only_task(wf, run_id)
+        assert feedback["kind"] == "acceptance" and feedback["assignee_id"] == INITIATOR
+        with pytest.raises(FormError):
+            actions.give_feedback(wf, feedback["id"], INITIATOR, accepted=True, rating=6, now=NOW + 9 * HOUR)
+        actions.give_feedback(wf, feedback["id"], INITIATOR, accepted=True, rating=5, comment="很快 fast",
+                              now=NOW + 9 * HOUR)
+        view = runs.run_view(wf, run_id)
+        assert view["run"]["rating"] == 5 and view["run"]["accepted"] is True
+        assert [d["kind"] for d in view["decisions"]][-1] == "feedback"
+    else:
+        assert not current_tasks(wf, run_id)
+        assert all(t["kind"] != "acceptance" for t in view["tasks"])
+        assert view["run"]["outcome"] == "approved" and view["run"]["finished_at"] >= NOW
+    assert view["run"]["status"] == "closed"
     for task in view["tasks"]:
         assert task["created_at"] >= NOW and task["completed_at"] >= task["created_at"]
         assert task["outcome"] in ("approved", "cancelled", "accepted")
@@ -119,9 +128,14 @@ def test_approve_path_ends_with_acceptance_feedback(wf, key: str) -> None:  # ty
             assert task["due_at"] > task["created_at"]
     kinds = [d["kind"] for d in view["decisions"]]
     assert kinds.count("approve") == sum(t.get("outcome") == "approved" for t in view["tasks"])
-    assert kinds[-1] == "feedback"
     claimed = [t for t in view["tasks"] if t.get("queue_id")]
     assert claimed and all(t["claimed_at"] for t in claimed)  # every template has a queue step
+
+
+def test_acceptance_must_be_a_yes_or_no(wf) -> None:  # type: ignore[no-untyped-def]
+    bad = {**templates.template("expense"), "acceptance": "yes"}
+    with pytest.raises(runs.DefinitionError, match="acceptance"):
+        runs.publish(wf, bad, now=NOW)
 
 
 @pytest.mark.parametrize("key", TEMPLATE_KEYS)
@@ -217,21 +231,22 @@ def test_any_of_step_completes_with_the_first_approval_and_return_to_earlier_ste
     run_id = start(wf, "contract-review")
     approve_current(wf, run_id, NOW)
     approve_current(wf, run_id, NOW + HOUR)  # legal
-    finance = current_tasks(wf, run_id)
-    assert len(finance) == len(ORG.members["FIN"]) and all(t["approval"] == "any" for t in finance)
+    (finance,) = current_tasks(wf, run_id)  # 或签 to a department: ONE queue item, not a task per member
+    assert finance["approval"] == "any" and finance["assignee_kind"] == "department"
+    member = ORG.members["FIN"][-1]
     with pytest.raises(Conflict, match="earlier step"):
-        actions.return_task(wf, finance[0]["id"], finance[0]["assignee_id"], now=NOW, comment="x", to_step="gm")
-    actions.return_task(wf, finance[0]["id"], finance[0]["assignee_id"], now=NOW + 2 * HOUR, comment="请重审",
-                        to_step="head")
+        actions.return_task(wf, finance["id"], member, now=NOW, comment="x", to_step="gm")
+    actions.return_task(wf, finance["id"], member, now=NOW + 2 * HOUR, comment="请重审", to_step="head")
     assert [t["step_key"] for t in current_tasks(wf, run_id)] == ["head"]
     approve_current(wf, run_id, NOW + 3 * HOUR)
     approve_current(wf, run_id, NOW + 4 * HOUR)
-    finance = current_tasks(wf, run_id)
-    actions.approve(wf, finance[-1]["id"], finance[-1]["assignee_id"], now=NOW + 5 * HOUR)
+    (finance,) = current_tasks(wf, run_id)
+    actions.approve(wf, finance["id"], member, now=NOW + 5 * HOUR)
     assert [t["step_key"] for t in current_tasks(wf, run_id)] == ["gm"]
-    cancelled = [t for t in runs.run_view(wf, run_id)["tasks"]
-                 if t["round"] == finance[-1]["round"] and t.get("outcome") == "cancelled"]
-    assert len(cancelled) == len(finance) - 1
+    view = runs.run_view(wf, run_id)
+    approved = next(t for t in view["tasks"] if t["id"] == finance["id"])
+    assert approved["assignee_id"] == member and approved["queue_id"] == finance["assignee_id"]
+    assert not [t for t in view["tasks"] if t.get("outcome") == "cancelled"]  # nothing made only to be cancelled
 
 
 def test_add_signer_and_delegate(wf) -> None:  # type: ignore[no-untyped-def]

@@ -287,6 +287,18 @@ ADVANCE_RUN = cypher(
     writes=True,
 )
 
+# A run that ends without acceptance feedback: closed, whatever is still open cancelled.
+END_RUN = cypher(
+    "workflows.end_run",
+    """
+    MATCH (r:WorkflowRun {id: $run_id}) WHERE r.round = $round
+    SET r += $run
+    WITH r, null AS me
+    """ + _CANCEL_OPEN + "RETURN r.id AS id",
+    example={"run_id": "r1", "round": 1, "run": {"status": "closed"}, "now": 0},
+    writes=True,
+)
+
 CLOSE_RUN = cypher(
     "workflows.close_run",
     """

@@ -400,7 +400,7 @@ def _after_task(store: GraphStore, run_id: str, task: dict[str, Any], *, now: in
     keys = [s["key"] for s in definition["steps"]]
     index = keys.index(task["step_key"]) + 1
     if index == len(keys):
-        _finish(store, run, "approved", prev_id=task["id"], now=now)
+        _finish(store, run, "approved", prev_id=task["id"], now=now, definition=definition)
         decisions.record_from_run(store, run_id, now=now)  # the business decision, resting on the run's files
         return
     step = definition["steps"][index]
@@ -423,7 +423,7 @@ def _send_back(store: GraphStore, ctx: _Context, target: str, *, now: int, calen
                outcome: str) -> None:
     run = ctx.run
     if target == "end":
-        _finish(store, run, "rejected", prev_id=ctx.task["id"], now=now)
+        _finish(store, run, "rejected", prev_id=ctx.task["id"], now=now, definition=ctx.definition)
         return
     if target == "initiator":
         initiator = Assignee("person", run["initiator_id"], run["initiator_name"])
@@ -439,8 +439,18 @@ def _send_back(store: GraphStore, ctx: _Context, target: str, *, now: int, calen
     advance(store, run, rows, now=now, changes={"status": "running", "current_step": step["key"]})
 
 
-def _finish(store: GraphStore, run: dict[str, Any], outcome: str, *, prev_id: str, now: int) -> None:
-    """The work is over: the initiator is asked for acceptance feedback."""
+def _finish(store: GraphStore, run: dict[str, Any], outcome: str, *, prev_id: str, now: int,
+            definition: dict[str, Any] | None = None) -> None:
+    """The work is over: the run closes, or (when its definition asks for it, and for every ad-hoc request)
+    the initiator is asked for acceptance feedback first."""
+    if definition is not None and not definition.get("acceptance"):
+        rows = store.run(q.END_RUN, {"run_id": run["id"], "round": run["round"], "now": now, "run": {
+            "status": "closed", "outcome": outcome, "current_step": None, "finished_at": now, "ended_at": now,
+            "due_at": None}})
+        if not rows:
+            raise Conflict("the run moved on meanwhile: reload it and try again")
+        cache.bump(store)
+        return
     initiator = Assignee("person", run["initiator_id"], run["initiator_name"])
     rows = [task_row(run, initiator, kind="acceptance", prev_id=prev_id, now=now, due=None)]
     advance(store, run, rows, now=now, changes={"status": "awaiting_feedback", "outcome": outcome,

@@ -59,7 +59,8 @@ def validate_definition(raw: Any) -> dict[str, Any]:
         json.dumps(raw)
     except (TypeError, ValueError) as error:
         raise DefinitionError([f"definition: not JSON-serialisable ({error})"]) from error
-    _unknown(raw, {"key", "name", "description", "form", "steps", "allow_withdraw", "cc"}, "definition", errors)
+    _unknown(raw, {"key", "name", "description", "form", "steps", "allow_withdraw", "cc", "acceptance"}, "definition",
+             errors)
     key = raw.get("key")
     if not isinstance(key, str) or not _KEY.match(key):
         errors.append("key: required, lower-case letters, digits, '-' or '_', starting with a letter")
@@ -76,11 +77,19 @@ def validate_definition(raw: Any) -> dict[str, Any]:
     allow_withdraw = raw.get("allow_withdraw", True)
     if not isinstance(allow_withdraw, bool):
         errors.append("allow_withdraw: must be true or false")
+    acceptance = raw.get("acceptance", False)
+    if not isinstance(acceptance, bool):
+        errors.append("acceptance: must be true or false")
     if errors:
         raise DefinitionError(errors)
-    return {"key": key, "name": _name(raw.get("name"), "name", errors),
-            "description": _name(raw.get("description"), "description", errors, required=False),
-            "form": form, "steps": steps, "cc": cc, "allow_withdraw": allow_withdraw}
+    normalised = {"key": key, "name": _name(raw.get("name"), "name", errors),
+                  "description": _name(raw.get("description"), "description", errors, required=False),
+                  "form": form, "steps": steps, "cc": cc, "allow_withdraw": allow_withdraw}
+    # Acceptance feedback is a step the designer asks for explicitly; only present when chosen, so the
+    # content hash of every definition published before the option existed stays the same.
+    if acceptance:
+        normalised["acceptance"] = True
+    return normalised
 
 
 def _step(raw: Any, path: str, form: list[dict[str, Any]], errors: list[str]) -> dict[str, Any]:

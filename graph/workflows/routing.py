@@ -24,11 +24,12 @@ class Assignee:
 
 
 def resolve_step(store: GraphStore, step: dict[str, Any], initiator_id: str, form: dict[str, Any]) -> list[Assignee]:
-    """The assignees of a step: one queue or person for a single-approver step, else the people to sign."""
+    """The assignees of a step: one queue or person for a single-approver step; for 或签 (any) each rule's queue
+    stays ONE item a member claims; only 会签 (all) expands a queue into its people, since each must sign."""
     single = step["approval"] == "single"
     found: list[Assignee] = []
     for rule in step["responsible"]:
-        for assignee in resolve_rule(store, rule, initiator_id, form, expand_queues=not single):
+        for assignee in resolve_rule(store, rule, initiator_id, form, expand_queues=step["approval"] == "all"):
             if assignee not in found:
                 found.append(assignee)
     if not found:

@@ -60,6 +60,7 @@ PROJECT_INITIATION: dict[str, Any] = {
     "name": _n("项目立项", "Project initiation"),
     "description": _n("新项目立项：部门负责人、财务与研发会签、总经理审批", "New project: head, finance and R&D "
                                                                "countersign, general manager"),
+    "acceptance": True,  # the initiator confirms the project set-up was done as asked
     "form": [
         {"name": "project_name", "type": "text", "label": _n("项目名称", "Project name"), "required": True,
          "min_length": 2, "max_length": 100},
