@@ -1,4 +1,5 @@
-"""Delivering workflow notifications: live to the browser, and by e-mail when SMTP is configured.
+"""Delivering notifications: live to the browser, and by e-mail when SMTP is configured (at once, or in a
+daily digest when the person chose that on their account page).
 
 The notifications themselves are graph nodes made by :func:`graph.workflows.reminders.run_reminders`
 (idempotent, so a scan repeated by several beats or workers never notifies twice); this module only
@@ -17,6 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from graph import org
+from graph.queries import notifications as q
 from graph.store import GraphStore
 from graph.workflows import reminders
 from settings import Settings
@@ -30,7 +32,18 @@ SUBJECTS = {
     "escalation": ("逾期任务升级", "Overdue task escalated"),
     "urge": ("催办提醒", "Reminder from the initiator"),
     "info_requested": ("需要补充信息", "Information requested"),
+    "task_arrived": ("新的待办任务", "A task for you"),
+    "run_approved": ("申请已通过", "Your request was approved"),
+    "run_rejected": ("申请被驳回", "Your request was rejected"),
+    "run_returned": ("申请被退回修改", "Your request was returned for changes"),
+    "run_finished": ("申请已办结", "Your request is finished"),
+    "run_withdrawn": ("申请已撤回", "A request was withdrawn"),
+    "feedback_requested": ("请验收反馈", "Your acceptance feedback is requested"),
+    "mentioned": ("有人@了你", "You were mentioned"),
+    "document_shared": ("文档已共享给你", "A document was shared with you"),
+    "trend_warning": ("趋势预警", "Trend warning"),
 }
+PENDING_BATCH = 500
 _ZONE = ZoneInfo("Asia/Shanghai")
 DEFAULT_POLICY = reminders.ReminderPolicy()
 
@@ -55,6 +68,34 @@ def deliver(store: GraphStore, settings: Settings, notifications: list[dict[str,
     robots = outside_channels(store, notifications)
     return {"notifications": len(notifications), "people": len(by_person), "live": live, "mailed": mailed,
             "robots": robots}
+
+
+def deliver_pending(store: GraphStore, settings: Settings, *, limit: int = PENDING_BATCH) -> dict[str, int]:
+    """Beat, every few seconds: the notices the use cases raised (already shown in the app) go out by e-mail —
+    except to people who chose the daily digest — and to their departments' group robots. Each notice is
+    claimed once (the claim unmarks it), so several workers never send one twice."""
+    claimed = store.run(q.CLAIM_PENDING, {"limit": limit})
+    notices = [dict(r["notification"]) for r in claimed]
+    now_mail: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row, notice in zip(claimed, notices, strict=True):
+        if not row["digest"]:
+            now_mail[notice["person_id"]].append(notice)
+    mailed = send_mails(store, settings, now_mail) if settings.smtp_host and now_mail else 0
+    robots = outside_channels(store, notices) if notices else 0
+    return {"notifications": len(notices), "mailed": mailed, "robots": robots}
+
+
+def send_digests(store: GraphStore, settings: Settings, *, now: int) -> dict[str, int]:
+    """Beat, daily: one e-mail per person who chose the digest, with their unread notices since the last one."""
+    if not settings.smtp_host:
+        return {"people": 0, "mailed": 0}
+    by_person: dict[str, list[dict[str, Any]]] = {}
+    for person in store.run(q.DIGEST_PEOPLE):
+        rows = store.run(q.TAKE_DIGEST, {"person_id": person["id"], "since": person["since"], "now": now,
+                                         "limit": 200})
+        if rows:
+            by_person[person["id"]] = [dict(r["notification"]) for r in rows]
+    return {"people": len(by_person), "mailed": send_mails(store, settings, by_person, digest=True)}
 
 
 def outside_channels(store: GraphStore, notifications: list[dict[str, Any]]) -> int:
@@ -82,7 +123,8 @@ def outside_channels(store: GraphStore, notifications: list[dict[str, Any]]) -> 
         return 0
 
 
-def send_mails(store: GraphStore, settings: Settings, by_person: dict[str, list[dict[str, Any]]]) -> int:
+def send_mails(store: GraphStore, settings: Settings, by_person: dict[str, list[dict[str, Any]]], *,
+               digest: bool = False) -> int:
     """One e-mail per person with all their new notices; a failing server is logged, never raised."""
     messages = []
     for person_id, notices in by_person.items():
@@ -91,7 +133,7 @@ def send_mails(store: GraphStore, settings: Settings, by_person: dict[str, list[
         except org.NotFound:
             continue
         if person.get("email") and person.get("active", True):
-            messages.append(compose(settings, person, notices))
+            messages.append(compose(settings, person, notices, digest=digest))
     if not messages:
         return 0
     try:
@@ -104,19 +146,23 @@ def send_mails(store: GraphStore, settings: Settings, by_person: dict[str, list[
     return len(messages)
 
 
-def compose(settings: Settings, person: dict[str, Any], notices: list[dict[str, Any]]) -> EmailMessage:
+def compose(settings: Settings, person: dict[str, Any], notices: list[dict[str, Any]], *,
+            digest: bool = False) -> EmailMessage:
     message = EmailMessage()
     first = SUBJECTS.get(notices[0]["kind"], ("工作流通知", "Workflow notification"))
-    more = f" (+{len(notices) - 1})" if len(notices) > 1 else ""
+    if digest:
+        first = (f"每日通知摘要（{len(notices)} 条）", f"Daily digest ({len(notices)} notices)")
+    more = f" (+{len(notices) - 1})" if len(notices) > 1 and not digest else ""
     message["Subject"] = f"[汇通 Huitong] {first[0]} / {first[1]}{more}"
     message["From"] = settings.smtp_from
     message["To"] = person["email"]
     lines = [f"{person.get('name') or person.get('username')}:", ""]
     for notice in notices:
         zh, en = SUBJECTS.get(notice["kind"], ("通知", "Notification"))
-        due = notice.get("due_at")
+        due = notice.get("due_at") or notice.get("created_at")
         when = datetime.fromtimestamp(due / 1000, _ZONE).strftime("%Y-%m-%d %H:%M") if due else "-"
-        lines.append(f"- {zh} / {en}: {notice.get('title', '')} · {notice.get('step_name', '')} · {when}")
+        where = " · ".join(str(notice[k]) for k in ("title", "step_name", "by_name") if notice.get(k))
+        lines.append(f"- {zh} / {en}: {where} · {when}")
         if notice.get("text"):
             lines.append(f"  {notice['text']}")
     lines += ["", "汇通 Huitong"]

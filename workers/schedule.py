@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
+from celery.schedules import crontab
 
 REMINDERS_EVERY_SECONDS = 60.0
 TRENDS_EVERY_SECONDS = 3600.0
 DELIVERIES_EVERY_SECONDS = 5.0
 WATCH_EVERY_SECONDS = 5.0
+NOTICES_EVERY_SECONDS = 10.0
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "workflow-reminders": {
@@ -32,6 +34,15 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
         "task": "huitong.deliveries",
         "schedule": DELIVERIES_EVERY_SECONDS,
         "options": {"expires": DELIVERIES_EVERY_SECONDS},
+    },
+    "notices": {
+        "task": "huitong.notices",
+        "schedule": NOTICES_EVERY_SECONDS,
+        "options": {"expires": NOTICES_EVERY_SECONDS},
+    },
+    "notice-digest": {  # 00:00 UTC (Celery's time zone) = 08:00 in Shanghai, before the working day
+        "task": "huitong.notice_digest",
+        "schedule": crontab(hour=0, minute=0),
     },
     "watch-folder": {
         "task": "huitong.watch_folder",

@@ -62,6 +62,27 @@ def workflow_reminders(now: int | None = None) -> dict[str, int]:
     return deliver_reminders(_store(), get_settings(), now=int(time.time() * 1000) if now is None else now)
 
 
+@app.task(name="huitong.notices")
+def notices() -> dict[str, int]:
+    """Beat, every few seconds: notices raised by the use cases go out by e-mail and to group robots (each
+    once: they are claimed)."""
+    from settings import get_settings
+    from workers.notify import deliver_pending
+
+    return deliver_pending(_store(), get_settings())
+
+
+@app.task(name="huitong.notice_digest")
+def notice_digest(now: int | None = None) -> dict[str, int]:
+    """Beat, daily: the digest e-mail of those who chose it (repeating it the same moment sends nothing)."""
+    import time
+
+    from settings import get_settings
+    from workers.notify import send_digests
+
+    return send_digests(_store(), get_settings(), now=int(time.time() * 1000) if now is None else now)
+
+
 @app.task(name="huitong.trend_warnings")
 def trend_warnings(now: int | None = None) -> dict[str, int]:
     """Beat, hourly: trend warnings become notifications to the managers responsible (idempotent)."""

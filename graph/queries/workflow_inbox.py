@@ -136,6 +136,7 @@ NOTIFY = cypher(
     """
     UNWIND $rows AS row
     MATCH (p:Person {id: row.person_id})
+    WITH p, row WHERE NOT row.props.kind IN coalesce(p.notify_muted, [])
     MERGE (n:Notification {id: row.props.id})
     ON CREATE SET n += row.props, n.token = $token
     WITH n, p, row, n.token = $token AS created

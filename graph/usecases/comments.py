@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graph import audit
+from graph import audit, notifications, permissions
 from graph import documents as docs
 from graph.actor import Actor
 from graph.errors import InvalidInput, ObjectMissing
@@ -49,7 +49,19 @@ def add_comment(ctx: Context, actor: Actor, document_id: str, text: str, *, at: 
     audit.record(ctx.store, action="document.comment", actor_id=actor.person_id, target_kind="document",
                  target_id=document_id, client=actor.address, detail={"comment_id": comment_id, "chars": len(text)})
     announce(ctx, document_id, "comment", comment_id=comment_id)
+    _mention(ctx, actor, document, comment_id, text)
     return comment_id
+
+
+def _mention(ctx: Context, actor: Actor, document: Row, comment_id: str, text: str) -> None:
+    """@someone in a comment: they are told, when they may read the document (else they could not open it)."""
+    readers = [p for p in notifications.mentioned(ctx.store, text)
+               if p["id"] != actor.person_id and permissions.can_read(ctx.store, p["id"], document["id"]).allowed]
+    now = docs.now_ms()
+    notifications.send(ctx.store, ctx.settings, [
+        notifications.notice("mentioned", p["id"], event=comment_id, now=now, document_id=document["id"],
+                             title=str(document.get("title") or ""), text=text[:200],
+                             by_name=actor.name or actor.username) for p in readers])
 
 
 def comments(ctx: Context, actor: Actor, document_id: str, *, page: int = 1, per_page: int = 50) -> CommentPage:

@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from graph import audit, live, permissions
+from graph import audit, live, notifications, permissions
 from graph import documents as docs
 from graph.actor import Actor
 from graph.errors import InvalidInput, NotPermitted, ObjectMissing, StateConflict
@@ -162,12 +162,28 @@ def share(ctx: Context, actor: Actor, document_id: str, spec_text: str) -> docs.
     if not docs.share_allowed(decision.edit.level or "", spec):
         raise InvalidInput("share.level_excludes", field="kind", level=decision.edit.level or "",
                            kind=spec.kind.value.lower())
+    assert spec.target_id is not None
     with _record_refusals(document_id):
+        gained = permissions.share_preview(ctx.store, document_id, spec.kind, spec.target_id, spec.access).gain_read
         made = docs.share(ctx.store, actor.person_id, document_id, spec, client=actor.address)
     forget(actor, document_id)
+    _tell_new_readers(ctx, actor, document_id, [p.id for p in gained])
     announce(ctx, document_id, "share")
     announce_new(ctx, document_id)  # people who just gained access: their listings may now include it
     return made
+
+
+def _tell_new_readers(ctx: Context, actor: Actor, document_id: str, people: list[str]) -> None:
+    """"A document was shared with you": to the people the share made readers (not to the sharer)."""
+    people = [p for p in people if p != actor.person_id][:notifications.MAX_RECIPIENTS]
+    if not people:
+        return
+    document = docs.get_document(ctx.store, document_id) or {}
+    now = docs.now_ms()
+    notifications.send(ctx.store, ctx.settings, [
+        notifications.notice("document_shared", p, event=f"{document_id}:{now}", now=now, document_id=document_id,
+                             title=str(document.get("title") or ""), by_name=actor.name or actor.username)
+        for p in people])
 
 
 def unshare(ctx: Context, actor: Actor, document_id: str, spec_text: str) -> bool:

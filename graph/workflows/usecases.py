@@ -16,20 +16,19 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph import audit, live
+from graph import audit, live, notifications
 from graph.actor import Actor
 from graph.errors import InvalidInput, ObjectMissing
 from graph.queries import workflow_access as aq
 from graph.queries import workflows as q
 from graph.store import GraphStore
-from graph.workflows import actions, requests, run_actions, runs
+from graph.workflows import actions, notices, requests, run_actions, runs
 from graph.workflows.definitions import WorkflowError
 from graph.workflows.errors import NotAllowed, NotFound
-from graph.workflows.runs import OPEN_TASK_STATUSES
 from settings import get_settings
 
 # -- access: the one rule ----------------------------------------------------------------------------
@@ -125,20 +124,17 @@ def _audit(store: GraphStore, actor: Actor, action: str, kind: str, target: str,
 
 def people_of_run(store: GraphStore, run_id: str) -> set[str]:
     """Everyone whose inbox a change of this run may change: initiator, copied, assignees, queue members."""
-    view = runs.run_view(store, run_id)
-    people = {view["run"]["initiator_id"], *view["cc"]}
-    for task in view["tasks"]:
-        if task["assignee_kind"] == "person":
-            people.add(task["assignee_id"])
-        elif task["status"] in OPEN_TASK_STATUSES:
-            rows = store.run(q.QUEUE_BY_ID, {"kind": task["assignee_kind"], "id": task["assignee_id"]})
-            people.update(rows[0]["members"] if rows else [])
-    return people
+    return notices.people_of(store, notices.snapshot(store, run_id))
 
 
-def _announce(store: GraphStore, run_id: str, before: Iterable[str] = ()) -> None:
-    """Every door announces the same way: the event bus tells the browsers concerned (web, CLI, API, Celery)."""
-    live.publish_to_people(get_settings(), people_of_run(store, run_id) | set(before), "inbox", {"run_id": run_id})
+def _announce(store: GraphStore, actor: Actor, run_id: str, before: notices.Snapshot | None, *, now: int) -> None:
+    """Every door announces the same way: the people concerned are notified (task arrived, run approved...),
+    the webhook events recorded, and the event bus tells their browsers (web, CLI, API, Celery)."""
+    settings = get_settings()
+    after = notices.snapshot(store, run_id)
+    notices.raise_events(store, settings, actor, before, after, now=now)
+    people = notices.people_of(store, after) | (notices.people_of(store, before) if before else set())
+    live.publish_to_people(settings, people, "inbox", {"run_id": run_id})
 
 
 def _participants_changed(store: GraphStore, run_id: str) -> None:
@@ -196,7 +192,7 @@ def start_run(store: GraphStore, actor: Actor, key: str, values: dict[str, Any],
     first = runs.run_view(store, run_id)["tasks"][0]["id"]
     _attach(store, actor, first, files, now=now)
     _audit(store, actor, "workflow.start", "run", run_id, key=key, version=workflow["version"], files=len(files))
-    _announce(store, run_id)
+    _announce(store, actor, run_id, None, now=now)
     return run_id
 
 
@@ -205,7 +201,7 @@ def start_request(store: GraphStore, actor: Actor, title: str, parts: list[dict[
     """An ad-hoc cross-department request: one run, one task per department."""
     run_id = requests.start_request(store, actor.person_id, title, parts, now=now, cc=cc or [])
     _audit(store, actor, "workflow.request", "run", run_id, parts=len(parts))
-    _announce(store, run_id)
+    _announce(store, actor, run_id, None, now=now)
     return run_id
 
 
@@ -216,7 +212,7 @@ def act(store: GraphStore, actor: Actor, task_id: str, action: str, run: Callabl
     _task, run_id = task_run(store, actor, task_id)
     files = files or []
     _check_files(store, actor, files)
-    before = people_of_run(store, run_id)
+    before = notices.snapshot(store, run_id)
     run()
     if files:
         decision = store.run(q.RUN_DECISIONS, {"run_id": run_id})
@@ -226,7 +222,7 @@ def act(store: GraphStore, actor: Actor, task_id: str, action: str, run: Callabl
     _audit(store, actor, f"workflow.{action}", "task", task_id, run_id=run_id)
     actor.forget()  # the actor's standing may have changed (claimed, delegated away...)
     _participants_changed(store, run_id)
-    _announce(store, run_id, before)
+    _announce(store, actor, run_id, before, now=now)
     return run_id
 
 
@@ -239,16 +235,28 @@ def comment(store: GraphStore, actor: Actor, run_id: str, text: str, *, now: int
             raise ObjectMissing("workflow.task_missing", task_id=task_id)
     comment_id = run_actions.comment(store, run_id, actor.person_id, text, now=now, task_id=task_id)
     _audit(store, actor, "workflow.comment", "run", run_id, comment_id=comment_id)
-    _announce(store, run_id)
+    _mention(store, actor, run_id, comment_id, text, now=now)
+    _announce(store, actor, run_id, notices.snapshot(store, run_id), now=now)
     return comment_id
 
 
 def withdraw(store: GraphStore, actor: Actor, run_id: str, *, now: int, reason: str = "") -> None:
     require_run(store, actor, run_id)
-    before = people_of_run(store, run_id)
+    before = notices.snapshot(store, run_id)
     run_actions.withdraw(store, run_id, actor.person_id, now=now, reason=reason)
     _audit(store, actor, "workflow.withdraw", "run", run_id)
-    _announce(store, run_id, before)
+    _announce(store, actor, run_id, before, now=now)
+
+
+def _mention(store: GraphStore, actor: Actor, run_id: str, comment_id: str, text: str, *, now: int) -> None:
+    """@someone in a run comment: they are told, when they take part in the run (else they could not open it)."""
+    named = [p for p in notifications.mentioned(store, text) if p["id"] != actor.person_id]
+    allowed = [p for p in named if (rows := store.run(aq.RUN_PARTICIPANT, {"run_id": run_id, "person_id": p["id"]}))
+               and (rows[0]["participant"] or rows[0]["admin"])]
+    title = str(runs.run_view(store, run_id)["run"]["title"]) if allowed else ""
+    notifications.send(store, get_settings(), [
+        notifications.notice("mentioned", p["id"], event=comment_id, now=now, title=title, run_id=run_id,
+                             text=text[:200], by_name=actor.name or actor.username) for p in allowed])
 
 
 def publish_definition(store: GraphStore, actor: Actor, raw: dict[str, Any], *, now: int) -> dict[str, Any]:
