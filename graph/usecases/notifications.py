@@ -7,6 +7,7 @@ import time
 from typing import Any
 
 from graph import live
+from graph import notifications as notices
 from graph.actor import Actor
 from graph.errors import ObjectMissing
 from graph.queries import notifications as q
@@ -46,3 +47,18 @@ def mark_all_read(ctx: Context, actor: Actor) -> int:
     if marked:
         _announce(ctx, actor, "all")
     return marked
+
+
+def preferences(ctx: Context, actor: Actor) -> dict[str, Any]:
+    """The actor's own notification preferences: ``{"muted": [kinds], "digest": bool}``."""
+    return notices.preferences(ctx.store, actor.person_id)
+
+
+def set_preferences(ctx: Context, actor: Actor, *, muted: list[str], digest: bool) -> dict[str, Any]:
+    """Save the actor's own preferences (muted kinds, daily digest instead of one e-mail per notice); audited."""
+    saved = notices.set_preferences(ctx.store, actor.person_id, muted=muted, digest=digest)
+    from graph import audit
+
+    audit.record(ctx.store, action="account.notifications", actor_id=actor.person_id, target_kind="person",
+                 target_id=actor.person_id, client=actor.address, detail=saved)
+    return saved

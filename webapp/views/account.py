@@ -80,7 +80,11 @@ def logout() -> ResponseReturnValue:
 
 @bp.get("/account")
 def profile() -> ResponseReturnValue:
-    return render_template("account/profile.html", person=current_person())
+    from graph import notifications
+    from graph.usecases import notifications as notices
+
+    return render_template("account/profile.html", person=current_person(), notice_kinds=notifications.KINDS,
+                           notice_prefs=notices.preferences(services.context(), services.actor()))
 
 
 @bp.route("/account/password", methods=["GET", "POST"])

@@ -6,6 +6,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
+from graph import notifications
 from graph.usecases import notifications as cases
 from webapp import services
 from webapp.views import workflow_ui as ui
@@ -13,6 +14,7 @@ from webapp.views import workflow_ui as ui
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
 LIMIT = 100
+OPENABLE = ("/workflows/tasks/", "/workflows/runs/", "/documents/")
 
 
 @bp.get("/")
@@ -27,9 +29,19 @@ def index() -> ResponseReturnValue:
 def mark_read(notification_id: str) -> ResponseReturnValue:
     cases.mark_read(services.context(), services.actor(), notification_id)  # someone else's: 404
     target = request.form.get("next", "")
-    if target.startswith("/workflows/tasks/"):
+    if target.startswith(OPENABLE) and "//" not in target:  # only our own pages: never an open redirect
         return redirect(target, 303)
     return redirect(url_for("notifications.index"), 303)
+
+
+@bp.post("/preferences")
+def preferences() -> ResponseReturnValue:
+    """The account page's notification preferences: kinds to mute, daily digest instead of one e-mail each."""
+    keep = set(request.form.getlist("keep"))  # the boxes left ticked; every other kind is muted
+    muted = [k for k in notifications.KINDS if k not in keep]
+    cases.set_preferences(services.context(), services.actor(), muted=muted, digest=request.form.get("digest") == "1")
+    flash(_("Notification preferences saved."), "success")
+    return redirect(url_for("account.profile"), 303)
 
 
 @bp.post("/read-all")

@@ -54,7 +54,11 @@ APPROVAL_LABELS = {"single": _l("single approver"), "any": _l("any one of (æˆ–ç­
 NOTICE_LABELS = {
     "due_soon": _l("Due soon"), "overdue": _l("Overdue"), "escalation": _l("Escalated: overdue"),
     "urge": _l("Reminder from the initiator"), "info_requested": _l("Information requested"),
-    "trend_warning": _l("Trend warning"),
+    "trend_warning": _l("Trend warning"), "task_arrived": _l("A task for you"),
+    "run_approved": _l("Your request was approved"), "run_rejected": _l("Your request was rejected"),
+    "run_returned": _l("Your request was returned for changes"), "run_finished": _l("Your request is finished"),
+    "run_withdrawn": _l("A request was withdrawn"), "feedback_requested": _l("Your acceptance feedback is requested"),
+    "mentioned": _l("You were mentioned"), "document_shared": _l("A document was shared with you"),
 }
 # The domain speaks English; the messages people meet most often are shown in their language.
 FORM_MESSAGES = {"required": _l("required"), "unknown field": _l("unknown field"),
