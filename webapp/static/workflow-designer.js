@@ -22,7 +22,7 @@
     var rules = function (r) { return (Array.isArray(r) ? r : (r ? [r] : [])).map(function (x) { return Object.assign({}, x); }); };
     return {
       key: d.key || "", name: name(d.name), description: name(d.description),
-      allow_withdraw: d.allow_withdraw !== false, form: (d.form || []).map(field), cc: rules(d.cc),
+      allow_withdraw: d.allow_withdraw !== false, acceptance: d.acceptance === true, form: (d.form || []).map(field), cc: rules(d.cc),
       steps: (d.steps || []).map(function (s) {
         var sla = s.sla && typeof s.sla === "object" ? Object.keys(s.sla)[0] : "";
         return {
@@ -71,7 +71,7 @@
   }
 
   function serialise() {
-    return {
+    var out = {
       key: state.key.trim(), name: state.name, description: state.description, allow_withdraw: state.allow_withdraw,
       form: state.form.map(fieldOut), cc: state.cc.map(ruleOut),
       steps: state.steps.map(function (s) {
@@ -85,9 +85,47 @@
         return out;
       })
     };
+    if (state.acceptance) out.acceptance = true;  // only when chosen: an explicit step, never a silent one
+    return out;
   }
 
-  function sync() { json.value = JSON.stringify(serialise(), null, 2); }
+  function sync() { json.value = JSON.stringify(serialise(), null, 2); diagram(); }
+
+  // -- the flow as a diagram beside the form ---------------------------------------------------------
+  // A plain HTML list (readable by screen readers, no library): start, each step with its mode, who is
+  // responsible and its deadline, where a rejection goes, the optional acceptance feedback, the end.
+
+  function who(r) {
+    var kind = L["rule_" + r.kind] || r.kind;
+    var ref = r.code || r.username || "";
+    return ref ? kind + " " + ref : kind;
+  }
+
+  function node(cls, title, lines) {
+    var li = el("li", {className: "wf-node " + cls}, [el("strong", {text: title})]);
+    lines.forEach(function (t) { if (t) li.appendChild(el("span", {className: "wf-node-line", text: t})); });
+    return li;
+  }
+
+  function diagram() {
+    var box = document.getElementById("designer-diagram");
+    if (!box) return;
+    box.textContent = "";
+    box.appendChild(el("h2", {text: L.diagram}));
+    var ol = el("ol", {className: "wf-flow"});
+    ol.appendChild(node("wf-start", L.diagram_start, [state.form.length ? L.diagram_form + " · " + state.form.length : ""]));
+    state.steps.forEach(function (s, i) {
+      var nm = s.name.zh || s.name.en || s.key || (L.step + " " + (i + 1));
+      var reject = s.onReject === "step" ? L.reject_step + " " + (s.onRejectStep || "?") : L["reject_" + s.onReject];
+      var sla = s.slaUnit ? s.slaAmount + " " + (L["sla_" + s.slaUnit] || s.slaUnit) : L.no_sla;
+      ol.appendChild(node("wf-step wf-" + s.approval, (i + 1) + ". " + nm, [
+        L["approval_" + s.approval], s.responsible.map(who).join(" / "), sla, "↩ " + L.on_reject + ": " + reject
+      ]));
+    });
+    if (state.acceptance) ol.appendChild(node("wf-acceptance", L.diagram_acceptance, []));
+    ol.appendChild(node("wf-end", L.diagram_end, []));
+    box.appendChild(ol);
+  }
 
   // -- small DOM helpers ----------------------------------------------------------------------------
 
@@ -278,6 +316,7 @@
     head.appendChild(nameControls(L.name, state, "name", "name"));
     head.appendChild(nameControls(L.description, state, "description", "description"));
     head.appendChild(control(L.allow_withdraw, state, "allow_withdraw", "allow_withdraw", "checkbox"));
+    head.appendChild(control(L.acceptance, state, "acceptance", "acceptance", "checkbox"));
     head.appendChild(fieldsEditor(state.form, "form", L.start_form));
     head.appendChild(rulesEditor(state.cc, "cc", L.cc));
     root.appendChild(head);

@@ -50,6 +50,13 @@ DECISION_LABELS = {
     "resubmit": _l("resubmitted"), "feedback": _l("gave acceptance feedback"),
     "record": _l("recorded the decision"),
 }
+RULE_LABELS = {
+    "department": _l("department queue"), "position": _l("position queue"), "department_head": _l("head of department"),
+    "initiator_head": _l("initiator's head of department"), "budget_owner": _l("project budget owner"),
+    "person": _l("a person"),
+}
+REJECT_LABELS = {"initiator": _l("back to the initiator"), "step": _l("back to an earlier step"),
+                 "end": _l("end the run")}
 APPROVAL_LABELS = {"single": _l("single approver"), "any": _l("any one of (或签)"), "all": _l("all of (会签)")}
 NOTICE_LABELS = {
     "due_soon": _l("Due soon"), "overdue": _l("Overdue"), "escalation": _l("Escalated: overdue"),
@@ -151,6 +158,7 @@ class TaskActions:
 
     allowed: set[str] = field(default_factory=set)
     return_targets: list[dict[str, str]] = field(default_factory=list)
+    handler: bool = False  # the task is the viewer's (or waits in one of their queues): "your task"
 
     def __contains__(self, name: str) -> bool:
         return name in self.allowed
@@ -164,6 +172,7 @@ def task_actions(me: Viewer, view: dict[str, Any], task: dict[str, Any]) -> Task
     mine = task["assignee_kind"] == "person" and task["assignee_id"] == me.id
     queued = task["assignee_kind"] != "person" and task["assignee_id"] in me.queues
     handler, initiator, kind = mine or queued, me.id == run["initiator_id"], task["kind"]
+    result.handler = handler
     allowed = result.allowed
     if kind in ("approval", "adhoc"):
         if task["status"] == "open" and handler:

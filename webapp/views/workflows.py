@@ -66,7 +66,8 @@ def wf_duration(ms: int | None) -> str:
 @bp.app_template_global()
 def wf_label(kind: str, value: str | None) -> str:
     table = {"status": ui.STATUS_LABELS, "outcome": ui.OUTCOME_LABELS, "decision": ui.DECISION_LABELS,
-             "approval": ui.APPROVAL_LABELS, "notice": ui.NOTICE_LABELS}[kind]
+             "approval": ui.APPROVAL_LABELS, "notice": ui.NOTICE_LABELS, "rule": ui.RULE_LABELS,
+             "reject": ui.REJECT_LABELS}[kind]
     return str(table.get(value or "", value or ""))
 
 
