@@ -104,6 +104,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(workflows.bp)
     app.register_blueprint(inbox.bp)
     app.register_blueprint(notifications.bp)
+    from webapp.views import pickers
+
+    app.register_blueprint(pickers.bp)
 
     from webapp.views import ingest as ingest_views
 

@@ -33,6 +33,8 @@ MESSAGES: dict[str, Any] = {
     "upload.invalid": _l("%(filename)s could not be stored."),
     "version.not_extracted": _l("Version %(number)s has not been extracted yet."),
     "browse.sort": _l("Unknown sort order."),
+    "picker.unknown_kind": _l("There is nothing to choose from under “%(kind)s”."),
+    "notification.unknown_kind": _l("Unknown kind of notification: %(kind)s."),
 }
 
 

@@ -224,13 +224,17 @@ def unshare(document_id: str) -> ResponseReturnValue:
     return _back_to_sharing(document_id)
 
 
-@bp.get("/<document_id>/share-preview")
+@bp.route("/<document_id>/share-preview", methods=["GET", "POST"])
 def share_preview(document_id: str) -> ResponseReturnValue:
+    """Who a share would reach. The page posts the form (its CSRF token stays out of URLs and logs); a bad
+    code answers 422, except to htmx, which swaps only successful answers: it gets the error with 200, so
+    the error replaces the previous list instead of leaving it on screen."""
     try:
         preview, spec = cases.share_preview(services.context(), services.actor(), document_id,
-                                            _spec_from(request.args))
+                                            _spec_from(request.values))
     except InvalidInput as error:
-        return render_template("documents/_share_preview.html", error=message(error)), 422
+        status = 200 if request.headers.get("HX-Request") else 422
+        return render_template("documents/_share_preview.html", error=message(error)), status
     return render_template("documents/_share_preview.html", preview=preview, spec=spec, error=None)
 
 

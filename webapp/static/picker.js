@@ -1,0 +1,92 @@
+/* Searchable pickers (ARIA 1.2 combobox with a listbox popup). The server renders the options (htmx swaps
+ * them into the list); this script only shows/hides the list and does the keyboard: ArrowDown/ArrowUp move
+ * through the options, Enter picks the active one (without submitting the form), Escape closes the list.
+ * Picking writes the option's value (a code or user name) into the field, which is what the form posts.
+ * No inline handlers (the CSP forbids them); loaded once even when several pickers include it.
+ */
+(function () {
+  "use strict";
+  if (window.huitongPicker) return;
+  window.huitongPicker = true;
+
+  function parts(input) {
+    var list = document.getElementById(input.getAttribute("aria-controls"));
+    var chosen = document.getElementById(input.id + "-chosen");
+    return {list: list, chosen: chosen};
+  }
+  function options(list) { return Array.prototype.slice.call(list.querySelectorAll('[role="option"]:not([aria-disabled="true"])')); }
+  function open(input, list) { list.hidden = false; input.setAttribute("aria-expanded", "true"); }
+  function close(input, list) {
+    list.hidden = true; input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant");
+  }
+  function activate(input, list, index) {
+    var all = options(list);
+    all.forEach(function (o, i) { o.setAttribute("aria-selected", i === index ? "true" : "false"); });
+    if (all[index]) { input.setAttribute("aria-activedescendant", all[index].id); all[index].scrollIntoView({block: "nearest"}); }
+  }
+  function current(list) {
+    var all = options(list);
+    for (var i = 0; i < all.length; i++) if (all[i].getAttribute("aria-selected") === "true") return i;
+    return -1;
+  }
+  function choose(input, option) {
+    var p = parts(input);
+    var value = option.getAttribute("data-value");
+    if (input.hasAttribute("data-picker-multiple")) {
+      // Replace the entry being typed (after the last separator) and leave room for the next one.
+      var kept = input.value.replace(/[^,，\s]*$/, "");
+      input.value = kept + value + ", ";
+    } else {
+      input.value = value;
+    }
+    if (p.chosen) p.chosen.textContent = option.getAttribute("data-label") + " (" + value + ")";
+    close(input, p.list);
+    input.dispatchEvent(new Event("change", {bubbles: true}));
+  }
+  function isPicker(el) { return el && el.getAttribute && el.getAttribute("role") === "combobox" && el.hasAttribute("data-picker-kind"); }
+
+  // A picker whose kind follows another field (the share form's "with" select) asks the matching search.
+  document.addEventListener("htmx:configRequest", function (e) {
+    var input = e.detail.elt;
+    if (!isPicker(input) || !input.hasAttribute("data-picker-kind-from")) return;
+    var source = input.form && input.form.elements[input.getAttribute("data-picker-kind-from")];
+    if (source && source.value) e.detail.path = e.detail.path.replace(/\/pick\/[^/?]+/, "/pick/" + encodeURIComponent(source.value));
+  });
+  document.addEventListener("htmx:afterSwap", function (e) {
+    var list = e.detail.target;
+    if (!list || list.getAttribute("role") !== "listbox") return;
+    var input = document.querySelector('[aria-controls="' + list.id + '"]');
+    if (!input || document.activeElement !== input) return;
+    open(input, list);
+  });
+  document.addEventListener("keydown", function (e) {
+    var input = e.target;
+    if (!isPicker(input)) return;
+    var list = parts(input).list;
+    var all = options(list), at = current(list);
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      e.preventDefault();
+      if (list.hidden) { open(input, list); }
+      if (!all.length) return;
+      var next = e.key === "ArrowDown" ? (at + 1) % all.length : (at <= 0 ? all.length - 1 : at - 1);
+      activate(input, list, next);
+    } else if (e.key === "Enter") {
+      if (!list.hidden && at >= 0) { e.preventDefault(); choose(input, all[at]); }
+    } else if (e.key === "Escape") {
+      if (!list.hidden) { e.preventDefault(); close(input, list); }
+    }
+  });
+  // mousedown, not click: it comes before the field's blur closes the list.
+  document.addEventListener("mousedown", function (e) {
+    var option = e.target.closest && e.target.closest('.picker-list [role="option"]');
+    if (!option || option.getAttribute("aria-disabled") === "true") return;
+    e.preventDefault();
+    var input = document.querySelector('[aria-controls="' + option.parentNode.id + '"]');
+    if (input) choose(input, option);
+  });
+  document.addEventListener("focusout", function (e) {
+    if (!isPicker(e.target)) return;
+    var input = e.target;
+    setTimeout(function () { if (document.activeElement !== input) close(input, parts(input).list); }, 150);
+  });
+})();
