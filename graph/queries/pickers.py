@@ -1,5 +1,5 @@
 """Look-ups of the pickers (people, departments with their place in the tree, positions, projects): active
-entries whose name, English name, code or user name contains the typed text, a page at a time."""
+entries whose name, English name, code or user name contains the typed text, exact matches first."""
 
 from graph.cypher import cypher
 
@@ -16,8 +16,9 @@ PICK_PEOPLE = cypher(
           OR toLower(x.username) CONTAINS $q)
     OPTIONAL MATCH (x)-[:MEMBER_OF]->(d:Department)
     WITH x, collect(d.name)[0] AS unit, collect(d.name_en)[0] AS unit_en
-    RETURN x.username AS value, x.name AS name, null AS name_en, unit AS hint, unit_en AS hint_en
-    ORDER BY name, value
+    RETURN x.username AS value, x.name AS name, null AS name_en, unit AS hint, unit_en AS hint_en,
+           toLower(x.username) = $q OR toLower(coalesce(x.name, '')) = $q AS exact
+    ORDER BY exact DESC, name, value
     LIMIT $limit
     """,
     example={"q": "li", "limit": 20},
@@ -30,8 +31,9 @@ PICK_DEPARTMENTS = cypher(
     WHERE coalesce(x.active, true) = true AND """ + _MATCH_TEXT + """
     OPTIONAL MATCH (x)-[:PART_OF*1..6]->(up:Department)
     WITH x, collect(up.name) AS ups, collect(up.name_en) AS ups_en
-    RETURN x.code AS value, x.name AS name, x.name_en AS name_en, ups AS path, ups_en AS path_en
-    ORDER BY size(ups), name
+    RETURN x.code AS value, x.name AS name, x.name_en AS name_en, ups AS path, ups_en AS path_en,
+           toLower(x.code) = $q AS exact
+    ORDER BY exact DESC, size(ups), name
     LIMIT $limit
     """,
     example={"q": "fin", "limit": 20},
@@ -42,8 +44,9 @@ PICK_POSITIONS = cypher(
     """
     MATCH (x:Position)
     WHERE """ + _MATCH_TEXT + """
-    RETURN x.code AS value, x.name AS name, x.name_en AS name_en, null AS hint, null AS hint_en
-    ORDER BY name
+    RETURN x.code AS value, x.name AS name, x.name_en AS name_en, null AS hint, null AS hint_en,
+           toLower(x.code) = $q AS exact
+    ORDER BY exact DESC, name
     LIMIT $limit
     """,
     example={"q": "acc", "limit": 20},
@@ -54,8 +57,9 @@ PICK_PROJECTS = cypher(
     """
     MATCH (x:Project)
     WHERE coalesce(x.active, true) = true AND """ + _MATCH_TEXT + """
-    RETURN x.code AS value, x.name AS name, x.name_en AS name_en, null AS hint, null AS hint_en
-    ORDER BY name
+    RETURN x.code AS value, x.name AS name, x.name_en AS name_en, null AS hint, null AS hint_en,
+           toLower(x.code) = $q AS exact
+    ORDER BY exact DESC, name
     LIMIT $limit
     """,
     example={"q": "erp", "limit": 20},

@@ -41,8 +41,10 @@ def _sign_in(browser, url: str, username: str, password: str, height: int = 900)
     return page
 
 
-def _open_my_task(page, url: str) -> None:  # type: ignore[no-untyped-def]
-    page.goto(url + "/inbox")
+def _open_my_task(page, url: str, key: str) -> None:  # type: ignore[no-untyped-def]
+    # Filtered to this test's workflow: the inbox puts tasks with a deadline before tasks without one, so
+    # an open task of another run (another test's expense approval on the same person) would come first.
+    page.goto(url + f"/inbox?workflow={key}")
     page.locator("#inbox-results a[href*='/workflows/tasks/']").first.click()
     page.wait_for_url(re.compile(r"/workflows/tasks/"))
 
@@ -72,6 +74,9 @@ def test_design_publish_run_approve_reject_return_finish(browser, live_server, d
     admin.click("#add-step")
     admin.click("#add-step")
     expect(admin.locator(".dz-step")).to_have_count(3)
+    # Acceptance feedback is an explicit choice; the diagram beside the form follows every change.
+    admin.check('[data-bind="acceptance"]')
+    expect(admin.locator("#designer-diagram .wf-node")).to_have_count(6)  # start, 3 steps, feedback, end
     plan = [("review", "初审", approver), ("check", "复核", rejecter), ("final", "终审", approver)]
     for i, (step_key, name, _who) in enumerate(plan):
         admin.fill(f'[data-bind="steps[{i}].key"]', step_key)
@@ -95,7 +100,17 @@ def test_design_publish_run_approve_reject_return_finish(browser, live_server, d
     error = admin.locator('[data-path="steps[1].responsible[0].username"] .dz-error')
     expect(error).to_be_visible()
     expect(admin.locator('[data-bind="key"]')).to_have_value(key)  # nothing typed was lost
-    admin.fill('[data-bind="steps[1].responsible[0].username"]', rejecter)
+    # The person is picked from the organisation with the keyboard: type, arrow down, Enter (Escape closes).
+    field = admin.locator('[data-bind="steps[1].responsible[0].username"]')
+    field.fill(rejecter)
+    expect(admin.locator(f".picker-list:visible [data-value='{rejecter}']")).to_be_visible()
+    field.press("Escape")
+    expect(field).to_have_attribute("aria-expanded", "false")
+    field.press("ArrowDown")  # opens the list on its first option: the exact match comes first
+    expect(field).to_have_attribute("aria-activedescendant", re.compile(r".+"))
+    field.press("Enter")
+    expect(field).to_have_value(rejecter)
+    expect(field).to_have_attribute("aria-expanded", "false")
     admin.select_option('[data-bind="steps[1].on_reject"]', "initiator")
     admin.click("#publish")
     admin.wait_for_url(url + f"/workflows/{key}")
@@ -115,13 +130,13 @@ def test_design_publish_run_approve_reject_return_finish(browser, live_server, d
     expect(starter.locator("#inbox-results")).to_contain_text("浏览器测试流程")
 
     first = _sign_in(browser, url, approver, PASSWORD)
-    _open_my_task(first, url)
+    _open_my_task(first, url, key)
     first.fill("#approve-comment", "同意 ok")
     first.click("button[value=approve]")
     expect(first.locator(".flash-success")).to_be_visible()
 
     second = _sign_in(browser, url, rejecter, PASSWORD)
-    _open_my_task(second, url)
+    _open_my_task(second, url, key)
     expect(second.locator("button[value=approve]")).to_be_visible()
     second.fill("#reject-comment", "型号不对 wrong model")
     starter.goto(url + "/inbox")  # the initiator waits on the inbox: the badge must update by itself
@@ -130,18 +145,18 @@ def test_design_publish_run_approve_reject_return_finish(browser, live_server, d
     expect(starter.locator("#inbox-badge [data-count=mine]")).to_have_text("1", timeout=15_000)
 
     # -- the return: the initiator corrects and resubmits, and the run goes round again --------------------
-    _open_my_task(starter, url)
+    _open_my_task(starter, url, key)
     expect(starter.locator("section[aria-labelledby=history-title]")).to_contain_text("型号不对")
     starter.fill("#f-subject", "采购显示器 27寸 monitors")
     starter.click("button[value=resubmit]")
     expect(starter.locator(".flash-success")).to_be_visible()
 
     for page in (first, second, first):
-        _open_my_task(page, url)
+        _open_my_task(page, url, key)
         page.click("button[value=approve]")
         expect(page.locator(".flash-success")).to_be_visible()
 
-    _open_my_task(starter, url)
+    _open_my_task(starter, url, key)
     starter.select_option("select[name=rating]", "5")
     starter.click("button[value=feedback]")
     expect(starter.locator(".run-meta .status-closed")).to_be_visible()

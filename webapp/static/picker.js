@@ -7,7 +7,6 @@
 (function () {
   "use strict";
   if (window.huitongPicker) return;
-  window.huitongPicker = true;
 
   function parts(input) {
     var list = document.getElementById(input.getAttribute("aria-controls"));
@@ -84,6 +83,32 @@
     var input = document.querySelector('[aria-controls="' + option.parentNode.id + '"]');
     if (input) choose(input, option);
   });
+  // Fields built by scripts (the workflow designer) search without htmx: the same endpoint, the same options.
+  function attach(input, kind, base) {
+    var listId = input.id + "-list", timer = null, asked = 0;
+    var list = document.createElement("ul");
+    list.id = listId; list.className = "picker-list"; list.hidden = true; list.setAttribute("role", "listbox");
+    input.setAttribute("role", "combobox"); input.setAttribute("aria-autocomplete", "list");
+    input.setAttribute("aria-expanded", "false"); input.setAttribute("aria-controls", listId);
+    input.setAttribute("data-picker-kind", kind); input.setAttribute("autocomplete", "off");
+    input.parentNode.classList.add("picker");
+    input.parentNode.appendChild(list);
+    function search() {
+      var mine = ++asked;
+      fetch(base + "/" + encodeURIComponent(kind) + "?list=" + listId + "&q=" + encodeURIComponent(input.value),
+            {credentials: "same-origin", headers: {"HX-Request": "true"}})
+        .then(function (r) { return r.text(); })
+        .then(function (html) {
+          if (mine !== asked) return;  // a later search answered first: keep its options
+          list.innerHTML = html;
+          if (document.activeElement === input) open(input, list);
+        });
+    }
+    input.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(search, 250); });
+    input.addEventListener("focus", search);
+  }
+  window.huitongPicker = {attach: attach};
+
   document.addEventListener("focusout", function (e) {
     if (!isPicker(e.target)) return;
     var input = e.target;

@@ -159,9 +159,14 @@
       sync();
       if (kind === "select") render(id);
     });
+    if (kind === "pick") {
+      // A picker fills the field on "change" (a choice from its list), not on "input".
+      input.addEventListener("change", function () { obj[prop] = input.value; sync(); });
+    }
     var wrap = el("div", {className: "dz-field" + (kind === "checkbox" ? " dz-check" : ""), "data-path": path});
     if (kind === "checkbox") { wrap.appendChild(input); wrap.appendChild(el("label", {"for": id, text: label})); }
     else { wrap.appendChild(el("label", {"for": id, text: label})); wrap.appendChild(input); }
+    if (kind === "pick" && window.huitongPicker && data.picker_url) window.huitongPicker.attach(input, choices, data.picker_url);
     return wrap;
   }
 
@@ -229,8 +234,11 @@
       var row = el("div", {className: "dz-row dz-item", "data-path": p}, [
         control(L.rule_kind, r, "kind", p + ".kind", "select", options.rule_kinds.map(function (k) { return [k, L["rule_" + k] || k]; }))
       ]);
-      if (["department", "position", "department_head"].indexOf(r.kind) >= 0) row.appendChild(control(L.code, r, "code", p + ".code"));
-      if (r.kind === "person") row.appendChild(control(L.username, r, "username", p + ".username"));
+      // Codes and user names are picked by name from the organisation (typing a code still works).
+      if (["department", "position", "department_head"].indexOf(r.kind) >= 0) {
+        row.appendChild(control(L.code, r, "code", p + ".code", "pick", r.kind === "position" ? "position" : "department"));
+      }
+      if (r.kind === "person") row.appendChild(control(L.username, r, "username", p + ".username", "pick", "person"));
       if (r.kind === "budget_owner") { if (!r.field) r.field = "project"; row.appendChild(control(L.project_field, r, "field", p + ".field")); }
       row.appendChild(el("div", {className: "dz-tools"}, [button("✕", L.remove_rule, function () { rules.splice(j, 1); sync(); render(); })]));
       box.appendChild(row);

@@ -134,7 +134,8 @@ def _render_designer(definition: dict[str, Any], errors: list[str], status: int 
         parsed.append({"path": path if detail else "", "message": detail or message})
     data = {"definition": definition, "errors": parsed,
             "options": {"field_types": FIELD_TYPES, "approval_modes": APPROVAL_MODES, "rule_kinds": RULE_KINDS,
-                        "sla_units": SLA_UNITS, "reject_targets": REJECT_TARGETS}}
+                        "sla_units": SLA_UNITS, "reject_targets": REJECT_TARGETS},
+            "picker_url": url_for("pickers.search", kind="x")[:-2]}  # the pickers' base: /pick
     return render_template("workflows/designer.html", data=data, errors=parsed, editing=editing,
                            definition=definition), status
 
