@@ -14,8 +14,10 @@
     return {list: list, chosen: chosen};
   }
   function options(list) { return Array.prototype.slice.call(list.querySelectorAll('[role="option"]:not([aria-disabled="true"])')); }
-  function open(input, list) { list.hidden = false; input.setAttribute("aria-expanded", "true"); }
+  // A list may be gone: the designer re-renders its fields (and their lists) after many changes.
+  function open(input, list) { if (list) { list.hidden = false; input.setAttribute("aria-expanded", "true"); } }
   function close(input, list) {
+    if (!list) return;
     list.hidden = true; input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant");
   }
   function activate(input, list, index) {
@@ -62,6 +64,7 @@
     var input = e.target;
     if (!isPicker(input)) return;
     var list = parts(input).list;
+    if (!list) return;
     var all = options(list), at = current(list);
     if (e.key === "ArrowDown" || e.key === "ArrowUp") {
       e.preventDefault();
