@@ -93,7 +93,7 @@ def raise_events(store: GraphStore, settings: Settings | None, actor: Actor, bef
         people = [task["assignee_id"]] if task["assignee_kind"] == "person" else _queue(store, task)
         kind = _task_kind(task)
         event = f"{task['id']}:{task['assignee_id']}"
-        extra = {"outcome": run.get("outcome")} if kind == "feedback_requested" else {}
+        extra: dict[str, Any] = {"outcome": run.get("outcome")} if kind == "feedback_requested" else {}
         rows += [notifications.notice(kind, p, event=event, now=now, task=task, by_name=by, queue=(
             task["assignee_name"] if task["assignee_kind"] != "person" else None), **extra)
                  for p in people if p != actor.person_id]
