@@ -28,7 +28,7 @@ from it), and every timed search goes through ``SearchIndex.search``. ``allowed_
 what the web app passes: with ``--allowed numbers`` (default) the readable set is a bitmap of the
 permission index's own document numbering (``graph.permissions``, documents numbered in another
 order than the search catalog), turned into ``NumberedDocuments`` per search exactly as
-``webapp.search_service.readable_numbers`` does (that conversion is timed and counted in "filter");
+``ingest.search.readable_numbers`` does (that conversion is timed and counted in "filter");
 ``--allowed ids`` passes a set of document ids instead (the older path). The query-vector cache is
 cleared before each search, so "total" covers query embedding + permission filter + dense +
 keyword + fusion + facets + snippets (the Cypher lookup of a person's principals, ~1 ms, is not). Dense recall@10
@@ -382,7 +382,7 @@ def measure_share(
         for q in mine:
             index._query_vectors.clear()  # every search pays for its query embedding
             start = time.perf_counter()
-            if numbering:  # what search_service.readable_numbers does with the permission cache's bitmap
+            if numbering:  # what ingest.search.readable_numbers does with the permission cache's bitmap
                 readable = permissions.ReadableSet(BitMap(bitmap), numbering[0])  # type: ignore[arg-type]
                 given: object = NumberedDocuments(readable.numbering, readable.numbers())
             else:

@@ -35,7 +35,7 @@ def _env(data_dir: Path) -> dict[str, str]:
 def _searches(data_dir: Path, usernames: list[str]) -> dict[str, list[str]]:
     """The platform's search (permission-exact, hybrid) on the data directory, as each user."""
     from graph.usecases import Context, actor_by_username
-    from webapp import search_service as service
+    from ingest import search as service
 
     settings = load_settings(data_dir=data_dir)
     out = {}

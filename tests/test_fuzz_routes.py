@@ -93,7 +93,7 @@ def _walk(app: Flask, client: FlaskClient, token: str, rules: list[Any], known_i
         view = app.view_functions[rule.endpoint]
         names = _names_in(view.__code__.co_filename)
         if rule.endpoint.startswith("search."):
-            names += _names_in(str(ROOT / "webapp" / "search_service.py"))
+            names += _names_in(str(ROOT / "ingest" / "search.py"))
         names = sorted(set(names) | set(COMMON_NAMES))
         methods = sorted(rule.methods - {"HEAD", "OPTIONS"})
         try:

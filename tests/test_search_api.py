@@ -23,8 +23,8 @@ from graph.actor import Actor
 from graph.falkordb_backend import FalkorStore
 from graph.usecases import Context
 from ingest import pipeline
+from ingest import search as service
 from settings import Settings
-from webapp import search_service as service
 
 PASSWORD = "search test password"
 SECRET_WORD = "qzvaultword"

@@ -27,8 +27,8 @@ from graph.falkordb_backend import FalkorStore
 from graph.usecases import Context
 from graph.usecases import documents as cases
 from ingest import pipeline
+from ingest import search as service
 from settings import Settings, load_settings
-from webapp import search_service as service
 
 LEVELS = ("public", "internal", "confidential", "secret")
 COMMON_EN = "quarterly operations report"

@@ -122,7 +122,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(manage.bp)
 
-    from webapp import search_service
+    from ingest import search as search_service
     from webapp.views import search
 
     app.register_blueprint(search.bp)

@@ -215,7 +215,7 @@ def search(query: str, username: str, k: int, page: int, as_json: bool) -> None:
     """Search the documents USER may read for QUERY (hybrid: meaning and keywords)."""
     from graph import open_store
     from graph.usecases import Context, actor_by_username, is_active
-    from webapp import search_service as service
+    from ingest import search as service
 
     settings = _settings()
     with open_store(settings) as store:

@@ -1,6 +1,6 @@
 """Search pages: the results page, live results under the header box, "why can I see this",
 "more like this" and the JSON API ``/api/v1/search``. Every answer comes from
-:mod:`webapp.search_service`, which filters by the signed-in person's readable set inside retrieval."""
+:mod:`ingest.search`, which filters by the signed-in person's readable set inside retrieval."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 
 from graph import GraphUnavailable
 from graph.usecases import documents as cases
-from webapp import search_service as service
+from ingest import search as service
 from webapp import services
 
 bp = Blueprint("search", __name__)
