@@ -20,6 +20,7 @@ from graph.passwords import hash_password, verify_password
 from graph.queries import accounts as q
 from graph.queries import org
 from graph.store import GraphStore, Row
+from settings import get_settings
 
 ROLES: tuple[str, ...] = ("member", "manager", "admin")
 MIN_PASSWORD_LENGTH = 8
@@ -127,7 +128,9 @@ def set_password(store: GraphStore, person_id: str, new_password: str, *, keep_s
     check_password_policy(new_password)
     if not store.run(org.SET_PASSWORD_HASH, {"person_id": person_id, "password_hash": hash_password(new_password)}):
         raise UnknownPerson("no such person")
-    store.run(q.DELETE_OTHER_SESSIONS, {"person_id": person_id, "keep": _token_id(keep_session or "")})
+    rows = store.run(q.DELETE_OTHER_SESSIONS, {"person_id": person_id, "keep": _token_id(keep_session or "")})
+    if rows and rows[0]["deleted"]:
+        _announce_ended([person_id])
 
 
 def change_password(store: GraphStore, person_id: str, current: str, new_password: str,
@@ -234,7 +237,16 @@ def session_person(store: GraphStore, token: str) -> Person | None:
 
 
 def close_session(store: GraphStore, token: str) -> None:
-    store.run(q.DELETE_SESSION, {"session_id": _token_id(token)})
+    rows = store.run(q.DELETE_SESSION, {"session_id": _token_id(token)})
+    _announce_ended(rows[0]["person_ids"] if rows else [])
+
+
+def _announce_ended(person_ids: list[str]) -> None:
+    """Open live streams of these people re-check their session at once instead of at the next interval."""
+    if person_ids:
+        from graph import live  # lazily: the bus module imports permissions, which reads accounts
+
+        live.sessions_ended(get_settings(), person_ids)
 
 
 def end_sessions(store: GraphStore, *, person_ids: list[str] | None = None,
@@ -245,7 +257,10 @@ def end_sessions(store: GraphStore, *, person_ids: list[str] | None = None,
     if not person_ids and not usernames:
         return 0
     rows = store.run(q.END_SESSIONS, {"person_ids": list(person_ids or []), "usernames": list(usernames or [])})
-    return int(rows[0]["deleted"]) if rows else 0
+    if not rows:
+        return 0
+    _announce_ended(rows[0]["person_ids"])
+    return int(rows[0]["deleted"])
 
 
 # -- authentication with throttling ------------------------------------------------------------

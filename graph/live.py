@@ -42,6 +42,20 @@ def document_channel(document_id: str) -> str:
     return f"{PREFIX}document:{document_id}"
 
 
+def sessions_channel(person_id: str) -> str:
+    """Where the end of any of the person's login sessions is announced (every open stream of theirs listens)."""
+    return f"{PREFIX}sessions:{person_id}"
+
+
+SESSION_ENDED_EVENT = "session-ended"
+
+
+def sessions_ended(settings: Settings, person_ids: Iterable[str]) -> int:
+    """Logout, deactivation, role removal or a password change ended sessions of these people: their open
+    streams check their own session now (it carries no token: each stream asks whether IT is still alive)."""
+    return publish(settings, (sessions_channel(p) for p in person_ids if p), SESSION_ENDED_EVENT)
+
+
 def client(settings: Settings) -> redis.Redis:
     """One connection pool per process and broker URL (pools do not survive a fork)."""
     url = settings.effective_broker_url

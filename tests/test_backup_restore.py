@@ -156,6 +156,10 @@ def test_backup_during_writes_restores_identically(source: Settings, tmp_path: P
         assert {n for n in blobs} <= source_blobs.keys()
         for path in [*blobs.values(), *(restored_dir / "text").rglob("*.json")]:
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+        # Everything else in the restored folder too, the graph server's own files (AOF, log, pid) included.
+        loose = [f"{oct(stat.S_IMODE(p.stat().st_mode))} {p}" for p in restored_dir.rglob("*")
+                 if p.is_file() and stat.S_IMODE(p.stat().st_mode) & 0o077]
+        assert not loose, loose
         # The uploads made during the backup were queued for extraction, not indexed: the source's results
         # are still ``before``, and the restored platform must give exactly those.
         assert _searches(restored_dir, usernames) == before

@@ -104,7 +104,7 @@ class Front:
         loop = asyncio.get_running_loop()
         answer = await loop.run_in_executor(self.pool, self._run_app, environ)
         if answer.stream is not None:
-            await self.live.serve(answer.stream, receive, send)
+            await self.live.serve(answer.stream, receive, send, scope)
             return
         if body[1] > self.max_body:
             answer.headers.append((b"connection", b"close"))  # the rest of an oversized body is never read
@@ -133,7 +133,7 @@ class Front:
                 message = await asyncio.wait_for(receive(), self.settings.body_timeout_seconds)
             except TimeoutError:
                 spool.close()
-                await plain(send, 408, "request body too slow", {"connection": "close"})
+                await plain(send, 408, live.front_text(self.app, scope, "body_too_slow"), {"connection": "close"})
                 return None
             if message["type"] == "http.disconnect":
                 spool.close()

@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 from flask import Flask, abort, g, has_request_context, jsonify, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
+from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -137,10 +138,28 @@ def _guard() -> ResponseReturnValue | None:
     return None
 
 
+# flask-wtf words its refusals in English; the reader gets them in their language (unknown ones: the general line).
+CSRF_DETAILS = {
+    "The CSRF token is missing.": _l("The form's security token is missing."),
+    "The CSRF session token is missing.": _l("Your session has no security token: sign in again."),
+    "The CSRF token has expired.": _l("The form's security token has expired."),
+    "The CSRF token is invalid.": _l("The form's security token is not valid."),
+    "The CSRF tokens do not match.": _l("The form's security token does not belong to this session."),
+    "The referrer header is missing.": _l("The request does not say which page it came from."),
+    "The referrer does not match the host.": _l("The request came from another site."),
+}
+
+
+def csrf_detail(description: str | None) -> str:
+    """flask-wtf's reason in the reader's language."""
+    return str(CSRF_DETAILS.get(description or "", _l("The form's security check failed.")))
+
+
 def _csrf_failed(error: CSRFError) -> ResponseReturnValue:
+    detail = csrf_detail(error.description)
     if _wants_json() or request.headers.get("HX-Request"):
-        return jsonify(error="csrf", detail=error.description), 400
-    return render_template("account/error.html", status=400, message=error.description), 400
+        return jsonify(error="csrf", detail=detail), 400
+    return render_template("account/error.html", status=400, message=detail), 400
 
 
 def init_auth(app: Flask) -> None:

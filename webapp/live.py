@@ -33,6 +33,7 @@ from typing import Any
 import redis
 import redis.asyncio as aioredis
 from flask import Flask
+from flask_babel import lazy_gettext as _l
 
 from graph import accounts, permissions
 from graph.accounts import Person
@@ -107,6 +108,10 @@ class SessionMemo:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._seen: dict[str, tuple[float, str | None]] = {}
+
+    def forget(self, token: str) -> None:
+        with self._lock:
+            self._seen.pop(token, None)
 
     def person_id(self, store: GraphStore, token: str) -> str | None:
         now = time.monotonic()
@@ -295,23 +300,26 @@ class LiveService:
             log.warning("live-update check failed (%s); stream ends", error)
             return Verdict.END
 
-    async def serve(self, request: StreamRequest, receive: Receive, send: Send) -> None:
+    async def serve(self, request: StreamRequest, receive: Receive, send: Send, scope: Scope | None = None) -> None:
+        scope = scope if scope is not None else {}
         lease, lease_seconds = uuid.uuid4().hex, max(60.0, 3 * request.heartbeat)
         try:
             refused = await self.caps.acquire(request.person_id, lease, lease_seconds)
         except (redis.RedisError, OSError):
-            await plain(send, 503, "live updates unavailable")
+            await plain(send, 503, front_text(self._app, scope, "live_unavailable"), {"retry-after": "5"})
             return
         if refused:
-            await plain(send, 429, f"too many live streams ({refused})", {"retry-after": "30"})
+            log.info("live stream refused by the %s cap", refused)
+            await plain(send, 429, front_text(self._app, scope, "too_many_streams"), {"retry-after": "30"})
             return
         queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
-        channels = set(request.channels)
+        # The person's session channel too: a logout or deactivation closes the stream at once.
+        channels = {*request.channels, bus.sessions_channel(request.person_id)}
         try:
             await self.hub.join(channels, queue)
         except (redis.RedisError, OSError):
             await self.caps.release(request.person_id, lease)
-            await plain(send, 503, "live updates unavailable")
+            await plain(send, 503, front_text(self._app, scope, "live_unavailable"), {"retry-after": "5"})
             return
         watcher = asyncio.create_task(_until_disconnect(receive, queue))
         try:
@@ -360,6 +368,13 @@ class LiveService:
             message = decode(raw)
             if message is None:
                 continue
+            if message[0] == bus.SESSION_ENDED_EVENT:
+                # Some session of this person ended: is it this one? Asked afresh, not from the memo.
+                self._memo.forget(request.token)
+                if await self._verdict(request, None) is Verdict.END:
+                    await _body(send, frame("end", '{"reason": "session"}'))
+                    return
+                continue
             decision = await self._verdict(request, channel)
             if decision is Verdict.END:
                 await _body(send, frame("end", '{"reason": "session"}'))
@@ -387,6 +402,30 @@ async def _until_disconnect(receive: Receive, queue: asyncio.Queue[tuple[str, by
 
 async def _body(send: Send, text: str) -> None:
     await send({"type": "http.response.body", "body": text.encode(), "more_body": True})
+
+
+# The front's own answers (it answers before or instead of the app): worded like the app's pages.
+FRONT_TEXTS: dict[str, Any] = {
+    "body_too_slow": _l("The request arrived too slowly and was cut off; please try again."),
+    "live_unavailable": _l("Live updates are unavailable right now; the page reconnects by itself."),
+    "too_many_streams": _l("Too many live-update streams are open; close a few tabs or try again later."),
+}
+
+
+def front_text(app: Flask, scope: Scope, key: str) -> str:
+    """One of :data:`FRONT_TEXTS` in the reader's language, chosen as the app chooses it (the language kept in
+    their session cookie, else Accept-Language, else Chinese) from the request head alone."""
+    from werkzeug.test import EnvironBuilder
+
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope.get("headers", [])]
+    try:
+        environ = EnvironBuilder(path="/", headers=[h for h in headers if h[0].lower() != "content-length"]
+                                 ).get_environ()
+        with app.request_context(environ):
+            return str(FRONT_TEXTS[key])
+    except Exception:  # an unreadable head still gets an answer, in the source language
+        log.debug("front answer without the reader's language", exc_info=True)
+        return str(FRONT_TEXTS[key]._args[0])
 
 
 async def plain(send: Send, status: int, text: str, headers: dict[str, str] | None = None) -> None:

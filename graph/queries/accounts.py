@@ -54,7 +54,13 @@ SESSION_PERSON = cypher(
 
 DELETE_SESSION = cypher(
     "accounts.delete_session",
-    "MATCH (s:LoginSession {id: $session_id}) DETACH DELETE s RETURN count(s) AS deleted",
+    """
+    MATCH (s:LoginSession {id: $session_id})
+    OPTIONAL MATCH (s)-[:OF]->(p:Person)
+    WITH s, p.id AS person_id
+    DETACH DELETE s
+    RETURN count(s) AS deleted, collect(person_id) AS person_ids
+    """,
     example={"session_id": "s1"},
     writes=True,
 )
@@ -76,8 +82,9 @@ END_SESSIONS = cypher(
     """
     MATCH (s:LoginSession)-[:OF]->(p:Person)
     WHERE p.id IN $person_ids OR p.username IN $usernames
+    WITH s, p.id AS person_id
     DETACH DELETE s
-    RETURN count(s) AS deleted
+    RETURN count(s) AS deleted, collect(DISTINCT person_id) AS person_ids
     """,
     example={"person_ids": ["u1"], "usernames": []},
     writes=True,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -23,18 +23,20 @@ from graph.errors import DomainError, InvalidInput, NotPermitted, StateConflict
 from graph.usecases import comments, provenance
 from graph.usecases import documents as cases
 from ingest import usecases as files
-from ingest.thumbnails import ThumbnailError, thumbnail
+from ingest.thumbnails import ThumbnailBusy, ThumbnailError, thumbnail
 from webapp import events, services
 from webapp.auth import audit
 from webapp.downloads import as_download
 from webapp.messages import message
 from webapp.views import document_ui as ui
+from webapp.views.errors import answer
 
 bp = Blueprint("documents", __name__, url_prefix="/documents")
 
 PARTS = ("summary", "text", "versions", "shares", "comments", "timeline", "related")
 PREVIEW_CHARS = 20_000
 READERS_PER_PAGE = 20
+THUMBNAIL_RETRY_SECONDS = 2  # decodes take well under a second each: a slot frees up quickly
 SHARE_KINDS = ("department", "person", "project", "position")
 # Which announced changes (graph.live.CHANGES) make each part of the page reload.
 PART_EVENTS: dict[str, tuple[str, ...]] = {
@@ -277,6 +279,11 @@ def thumb(document_id: str) -> ResponseReturnValue:
         abort(404)
     try:
         path = thumbnail(services.settings(), version["sha256"])
+    except ThumbnailBusy:  # every decode slot is busy: a passing state of the server, not of the image
+        busy = make_response(answer(503, _("Too many images are being prepared right now; try again in a moment."),
+                                    "thumbnail_busy"))
+        busy.headers["Retry-After"] = str(THUMBNAIL_RETRY_SECONDS)
+        return busy
     except ThumbnailError:
         abort(404)
     audit("document.thumbnail", target_kind="document", target_id=document_id, detail={"version": version["id"]})
