@@ -61,7 +61,7 @@ def build_bulk(name: str, count: int):  # type: ignore[no-untyped-def]
     from graph import open_store
     from graph.demo_org import load_demo_org
     from graph.queries import org
-    from ingest import pipeline
+    from ingest import processing, uploads
     from ingest.blobstore import BlobStore
 
     settings = _settings(name)
@@ -75,11 +75,11 @@ def build_bulk(name: str, count: int):  # type: ignore[no-untyped-def]
             numbers = range(first, min(first + BATCH, count))
             staged = [blobs.stage(_text(n).encode(), sync=False) for n in numbers]
             blobs.commit_all(staged)
-            items = [pipeline.StoredUpload(s.sha256, f"note-{n:05d}.txt", uuid.uuid4().hex, "general", "internal")
+            items = [uploads.StoredUpload(s.sha256, f"note-{n:05d}.txt", uuid.uuid4().hex, "general", "internal")
                      for n, s in zip(numbers, staged, strict=True)]
-            results = pipeline.upload_stored(store, settings, owner, items, client="bench")
-            versions = [r.version_id for r in results if isinstance(r, pipeline.UploadResult)]
-            pipeline.process_versions_now(store, settings, versions, index=True)
+            results = uploads.upload_stored(store, settings, owner, items, client="bench")
+            versions = [r.version_id for r in results if isinstance(r, uploads.UploadResult)]
+            processing.process_versions_now(store, settings, versions, index=True)
             print(f"  {first + len(items)} documents ({time.perf_counter() - started:.0f} s)", flush=True)
     return settings
 

@@ -37,7 +37,7 @@ def main() -> None:
     from graph import embedded_server
     from graph.demo_org import load_demo_org
     from graph.falkordb_backend import FalkorStore
-    from ingest import pipeline
+    from ingest import processing, uploads
     from ingest.demo_docs import load_demo_documents, plan_documents, render
     from settings import load_settings
 
@@ -65,13 +65,13 @@ def main() -> None:
         versions = []
         for data, name, plan in files:
             started = time.perf_counter()
-            result = pipeline.upload(store, settings, data, name, plan.owner.id, plan.domain, plan.access,
+            result = uploads.upload(store, settings, data, name, plan.owner.id, plan.domain, plan.access,
                                      plan.shares, "", enqueue=None)
             upload_ms.append((time.perf_counter() - started) * 1000)
             versions.append(result.version_id)
         for version_id in versions:
             started = time.perf_counter()
-            done = pipeline.process_version_now(store, settings, version_id, index=False)
+            done = processing.process_version_now(store, settings, version_id, index=False)
             process_ms.append((time.perf_counter() - started) * 1000)
             extract_ms.append(done.timings_ms["extract"])
         figures.update(
@@ -163,7 +163,7 @@ def page_figures(server: object, settings: object, args: argparse.Namespace) -> 
     from graph import accounts, audit
     from graph.demo_org import load_demo_org
     from graph.falkordb_backend import FalkorStore
-    from ingest import pipeline
+    from ingest import processing, uploads
     from ingest.demo_docs import plan_documents, render
 
     store = FalkorStore(server, PAGE_GRAPH)  # type: ignore[arg-type]
@@ -176,10 +176,10 @@ def page_figures(server: object, settings: object, args: argparse.Namespace) -> 
         accounts.set_password(store, owner.id, PASSWORD)
         ids = []
         for plan in plans:
-            made = pipeline.upload(store, settings, render(plan.doc, owner.name), f"page-{plan.number}.{plan.doc.fmt}",
+            made = uploads.upload(store, settings, render(plan.doc, owner.name), f"page-{plan.number}.{plan.doc.fmt}",
                                    owner.id, plan.domain, "internal", (f"department:{plan.owner.dept}",), "",
                                    enqueue=None)
-            pipeline.process_version_now(store, settings, made.version_id, index=False)
+            processing.process_version_now(store, settings, made.version_id, index=False)
             ids.append(made.document_id)
             # A document in use: earlier page opens and text reads, as the audit trail holds them.
             audit.record_many(store, [audit.Event("document.view" if n % 2 else "document.read", owner.id, "document",

@@ -19,7 +19,7 @@ from graph.actor import Actor
 from graph.store import GraphStore
 from graph.usecases import Context
 from graph.workflows import usecases
-from ingest import pipeline, workflow_attachments
+from ingest import processing, workflow_attachments
 from settings import Settings
 
 BATCH = 200  # versions extracted (and indexed) together
@@ -65,9 +65,9 @@ def attach_demo_files(store: GraphStore, settings: Settings, *, index: bool = Tr
         result.runs += 1
         result.files += len(posted)
         if len(pending) >= BATCH:
-            pipeline.process_versions_now(store, settings, pending, index=index)
+            processing.process_versions_now(store, settings, pending, index=index)
             pending = []
     if pending:
-        pipeline.process_versions_now(store, settings, pending, index=index)
+        processing.process_versions_now(store, settings, pending, index=index)
     result.seconds = time.perf_counter() - started
     return result

@@ -24,7 +24,7 @@ from typing import Any
 from graph import documents as docs
 from graph.demo_org import DEPARTMENTS, PROJECTS, build_org, node_id
 from graph.store import GraphStore
-from ingest import pipeline
+from ingest import index_registry, processing, uploads
 from ingest.demo_content import _TOP_DOMAIN, TEMPLATES, Context, DemoDoc, Person, _t, _top
 
 DEFAULT_COUNT = 240
@@ -254,14 +254,14 @@ def load_demo_documents(store: GraphStore, settings: Any, count: int = DEFAULT_C
         at = now - plan.age_days * DAY_MS - plan.number * 1000
         if existing is None:
             ext = EXTENSIONS[plan.doc.fmt]
-            uploaded = pipeline.upload(
+            uploaded = uploads.upload(
                 store, settings, render(plan.doc, plan.owner.name), _filename(plan.doc.title, ext), plan.owner.id,
                 plan.domain, plan.access, plan.shares, _t(plan.doc.lang, "首次上传", "first upload"),
                 title=plan.doc.title, new_document_id=plan.document_id, enqueue=None, at=at, client="demo")
             if uploaded.unchanged:  # the owner already holds these bytes as another document
                 result.skipped += 1
             else:
-                processed = pipeline.process_version_now(store, settings, uploaded.version_id, index=False)
+                processed = processing.process_version_now(store, settings, uploaded.version_id, index=False)
                 result.statuses[processed.status] += 1
                 result.created += 1
                 touched.append(plan.document_id)
@@ -270,20 +270,20 @@ def load_demo_documents(store: GraphStore, settings: Any, count: int = DEFAULT_C
         if plan.revision is not None and (existing is None or existing.get("version_count", 1) < 2):
             reviser = plan.reviser or plan.owner
             ext = EXTENSIONS[plan.revision.fmt]
-            added = pipeline.upload(
+            added = uploads.upload(
                 store, settings, render(plan.revision, plan.owner.name), _filename(plan.revision.title, ext),
                 reviser.id, note=_t(plan.doc.lang, "根据评审意见修订", "revised after review"),
                 document_id=plan.document_id, enqueue=None, at=at + min(plan.age_days, 3) * DAY_MS // 2 + 1,
                 client="demo")
             if not added.unchanged:
-                pipeline.process_version_now(store, settings, added.version_id, index=False)
+                processing.process_version_now(store, settings, added.version_id, index=False)
                 result.versions += 1
                 touched.append(plan.document_id)
         if progress:
             progress(done, len(plans))
     if index and touched:
         # One bulk pass: shared embedding batches are several times faster than document by document.
-        result.chunks = pipeline.index_documents(store, settings, touched)
+        result.chunks = index_registry.index_documents(store, settings, touched)
     result.seconds = time.perf_counter() - started
     return result
 

@@ -20,7 +20,7 @@ from graph.demo_org import node_id
 from graph.queries import decisions as dq
 from graph.queries import documents as q
 from graph.store import GraphStore
-from ingest import pipeline
+from ingest import processing, uploads
 from ingest.blobstore import BlobStore
 from ingest.demo_docs import EXTENSIONS, DemoDoc, Plan, _filename, _t, _top, plan_documents, render
 
@@ -65,13 +65,13 @@ def _copies(store: GraphStore, settings: Any, plans: list[Plan], rng: random.Ran
         # Every other copy is the very file (same bytes), the others are reworded under another header.
         data = (blobs.read(original["sha256"]) if n % 2 == 0 and original.get("sha256") else
                 render(_reworded(plan.doc, keeper.dept), plan.owner.name))
-        uploaded = pipeline.upload(
+        uploaded = uploads.upload(
             store, settings, data, _filename(plan.doc.title, EXTENSIONS[plan.doc.fmt]),
             keeper.id, plan.domain, "internal", [f"department:{_top(keeper.dept)}"],
             _t(plan.doc.lang, "转存一份", "kept a copy"), title=plan.doc.title, new_document_id=copy_id,
             enqueue=None, client="demo")
         if not uploaded.unchanged:
-            pipeline.process_version_now(store, settings, uploaded.version_id, index=False)
+            processing.process_version_now(store, settings, uploaded.version_id, index=False)
             made += 1
     return made
 

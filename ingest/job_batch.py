@@ -15,7 +15,7 @@ from graph import documents as docs
 from graph import ingest_records as ingest_db
 from graph.errors import GraphUnavailable
 from graph.store import GraphStore, Row
-from ingest import pipeline
+from ingest import bulk, index_registry, processing, uploads
 from ingest.blobstore import BlobStore
 from ingest.job_model import (
     _NAMESPACE,
@@ -177,10 +177,10 @@ def _create_new(ctx: _Batch, records: list[Row], keys: dict[str, str],
     if not records:
         return {}
     job = ctx.job
-    items = [pipeline.StoredUpload(r["sha256"], PurePosixPath(r["path"]).name, _own_id(keys[r["id"]], r["sha256"]),
+    items = [uploads.StoredUpload(r["sha256"], PurePosixPath(r["path"]).name, _own_id(keys[r["id"]], r["sha256"]),
                                    r["domain"], r["access"], tuple(r["shares"] or ()), _note(job, r["path"]))
              for r in records]
-    made = pipeline.upload_stored(ctx.store, ctx.settings, job["actor_id"], items, client="ingest")
+    made = uploads.upload_stored(ctx.store, ctx.settings, job["actor_id"], items, client="ingest")
     located: list[tuple[Row, _Stored]] = []
     for record, item, result in zip(records, items, made, strict=True):
         if isinstance(result, Exception):
@@ -193,7 +193,7 @@ def _create_new(ctx: _Batch, records: list[Row], keys: dict[str, str],
             {"key": keys[r["id"]], "path": r["path"], "sha256": r["sha256"], "document_id": st.document_id,
              "outcome": st.outcome} for r, st in some])
 
-    failed = pipeline.in_bulk(located, locate)
+    failed = bulk.in_bulk(located, locate)
     stored = {}
     for position, (record, decision) in enumerate(located):
         if position in failed:
@@ -216,7 +216,7 @@ def _process(ctx: _Batch, records: list[Row], stored: dict[str, _Stored], result
                                           bool(version.get("indexed_at")))
     todo = [d.version_id for d in stored.values()
             if d.outcome in ("ingested", "version") and state[d.version_id][0] == "pending"]
-    done = pipeline.process_versions_now(ctx.store, ctx.settings, todo, index=False) if todo else {}
+    done = processing.process_versions_now(ctx.store, ctx.settings, todo, index=False) if todo else {}
     for record in records:
         found = stored.get(record["id"])
         if found is None:
@@ -258,13 +258,13 @@ def _store_file(ctx: _Batch, record: Row, blob: Path) -> _Stored:
             return _located(store, key, job, record, _Stored(outcome, current["id"], _version_of(store, current, sha)))
         if current["sha256"] == sha:  # added by an interrupted run of this job (or by hand): not again
             return _located(store, key, job, record, _Stored("version", current["id"], current["current_version_id"]))
-        made = pipeline.upload(store, ctx.settings, blob, filename, actor, document_id=current["id"], note=note,
+        made = uploads.upload(store, ctx.settings, blob, filename, actor, document_id=current["id"], note=note,
                                enqueue=None, client="ingest", stored_sha256=sha)
         return _located(store, key, job, record, _Stored("version", current["id"], made.version_id, fresh=True))
     own_id = _own_id(key, sha)
     same = state["same"]
     if not same:
-        made = pipeline.upload(store, ctx.settings, blob, filename, actor, record["domain"], record["access"],
+        made = uploads.upload(store, ctx.settings, blob, filename, actor, record["domain"], record["access"],
                                tuple(record["shares"] or ()), note, new_document_id=own_id, enqueue=None,
                                client="ingest", stored_sha256=sha)
         return _located(store, key, job, record, _Stored("ingested", own_id, made.version_id, fresh=not made.unchanged))
@@ -295,7 +295,7 @@ def _index(ctx: _Batch, results: list[FileResult]) -> None:
     wanted = [r.document_id for r in results if r.index and r.document_id]
     if wanted:
         try:
-            pipeline.index_documents(ctx.store, ctx.settings, wanted)
+            index_registry.index_documents(ctx.store, ctx.settings, wanted)
         except GraphUnavailable:
             raise
         except Exception as error:  # the files are stored and extracted; say why they are not searchable yet

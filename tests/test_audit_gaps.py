@@ -18,7 +18,7 @@ from graph.demo_org import load_demo_org
 from graph.errors import ObjectMissing
 from graph.falkordb_backend import FalkorStore
 from graph.workflows import runs, templates, usecases
-from ingest import pipeline
+from ingest import uploads
 from settings import Settings
 
 
@@ -29,7 +29,7 @@ def _events(store: FalkorStore, **where: str) -> list[dict]:
 def test_a_refusal_on_an_existing_document_is_recorded_a_missing_one_is_not(
         app: Flask, demo: FalkorStore, settings: Settings) -> None:
     owner, stranger = new_person(demo), new_person(demo)
-    secret = pipeline.upload(demo, settings, io.BytesIO(b"owner only " * 40), "private.txt", owner.id, "finance",
+    secret = uploads.upload(demo, settings, io.BytesIO(b"owner only " * 40), "private.txt", owner.id, "finance",
                              "secret", enqueue=None, client="test").document_id
     client = client_from(app, random_address())
     assert sign_in(client, stranger.username, PASSWORD).status_code == 302
@@ -47,7 +47,7 @@ def test_thumbnail_reads_are_recorded(app: Flask, demo: FalkorStore, settings: S
     owner = new_person(demo)
     png = io.BytesIO()
     Image.new("RGB", (40, 30), "teal").save(png, format="PNG")
-    document_id = pipeline.upload(demo, settings, io.BytesIO(png.getvalue()), "picture.png", owner.id, "finance",
+    document_id = uploads.upload(demo, settings, io.BytesIO(png.getvalue()), "picture.png", owner.id, "finance",
                                   "internal", enqueue=None, client="test").document_id
     client = client_from(app, random_address())
     assert sign_in(client, owner.username, PASSWORD).status_code == 302

@@ -78,7 +78,7 @@ def source() -> Iterator[Settings]:
 def _writer(settings: Settings, stop: threading.Event, written: list[str]) -> None:
     """Uploads and audit events, as the web and the workers would make them, until told to stop."""
     from graph import audit
-    from ingest import pipeline
+    from ingest import uploads
 
     with open_store(settings) as store:
         owner = store.run(org.PERSON_BY_USERNAME, {"username": "admin"})[0]["id"]
@@ -86,7 +86,7 @@ def _writer(settings: Settings, stop: threading.Event, written: list[str]) -> No
         while not stop.is_set():
             number += 1
             body = f"Concurrent upload {number} written while the backup runs. {os.urandom(8).hex()}\n".encode()
-            done = pipeline.upload(store, settings, body, f"during-{number}.txt", owner, "general", "internal",
+            done = uploads.upload(store, settings, body, f"during-{number}.txt", owner, "general", "internal",
                                    enqueue=None, client="test")
             audit.record(store, action="test.write_during_backup", actor_id=owner, target_kind="document",
                          target_id=done.document_id)

@@ -18,7 +18,7 @@ from graph.usecases import Context, provenance
 from graph.usecases import browse as listing
 from graph.usecases import documents as cases
 from graph.usecases.browse import BrowseFilter as Filter
-from ingest import pipeline
+from ingest import processing, uploads
 from ingest import usecases as files
 from ingest.blobstore import BlobStore
 from settings import Settings
@@ -28,7 +28,7 @@ DAY = 24 * 3600 * 1000
 
 def _upload(org: FalkorStore, settings: Settings, owner: str, text: str, name: str = "note.txt",
             domain: str = "finance", access: str = "internal", shares: tuple[str, ...] = (), **kw: object):  # type: ignore[no-untyped-def]
-    return pipeline.upload(org, settings, text.encode(), name, owner, domain, access, shares, "", enqueue=None,
+    return uploads.upload(org, settings, text.encode(), name, owner, domain, access, shares, "", enqueue=None,
                            **kw)  # type: ignore[arg-type]
 
 
@@ -121,11 +121,11 @@ def test_access_level_change_is_owner_only_and_moves_permissions(org: FalkorStor
 def test_new_versions_chain_and_same_bytes_add_nothing(org: FalkorStore, settings: Settings, people: People) -> None:
     owner = people.one("RND-PLT")
     first = _upload(org, settings, owner["id"], "design v1\n", "design.md", domain="rnd")
-    second = pipeline.upload(org, settings, b"design v2\nmore\n", "design.md", owner["id"], note="second draft",
+    second = uploads.upload(org, settings, b"design v2\nmore\n", "design.md", owner["id"], note="second draft",
                              document_id=first.document_id, enqueue=None)
-    third = pipeline.upload(org, settings, b"design v3\n", "design.txt", owner["id"], document_id=first.document_id,
+    third = uploads.upload(org, settings, b"design v3\n", "design.txt", owner["id"], document_id=first.document_id,
                             enqueue=None)
-    again = pipeline.upload(org, settings, b"design v3\n", "design-copy.txt", owner["id"],
+    again = uploads.upload(org, settings, b"design v3\n", "design-copy.txt", owner["id"],
                             document_id=first.document_id, enqueue=None)
     assert (second.number, third.number) == (2, 3) and not second.created
     assert again.unchanged and again.version_id == third.version_id
@@ -143,7 +143,7 @@ def test_new_version_needs_edit_right(org: FalkorStore, settings: Settings, peop
     first = _upload(org, settings, owner["id"], "brand book", "brand.txt", domain="marketing",
                     shares=("department:MKT",))
     with pytest.raises(docs.Forbidden):
-        pipeline.upload(org, settings, b"brand book v2", "brand.txt", reader["id"], document_id=first.document_id,
+        uploads.upload(org, settings, b"brand book v2", "brand.txt", reader["id"], document_id=first.document_id,
                         enqueue=None)
     assert len(cases.versions(Context(org), Actor(owner["id"]), first.document_id)) == 1
 
@@ -236,11 +236,11 @@ def test_mentions_and_related_knowledge_respect_permissions(org: FalkorStore, se
     text = (f"资金计划评审会：{named['name']}出席，财务部与人力资源部确认付款节奏。\n"
             "The ERP upgrade touches FIN-TRS and Legal; IT reviews access.")
     main = _upload(org, settings, owner["id"], text, "资金计划.txt", shares=("department:FIN",))
-    done = pipeline.process_version_now(org, settings, main.version_id, index=False)
+    done = processing.process_version_now(org, settings, main.version_id, index=False)
     assert done.status == "ok" and done.mentions >= 4
     sibling = _upload(org, settings, owner["id"], f"资金日报，联系人 {named['name']}", "资金日报.txt",
                       shares=("department:FIN",))
-    pipeline.process_version_now(org, settings, sibling.version_id, index=False)
+    processing.process_version_now(org, settings, sibling.version_id, index=False)
     private = _upload(org, settings, outsider["id"], "finance notes of someone else", "private.txt")
     related = cases.related(Context(org), Actor(owner["id"]), main.document_id)
     assert named["id"] in {p["id"] for p in related.people}
@@ -277,12 +277,12 @@ def test_timeline_tells_who_did_what(org: FalkorStore, settings: Settings, peopl
     owner = people.one("LEGAL", 2)
     reader = people.one("FIN-ACC", 1)
     result = _upload(org, settings, owner["id"], "保密协议", "nda.txt", domain="legal")
-    pipeline.process_version_now(org, settings, result.version_id, index=False)
+    processing.process_version_now(org, settings, result.version_id, index=False)
     docs.share(org, owner["id"], result.document_id, "department:FIN")
     docs.update_metadata(org, owner["id"], result.document_id, docs.get_document(org, result.document_id)["revision"],
                          title="保密协议（标准版）")
     files.download(Context(org, settings), Actor(reader["id"]), result.document_id)
-    pipeline.upload(org, settings, "保密协议 v2".encode(), "nda.txt", owner["id"], document_id=result.document_id,
+    uploads.upload(org, settings, "保密协议 v2".encode(), "nda.txt", owner["id"], document_id=result.document_id,
                     enqueue=None)
     kinds = [e["kind"] for e in provenance.timeline(Context(org), Actor(owner["id"]), result.document_id)]
     assert kinds == ["uploaded", "extracted", "shared", "changed", "new_version"]  # changes only

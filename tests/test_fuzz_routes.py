@@ -26,7 +26,7 @@ from graph import accounts
 from graph.demo_org import load_demo_org
 from graph.embedded_server import EmbeddedServer
 from graph.falkordb_backend import FalkorStore
-from ingest import pipeline
+from ingest import uploads
 from settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +71,7 @@ def fuzz_app(settings: Settings, graph_server: EmbeddedServer):  # type: ignore[
     member = accounts.create_person(graph, username=f"fuzz.{uuid.uuid4().hex[:6]}", name="模糊 测试",
                                     department_code="FIN", password=PASSWORD)
     app_settings = settings.model_copy(update={"graph_name": name})
-    document = pipeline.upload(graph, app_settings, io.BytesIO("模糊测试 fuzz 文档\n".encode() * 50), "fuzz.txt",
+    document = uploads.upload(graph, app_settings, io.BytesIO("模糊测试 fuzz 文档\n".encode() * 50), "fuzz.txt",
                                member.id, "general", "internal", enqueue=None, client="test")
     app = create_app(app_settings)
     app.config.update(TESTING=True, HUITONG_DOCUMENT_ENQUEUE=lambda *_args, **_kw: None)

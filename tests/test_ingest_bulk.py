@@ -151,8 +151,9 @@ def test_shared_locks_are_all_or_none_renewed_and_released(graph_server: Embedde
     import threading
     import time
 
+    from graph import live as bus
     from ingest.jobs import LockTimeout
-    from workers import bus, ingest_tasks
+    from workers import ingest_tasks
 
     tag = uuid.uuid4().hex
     names = [f"huitong:test-lock:{tag}:{i}" for i in range(3)]

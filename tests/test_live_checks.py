@@ -11,11 +11,11 @@ from documents_helpers import EDGES, People, org_graph
 from flask import Flask
 
 from graph import accounts, permissions
+from graph import live as bus
 from graph.embedded_server import EmbeddedServer
 from graph.falkordb_backend import FalkorStore
 from settings import Settings
 from webapp import live
-from workers import bus
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from graph import documents as docs
 from graph.embedded_server import EmbeddedServer
 from graph.falkordb_backend import FalkorStore
 from graph.queries import org as org_queries
-from ingest import pipeline
+from ingest import processing, uploads
 from ingest.extract import limits
 from ingest.textstore import TextStore
 from settings import Settings
@@ -59,17 +59,17 @@ def test_a_file_that_hangs_its_extractor_is_reported_and_the_batch_lands(
     owner = People(org).one("RND-PLT")["id"]
     note = tmp_path / "note.txt"
     note.write_text(f"批次中的普通文本 {uuid.uuid4().hex}", encoding="utf-8")
-    uploads = [pipeline.upload(org, settings, p, p.name, owner, "rnd", "internal", enqueue=None)
+    made = [uploads.upload(org, settings, p, p.name, owner, "rnd", "internal", enqueue=None)
                for p in (legacy, note)]
     # LibreOffice needs seconds to start: under a 0.3 s limit it stands for a converter that hangs.
     monkeypatch.setattr(limits, "current", lambda: limits.Limits(timeout_s=0.3))
-    results = pipeline.process_versions_now(org, settings, [u.version_id for u in uploads], index=False)
-    hung, plain = (results[u.version_id] for u in uploads)
+    results = processing.process_versions_now(org, settings, [u.version_id for u in made], index=False)
+    hung, plain = (results[u.version_id] for u in made)
     assert not isinstance(hung, Exception) and not isinstance(plain, Exception)
     assert hung.status == "unsupported" and "longer than 0.3 s" in (hung.reason or "")
     assert plain.status == "ok"
-    assert docs.get_document(org, uploads[0].document_id)["status"] == "unsupported"
-    stored = TextStore.from_settings(settings).load(uploads[0].version_id)
+    assert docs.get_document(org, made[0].document_id)["status"] == "unsupported"
+    stored = TextStore.from_settings(settings).load(made[0].version_id)
     assert stored is not None and stored.metadata["reason_code"] == "extract.timeout"
 
 

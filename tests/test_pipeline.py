@@ -19,7 +19,7 @@ from graph.errors import InvalidInput, ObjectMissing
 from graph.falkordb_backend import FalkorStore
 from graph.queries import documents as q
 from graph.usecases import Context
-from ingest import pipeline
+from ingest import index_registry, processing, uploads
 from ingest import usecases as files
 from ingest.textstore import TextStore
 from settings import Settings, load_settings
@@ -72,10 +72,10 @@ def test_real_files_go_through_upload_and_extraction(org: FalkorStore, settings:
     path = shared_data / "files" / relative
     if not path.exists():
         pytest.skip(f"{relative} not in the shared data")
-    result = pipeline.upload(org, settings, path, path.name, owner, "rnd", "internal", (), "real file", enqueue=None)
+    result = uploads.upload(org, settings, path, path.name, owner, "rnd", "internal", (), "real file", enqueue=None)
     assert result.kind == kind and result.size == path.stat().st_size
     assert docs.get_document(org, result.document_id)["status"] == "pending"
-    done = pipeline.process_version_now(org, settings, result.version_id, index=False)
+    done = processing.process_version_now(org, settings, result.version_id, index=False)
     doc = docs.get_document(org, result.document_id)
     assert done.status == status == doc["status"]
     stored = TextStore.from_settings(settings).load(result.version_id)
@@ -98,9 +98,9 @@ def test_legacy_xls_is_accepted_and_extracted(org: FalkorStore, settings: Settin
     path = shared_data / "files" / "cjk" / "chinese-provinces.xls"
     if not path.exists():
         pytest.skip("shared data absent")
-    result = pipeline.upload(org, settings, path, path.name, owner, "general", "internal", enqueue=None)
+    result = uploads.upload(org, settings, path, path.name, owner, "general", "internal", enqueue=None)
     assert result.kind == "xls"
-    done = pipeline.process_version_now(org, settings, result.version_id, index=False)
+    done = processing.process_version_now(org, settings, result.version_id, index=False)
     assert done.status == "ok"
     stored = TextStore.from_settings(settings).load(result.version_id)
     assert stored is not None and "北京市" in stored.text
@@ -116,42 +116,42 @@ def test_legacy_xls_is_accepted_and_extracted(org: FalkorStore, settings: Settin
 def test_unsupported_and_mismatched_uploads_are_refused(org: FalkorStore, settings: Settings, owner: str, name: str,
                                                         data: bytes, message: str) -> None:
     before_nodes, before_blobs = org.counts(), _blob_files(settings)
-    with pytest.raises(pipeline.UploadRejected, match=message):
-        pipeline.upload(org, settings, data, name, owner, "general", "internal", enqueue=None)
+    with pytest.raises(uploads.UploadRejected, match=message):
+        uploads.upload(org, settings, data, name, owner, "general", "internal", enqueue=None)
     assert org.counts() == before_nodes and _blob_files(settings) == before_blobs
 
 
 def test_size_limit(org: FalkorStore, settings: Settings, owner: str) -> None:
     small = load_settings(data_dir=settings.data_dir, max_upload_mb=1)
     before = org.counts()
-    with pytest.raises(pipeline.UploadRejected, match="upload limit of 1 MiB"):
-        pipeline.upload(org, small, b"a" * (1024 * 1024 + 1), "big.txt", owner, "general", "internal", enqueue=None)
+    with pytest.raises(uploads.UploadRejected, match="upload limit of 1 MiB"):
+        uploads.upload(org, small, b"a" * (1024 * 1024 + 1), "big.txt", owner, "general", "internal", enqueue=None)
     assert org.counts() == before
 
 
 def test_empty_and_corrupt_files_are_stored_with_a_reason(org: FalkorStore, settings: Settings, owner: str,
                                                           shared_data: Path) -> None:
-    empty = pipeline.upload(org, settings, b"", "todo.txt", owner, "general", "internal", enqueue=None)
-    assert pipeline.process_version_now(org, settings, empty.version_id, index=False).status == "empty"
+    empty = uploads.upload(org, settings, b"", "todo.txt", owner, "general", "internal", enqueue=None)
+    assert processing.process_version_now(org, settings, empty.version_id, index=False).status == "empty"
     whole = (shared_data / "files" / "cjk" / "stress009.docx").read_bytes()
-    broken = pipeline.upload(org, settings, whole[: len(whole) // 2], "broken.docx", owner, "rnd", "internal",
+    broken = uploads.upload(org, settings, whole[: len(whole) // 2], "broken.docx", owner, "rnd", "internal",
                              enqueue=None)
-    done = pipeline.process_version_now(org, settings, broken.version_id, index=False)
+    done = processing.process_version_now(org, settings, broken.version_id, index=False)
     assert done.status == "corrupt" and done.reason
     assert docs.get_document(org, broken.document_id)["status_reason"] == done.reason
 
 
 def test_diff_between_versions_is_escaped(org: FalkorStore, settings: Settings, owner: str) -> None:
-    v1 = pipeline.upload(org, settings, "第一条 付款：30%预付\n第二条 交付：30天\n".encode(), "terms.txt", owner,
+    v1 = uploads.upload(org, settings, "第一条 付款：30%预付\n第二条 交付：30天\n".encode(), "terms.txt", owner,
                          "legal", "internal", enqueue=None)
-    v2 = pipeline.upload(org, settings, "第一条 付款：50%预付\n第二条 交付：30天\n<script>alert(1)</script>\n".encode(),
+    v2 = uploads.upload(org, settings, "第一条 付款：50%预付\n第二条 交付：30天\n<script>alert(1)</script>\n".encode(),
                          "terms.txt", owner, document_id=v1.document_id, enqueue=None)
     ctx, actor = Context(org, settings), Actor(owner, address="127.0.0.1")
     with pytest.raises(InvalidInput) as refused:
         files.diff(ctx, actor, v1.document_id, v1.version_id, v2.version_id)
     assert refused.value.code == "version.not_extracted"
     for version in (v1, v2):
-        pipeline.process_version_now(org, settings, version.version_id, index=False)
+        processing.process_version_now(org, settings, version.version_id, index=False)
     diff = files.diff(ctx, actor, v1.document_id, v1.version_id, v2.version_id)
     assert "-第一条 付款：30%预付" in diff.unified and "+第一条 付款：50%预付" in diff.unified
     assert (diff.added, diff.removed) == (2, 1)
@@ -164,9 +164,9 @@ def test_diff_between_versions_is_escaped(org: FalkorStore, settings: Settings, 
 def test_reads_are_permission_checked_and_audited(org: FalkorStore, settings: Settings, owner: str) -> None:
     people = People(org)
     outsider = people.one("HR-PAY")
-    result = pipeline.upload(org, settings, "研发路线图 2026".encode(), "roadmap.txt", owner, "rnd", "confidential",
+    result = uploads.upload(org, settings, "研发路线图 2026".encode(), "roadmap.txt", owner, "rnd", "confidential",
                              enqueue=None)
-    pipeline.process_version_now(org, settings, result.version_id, index=False)
+    processing.process_version_now(org, settings, result.version_id, index=False)
     ctx, actor = Context(org, settings), Actor(owner, address="127.0.0.1")
     download = files.download(ctx, actor, result.document_id)
     assert download.path.read_bytes() == "研发路线图 2026".encode() and download.filename == "roadmap.txt"
@@ -186,12 +186,12 @@ def test_reads_are_permission_checked_and_audited(org: FalkorStore, settings: Se
 def test_processing_twice_changes_nothing(org: FalkorStore, settings: Settings, owner: str) -> None:
     people = People(org)
     named = people.one("MKT-DIG")
-    result = pipeline.upload(org, settings, f"Campaign review with {named['name']} and Marketing.".encode(),
+    result = uploads.upload(org, settings, f"Campaign review with {named['name']} and Marketing.".encode(),
                              "review.txt", owner, "marketing", "internal", enqueue=None)
-    first = pipeline.process_version_now(org, settings, result.version_id, index=False)
+    first = processing.process_version_now(org, settings, result.version_id, index=False)
     text_path = TextStore.from_settings(settings).path(result.version_id)
     saved = text_path.read_bytes()
-    second = pipeline.process_version_now(org, settings, result.version_id, index=False)
+    second = processing.process_version_now(org, settings, result.version_id, index=False)
     assert first.mentions == second.mentions >= 2
     assert org.run(MENTION_COUNT, {"id": result.document_id})[0]["count"] == first.mentions
     assert text_path.read_bytes() == saved
@@ -201,33 +201,33 @@ def test_processing_twice_changes_nothing(org: FalkorStore, settings: Settings, 
 
 def test_old_version_processed_late_does_not_touch_the_document(org: FalkorStore, settings: Settings,
                                                                 owner: str) -> None:
-    v1 = pipeline.upload(org, settings, b"", "late.txt", owner, "general", "internal", enqueue=None)
-    v2 = pipeline.upload(org, settings, b"final text", "late.txt", owner, document_id=v1.document_id, enqueue=None)
-    pipeline.process_version_now(org, settings, v2.version_id, index=False)
-    late = pipeline.process_version_now(org, settings, v1.version_id, index=False)  # a slow worker finishing last
+    v1 = uploads.upload(org, settings, b"", "late.txt", owner, "general", "internal", enqueue=None)
+    v2 = uploads.upload(org, settings, b"final text", "late.txt", owner, document_id=v1.document_id, enqueue=None)
+    processing.process_version_now(org, settings, v2.version_id, index=False)
+    late = processing.process_version_now(org, settings, v1.version_id, index=False)  # a slow worker finishing last
     assert late.status == "empty" and not late.current
     assert docs.get_document(org, v1.document_id)["status"] == "ok"
 
 
 def test_upload_is_indexed_and_searchable(org: FalkorStore, settings: Settings, owner: str) -> None:
     text = "Quarterly hydrogen electrolyser procurement review: membrane suppliers, lead times and warranty terms."
-    result = pipeline.upload(org, settings, text.encode(), "electrolyser.md", owner, "procurement", "internal",
+    result = uploads.upload(org, settings, text.encode(), "electrolyser.md", owner, "procurement", "internal",
                              enqueue=None)
-    done = pipeline.process_version_now(org, settings, result.version_id)
+    done = processing.process_version_now(org, settings, result.version_id)
     assert done.chunks and done.chunks >= 1
     version = docs.get_version(org, result.version_id)["version"]
     assert version["indexed_at"] and version["chunks"] == done.chunks
-    found = pipeline.search_index(settings).search("electrolyser membrane suppliers", {result.document_id},
+    found = index_registry.search_index(settings).search("electrolyser membrane suppliers", {result.document_id},
                                                    facet_fields=("kind", "domain"))
     assert [h.document_id for h in found.hits] == [result.document_id]
     assert found.hits[0].metadata["domain"] == "procurement" and found.hits[0].metadata["owner_id"] == owner
     # a metadata edit refreshes the facets without re-embedding
     files.edit_details(Context(org, settings), Actor(owner), result.document_id, 1, domain="rnd")
-    found = pipeline.search_index(settings).search("electrolyser", {result.document_id})
+    found = index_registry.search_index(settings).search("electrolyser", {result.document_id})
     assert found.hits[0].metadata["domain"] == "rnd"
 
 
 def test_document_rows_carry_no_engine_ids(org: FalkorStore, settings: Settings, owner: str) -> None:
-    result = pipeline.upload(org, settings, b"ids", "ids.txt", owner, "general", "internal", enqueue=None)
+    result = uploads.upload(org, settings, b"ids", "ids.txt", owner, "general", "internal", enqueue=None)
     row = org.run(q.GET_DOCUMENT, {"id": result.document_id})[0]["document"]
     assert row["id"] == result.document_id and all(isinstance(v, str | int | float | bool) for v in row.values())

@@ -18,7 +18,7 @@ from graph.falkordb_backend import FalkorStore
 from graph.queries import org
 from graph.usecases import Context
 from graph.usecases import documents as cases
-from ingest import pipeline
+from ingest import index_registry, uploads
 from ingest.textstore import TextStore
 from settings import Settings
 from workers.tasks import enqueue_extraction
@@ -46,7 +46,7 @@ def test_worker_extracts_an_uploaded_docx(store: FalkorStore, settings: Settings
     path = shared_data / "files" / "cjk" / "stress009.docx"
     person_id, _ = _person(store)
     started = time.perf_counter()
-    result = pipeline.upload(store, settings, path, path.name, person_id, "rnd", "internal", (), "via worker",
+    result = uploads.upload(store, settings, path, path.name, person_id, "rnd", "internal", (), "via worker",
                              enqueue=enqueue_extraction)  # the door gives the queue: ingest never imports workers
     upload_ms = (time.perf_counter() - started) * 1000
     assert result.task_id and docs.get_document(store, result.document_id)["status"] == "pending"
@@ -61,7 +61,7 @@ def test_worker_extracts_an_uploaded_docx(store: FalkorStore, settings: Settings
     indexed = wait_until(lambda: docs.get_version(store, result.version_id)["version"].get("indexed_at"),
                          timeout=WORKER_TIMEOUT, interval=0.2)
     assert indexed
-    hits = pipeline.search_index(settings).search("固态硬盘", {result.document_id}).hits
+    hits = index_registry.search_index(settings).search("固态硬盘", {result.document_id}).hits
     assert hits and hits[0].document_id == result.document_id
 
 

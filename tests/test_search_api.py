@@ -22,7 +22,7 @@ from graph import permissions as perm
 from graph.actor import Actor
 from graph.falkordb_backend import FalkorStore
 from graph.usecases import Context
-from ingest import pipeline
+from ingest import processing, uploads
 from ingest import search as service
 from settings import Settings
 
@@ -47,10 +47,10 @@ def _member(store: FalkorStore, department: str) -> dict:
 
 def _put(store: FalkorStore, settings: Settings, owner_id: str, title: str, text: str, access: str,
          shares: list[str]) -> str:
-    uploaded = pipeline.upload(store, settings, text.encode(), f"{uuid.uuid4().hex[:8]}.md", owner_id, "finance",
+    uploaded = uploads.upload(store, settings, text.encode(), f"{uuid.uuid4().hex[:8]}.md", owner_id, "finance",
                                access, shares, title=title, enqueue=None)
     if not uploaded.unchanged:
-        done = pipeline.process_version_now(store, settings, uploaded.version_id)
+        done = processing.process_version_now(store, settings, uploaded.version_id)
         assert done.status == "ok" and done.chunks
     return uploaded.document_id
 
@@ -249,9 +249,9 @@ def test_drift_and_reindex(fresh_store: FalkorStore, tmp_path) -> None:  # type:
 
     own = load_settings(data_dir=tmp_path / "data")
     owner = org.create_person(fresh_store, {"username": "drift.owner", "name": "Drift", "email": "d@x.test"})
-    uploaded = pipeline.upload(fresh_store, own, b"# Drift\n\nNot yet indexed text about drift.", "drift.md", owner,
+    uploaded = uploads.upload(fresh_store, own, b"# Drift\n\nNot yet indexed text about drift.", "drift.md", owner,
                                "general", "internal", [], enqueue=None)
-    pipeline.process_version_now(fresh_store, own, uploaded.version_id, index=False)
+    processing.process_version_now(fresh_store, own, uploaded.version_id, index=False)
     service.engine(own).add_document("gone-from-graph", "v1", [("orphan text", "body")], {"title": "orphan"})
     found = maintenance.drift(fresh_store, own)
     assert found.missing == [uploaded.document_id] and found.orphans == ["gone-from-graph"]

@@ -26,7 +26,7 @@ from graph.errors import ObjectMissing
 from graph.falkordb_backend import FalkorStore
 from graph.usecases import Context
 from graph.usecases import documents as cases
-from ingest import pipeline
+from ingest import processing, uploads
 from ingest import search as service
 from settings import Settings, load_settings
 
@@ -58,9 +58,9 @@ def _upload(world: World, rng: random.Random, owner: str, level: str, shares: li
     word = _word(rng)
     text = (f"{word} appears in this {COMMON_EN}. {COMMON_ZH}：本文件记录 {word} 的内容。{extra}\n"
             f"<b>{word}</b> & more notes on the {COMMON_EN}.")
-    uploaded = pipeline.upload(world.store, world.settings, text.encode(), f"{word}.txt", world.people[owner],
+    uploaded = uploads.upload(world.store, world.settings, text.encode(), f"{word}.txt", world.people[owner],
                                "general", level, shares, enqueue=None)
-    done = pipeline.process_version_now(world.store, world.settings, uploaded.version_id)
+    done = processing.process_version_now(world.store, world.settings, uploaded.version_id)
     assert done.status == "ok" and done.chunks, done
     world.words[uploaded.document_id] = word
     world.owners[uploaded.document_id] = world.people[owner]
@@ -237,12 +237,12 @@ def test_bitmap_fast_path_finds_exactly_what_the_id_set_finds(fresh_store: Falko
     assert shared not in service.readable_numbers(fresh_store, reader).document_ids()
 
     # a document the permission index numbers before the search index has it: found once it is indexed
-    uploaded = pipeline.upload(fresh_store, own_settings, f"late {COMMON_EN}".encode(), "late.txt", owner,
+    uploaded = uploads.upload(fresh_store, own_settings, f"late {COMMON_EN}".encode(), "late.txt", owner,
                                "general", "internal", ["person:u2"], enqueue=None)
     before = service.readable_numbers(fresh_store, reader)
     assert uploaded.document_id in before.document_ids()
     assert uploaded.document_id not in {h.document_id for h in index.search(COMMON_EN, before, per_page=100).hits}
-    assert pipeline.process_version_now(fresh_store, own_settings, uploaded.version_id).status == "ok"
+    assert processing.process_version_now(fresh_store, own_settings, uploaded.version_id).status == "ok"
     world.words[uploaded.document_id], world.owners[uploaded.document_id] = "late", owner
     assert uploaded.document_id in {h.document_id for h in index.search(COMMON_EN, before, per_page=100).hits}
     compare()

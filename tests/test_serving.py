@@ -50,7 +50,7 @@ def _publish(platform: Platform, person_id: str, event: str) -> int:
     """Publish on the platform's own bus, as a worker or a view would."""
     import redis
 
-    from workers import bus
+    from graph import live as bus
 
     connection = redis.Redis(unix_socket_path=str(platform.data_dir / "graph" / "redis.sock"))
     try:

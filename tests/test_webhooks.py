@@ -44,15 +44,15 @@ def _verified(receiver: Receiver) -> list[dict]:  # type: ignore[type-arg]
 
 def _make_events(store: FalkorStore, settings: Settings) -> tuple[str, list[str]]:
     from graph import documents as docs
-    from ingest import pipeline
+    from ingest import uploads
 
     owner = store.run(org.PERSON_BY_USERNAME, {"username": "admin"})[0]["id"]
     made = []
     for n in range(3):
-        up = pipeline.upload(store, settings, f"webhook test document {n} {time.time()}".encode(), f"wh-{n}.txt",
+        up = uploads.upload(store, settings, f"webhook test document {n} {time.time()}".encode(), f"wh-{n}.txt",
                              owner, "general", "internal", enqueue=None, client="test")
         made.append(up.document_id)
-    pipeline.upload(store, settings, f"second version {time.time()}".encode(), "wh-0.txt", owner,
+    uploads.upload(store, settings, f"second version {time.time()}".encode(), "wh-0.txt", owner,
                     document_id=made[0], enqueue=None, client="test")
     docs.share(store, owner, made[1], f"department:{_some_department(store)}")
     audit.record(store, action="decision.recorded", actor_id=owner, target_kind="decision", target_id="dec-1",

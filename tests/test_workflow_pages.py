@@ -26,6 +26,7 @@ from flask.testing import FlaskClient
 from web_support import SSE, csrf_token, login
 from workflow_support import FORMS, HOUR, Org, current_tasks, queue_members
 
+from graph import live as bus
 from graph import org
 from graph.demo_org import load_demo_org
 from graph.falkordb_backend import FalkorStore
@@ -33,7 +34,7 @@ from graph.queries import workflows as q
 from graph.workflows import inbox, runs, templates
 from settings import Settings
 from webapp import services
-from workers import bus, schedule
+from workers import schedule
 
 ADMIN_PASSWORD = os.environ["HUITONG_ADMIN_PASSWORD"]
 ORG = Org()

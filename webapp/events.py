@@ -1,7 +1,7 @@
 """Live updates for the browser: publish events to people, and the SSE endpoint ``/events``.
 
 Document events are published by the use cases themselves (:mod:`graph.live`), whatever the door.
-Events travel over the broker server's pub/sub (:mod:`graph.live`, also reachable as :mod:`workers.bus`);
+Events travel over the broker server's pub/sub (:mod:`graph.live`);
 ``/events`` relays only the signed-in person's own channel, so nobody hears another person's events.
 A browser reacts with the htmx SSE extension (``hx-trigger="sse:inbox"`` re-fetches a fragment): events
 carry a name and a small JSON payload, never HTML, and the page fragment they trigger is authorised as usual.
@@ -24,9 +24,9 @@ import redis
 from flask import Blueprint, Response, current_app, request, stream_with_context
 from flask.typing import ResponseReturnValue
 
+from graph import live as bus
 from webapp import live, services
 from webapp.auth import current_person, session_token
-from workers import bus
 
 bp = Blueprint("events", __name__)
 

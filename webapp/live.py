@@ -36,10 +36,10 @@ from flask import Flask
 from flask_babel import lazy_gettext as _l
 
 from graph import accounts, permissions
+from graph import live as bus
 from graph.accounts import Person
 from graph.store import GraphStore
 from settings import Settings
-from workers import bus
 
 log = logging.getLogger("huitong.live")
 

@@ -12,7 +12,7 @@ from contextlib import closing
 from dataclasses import dataclass, field
 
 from graph.store import GraphStore
-from ingest import pipeline
+from ingest import index_registry
 from ingest.index_registry import graph_document_ids as _graph_documents
 from settings import Settings
 
@@ -97,8 +97,8 @@ def reindex(store: GraphStore, settings: Settings) -> ReindexReport:
     to run on a healthy index too.
     """
     extracted = list(_graph_documents(store, "ok"))
-    chunks = pipeline.index_documents(store, settings, extracted)
-    index = pipeline.search_index(settings)
+    chunks = index_registry.index_documents(store, settings, extracted)
+    index = index_registry.search_index(settings)
     orphans = drift(store, settings).orphans
     removed = sum(1 for document_id in orphans if index.delete_document(document_id))
     return ReindexReport(len(extracted), chunks, removed, drift(store, settings))

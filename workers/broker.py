@@ -52,7 +52,7 @@ def _sent_at(raw: bytes | str | None) -> float | None:
 def worker_report(settings: Settings) -> dict[str, Any]:
     """``alive``: workers whose heartbeat is fresh; ``queue_depth``: tasks waiting for a worker;
     ``oldest_waiting_seconds``: how long the oldest of them has waited (None when none waits)."""
-    from workers import bus
+    from graph import live as bus
 
     connection = bus.client(settings)
     alive = sum(1 for _ in connection.scan_iter(match=f"{HEARTBEAT_PREFIX}*", count=500))

@@ -116,7 +116,7 @@ def heartbeat_key(hostname: str) -> str:
 
 
 def _beat(hostname: str) -> None:
-    from workers import bus
+    from graph import live as bus
 
     key = heartbeat_key(hostname)
     while True:
@@ -138,7 +138,7 @@ def _start_heartbeat(sender: Any = None, **_: object) -> None:
 @worker_shutdown.connect
 def _stop_heartbeat(sender: Any = None, **_: object) -> None:
     _stopped.set()
-    from workers import bus
+    from graph import live as bus
 
     with contextlib.suppress(Exception):
         bus.client(get_settings()).delete(heartbeat_key(str(getattr(sender, "hostname", ""))))

@@ -18,10 +18,10 @@ from redis.commands.core import Script
 from redis.exceptions import RedisError
 
 # Imported with the task module, so the worker loads the extractors once, before it forks its pool.
+from graph import live as bus
 from graph.errors import GraphUnavailable
 from ingest.jobs import JobError, LockTimeout, plan_job, run_batch
 from settings import get_settings
-from workers import bus
 from workers.celery_app import app
 from workers.tasks import _store
 

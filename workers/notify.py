@@ -17,12 +17,12 @@ from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from graph import live as bus
 from graph import org
 from graph.queries import notifications as q
 from graph.store import GraphStore
 from graph.workflows import reminders
 from settings import Settings
-from workers import bus
 
 log = logging.getLogger("huitong.notify")
 
