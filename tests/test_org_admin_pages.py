@@ -212,3 +212,45 @@ def test_pages_speak_chinese_and_require_csrf(admin: FlaskClient, org_store: Fal
     assert "新建人员" in page and "用户名" in page
     no_token = admin.post(f"{BASE}/departments/new", data={"code": f"X{uuid.uuid4().hex[:6]}", "name": "x"})
     assert no_token.status_code == 400
+
+
+def test_refusals_on_existing_org_objects_are_audited(app: Flask, org_store: FalkorStore) -> None:
+    member = new_person(org_store, "member")
+    client = browser(app)
+    assert sign_in(client, member.username, PASSWORD).status_code == 302
+    token = csrf_token(client, "/account")
+    finance, someone = dept_id(org_store, "FIN"), new_person(org_store, "member")
+    probes = [("get", f"{BASE}/departments/{finance}", "department", finance),
+              ("post", f"{BASE}/departments/{finance}/move", "department", finance),
+              ("get", f"{BASE}/people/{someone.id}", "person", someone.id),
+              ("post", f"{BASE}/people/{someone.id}/status", "person", someone.id)]
+    for method, path, _kind, _target in probes:
+        answer = getattr(client, method)(path, data={"csrf_token": token, "active": "false"})
+        assert answer.status_code == 403, path
+    assert org.get_person(org_store, someone.id)["active"]  # nothing was changed...
+    refused = [e for e in events(org_store, "access.refused") if e["actor_id"] == member.id]
+    # ...and every probe on an existing object left its trace (an id that does not exist leaves none)
+    assert sorted((e["target_kind"], e["target_id"]) for e in refused) == sorted(
+        (kind, target) for _m, _p, kind, target in probes)
+    assert client.get(f"{BASE}/departments/no-such-id").status_code == 403
+    assert len([e for e in events(org_store, "access.refused") if e["actor_id"] == member.id]) == len(probes)
+
+
+def test_org_use_cases_check_the_actor_and_audit_the_door(org_store: FalkorStore) -> None:
+    from graph.actor import Actor
+    from graph.errors import NotPermitted
+    from graph.usecases import Context, org_admin
+
+    ctx = Context(org_store)
+    member = new_person(org_store, "member")
+    finance = dept_id(org_store, "FIN")
+    with pytest.raises(NotPermitted):
+        org_admin.update(ctx, Actor(member.id, member.username, door="api"), "department", finance,
+                         {"code": "FIN", "name": "Taken over"})
+    assert org.get(org_store, "department", finance)["name"] != "Taken over"
+    org_admin.set_person_active(ctx, org_admin.operator(), member.id, False)
+    change = [e for e in events(org_store, "org.person.deactivate") if e["target_id"] == member.id]
+    assert len(change) == 1 and change[0]["client"] == "cli" and '"door": "cli"' in str(change[0]["detail"])
+    me = Actor(member.id, member.username, roles=frozenset({"admin"}), door="web")
+    with pytest.raises(org.OrgError):  # an administrator cannot lock themselves out, whatever the door
+        org_admin.set_person_active(ctx, me, member.id, False)

@@ -134,6 +134,9 @@ def _guard() -> ResponseReturnValue | None:
     if person is None:
         return _refuse_anonymous()
     if is_admin_path(request.path) and ADMIN_ROLE not in person.roles:
+        from webapp.views.admin_org import record_refusal
+
+        record_refusal()  # the trail keeps who asked for which org object
         return _forbidden()
     return None
 

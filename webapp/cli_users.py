@@ -12,18 +12,16 @@ from webapp.cli import _settings, user
 
 
 def _set_active(username: str, active: bool) -> None:
-    from graph import accounts, audit, open_store, org
-    from graph.queries import org as org_queries
+    from graph import open_store
+    from graph.usecases import Context, actor_by_username, org_admin
 
-    with open_store(_settings()) as store:
-        found = store.run(org_queries.PERSON_BY_USERNAME, {"username": username.strip().lower()})
-        if not found or not found[0]["id"]:
+    settings = _settings()
+    with open_store(settings) as store:
+        person = actor_by_username(store, username)
+        if person is None:
             raise click.ClickException(f"no user {username!r}")
-        person_id = found[0]["id"]
-        sessions = 0 if active else accounts.end_sessions(store, person_ids=[person_id])
-        org.set_person_active(store, person_id, active)
-        audit.record(store, action=f"org.person.{'activate' if active else 'deactivate'}", target_kind="person",
-                     target_id=person_id, client="cli", detail={"door": "cli", "sessions_ended": sessions})
+        sessions = org_admin.set_person_active(Context(store, settings), org_admin.operator(), person.person_id,
+                                               active)
     if active:
         click.echo(f"activated {username}: they may sign in again (earlier sessions stay ended)")
     else:

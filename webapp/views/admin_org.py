@@ -1,8 +1,9 @@
 """``/admin/org``: departments (tree), people, positions, projects, memberships, bulk import and export.
 
-Views only translate between HTTP and :mod:`graph.org` / :mod:`graph.org_io`: validation lives
-there, and every refused change comes back as an :class:`graph.org.OrgError` whose problems are
-shown next to their fields. Every change is written to the audit trail.
+Views only translate between HTTP and the use cases of :mod:`graph.usecases.org_admin` (the CLI's door to
+the same changes): validation lives in :mod:`graph.org` / :mod:`graph.org_io`, and every refused change
+comes back as an :class:`graph.org.OrgError` whose problems are shown next to their fields. The use cases
+write the audit trail.
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from werkzeug.utils import secure_filename
 
 from graph import org, org_io
 from graph.org import OrgError, Problem
+from graph.usecases import org_admin as cases
 from webapp import services
-from webapp.auth import audit, current_person, roles_required
+from webapp.auth import current_person, roles_required
 from webapp.downloads import content_disposition
 
 bp = Blueprint("admin_org", __name__, url_prefix="/admin/org")
@@ -76,6 +78,21 @@ def _kind(kinds: str) -> str:
 def _actor_id() -> str | None:
     person = current_person()
     return person.id if person else None
+
+
+def record_refusal() -> None:
+    """A non-administrator was refused an admin page: when it names an org object that exists, the refusal is
+    recorded (see :func:`graph.usecases.org_admin.record_refusal`)."""
+    args = request.view_args or {}
+    if not (request.endpoint or "").startswith(f"{bp.name}.") or not args:
+        return
+    if "person_id" in args:
+        kind, target = "person", args["person_id"]
+    elif "entity_id" in args:
+        kind, target = PLURALS.get(args.get("kinds", "departments"), ""), args["entity_id"]
+    else:
+        return
+    cases.record_refusal(services.context(), services.actor(), kind, str(target))
 
 
 @bp.app_template_global()
@@ -156,11 +173,9 @@ def create(kinds: str) -> ResponseReturnValue:
     if request.method == "GET":
         return _render_coded_form(kinds, None, {"parent_id": request.args.get("parent_id", "")})
     try:
-        entity_id = org.create(services.store(), kind, request.form)
+        entity_id = cases.create(services.context(), services.actor(), kind, request.form)
     except OrgError as error:
         return _render_coded_form(kinds, None, request.form, _errors(error), status=422)
-    audit(f"org.{kind}.create", target_kind=kind, target_id=entity_id,
-          detail={k: request.form.get(k, "") for k in ("code", "name", "name_en", "parent_id")})
     flash(_("Created %(code)s.", code=request.form.get("code", "").strip()), "success")
     return redirect(url_for("admin_org.edit", kinds=kinds, entity_id=entity_id))
 
@@ -180,13 +195,10 @@ def edit(kinds: str, entity_id: str) -> ResponseReturnValue:
     if request.method == "GET":
         return _render_coded_form(kinds, entity, entity)
     try:
-        before = org.update(services.store(), kind, entity_id, request.form)
+        cases.update(services.context(), services.actor(), kind, entity_id, request.form)
     except OrgError as error:
         return _render_coded_form(kinds, entity, request.form, _errors(error), status=422)
-    after = {k: request.form.get(k, "").strip() for k in ("code", "name", "name_en")}
-    audit(f"org.{kind}.update", target_kind=kind, target_id=entity_id,
-          detail={"before": {k: before.get(k) for k in after}, "after": after})
-    flash(_("Saved %(code)s.", code=after["code"]), "success")
+    flash(_("Saved %(code)s.", code=request.form.get("code", "").strip()), "success")
     return redirect(url_for("admin_org.edit", kinds=kinds, entity_id=entity_id))
 
 
@@ -196,10 +208,9 @@ def move(entity_id: str) -> ResponseReturnValue:
     entity = _entity_or_404("department", entity_id)
     parent_id = request.form.get("parent_id", "").strip() or None
     try:
-        org.move_department(services.store(), entity_id, parent_id)
+        cases.move_department(services.context(), services.actor(), entity_id, parent_id)
     except OrgError as error:
         return _render_coded_form("departments", entity, entity, _errors(error), "move", 422)
-    audit("org.department.move", target_kind="department", target_id=entity_id, detail={"parent_id": parent_id})
     flash(_("Moved %(code)s.", code=entity["code"]), "success")
     return redirect(url_for("admin_org.edit", kinds="departments", entity_id=entity_id))
 
@@ -211,18 +222,10 @@ def set_status(kinds: str, entity_id: str) -> ResponseReturnValue:
     entity = _entity_or_404(kind, entity_id)
     active = request.form.get("active") == "true"
     target = request.form.get("move_members_to", "").strip() or None
-    store = services.store()
     try:
-        if kind == "department" and not active:
-            moved = org.deactivate_department(store, entity_id, target)
-            detail: dict[str, Any] = {"moved_members_to": target, "moved": moved}
-        else:
-            org.set_active(store, kind, entity_id, active)
-            detail = {}
+        cases.set_status(services.context(), services.actor(), kind, entity_id, active, target)
     except OrgError as error:
         return _render_coded_form(kinds, entity, entity, _errors(error), "status", 422)
-    audit(f"org.{kind}.{'activate' if active else 'deactivate'}", target_kind=kind, target_id=entity_id,
-          detail=detail)
     message = _("Reactivated %(code)s.", code=entity["code"]) if active else _("Deactivated %(code)s.",
                                                                               code=entity["code"])
     flash(message, "success")
@@ -267,12 +270,10 @@ def person_new() -> ResponseReturnValue:
         return _render_person(None, {"roles": ["member"]})
     roles = request.form.getlist("roles")
     try:
-        person_id = org.create_person(services.store(), request.form, roles)
+        person_id = cases.create_person(services.context(), services.actor(), request.form, roles)
     except OrgError as error:
         values = {**request.form.to_dict(), "roles": roles}
         return _render_person(None, values, _errors(error), status=422)
-    audit("org.person.create", target_kind="person", target_id=person_id,
-          detail={"username": request.form.get("username", "").strip().lower(), "roles": roles})
     flash(_("Created %(username)s. They can sign in once an administrator sets their password.",
             username=request.form.get("username", "").strip().lower()), "success")
     return redirect(url_for("admin_org.person", person_id=person_id))
@@ -285,12 +286,9 @@ def person(person_id: str) -> ResponseReturnValue:
     if request.method == "GET":
         return _render_person(found, found)
     try:
-        before = org.update_person(services.store(), person_id, request.form)
+        cases.update_person(services.context(), services.actor(), person_id, request.form)
     except OrgError as error:
         return _render_person(found, {**found, **request.form.to_dict()}, _errors(error), status=422)
-    after = {k: request.form.get(k, "").strip() for k in ("name", "email")}
-    audit("org.person.update", target_kind="person", target_id=person_id,
-          detail={"before": {k: before.get(k) for k in after}, "after": after})
     flash(_("Saved %(username)s.", username=found["username"]), "success")
     return redirect(url_for("admin_org.person", person_id=person_id))
 
@@ -300,19 +298,11 @@ def person(person_id: str) -> ResponseReturnValue:
 def person_roles(person_id: str) -> ResponseReturnValue:
     found = _person_or_404(person_id)
     roles, manager = request.form.getlist("roles"), request.form.get("manager", "").strip()
-    store = services.store()
-    if person_id == _actor_id() and "admin" not in roles:
-        error = OrgError(Problem(org.N_("You cannot remove your own admin role."), field="roles"))
-        return _render_person(found, {**found, "roles": roles}, _errors(error), "roles", 422)
     try:
-        org.set_manager(store, person_id, manager or None)
-        org.set_roles(store, person_id, roles)
+        cases.set_roles(services.context(), services.actor(), person_id, roles, manager or None)
     except OrgError as error:
         return _render_person(found, {**found, "roles": roles, "manager_username": manager}, _errors(error),
                               "roles", 422)
-    audit("org.person.roles", target_kind="person", target_id=person_id,
-          detail={"before": {"roles": sorted(found["roles"]), "manager": found["manager_username"]},
-                  "after": {"roles": sorted(roles), "manager": manager or None}})
     flash(_("Saved %(username)s.", username=found["username"]), "success")
     return redirect(url_for("admin_org.person", person_id=person_id))
 
@@ -322,11 +312,10 @@ def person_roles(person_id: str) -> ResponseReturnValue:
 def person_status(person_id: str) -> ResponseReturnValue:
     found = _person_or_404(person_id)
     active = request.form.get("active") == "true"
-    if not active and person_id == _actor_id():
-        error = OrgError(Problem(org.N_("You cannot deactivate your own account.")))
+    try:
+        cases.set_person_active(services.context(), services.actor(), person_id, active)
+    except OrgError as error:
         return _render_person(found, found, _errors(error), "status", 422)
-    org.set_person_active(services.store(), person_id, active)
-    audit(f"org.person.{'activate' if active else 'deactivate'}", target_kind="person", target_id=person_id)
     message = (_("Reactivated %(code)s.", code=found["username"]) if active else
                _("Deactivated %(code)s.", code=found["username"]))
     flash(message, "success")
@@ -339,11 +328,9 @@ def membership_add(person_id: str) -> ResponseReturnValue:
     found = _person_or_404(person_id)
     kind, code = request.form.get("kind", ""), request.form.get("code", "")
     try:
-        target = org.add_membership(services.store(), person_id, kind, code)
+        target = cases.add_membership(services.context(), services.actor(), person_id, kind, code)
     except OrgError as error:
         return _render_person(found, {**found, "kind": kind, "code": code}, _errors(error), "memberships", 422)
-    audit("org.membership.add", target_kind="person", target_id=person_id,
-          detail={"kind": kind, "code": target["code"], "target_id": target["id"]})
     flash(_("Added %(username)s to %(code)s.", username=found["username"], code=target["code"]), "success")
     return redirect(url_for("admin_org.person", person_id=person_id) + "#memberships")
 
@@ -354,12 +341,10 @@ def membership_remove(person_id: str) -> ResponseReturnValue:
     found = _person_or_404(person_id)
     kind, target_id = request.form.get("kind", ""), request.form.get("target_id", "")
     try:
-        removed = org.remove_membership(services.store(), person_id, kind, target_id)
+        removed = cases.remove_membership(services.context(), services.actor(), person_id, kind, target_id)
     except OrgError as error:
         return _render_person(found, found, _errors(error), "memberships", 422)
     if removed:
-        audit("org.membership.remove", target_kind="person", target_id=person_id,
-              detail={"kind": kind, "target_id": target_id})
         flash(_("Membership removed."), "success")
     return redirect(url_for("admin_org.person", person_id=person_id) + "#memberships")
 
@@ -396,10 +381,6 @@ def _save_uploads() -> tuple[str, Path]:
     return token, folder
 
 
-def _plan_from(folder: Path) -> org_io.ImportPlan:
-    return org_io.plan_import(services.store(), org_io.read_paths([folder]))
-
-
 def _import_folder(token: str) -> Path | None:
     if not IMPORT_TOKEN_RE.match(token) or session.get(SESSION_IMPORT) != token:
         return None
@@ -423,9 +404,7 @@ def import_dry_run() -> ResponseReturnValue:
                                required=org_io.REQUIRED, file_error=True), 422
     token, folder = _save_uploads()
     session[SESSION_IMPORT] = token
-    plan = _plan_from(folder)
-    audit("org.import.dry_run", detail={"files": sorted(p.name for p in folder.iterdir()), "ok": plan.ok,
-                                        "problems": len(plan.problems), "summary": plan.summary()})
+    plan = cases.plan_import(services.context(), services.actor(), folder)
     return render_template("admin/import.html", plan=plan, token=token, tr=tr, columns=org_io.COLUMNS,
                            required=org_io.REQUIRED, files=sorted(p.name for p in folder.iterdir()))
 
@@ -439,13 +418,12 @@ def import_apply() -> ResponseReturnValue:
         flash(_("This import is no longer available; upload the files again."), "error")
         return redirect(url_for("admin_org.import_form"))
     # Planned again: the graph may have changed since the dry run, and only a clean plan is written.
-    plan = _plan_from(folder)
+    plan = cases.plan_import(services.context(), services.actor(), folder, audited=False)
     if not plan.ok:
         flash(_("The files no longer import cleanly; nothing was written."), "error")
         return render_template("admin/import.html", plan=plan, token=token, tr=tr, columns=org_io.COLUMNS,
                                required=org_io.REQUIRED, files=sorted(p.name for p in folder.iterdir())), 409
-    summary = org_io.apply_plan(services.store(), plan)
-    audit("org.import.apply", detail={"files": sorted(p.name for p in folder.iterdir()), "summary": summary})
+    cases.apply_import(services.context(), services.actor(), plan, folder)
     shutil.rmtree(folder, ignore_errors=True)
     session.pop(SESSION_IMPORT, None)
     flash(_("Import applied: %(count)s change(s).", count=len(plan.changes)), "success")
@@ -455,8 +433,7 @@ def import_apply() -> ResponseReturnValue:
 @bp.get("/export.xlsx")
 @roles_required("admin")
 def export_xlsx() -> ResponseReturnValue:
-    data = org_io.xlsx_bytes(org_io.export_org(services.store()))
-    audit("org.export", detail={"format": "xlsx"})
+    data = org_io.xlsx_bytes(cases.export(services.context(), services.actor(), "xlsx"))
     stamp = time.strftime("%Y%m%d-%H%M%S", time.gmtime())
     return Response(data, mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                     headers={"Content-Disposition": content_disposition(f"huitong-org-{stamp}.xlsx")})
@@ -465,7 +442,6 @@ def export_xlsx() -> ResponseReturnValue:
 @bp.get("/export/<any(departments, positions, projects, people, memberships):sheet>.csv")
 @roles_required("admin")
 def export_csv(sheet: str) -> ResponseReturnValue:
-    rows = org_io.export_org(services.store())[sheet]
-    audit("org.export", detail={"format": "csv", "sheet": sheet})
+    rows = cases.export(services.context(), services.actor(), "csv", sheet)[sheet]
     return Response(org_io.csv_bytes(rows, sheet), mimetype="text/csv",
                     headers={"Content-Disposition": content_disposition(f"{sheet}.csv")})

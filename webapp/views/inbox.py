@@ -13,8 +13,8 @@ from graph.errors import ObjectMissing
 from graph.workflows import inbox, runs, usecases
 from webapp import services
 from webapp.auth import current_person
+from webapp.services import actor
 from webapp.views import workflow_ui as ui
-from webapp.views.acting import actor
 
 bp = Blueprint("inbox", __name__)
 

@@ -26,7 +26,7 @@ from ingest.mapping import MappingError, parse_rules
 from webapp import services
 from webapp.auth import roles_required
 from webapp.downloads import content_disposition
-from webapp.views.acting import actor
+from webapp.services import actor
 
 bp = Blueprint("ingest_admin", __name__, url_prefix="/admin/ingest")
 

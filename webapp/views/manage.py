@@ -22,9 +22,9 @@ from graph.analytics.eventlog import COMPLETION_ONLY
 from graph.analytics.tasks import directory, workflow_keys
 from webapp import services
 from webapp.auth import audit, current_person, roles_required
+from webapp.services import actor
 from webapp.views import manage_tables as tables
 from webapp.views import workflow_ui as ui
-from webapp.views.acting import actor
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 

@@ -13,8 +13,8 @@ from graph import accounts, directory
 from graph.errors import ObjectMissing
 from graph.workflows import FormError, NotFound, requests, usecases
 from webapp import services
+from webapp.services import actor
 from webapp.views import workflow_ui as ui
-from webapp.views.acting import actor
 from webapp.views.workflows import MAX_REQUEST_ROWS, bp, missing
 
 

@@ -25,8 +25,8 @@ from graph.workflows.runs import OPEN_TASK_STATUSES
 from ingest import workflow_attachments
 from webapp import events, services
 from webapp.i18n import current_language
+from webapp.services import actor
 from webapp.views import document_ui
-from webapp.views.acting import actor
 
 ZONE = ZoneInfo("Asia/Shanghai")
 ADMIN = "admin"

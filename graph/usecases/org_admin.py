@@ -1,0 +1,201 @@
+"""Organisation administration as use cases: departments, positions, projects, people, memberships, bulk
+import and export, whatever the door (the admin pages, ``huitong user activate|deactivate``).
+
+Each takes the acting person, checks once that they administer the organisation, writes through
+:mod:`graph.org` / :mod:`graph.org_io` (which validate and raise :class:`graph.org.OrgError`), and records
+the audit event with the door it came through. A refusal on an org object that exists is itself
+recorded (``access.refused``): the person still gets the neutral answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from graph import accounts, audit, org, org_io
+from graph.actor import Actor
+from graph.errors import NotPermitted
+from graph.org import OrgError, Problem
+from graph.usecases import Context
+
+KINDS = ("department", "position", "project")
+OBJECT_KINDS = (*KINDS, "person")
+ADMIN_ONLY = "org.admin_only"
+
+
+def operator(door: str = "cli") -> Actor:
+    """Whoever runs a command on the server itself: they administer the organisation (the machine is theirs)
+    and are nobody in it, so their events carry the door instead of a person."""
+    return Actor("", "operator", "operator", frozenset({"admin"}), door=door, address=door)
+
+
+def _exists(ctx: Context, kind: str, target_id: str) -> bool:
+    try:
+        if kind == "person":
+            org.get_person(ctx.store, target_id)
+        else:
+            org.get(ctx.store, kind, target_id)
+    except OrgError:  # NotFound, or a kind that is not one
+        return False
+    return True
+
+
+def record_refusal(ctx: Context, actor: Actor, kind: str | None, target_id: str | None) -> bool:
+    """Note that ``actor`` was refused the org object ``kind``/``target_id`` (only when it exists: probing
+    for ids that do not exist says nothing about anyone). Returns whether an event was written."""
+    if not kind or not target_id or kind not in OBJECT_KINDS or not _exists(ctx, kind, target_id):
+        return False
+    audit.record(ctx.store, action="access.refused", actor_id=actor.person_id, target_kind=kind, target_id=target_id,
+                 client=actor.address, detail={"reason": "not_admin", "door": actor.door})
+    return True
+
+
+def require_admin(ctx: Context, actor: Actor, kind: str | None = None, target_id: str | None = None) -> None:
+    """Organisation changes are for administrators; anyone else is refused (and a refusal on an existing
+    object is recorded)."""
+    if actor.is_admin:
+        return
+    record_refusal(ctx, actor, kind, target_id)
+    raise NotPermitted(ADMIN_ONLY)
+
+
+def _audit(ctx: Context, actor: Actor, action: str, kind: str | None = None, target_id: str | None = None,
+           detail: Mapping[str, Any] | None = None) -> None:
+    audit.record(ctx.store, action=action, actor_id=actor.person_id or None, target_kind=kind, target_id=target_id,
+                 client=actor.address, detail={**(detail or {}), "door": actor.door})
+
+
+# -- departments, positions, projects ------------------------------------------------------------------------
+
+
+def create(ctx: Context, actor: Actor, kind: str, form: Mapping[str, str]) -> str:
+    require_admin(ctx, actor)
+    entity_id = org.create(ctx.store, kind, form)
+    _audit(ctx, actor, f"org.{kind}.create", kind, entity_id,
+           {k: form.get(k, "") for k in ("code", "name", "name_en", "parent_id")})
+    return entity_id
+
+
+def update(ctx: Context, actor: Actor, kind: str, entity_id: str, form: Mapping[str, str]) -> dict[str, Any]:
+    """Returns the fields as they were."""
+    require_admin(ctx, actor, kind, entity_id)
+    before = org.update(ctx.store, kind, entity_id, form)
+    after = {k: form.get(k, "").strip() for k in ("code", "name", "name_en")}
+    _audit(ctx, actor, f"org.{kind}.update", kind, entity_id,
+           {"before": {k: before.get(k) for k in after}, "after": after})
+    return dict(before)
+
+
+def move_department(ctx: Context, actor: Actor, department_id: str, parent_id: str | None) -> None:
+    require_admin(ctx, actor, "department", department_id)
+    org.move_department(ctx.store, department_id, parent_id)
+    _audit(ctx, actor, "org.department.move", "department", department_id, {"parent_id": parent_id})
+
+
+def set_status(ctx: Context, actor: Actor, kind: str, entity_id: str, active: bool,
+               move_members_to: str | None = None) -> dict[str, Any]:
+    """(De)activate; a department's members move to ``move_members_to`` first. Returns the audit detail."""
+    require_admin(ctx, actor, kind, entity_id)
+    detail: dict[str, Any] = {}
+    if kind == "department" and not active:
+        moved = org.deactivate_department(ctx.store, entity_id, move_members_to)
+        detail = {"moved_members_to": move_members_to, "moved": moved}
+    else:
+        org.set_active(ctx.store, kind, entity_id, active)
+    _audit(ctx, actor, f"org.{kind}.{'activate' if active else 'deactivate'}", kind, entity_id, detail)
+    return detail
+
+
+# -- people ---------------------------------------------------------------------------------------------------
+
+
+def create_person(ctx: Context, actor: Actor, form: Mapping[str, str], roles: list[str]) -> str:
+    require_admin(ctx, actor)
+    person_id = org.create_person(ctx.store, form, roles)
+    _audit(ctx, actor, "org.person.create", "person", person_id,
+           {"username": form.get("username", "").strip().lower(), "roles": roles})
+    return person_id
+
+
+def update_person(ctx: Context, actor: Actor, person_id: str, form: Mapping[str, str]) -> dict[str, Any]:
+    require_admin(ctx, actor, "person", person_id)
+    before = org.update_person(ctx.store, person_id, form)
+    after = {k: form.get(k, "").strip() for k in ("name", "email")}
+    _audit(ctx, actor, "org.person.update", "person", person_id,
+           {"before": {k: before.get(k) for k in after}, "after": after})
+    return dict(before)
+
+
+def set_roles(ctx: Context, actor: Actor, person_id: str, roles: list[str], manager: str | None) -> None:
+    """Roles and line manager (by user name) of a person; an administrator cannot drop their own admin role."""
+    require_admin(ctx, actor, "person", person_id)
+    found = org.get_person(ctx.store, person_id)
+    if person_id == actor.person_id and "admin" not in roles:
+        raise OrgError(Problem(org.N_("You cannot remove your own admin role."), field="roles"))
+    org.set_manager(ctx.store, person_id, manager or None)
+    org.set_roles(ctx.store, person_id, roles)
+    _audit(ctx, actor, "org.person.roles", "person", person_id,
+           {"before": {"roles": sorted(found["roles"]), "manager": found["manager_username"]},
+            "after": {"roles": sorted(roles), "manager": manager or None}})
+
+
+def set_person_active(ctx: Context, actor: Actor, person_id: str, active: bool) -> int:
+    """(De)activate a person; deactivation ends every session of theirs for good (and their open streams).
+    Returns how many sessions ended."""
+    require_admin(ctx, actor, "person", person_id)
+    if not active and person_id == actor.person_id:
+        raise OrgError(Problem(org.N_("You cannot deactivate your own account.")))
+    sessions = 0 if active else accounts.end_sessions(ctx.store, person_ids=[person_id])
+    org.set_person_active(ctx.store, person_id, active)
+    _audit(ctx, actor, f"org.person.{'activate' if active else 'deactivate'}", "person", person_id,
+           {"sessions_ended": sessions} if not active else None)
+    return sessions
+
+
+def add_membership(ctx: Context, actor: Actor, person_id: str, kind: str, code: str) -> dict[str, Any]:
+    require_admin(ctx, actor, "person", person_id)
+    target = org.add_membership(ctx.store, person_id, kind, code)
+    _audit(ctx, actor, "org.membership.add", "person", person_id,
+           {"kind": kind, "code": target["code"], "target_id": target["id"]})
+    return dict(target)
+
+
+def remove_membership(ctx: Context, actor: Actor, person_id: str, kind: str, target_id: str) -> bool:
+    require_admin(ctx, actor, "person", person_id)
+    removed = bool(org.remove_membership(ctx.store, person_id, kind, target_id))
+    if removed:
+        _audit(ctx, actor, "org.membership.remove", "person", person_id, {"kind": kind, "target_id": target_id})
+    return removed
+
+
+# -- bulk import and export -----------------------------------------------------------------------------------
+
+
+def plan_import(ctx: Context, actor: Actor, folder: Path, *, audited: bool = True) -> org_io.ImportPlan:
+    """The dry run of an import of the files in ``folder`` (nothing is written but, when ``audited``, the audit
+    event; the apply step plans again unaudited, since the graph may have changed)."""
+    require_admin(ctx, actor)
+    plan = org_io.plan_import(ctx.store, org_io.read_paths([folder]))
+    if not audited:
+        return plan
+    files = sorted(p.name for p in folder.iterdir())
+    _audit(ctx, actor, "org.import.dry_run", detail={"files": files, "ok": plan.ok, "problems": len(plan.problems),
+                                                     "summary": plan.summary()})
+    return plan
+
+
+def apply_import(ctx: Context, actor: Actor, plan: org_io.ImportPlan, folder: Path) -> dict[str, Any]:
+    require_admin(ctx, actor)
+    summary = org_io.apply_plan(ctx.store, plan)
+    _audit(ctx, actor, "org.import.apply", detail={"files": sorted(p.name for p in folder.iterdir()),
+                                                   "summary": summary})
+    return dict(summary)
+
+
+def export(ctx: Context, actor: Actor, fmt: str, sheet: str | None = None) -> dict[str, list[dict[str, Any]]]:
+    """Every sheet of the organisation (the door writes the format asked for)."""
+    require_admin(ctx, actor)
+    sheets = org_io.export_org(ctx.store)
+    _audit(ctx, actor, "org.export", detail={"format": fmt, **({"sheet": sheet} if sheet else {})})
+    return sheets
