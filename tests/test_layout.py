@@ -15,7 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-CONTRACTS = ["layers", "ingest-without-workers", "nothing-imports-webapp"]
+CONTRACTS = ["layers", "ingest-without-workers", "nothing-imports-webapp", "doors-use-checked-fetchers"]
 
 pytestmark = pytest.mark.slow
 

@@ -101,24 +101,19 @@ def doc_group() -> None:
 
 def document_report(store: Any, actor: Actor, document_id: str) -> dict[str, Any]:
     """Metadata, versions, the decisions relying on it and its copies kept by others, as ``actor`` may see them."""
-    from graph import decisions, duplicates, permissions
-    from graph import documents as docs
-    from graph.errors import ObjectMissing
-    from graph.queries import documents as dq
+    from graph import decisions, duplicates
+    from graph.usecases import Context
+    from graph.usecases import documents as cases
 
-    if not permissions.can_read(store, actor.person_id, document_id).allowed:
-        raise ObjectMissing("document.missing", id=document_id)
-    found = docs.get_document(store, document_id)
-    if found is None:
-        raise ObjectMissing("document.missing", id=document_id)
+    ctx = Context(store)
+    found = cases.open_document(ctx, actor, document_id)  # checked once, audited as a view like the page
     keys = ("id", "title", "domain", "access", "data_type", "kind", "mime", "filename", "size", "sha256",
             "status", "created_at", "updated_at", "owner_name", "owner_username", "current_version_id",
             "current_number")
-    versions = [{"id": row["version"]["id"], "number": row["version"].get("number"),
-                 "created_at": row["version"].get("created_at"), "size": row["version"].get("size"),
-                 "sha256": row["version"].get("sha256"), "note": row["version"].get("note"),
-                 "status": row["version"].get("status"), "current": bool(row["current"]),
-                 "author": row["author_name"]} for row in store.run(dq.LIST_VERSIONS, {"id": document_id})]
+    versions = [{"id": row["id"], "number": row.get("number"), "created_at": row.get("created_at"),
+                 "size": row.get("size"), "sha256": row.get("sha256"), "note": row.get("note"),
+                 "status": row.get("status"), "current": bool(row["current"]), "author": row["author_name"]}
+                for row in cases.versions(ctx, actor, document_id)]
     relying = decisions.for_document(store, actor, document_id)
     return {**{key: found.get(key) for key in keys}, "versions": versions, "decisions": relying["decisions"],
             "hidden_decisions": relying["hidden"], "duplicates": duplicates.copies(store, actor, document_id)}

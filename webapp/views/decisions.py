@@ -8,16 +8,15 @@ decision or document the person may not see is a 404, like a missing one.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
 from graph import decisions, duplicates
-from graph import documents as docs
 from graph.actor import Actor
 from graph.errors import DomainError, ObjectMissing
+from graph.usecases import documents as cases
 from webapp import services
 from webapp.auth import client_address, current_person, roles_required
 from webapp.i18n import current_language
@@ -96,9 +95,10 @@ def document_panel(document_id: str) -> ResponseReturnValue:
     try:
         relying = decisions.for_document(store, me, document_id)
         copies = duplicates.copies(store, me, document_id)
+        # a part of the page, not a page open: nothing audited
+        current = cases.open_document(services.context(), me, document_id, explicit=False)
     except ObjectMissing:
         abort(404)
-    current: dict[str, Any] = docs.get_document(store, document_id) or {}
     return render_template("decisions/_panel.html", relying=relying, copies=copies, document_id=document_id,
                            current_version_id=current.get("current_version_id"),
                            current_number=current.get("current_number"))
