@@ -37,10 +37,11 @@ def store_files(ctx: Context, actor: Actor, files: Iterable[PostedFile], *,
     ``enqueue`` queues extraction (the door's queue; None: the caller processes the versions itself).
     """
     found: dict[str, list[dict[str, str]]] = {}
-    for posted in files:
-        data = posted.stream.read()
+    read = [(posted, posted.stream.read()) for posted in files]
+    for posted, data in read:  # every file checked before any is stored: a refusal leaves no document behind
         if not data:
             raise InvalidInput("workflow.attachment_empty", field=posted.field, name=posted.filename)
+    for posted, data in read:
         try:
             result = file_cases.upload(ctx, actor, file_cases.Upload(data, posted.filename), domain=DOMAIN,
                                        access=ACCESS, note=f"workflow attachment ({posted.field})", enqueue=enqueue)

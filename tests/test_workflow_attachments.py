@@ -139,3 +139,28 @@ def test_demo_runs_that_require_files_get_real_ones(settings, fresh_store: Falko
     assert permissions.can_read(fresh_store, initiator, attached["id"]).allowed
     again = attach_demo_files(fresh_store, settings, index=False, limit=10_000)
     assert (again.runs, again.files) == (0, 0)  # a rerun adds nothing
+
+
+DOCUMENT_COUNT = cypher("test.workflow_attachments.document_count", "MATCH (d:Document) RETURN count(d) AS n")
+
+
+def test_a_refused_form_stores_none_of_its_files(app: Flask, wf: FalkorStore) -> None:  # noqa: F811 - the imported fixture
+    """Checked with the files by name first: refusals leave no orphan documents behind."""
+    initiator = login(app, wf, INITIATOR)
+    runs_before, documents_before = wf.run(RUN_COUNT)[0]["n"], wf.run(DOCUMENT_COUNT)[0]["n"]
+    bad_amount = {**expense_form(), "f.amount": "not a number"}
+    refused = post(initiator, "/workflows/expense/start", bad_amount, "/workflows/expense/start")
+    assert refused.status_code == 422
+    # one empty file among real ones: none of them is stored
+    two = {**expense_form(), "f.invoice": [(io.BytesIO(INVOICE), "a.pdf"), (io.BytesIO(b""), "b.pdf")]}
+    assert post(initiator, "/workflows/expense/start", two, "/workflows/expense/start").status_code == 422
+    assert (wf.run(RUN_COUNT)[0]["n"], wf.run(DOCUMENT_COUNT)[0]["n"]) == (runs_before, documents_before)
+
+    run_id = start_expense(initiator)  # the same form, valid, stores its file (and only it)
+    assert wf.run(DOCUMENT_COUNT)[0]["n"] == documents_before + 1
+    (task,) = current_tasks(wf, run_id)
+    outsider = login(app, wf, OUTSIDER)  # not the assignee: refused before any file of theirs is stored
+    refused = post(outsider, f"/workflows/tasks/{task['id']}/approve", {"comment": "x", "a.receipt": (
+        io.BytesIO(INVOICE), "receipt.pdf")})
+    assert refused.status_code in (403, 404)
+    assert wf.run(DOCUMENT_COUNT)[0]["n"] == documents_before + 1

@@ -153,18 +153,28 @@ def approve(store: GraphStore, task_id: str, actor_id: str, *, now: int, comment
             values: dict[str, Any] | None = None, checklist: list[str] | tuple[str, ...] = (),
             attachments: dict[str, Any] | None = None, calendar: WorkingCalendar = DEFAULT_CALENDAR) -> None:
     """Approve (or, for a cross-department request, complete) a task; the run moves on when the step is done."""
-    ctx = _load(store, task_id, actor_id)
-    _require_kind(ctx, "approval", "adhoc")
-    _require_status(ctx, "open")
-    _authorise(ctx)
-    extra: dict[str, Any] = {}
-    if ctx.step:
-        extra = _check_step_inputs(ctx, values, checklist, attachments)
+    ctx, extra = _checked_approval(store, task_id, actor_id, values, checklist, attachments)
     _take(store, ctx, now)
     kind, outcome = ("complete", "done") if ctx.task["kind"] == "adhoc" else ("approve", "approved")
     _decide(store, ctx, _decision(kind, ctx, now, comment, **extra),
             {"status": "done", "outcome": outcome, "completed_at": now})
     _after_task(store, ctx.run["id"], ctx.task, now=now, calendar=calendar)
+
+
+def check_approve(store: GraphStore, task_id: str, actor_id: str, *, values: dict[str, Any] | None = None,
+                  checklist: list[str] | tuple[str, ...] = (), attachments: dict[str, Any] | None = None) -> None:
+    """Everything :func:`approve` refuses, without writing: a door checks a decision this way before it stores
+    the files that come with it (files by name only), so a refused form leaves no document behind."""
+    _checked_approval(store, task_id, actor_id, values, checklist, attachments)
+
+
+def _checked_approval(store: GraphStore, task_id: str, actor_id: str, values: dict[str, Any] | None,
+                      checklist: Any, attachments: dict[str, Any] | None) -> tuple[_Context, dict[str, Any]]:
+    ctx = _load(store, task_id, actor_id)
+    _require_kind(ctx, "approval", "adhoc")
+    _require_status(ctx, "open")
+    _authorise(ctx)
+    return ctx, (_check_step_inputs(ctx, values, checklist, attachments) if ctx.step else {})
 
 
 def _check_step_inputs(ctx: _Context, values: dict[str, Any] | None, checklist: Any,

@@ -96,19 +96,8 @@ def list_workflows(store: GraphStore) -> list[dict[str, Any]]:
 def start_run(store: GraphStore, key: str, initiator_id: str, form: dict[str, Any] | None, *, now: int,
               title: str | None = None, cc: Iterable[str] = (), calendar: WorkingCalendar = DEFAULT_CALENDAR) -> str:
     """Start a run of the current version of ``key``; returns the run id. Nothing is written on bad input."""
-    workflow = current_definition(store, key)
+    workflow, initiator, clean, first, copied = _plan_start(store, key, initiator_id, form, cc)
     definition = workflow["definition"]
-    initiator = person(store, initiator_id)
-    projects = {r["code"] for r in store.run(q.PROJECT_CODES)}
-    clean = validate_form(definition["form"], form, projects=projects)
-    # Route every step now, so a run that cannot reach its end is refused before it starts.
-    first = resolve_step(store, definition["steps"][0], initiator_id, clean)
-    for step in definition["steps"][1:]:
-        resolve_step(store, step, initiator_id, clean)
-    copied = set(cc)
-    for rule in definition["cc"]:
-        copied.update(a.id for a in resolve_rule(store, rule, initiator_id, clean, expand_queues=True))
-    copied.discard(initiator_id)
     run_title = (title or "").strip() or f"{workflow['name']} · {initiator['name']}"
     run_id = new_id()
     run = {
@@ -127,6 +116,30 @@ def start_run(store: GraphStore, key: str, initiator_id: str, form: dict[str, An
                             "cc": sorted(copied), "tasks": rows})
     cache.bump(store)  # cached analytics are stale now
     return run_id
+
+
+def check_start(store: GraphStore, key: str, initiator_id: str, form: dict[str, Any] | None) -> None:
+    """Everything :func:`start_run` refuses (form, routing), without writing: a door checks a form this way
+    before it stores the form's files, so a refused form leaves no document behind."""
+    _plan_start(store, key, initiator_id, form, ())
+
+
+def _plan_start(store: GraphStore, key: str, initiator_id: str, form: dict[str, Any] | None,
+                cc: Iterable[str]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any], list[Assignee], set[str]]:
+    workflow = current_definition(store, key)
+    definition = workflow["definition"]
+    initiator = person(store, initiator_id)
+    projects = {r["code"] for r in store.run(q.PROJECT_CODES)}
+    clean = validate_form(definition["form"], form, projects=projects)
+    # Route every step now, so a run that cannot reach its end is refused before it starts.
+    first = resolve_step(store, definition["steps"][0], initiator_id, clean)
+    for step in definition["steps"][1:]:
+        resolve_step(store, step, initiator_id, clean)
+    copied = set(cc)
+    for rule in definition["cc"]:
+        copied.update(a.id for a in resolve_rule(store, rule, initiator_id, clean, expand_queues=True))
+    copied.discard(initiator_id)
+    return workflow, initiator, clean, first, copied
 
 
 def approval_rows(run: dict[str, Any], step: dict[str, Any], step_id: str, assignees: list[Assignee], *,

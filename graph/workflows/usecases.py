@@ -196,6 +196,12 @@ def start_run(store: GraphStore, actor: Actor, key: str, values: dict[str, Any],
     return run_id
 
 
+def check_start(store: GraphStore, actor: Actor, key: str, values: dict[str, Any]) -> None:
+    """What :func:`start_run` would refuse, refused now and without writing (``values`` may name files that are
+    not stored yet): a door stores a form's files only once the form is known to go through."""
+    runs.check_start(store, key, actor.person_id, values)
+
+
 def start_request(store: GraphStore, actor: Actor, title: str, parts: list[dict[str, Any]], *, now: int,
                   cc: list[str] | None = None) -> str:
     """An ad-hoc cross-department request: one run, one task per department."""

@@ -317,8 +317,9 @@ def posted_values(fields: list[dict[str, Any]], prefix: str = "f.", *, store: Gr
     return values
 
 
-def posted_attachments(store: GraphStore, names: list[str]) -> dict[str, Any]:
-    """A step's required attachments from the posted form, stored as documents."""
+def posted_attachments(store: GraphStore | None, names: list[str]) -> dict[str, Any]:
+    """A step's required attachments from the posted form, stored as documents (without ``store``: by name
+    only, for checking a decision before anything is stored)."""
     found: dict[str, Any] = {}
     for name in names:
         files = _store_posted(store, name, f"a.{name}")

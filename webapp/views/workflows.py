@@ -200,6 +200,8 @@ def start(key: str) -> ResponseReturnValue:
     title = request.form.get("title", "")
     values: dict[str, Any] = {}
     try:
+        # Checked with the files by name first: a refused form stores no attachment (no orphan documents).
+        usecases.check_start(store, ui.actor(), key, ui.posted_values(fields))
         values = ui.posted_values(fields, store=store)
         run_id = usecases.start_run(store, ui.actor(), key, values, now=ui.now_ms(), title=title)
     except InvalidInput as error:
@@ -298,14 +300,16 @@ def _rating() -> int:
         raise FormError({"rating": _("a whole number from 1 to 5")}) from None
 
 
+def _approval_inputs(store: Any, task: dict[str, Any], files: dict[str, Any]) -> dict[str, Any]:
+    step = ui.step_of(runs.run_view(store, task["run_id"]), task)
+    if not step:
+        return {}
+    return {"values": ui.posted_values(step["fields"]), "checklist": request.form.getlist("checklist"),
+            "attachments": files or None}
+
+
 def _approve(store: Any, task: dict[str, Any], me: str, now: int, comment: str) -> None:
-    view = runs.run_view(store, task["run_id"])
-    step = ui.step_of(view, task)
-    kwargs: dict[str, Any] = {}
-    if step:
-        kwargs = {"values": ui.posted_values(step["fields"]), "checklist": request.form.getlist("checklist"),
-                  "attachments": g.workflow_files or None}
-    actions.approve(store, task["id"], me, now=now, comment=comment, **kwargs)
+    actions.approve(store, task["id"], me, now=now, comment=comment, **_approval_inputs(store, task, g.workflow_files))
 
 
 def _resubmit(store: Any, task: dict[str, Any], me: str, now: int, comment: str) -> None:
@@ -364,7 +368,13 @@ def act(task_id: str, action: str) -> ResponseReturnValue:
         return missing()
     comment = request.form.get("comment", "")
     try:
-        g.workflow_files = ui.posted_attachments(store, _step_attachments(store, task)) if action == "approve" else {}
+        g.workflow_files = {}
+        if action == "approve":
+            # Checked with the files by name first: a refused decision stores no attachment (no orphans).
+            names = _step_attachments(store, task)
+            actions.check_approve(store, task_id, me, **_approval_inputs(store, task,
+                                                                          ui.posted_attachments(None, names)))
+            g.workflow_files = ui.posted_attachments(store, names)
         files = [{"field": name, **f} for name, items in g.workflow_files.items() for f in items]
         usecases.act(store, ui.actor(), task_id, action, lambda: handler(store, task, me, now, comment), now=now,
                      files=files)
