@@ -25,7 +25,7 @@ from graph.usecases import Context
 from graph.usecases import comments as comment_cases
 from graph.usecases import documents as document_cases
 from graph.workflows import actions, runs, templates, usecases
-from ingest import pipeline
+from ingest import uploads
 from settings import Settings
 from workers import notify
 
@@ -71,7 +71,7 @@ def start(store: FalkorStore, settings: Settings, key: str, now: int = NOW) -> s
     form = dict(FORMS[key])
     for spec in runs.current_definition(store, key)["definition"]["form"]:
         if spec["type"] == "file":
-            stored = pipeline.upload(store, settings, f"{key} {spec['name']} {now}".encode(), f"{spec['name']}.txt",
+            stored = uploads.upload(store, settings, f"{key} {spec['name']} {now}".encode(), f"{spec['name']}.txt",
                                      INITIATOR, "finance", "internal", (), "", enqueue=None)
             ref = {"name": f"{spec['name']}.txt", "document_id": stored.document_id, "version_id": stored.version_id}
             form[spec["name"]] = [ref] if spec.get("multiple") else ref
@@ -150,7 +150,7 @@ def test_mentions_in_run_and_document_comments_reach_only_who_may_open_them(wf: 
     assert mention["run_id"] == run_id and head["name"] in mention["text"]
     assert not notices(wf, OUTSIDER, "mentioned")  # takes no part in the run: could not open it
     ctx = Context(wf, settings)
-    upload = pipeline.upload(wf, settings, "季度预算说明".encode(), "预算.txt", INITIATOR, "finance", "internal",
+    upload = uploads.upload(wf, settings, "季度预算说明".encode(), "预算.txt", INITIATOR, "finance", "internal",
                              ("department:RND-PLT",), "", enqueue=None)
     comment_cases.add_comment(ctx, actor(wf, INITIATOR), upload.document_id,
                               f"@{head['username']} @{outsider['username']} 请审阅")
