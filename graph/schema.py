@@ -34,6 +34,7 @@ UNIQUE_KEYS: dict[str, str] = {
     "NotifyChannel": "id",
     "OutboxEvent": "id",
     "Delivery": "id",
+    "ApiToken": "id",
 }
 
 # Further properties looked up by equality (codes, user names...).

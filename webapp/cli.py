@@ -331,6 +331,7 @@ def dept_list(as_json: bool) -> None:
 # cli_users: user activate|deactivate).
 import webapp.cli_sso  # noqa: E402, F401 - ldap sync
 from webapp import cli_analytics, cli_ingest, cli_knowledge, cli_ops, cli_org, cli_users  # noqa: E402, F401
+from webapp import cli_tokens  # noqa: E402, F401
 
 if __name__ == "__main__":  # pragma: no cover
     main()
