@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     )
     session_hours: int = Field(12, ge=1, le=24 * 30, description="Lifetime of a login session, in hours.")
     max_upload_mb: int = Field(200, ge=1, description="Largest accepted upload, in MiB.")
+    api_rate_per_minute: int = Field(
+        600, ge=0, description="Calls per minute one API token may make (429 with Retry-After beyond). 0: no limit."
+    )
     workers: int = Field(2, ge=1, le=64, description="Celery worker processes started by `huitong serve`.")
     embedding_threads: int = Field(
         0, ge=0, le=256,

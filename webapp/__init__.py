@@ -128,6 +128,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(search.bp)
     search_service.start_warm_up(lambda: _store_for(app), settings)
 
+    from webapp.api import init_api
+
+    init_api(app)  # /api/v1: tokens read before the login guard (so after init_auth), RFC 7807 problems
+
     from webapp.views import errors
 
     errors.install(app)  # styled, translated error answers; refusals of use cases (DomainError) as 404/403/...

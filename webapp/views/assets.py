@@ -15,6 +15,8 @@ VENDOR_FILES: dict[str, str] = {
     "htmx-sse.js": "htmx-ext-sse/dist/sse.js",
     "cytoscape.min.js": "cytoscape/dist/cytoscape.min.js",
     "echarts.min.js": "echarts/dist/echarts.min.js",
+    "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
+    "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
 }
 
 bp = Blueprint("assets", __name__)

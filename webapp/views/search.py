@@ -1,5 +1,5 @@
 """Search pages: the results page, live results under the header box, "why can I see this",
-"more like this" and the JSON API ``/api/v1/search``. Every answer comes from
+"more like this" (the JSON search ``/api/v1/search`` is in :mod:`webapp.api`). Every answer comes from
 :mod:`ingest.search`, which filters by the signed-in person's readable set inside retrieval."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, jsonify, render_template, request
+from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import lazy_gettext as _l
 
@@ -89,15 +89,4 @@ def similar(document_id: str) -> ResponseReturnValue:
     return render_template("search/_similar.html", results=results, error=None, document_url=service.document_url)
 
 
-@bp.get("/api/v1/search")
-def api() -> ResponseReturnValue:
-    """``q`` (required), ``k`` (1-100, default 10), ``page``, ``sort`` (relevance|date), ``time``
-    (7d|30d|365d|older) and repeatable facet filters ``kind``, ``domain``, ``department``, ``uploader``, ``access``."""
-    try:
-        query = service.parse_query(request.args.getlist)
-        outcome = _run(query)
-    except service.SearchRequestError as error:
-        return jsonify(error=str(error)), 400
-    except (service.SearchUnavailable, GraphUnavailable) as error:
-        return jsonify(error=str(error)), 503
-    return jsonify(outcome.as_json())
+# The JSON search ``/api/v1/search`` is an operation of the REST API (webapp/api/documents.py).

@@ -1,4 +1,4 @@
-"""Uploads: the drag-and-drop page, the JSON API ``POST /api/v1/documents`` and new versions.
+"""Uploads: the drag-and-drop page and new versions (``POST /api/v1/documents`` is in :mod:`webapp.api`).
 
 Each file is stored on its own (one refusal never loses the others) and answered with a result
 per file; the browser script sends one file per request so it can show a progress bar and a
@@ -122,13 +122,6 @@ def upload_form() -> ResponseReturnValue:
     if _wants_json():
         return _json(results, status)
     return render_template("documents/upload.html", **_form_context(), results=results), status
-
-
-@bp.post("/api/v1/documents")
-def api_upload() -> ResponseReturnValue:
-    """Multipart: ``file`` (repeatable), ``domain``, ``access``, ``share`` (repeatable or separated),
-    ``note``, ``title``, and ``document_id`` to add a new version. Answers the ids per file."""
-    return _json(*handle_upload(request.form.get("document_id") or None))
 
 
 @bp.post("/documents/<document_id>/versions")
