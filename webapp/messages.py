@@ -35,6 +35,10 @@ MESSAGES: dict[str, Any] = {
     "browse.sort": _l("Unknown sort order."),
     "picker.unknown_kind": _l("There is nothing to choose from under “%(kind)s”."),
     "notification.unknown_kind": _l("Unknown kind of notification: %(kind)s."),
+    "api.invalid_field": _l("The value of “%(field)s” is not valid."),
+    "api.json_body": _l("Send a JSON object as the request body."),
+    "token.scope": _l("The scope must be read, write or admin."),
+    "token.days": _l("A token lasts between 1 and %(max)s days."),
 }
 
 
