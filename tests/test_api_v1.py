@@ -189,8 +189,10 @@ def test_start_a_run_and_act_on_a_task(api: FlaskClient, demo: FalkorStore) -> N
     headers = bearer(demo, initiator)
     listed = api.get("/api/v1/workflows", headers=headers).get_json()["items"]
     assert "expense" in {w["key"] for w in listed}
+    invoice = _upload(api, headers, f"invoice {time.time()}".encode(), "invoice.txt").get_json()["results"][0]
     values = {"amount": "120.00", "category": "travel", "project": "ERP-2026", "spent_on": "2026-02-20",
-              "reason": "API test"}
+              "reason": "API test", "invoice": [{"name": "invoice.txt", "document_id": invoice["document_id"],
+                                                 "version_id": invoice["version_id"]}]}
     started = api.post("/api/v1/workflows/expense/runs", json={"title": "API expense", "values": values},
                        headers=headers)
     assert started.status_code == 201, started.get_data(as_text=True)

@@ -108,7 +108,8 @@ def _readable_only(store: FalkorStore, person_id: str, ids: list[str]) -> None:
 
 def test_api_needs_login(app: Flask) -> None:
     response = client_from(app, random_address()).get("/api/v1/search?q=budget")
-    assert response.status_code == 401 and response.json == {"error": "login required"}
+    assert response.status_code == 401 and response.mimetype == "application/problem+json"
+    assert response.get_json(force=True)["code"] == "auth.required"
 
 
 def test_api_finds_readable_documents_in_both_languages(member_client: FlaskClient, search_docs: SearchDocs,
@@ -155,8 +156,8 @@ def test_api_filters_sort_and_pages(member_client: FlaskClient, search_docs: Sea
 ])
 def test_api_bad_input_is_a_clear_400(member_client: FlaskClient, query: str, message: str) -> None:
     response = member_client.get("/api/v1/search?" + query)
-    body = response.json
-    assert response.status_code == 400 and message in body["error"] + body.get("message", "")
+    body = response.get_json(force=True)
+    assert response.status_code == 400 and message in body.get("detail", "") + body.get("message", "")
 
 
 # -- pages and fragments --------------------------------------------------------------------------------------

@@ -145,6 +145,19 @@ def _authenticate() -> ResponseReturnValue | None:
     (so the guard lets it through); no credentials at all is a 401 problem rather than a login page."""
     if request.blueprint != bp.name:
         return None
+    answer = _caller()
+    if answer is not None:
+        return answer
+    from webapp.input_guard import check_request, describe
+
+    try:
+        check_request()  # the app's input guard, answered as a problem like every other refusal here
+    except InvalidInput as error:
+        return problem(400, error.code, describe(error), {k: v for k, v in error.params.items() if k != "reason"})
+    return None
+
+
+def _caller() -> ResponseReturnValue | None:
     header = request.headers.get("Authorization", "")
     if not header:
         return _cookie_caller()

@@ -40,7 +40,10 @@ def _response(spec: APISpec, status: int, answer: Any) -> dict[str, Any]:
             "schema": {"type": "string", "format": "binary"}}}}
     media = "application/problem+json" if answer is m.Problem else "application/json"
     schema = _schema(spec, answer) if isinstance(answer, type) else answer
-    return {"description": "Refused" if status >= 400 else "OK", "content": {media: {"schema": schema}}}
+    content = {media: {"schema": schema}}
+    if status >= 400:  # the input guard and the door refuse any request as a problem
+        content.setdefault("application/problem+json", {"schema": _schema(spec, m.Problem)})
+    return {"description": "Refused" if status >= 400 else "OK", "content": content}
 
 
 def _parameters(op: Operation, path_names: list[str]) -> list[dict[str, Any]]:
@@ -60,7 +63,7 @@ def _parameters(op: Operation, path_names: list[str]) -> list[dict[str, Any]]:
 
 def _operation(spec: APISpec, op: Operation, path_names: list[str]) -> dict[str, Any]:
     responses = {str(status): _response(spec, status, answer) for status, answer in op.responses.items()}
-    for status in (401, 429):
+    for status in (400, 401, 429):
         responses.setdefault(str(status), _response(spec, status, m.Problem))
     if op.method != "GET" or op.scope != "read":
         responses.setdefault("403", _response(spec, 403, m.Problem))
