@@ -9,10 +9,12 @@ Two scratch data directories are built through the platform's own paths:
 
 For each: ``backup`` (graph snapshot + verification on a throwaway server, search store, files, manifest)
 and ``restore`` onto an empty directory (including the start of the restored graph server and the check of
-its node counts against the manifest). The API p50/p95 part of issue 17 waits for the REST API: it is
-reported as not measured, never as a figure.
+its node counts against the manifest). Before the demo's backup, the REST API's latency: ``huitong serve``
+(the uvicorn front, real workers) on the demo data, a read token of a member, and 20 concurrent clients
+calling ``GET /api/v1/search`` and ``GET /api/v1/documents/<id>``: p50/p95 in ms per endpoint.
 
-Usage: python bench/api_bench.py [--demo-documents 240] [--documents 10000] [--gzip]   (0 skips a part)
+Usage: python bench/api_bench.py [--demo-documents 240] [--documents 10000] [--gzip] [--api-calls 40]
+(0 skips a part; --api-calls is per client and endpoint)
 Ends with one JSON line of the figures.
 """
 
@@ -90,6 +92,75 @@ def _text(n: int) -> str:
             f"第 {n} 号备忘：{picked[2]}、{picked[3]}。\n")
 
 
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))], 1) if ordered else 0.0
+
+
+def api_latency(settings, calls: int, clients: int = 20) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """p50/p95 of search and document get through the real server, ``clients`` threads at once."""
+    import socket
+    import subprocess
+    from concurrent.futures import ThreadPoolExecutor
+
+    import requests
+
+    from graph import accounts, directory, embedded_server, open_store, tokens
+
+    with open_store(settings) as store:
+        member = next(r["username"] for r in accounts.list_people(store)
+                      if "FIN" in r["departments"] and "admin" not in r["roles"])
+        token = tokens.create(store, directory.actor_for(store, member, door="cli"), scope="read").token
+    embedded_server(settings).stop()  # `huitong serve` starts its own
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "HUITONG_DATA_DIR": str(settings.data_dir), "HUITONG_ADMIN_PASSWORD": "bench-admin-password",
+           "HUITONG_API_RATE_PER_MINUTE": "0", "PYTHONPATH": str(ROOT)}
+    server = subprocess.Popen([sys.executable, "-m", "webapp", "serve", "--port", str(port), "--no-demo"], env=env,
+                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base, headers = f"http://127.0.0.1:{port}/api/v1", {"Authorization": f"Bearer {token}"}
+    try:
+        deadline = time.time() + 180
+        while time.time() < deadline:
+            try:
+                if requests.get(f"{base}/documents?per_page=200", headers=headers, timeout=5).ok:
+                    break
+            except requests.RequestException:
+                pass
+            time.sleep(1)
+        ids = [d["id"] for d in requests.get(f"{base}/documents?per_page=200", headers=headers, timeout=30)
+               .json()["items"]]
+        queries = list(WORDS)
+
+        def client(n: int) -> dict[str, list[float]]:
+            session, out = requests.Session(), {"search": [], "document": []}
+            for i in range(calls):
+                for name, url in (("search", f"{base}/search?q={queries[(n + i) % len(queries)]}&k=10"),
+                                  ("document", f"{base}/documents/{ids[(n * calls + i) % len(ids)]}")):
+                    started = time.perf_counter()
+                    response = session.get(url, headers=headers, timeout=60)
+                    assert response.status_code == 200, (url, response.status_code)
+                    out[name].append((time.perf_counter() - started) * 1000)
+            return out
+
+        client(0)  # warm up: the query model, caches
+        started = time.perf_counter()
+        with ThreadPoolExecutor(clients) as pool:
+            parts = list(pool.map(client, range(clients)))
+        wall = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(60)
+    figures: dict[str, object] = {"clients": clients, "calls": clients * calls * 2, "wall_s": round(wall, 1),
+                                  "documents": len(ids)}
+    for name in ("search", "document"):
+        values = [v for part in parts for v in part[name]]
+        figures[f"{name}_p50_ms"], figures[f"{name}_p95_ms"] = _pct(values, 0.5), _pct(values, 0.95)
+    print(f"api: {figures}", flush=True)
+    return figures
+
+
 def measure(name: str, settings, archive_suffix: str) -> dict[str, object]:  # type: ignore[no-untyped-def]
     from graph import embedded_server
     from ingest.backup import backup
@@ -118,6 +189,7 @@ def main() -> None:
     parser.add_argument("--demo-documents", type=int, default=240)
     parser.add_argument("--documents", type=int, default=10_000)
     parser.add_argument("--gzip", action="store_true", help="gzip instead of zstd")
+    parser.add_argument("--api-calls", type=int, default=40, help="calls per client and endpoint (0: skip)")
     args = parser.parse_args()
     suffix = ".tar.gz" if args.gzip else ".tar.zst"
     from graph import embedded_server
@@ -129,13 +201,14 @@ def main() -> None:
             started = time.perf_counter()
             demo = build_demo(args.demo_documents)
             result["demo_build_s"] = round(time.perf_counter() - started, 1)
+            if args.api_calls:
+                result["api_latency"] = api_latency(demo, args.api_calls)
             result["demo"] = measure("demo", demo, suffix)
         if args.documents:
             started = time.perf_counter()
             bulk = build_bulk(bulk_name, args.documents)
             result["docs_build_s"] = round(time.perf_counter() - started, 1)
             result[bulk_name] = measure(bulk_name, bulk, suffix)
-        result["api_latency"] = "not measured: the p50/p95 under 20 clients waits for the REST API (issue 17 item 1)"
     finally:
         for name in ("demo", bulk_name, "demo-restored", f"{bulk_name}-restored"):
             folder = SCRATCH / name

@@ -330,8 +330,15 @@ def dept_list(as_json: bool) -> None:
 # (cli_knowledge: decision, doc and dedupe; cli_ops: backup, restore, webhook, watch;
 # cli_users: user activate|deactivate).
 import webapp.cli_sso  # noqa: E402, F401 - ldap sync
-from webapp import cli_analytics, cli_ingest, cli_knowledge, cli_ops, cli_org, cli_users  # noqa: E402, F401
-from webapp import cli_tokens  # noqa: E402, F401
+from webapp import (  # noqa: E402, F401
+    cli_analytics,
+    cli_ingest,
+    cli_knowledge,
+    cli_ops,
+    cli_org,
+    cli_tokens,
+    cli_users,
+)
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -63,7 +63,8 @@ def describe(error: InvalidInput) -> str:
 # -- checks -------------------------------------------------------------------------------------------------------
 
 def check_name(name: str) -> None:
-    if NAME_CONTROL.search(name or ""):  # a multipart part may come without a parsable name
+    name = name or ""  # a multipart part may come without a parsable name
+    if NAME_CONTROL.search(name):
         raise InvalidInput("input.control_characters", field=_shown(name))
     if len(name) > MAX_NAME_CHARS:
         raise InvalidInput("input.too_long", field=_shown(name), max=MAX_NAME_CHARS)
