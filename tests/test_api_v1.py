@@ -13,7 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from web_support import csrf_token, login, new_person
 
-from graph import accounts, tokens
+from graph import accounts, audit, tokens
 from graph.actor import Actor
 from graph.falkordb_backend import FalkorStore
 from graph.queries import tokens as tq
@@ -213,3 +213,49 @@ def test_start_a_run_and_act_on_a_task(api: FlaskClient, demo: FalkorStore) -> N
     assert again.status_code in (404, 409) and again.mimetype == "application/problem+json"
     events = demo.run(tq.TOKEN_LIST, {"person_id": approver.id})
     assert events
+
+
+def test_cli_token_create_list_revoke(api: FlaskClient, demo: FalkorStore) -> None:
+    from helpers import run_cli
+
+    person = new_person(demo)
+    made = run_cli("token", "create", "--as", person.username, "--scope", "read", "--days", "7", "--json")
+    assert made.returncode == 0, made.stderr
+    token = json.loads(made.stdout)["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    assert api.get("/api/v1/org/people?per_page=5", headers=headers).status_code == 200
+    listed = json.loads(run_cli("token", "list", "--as", person.username, "--json").stdout)
+    assert [row["scope"] for row in listed] == ["read"] and token not in json.dumps(listed)
+    assert run_cli("token", "revoke", listed[0]["id"], "--as", person.username).returncode == 0
+    assert api.get("/api/v1/org/people", headers=headers).status_code == 401
+    bad = run_cli("token", "create", "--as", "nobody.here", "--scope", "read", "--json")
+    assert bad.returncode == 1 and "nobody.here" in bad.stderr
+    actions = {row["action"] for row in audit.list_events(demo, audit.AuditFilter(actor_id=person.id))}
+    assert {"token.create", "token.revoke"} <= actions
+
+
+def test_account_page_makes_shows_once_and_revokes(app: Flask, demo: FalkorStore) -> None:
+    person = new_person(demo)
+    client = login(app, demo, person.id, language="zh-CN")
+    page = client.get("/account/tokens")
+    assert page.status_code == 200 and "API 令牌" in page.get_data(as_text=True)
+    token = csrf_token(client, "/account/tokens")
+    made = client.post("/account/tokens", data={"csrf_token": token, "scope": "write", "days": "30", "name": "ci"})
+    text = made.get_data(as_text=True)
+    assert made.status_code == 201 and "不会再次显示" in text
+    secret = text.split('id="new-token">')[1].split("<")[0]
+    assert secret.startswith("ht_")
+    assert secret not in client.get("/account/tokens").get_data(as_text=True)  # shown once
+    assert api_ok(app, secret)
+    token_id = secret.split("_")[1]
+    stranger = login(app, demo, new_person(demo).id)
+    refused = stranger.post(f"/account/tokens/{token_id}/revoke",
+                            data={"csrf_token": csrf_token(stranger, "/account/tokens")})
+    assert refused.status_code == 404 and api_ok(app, secret)
+    client.post(f"/account/tokens/{token_id}/revoke", data={"csrf_token": token})
+    assert not api_ok(app, secret)
+
+
+def api_ok(app: Flask, token: str) -> bool:
+    return app.test_client().get("/api/v1/notifications", headers={"Authorization": f"Bearer {token}"}).status_code \
+        == 200

@@ -131,6 +131,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from webapp.api import init_api
 
     init_api(app)  # /api/v1: tokens read before the login guard (so after init_auth), RFC 7807 problems
+    from webapp.views import account_tokens
+
+    app.register_blueprint(account_tokens.bp)
 
     from webapp.views import errors
 
