@@ -5,6 +5,7 @@ and body conform to the schema."""
 from __future__ import annotations
 
 import io
+import time
 from typing import Any
 
 import pytest
@@ -45,6 +46,7 @@ def api_schema(app: Flask, demo: FalkorStore, monkeypatch: pytest.MonkeyPatch) -
     return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app, headers=HEADERS)
 
 
+@pytest.mark.timeout(1200)
 def test_every_answer_conforms_to_the_schema(api_schema: Any) -> None:
     # One hypothesis run per operation (schemathesis' pytest plugin does not load under pytest 9).
     checked = []
@@ -57,6 +59,8 @@ def test_every_answer_conforms_to_the_schema(api_schema: Any) -> None:
         def conforms(case: Any) -> None:
             case.call_and_validate(headers=HEADERS, checks=CHECKS)
 
+        started = time.perf_counter()
         conforms()
         checked.append(operation.label)
+        print(f"{operation.label}: {time.perf_counter() - started:.1f} s")
     assert len(checked) >= 15, checked
