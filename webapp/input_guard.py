@@ -63,7 +63,6 @@ def describe(error: InvalidInput) -> str:
 # -- checks -------------------------------------------------------------------------------------------------------
 
 def check_name(name: str) -> None:
-    name = name or ""  # a multipart part may come without a parsable name
     if NAME_CONTROL.search(name):
         raise InvalidInput("input.control_characters", field=_shown(name))
     if len(name) > MAX_NAME_CHARS:
@@ -98,7 +97,8 @@ def _shown(name: str) -> str:
 
 
 def _items(values: MultiDict[str, str]) -> Iterator[tuple[str, str]]:
-    yield from values.items(multi=True)
+    for name, value in values.items(multi=True):
+        yield name or "", value  # a multipart part whose name cannot be parsed comes as None
 
 
 def _check_json(value: Any, depth: int = 0, name: str = "json") -> None:
@@ -135,7 +135,7 @@ def check_request() -> None:
                 check_name(name)
                 check_value(name, value, MAX_FORM_VALUE_CHARS)
             for name in request.files:
-                check_name(name)  # the file's own name is cleaned at upload (ingest.filenames), not refused
+                check_name(name or "")  # the file's own name is cleaned at upload (ingest.filenames), not refused
 
 
 # -- answers ------------------------------------------------------------------------------------------------------
