@@ -148,7 +148,13 @@ def api_latency(settings, calls: int, clients: int = 20, as_owner: bool = False 
             return out
 
         # Warm up (the server loads the query model on its first search; slow on a busy machine), then a round.
-        requests.get(f"{base}/search?q=budget", headers=headers, timeout=900)
+        warm_until = time.time() + 900
+        while time.time() < warm_until:
+            try:
+                if requests.get(f"{base}/search?q=budget", headers=headers, timeout=300).ok:
+                    break
+            except requests.RequestException:  # the front drops a request that outlives its deadline
+                time.sleep(2)
         client(0)
         started = time.perf_counter()
         with ThreadPoolExecutor(clients) as pool:
