@@ -10,8 +10,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from graph.usecases import browse
 from graph.usecases import documents as cases
+from ingest import search as service
 from ingest import usecases as files
-from webapp import search_service as service
 from webapp import services
 from webapp.api import models as m
 from webapp.api.core import actor, bp, operation, page_links, problem
