@@ -75,7 +75,8 @@ def extract(
             mime = exc.kind.mime if exc.kind else None
             return Extraction(exc.kind, mime, "unsupported", exc.reason, [], {"size_bytes": size})
     if _isolated(kind, limits):
-        result = isolated.run({"op": "extract", "path": str(path.resolve()), "password": password}, kind, limits)
+        # absolute, not resolved: a view named after the upload (mutagen reads the extension) stays that name
+        result = isolated.run({"op": "extract", "path": str(path.absolute()), "password": password}, kind, limits)
     else:
         result = extract_in_process(path, kind, password, limits)
     result.metadata["size_bytes"] = size
@@ -83,8 +84,13 @@ def extract(
 
 
 def _isolated(kind: FileKind, limits: Limits) -> bool:
-    """Legacy formats always, images when they are OCR'd: both run native code on hostile bytes."""
-    return limits.isolate and (kind in LEGACY_KINDS or (limits.ocr and kind.category is Category.IMAGE))
+    """Legacy formats, PDF and audio/video always, images when they are OCR'd: native code, or parsers of
+    hostile binary structures (pypdf's content streams and cross-references, mutagen's boxes) that a
+    crafted file can send into a loop or a huge allocation."""
+    if not limits.isolate:
+        return False
+    return (kind in LEGACY_KINDS or kind is FileKind.PDF or kind.category in (Category.AUDIO, Category.VIDEO)
+            or (limits.ocr and kind.category is Category.IMAGE))
 
 
 def _extractor(kind: FileKind, password: str | None, limits: Limits,

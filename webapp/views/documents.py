@@ -28,6 +28,7 @@ from webapp import events, services
 from webapp.auth import audit
 from webapp.downloads import as_download
 from webapp.messages import message
+from webapp.status_reasons import status_reason
 from webapp.views import document_ui as ui
 from webapp.views.errors import answer
 
@@ -70,6 +71,11 @@ def doc_data_type(value: str | None) -> str:
 @bp.app_template_global()
 def doc_status(status: str) -> str:
     return ui.status_label(status)
+
+
+@bp.app_template_global()
+def doc_status_reason(status: str | None, reason: str | None) -> str:
+    return status_reason(status, reason)
 
 
 @bp.app_template_filter("doc_size")
