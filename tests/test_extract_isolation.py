@@ -4,6 +4,7 @@ the reasons of files without text are said in the reader's language."""
 
 from __future__ import annotations
 
+import io
 import struct
 import time
 import wave
@@ -11,6 +12,7 @@ import zlib
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from ingest.extract import extract
 from ingest.extract.limits import Limits
@@ -68,6 +70,41 @@ def test_audio_is_read_in_the_child_under_the_name_it_was_uploaded_with(tmp_path
     assert result.status == "ok"
     assert result.metadata["duration_s"] == pytest.approx(1.0)
     assert result.metadata["codec"] == "PCM"
+
+
+def _chunk(fourcc: bytes, data: bytes) -> bytes:
+    return fourcc + struct.pack("<I", len(data)) + data + (b"\0" if len(data) % 2 else b"")
+
+
+def _mjpeg_avi(width: int, height: int, frames: int, fps: int) -> bytes:
+    """A Motion-JPEG AVI (RIFF: main header, one video stream header and format, the frames)."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (40, 90, 160)).save(buffer, format="JPEG")
+    frame = buffer.getvalue()
+    avih = struct.pack("<14I", 1_000_000 // fps, 0, 0, 0x10, frames, 0, 1, 0, width, height, 0, 0, 0, 0)
+    strh = struct.pack("<4s4sIHHIIIIIIIIhhhh", b"vids", b"MJPG", 0, 0, 0, 0, 1, fps, 0, frames, len(frame),
+                       0xFFFFFFFF, 0, 0, 0, width, height)
+    strf = struct.pack("<IiiHH4sIiiII", 40, width, height, 1, 24, b"MJPG", width * height * 3, 0, 0, 0, 0)
+    streams = _chunk(b"LIST", b"strl" + _chunk(b"strh", strh) + _chunk(b"strf", strf))
+    header = _chunk(b"LIST", b"hdrl" + _chunk(b"avih", avih) + streams)
+    movi = _chunk(b"LIST", b"movi" + b"".join(_chunk(b"00dc", frame) for _ in range(frames)))
+    return _chunk(b"RIFF", b"AVI " + header + movi)
+
+
+def test_video_codec_frame_size_and_rate_are_read_and_shown(app, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from flask import render_template
+
+    path = tmp_path / "site-visit.avi"
+    path.write_bytes(_mjpeg_avi(320, 240, frames=50, fps=25))
+    result = extract(path, limits=Limits(ocr=False, timeout_s=60))
+    assert (result.kind, result.status) == (FileKind.AVI, "ok")
+    meta = result.metadata
+    assert (meta["video_codec"], meta["width"], meta["height"], meta["frame_rate"]) == ("JPEG", 320, 240, 25)
+    assert meta["duration_s"] == pytest.approx(2.0)
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        html = render_template("documents/_file_details.html", meta=meta)
+    for said in ("视频编码", "JPEG", "25 帧/秒", "320 × 240 px", "0:02"):
+        assert said in html
 
 
 @pytest.mark.parametrize(("language", "status", "reason", "said"), [
