@@ -53,6 +53,24 @@ def index_version(store: GraphStore, settings: Settings, document_id: str, versi
     return int(index.add_document(document_id, version_id, blocks, index_metadata(store, document_id)))
 
 
+def index_versions(store: GraphStore, settings: Settings,
+                   versions: list[tuple[str, str, Iterable[Any]]]) -> list[int | None]:
+    """``index_version`` of many (document id, version id, sections) at once: the chunks of all of them are
+    embedded in one call (the encoder sorts them by length and batches them), each document still written
+    as its own transaction. Any failure raises for the lot; the caller then indexes them one by one."""
+    from embeddings.search_index import DocumentInput
+
+    index = search_index(settings)
+    blocks = [[(s.text, s.ref) for s in sections if s.text.strip()] for _, _, sections in versions]
+    for (document_id, _, _), mine in zip(versions, blocks, strict=True):
+        if not mine:
+            index.delete_document(document_id)
+    inputs = [DocumentInput(document_id, version_id, mine, index_metadata(store, document_id))
+              for (document_id, version_id, _), mine in zip(versions, blocks, strict=True) if mine]
+    added = iter(index.add_documents(inputs) if inputs else [])
+    return [int(next(added)) if mine else None for mine in blocks]
+
+
 def index_documents(store: GraphStore, settings: Settings, document_ids: Iterable[str], *,
                     batch_size: int = 64) -> int:
     """Index the current versions of many documents, embedding their chunks in shared batches

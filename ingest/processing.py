@@ -25,7 +25,7 @@ from ingest.blobstore import BlobStore
 from ingest.bulk import in_bulk
 from ingest.extract import Extraction, FileKind, extract
 from ingest.filetypes import Category
-from ingest.index_registry import index_version
+from ingest.index_registry import index_version, index_versions
 from ingest.textstore import TextStore
 from settings import Settings
 
@@ -149,7 +149,39 @@ def _record(store: GraphStore, settings: Settings, done: list[tuple[Processed, E
     failed = _timed(current, "mentions", lambda: in_bulk(current, mention))
     current = _keep(current, failed, results)
     dedupe.after_extraction(store, [(p.document_id, p.version_id, e.text) for p, e in current])  # copies elsewhere
-    for processed, extraction in current if index else []:
+    if index:
+        _index(store, settings, current, results)
+    for processed, _ in done:
+        results.setdefault(processed.version_id, processed)
+
+
+def _index(store: GraphStore, settings: Settings, current: list[tuple[Processed, Extraction]],
+           results: dict[str, Processed | Exception]) -> None:
+    """Index the current versions: all their chunks embedded together (the encoder's rate, not one small call
+    per file); if that fails, one by one, so one bad file costs only itself."""
+    if not current:
+        return
+    start = time.perf_counter()
+    try:
+        counts = index_versions(store, settings, [(p.document_id, p.version_id, e.sections) for p, e in current])
+    except GraphUnavailable:
+        raise
+    except Exception:
+        log.info("indexing %d versions together failed; indexing them one by one", len(current), exc_info=True)
+        counts = None
+    if counts is not None:
+        share = (time.perf_counter() - start) * 1000 / len(current)
+        for (processed, _), count in zip(current, counts, strict=True):
+            processed.chunks = count
+            processed.timings_ms["index"] = share
+            try:
+                docs.set_indexed(store, processed.version_id, count)
+            except GraphUnavailable:
+                raise
+            except Exception as error:
+                results[processed.version_id] = error
+        return
+    for processed, extraction in current:
         start = time.perf_counter()
         try:
             processed.chunks = index_version(store, settings, processed.document_id, processed.version_id,
@@ -160,8 +192,6 @@ def _record(store: GraphStore, settings: Settings, done: list[tuple[Processed, E
         except Exception as error:
             results[processed.version_id] = error
         processed.timings_ms["index"] = (time.perf_counter() - start) * 1000
-    for processed, _ in done:
-        results.setdefault(processed.version_id, processed)
 
 
 def _outcome(version_id: str, extraction: Extraction) -> docs.ExtractionOutcome:

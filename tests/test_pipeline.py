@@ -231,3 +231,24 @@ def test_document_rows_carry_no_engine_ids(org: FalkorStore, settings: Settings,
     result = uploads.upload(org, settings, b"ids", "ids.txt", owner, "general", "internal", enqueue=None)
     row = org.run(q.GET_DOCUMENT, {"id": result.document_id})[0]["document"]
     assert row["id"] == result.document_id and all(isinstance(v, str | int | float | bool) for v in row.values())
+
+
+def test_versions_processed_together_are_indexed_together(org: FalkorStore, settings: Settings, owner: str) -> None:
+    """Several uploads processed in one call: their chunks are embedded in one go, each document is searchable
+    with its own chunk count, and one without text is left out of the index."""
+    texts = {"turbine.md": "Offshore turbine gearbox inspection schedule and spare bearing stock.",
+             "payroll.md": "二〇二六年度薪酬调整方案：研发中心绩效奖金发放时间表。",
+             "blank.txt": "   \n"}
+    uploads = {name: pipeline.upload(org, settings, body.encode(), name, owner, "rnd", "internal", enqueue=None)
+               for name, body in texts.items()}
+    done = pipeline.process_versions_now(org, settings, [u.version_id for u in uploads.values()])
+    results = {name: done[u.version_id] for name, u in uploads.items()}
+    assert all(not isinstance(r, Exception) for r in results.values()), results
+    assert results["turbine.md"].chunks == 1 and results["payroll.md"].chunks == 1  # type: ignore[union-attr]
+    assert results["blank.txt"].chunks is None  # type: ignore[union-attr]
+    index = pipeline.search_index(settings)
+    ids = {u.document_id for u in uploads.values()}
+    for query, name in (("gearbox bearing inspection", "turbine.md"), ("薪酬调整 绩效奖金", "payroll.md")):
+        hits = index.search(query, ids).hits
+        assert hits and hits[0].document_id == uploads[name].document_id
+        assert docs.get_version(org, uploads[name].version_id)["version"]["chunks"] == 1
