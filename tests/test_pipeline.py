@@ -239,16 +239,16 @@ def test_versions_processed_together_are_indexed_together(org: FalkorStore, sett
     texts = {"turbine.md": "Offshore turbine gearbox inspection schedule and spare bearing stock.",
              "payroll.md": "二〇二六年度薪酬调整方案：研发中心绩效奖金发放时间表。",
              "blank.txt": "   \n"}
-    uploads = {name: pipeline.upload(org, settings, body.encode(), name, owner, "rnd", "internal", enqueue=None)
+    made = {name: uploads.upload(org, settings, body.encode(), name, owner, "rnd", "internal", enqueue=None)
                for name, body in texts.items()}
-    done = pipeline.process_versions_now(org, settings, [u.version_id for u in uploads.values()])
-    results = {name: done[u.version_id] for name, u in uploads.items()}
+    done = processing.process_versions_now(org, settings, [u.version_id for u in made.values()])
+    results = {name: done[u.version_id] for name, u in made.items()}
     assert all(not isinstance(r, Exception) for r in results.values()), results
     assert results["turbine.md"].chunks == 1 and results["payroll.md"].chunks == 1  # type: ignore[union-attr]
     assert results["blank.txt"].chunks is None  # type: ignore[union-attr]
-    index = pipeline.search_index(settings)
-    ids = {u.document_id for u in uploads.values()}
+    index = index_registry.search_index(settings)
+    ids = {u.document_id for u in made.values()}
     for query, name in (("gearbox bearing inspection", "turbine.md"), ("薪酬调整 绩效奖金", "payroll.md")):
         hits = index.search(query, ids).hits
-        assert hits and hits[0].document_id == uploads[name].document_id
-        assert docs.get_version(org, uploads[name].version_id)["version"]["chunks"] == 1
+        assert hits and hits[0].document_id == made[name].document_id
+        assert docs.get_version(org, made[name].version_id)["version"]["chunks"] == 1
