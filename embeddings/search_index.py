@@ -17,7 +17,7 @@ from typing import Literal
 
 import numpy as np
 
-from embeddings import matches, model_switch, snapshot
+from embeddings import builder, matches, model_switch, snapshot
 from embeddings.catalog import AllowedDocuments, AllowedRows, Catalog, NumberedDocuments, top_k
 from embeddings.chunker import chunk_blocks, text_hash
 from embeddings.embedder import Embedder, get_embedder
@@ -152,6 +152,7 @@ class SearchIndex:
         self._lock = threading.RLock()
         self._state: snapshot.Snapshot | None = None
         self._rows_since_snapshot = 0
+        self._build = builder.BackgroundBuild()
         self._query_vectors: dict[tuple[str, str], np.ndarray] = {}
         self.count_all = False  # True: rank every allowed chunk by meaning (no similarity floor)
 
@@ -261,14 +262,27 @@ class SearchIndex:
             state = snapshot.Snapshot(Watermark(), Catalog(), VectorIndex(dim), KeywordIndex())
         return state
 
-    def refresh(self) -> int:
-        """Apply the store's changes since the last look; returns the number of rows added or removed."""
+    def refresh(self, wait: bool = False) -> int:
+        """Apply the store's changes since the last look; returns the number of rows added or removed.
+
+        A catch-up of more than ``builder.BACKGROUND_ROWS`` rows is built aside (see embeddings.builder) and
+        this returns at once: searches answer from the current indexes until it is swapped in. ``wait``: block
+        until every change is applied (tools, re-embedding, benches)."""
         self._follow_switch()
+        if wait and self._build.running:
+            self._build.wait()
         with self._lock:
             if self._state is None:
                 self._state = self._load_state()
+            built = self._build.take(self.model_name)
+            if built is not None:
+                self._state, self._rows_since_snapshot = built, 0
             state = self._state
-            if self.store.watermark() == state.watermark:
+            if self._build.running or self.store.watermark() == state.watermark:
+                return 0
+            pending = self.store.pending_rows(state.watermark)
+            if not wait and pending > builder.BACKGROUND_ROWS:
+                self._build.start(self.model_name, pending, self._build_aside)
                 return 0
             mark, rows, removed = self.store.changes_since(state.watermark, self.model_name)
             if rows:
@@ -279,6 +293,19 @@ class SearchIndex:
             if self._rows_since_snapshot >= SNAPSHOT_EVERY_ROWS:
                 self.save_snapshot()
             return len(rows) + len(removed)
+
+    def build_progress(self) -> dict[str, object] | None:
+        """The last background build's progress (rows done of total, running, error), None if there was none."""
+        progress = self._build.progress
+        return None if progress is None else progress.as_dict()
+
+    def _build_aside(self, progress: builder.BuildProgress) -> snapshot.Snapshot:
+        """Runs in the build thread on a state of its own (searches never read it until it is swapped in)."""
+        model = progress.model
+        return builder.build_in_steps(
+            progress, self._load_state(), lambda mark, limit: self.store.changes_since(mark, model, limit=limit),
+            self._index_rows, lambda state: snapshot.save(self.root / "snapshots", model, state),
+        )
 
     def _index_rows(self, state: snapshot.Snapshot, rows: list) -> None:
         # a row without a cached vector for our model (e.g. the configured model changed) is embedded here
@@ -302,7 +329,7 @@ class SearchIndex:
     def save_snapshot(self) -> Path:
         with self._lock:
             if self._state is None:
-                self.refresh()
+                self.refresh(wait=True)
             assert self._state is not None
             path = snapshot.save(self.root / "snapshots", self.model_name, self._state)
             self._rows_since_snapshot = 0
