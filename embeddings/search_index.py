@@ -263,11 +263,9 @@ class SearchIndex:
         return state
 
     def refresh(self, wait: bool = False) -> int:
-        """Apply the store's changes since the last look; returns the number of rows added or removed.
-
-        A catch-up of more than ``builder.BACKGROUND_ROWS`` rows is built aside (see embeddings.builder) and
-        this returns at once: searches answer from the current indexes until it is swapped in. ``wait``: block
-        until every change is applied (tools, re-embedding, benches)."""
+        """Apply the store's changes since the last look; returns the number of rows added or removed. A catch-up
+        of more than ``builder.BACKGROUND_ROWS`` rows is built aside (embeddings.builder): searches answer from the
+        current indexes until it is swapped in. ``wait``: block until every change is applied (tools, benches)."""
         self._follow_switch()
         if wait and self._build.running:
             self._build.wait()
@@ -296,14 +294,14 @@ class SearchIndex:
 
     def build_progress(self) -> dict[str, object] | None:
         """The last background build's progress (rows done of total, running, error), None if there was none."""
-        progress = self._build.progress
-        return None if progress is None else progress.as_dict()
+        return None if self._build.progress is None else self._build.progress.as_dict()
 
     def _build_aside(self, progress: builder.BuildProgress) -> snapshot.Snapshot:
         """Runs in the build thread on a state of its own (searches never read it until it is swapped in)."""
-        model = progress.model
+        model, state = progress.model, self._load_state()
+        progress.rows_total = self.store.pending_rows(state.watermark)  # from the snapshot's watermark
         return builder.build_in_steps(
-            progress, self._load_state(), lambda mark, limit: self.store.changes_since(mark, model, limit=limit),
+            progress, state, lambda mark, limit: self.store.changes_since(mark, model, limit=limit),
             self._index_rows, lambda state: snapshot.save(self.root / "snapshots", model, state),
         )
 
