@@ -112,8 +112,10 @@ class VectorIndex:
             all_rows, all_scores = subset[hit].astype(np.int64), subset_scores[hit].astype(np.float32)
         else:
             params = None
+            selector = faiss.IDSelectorBitmap(self.rows, faiss.swig_ptr(allowed.bits))  # alive through the call
             if allowed.count < self.rows:
-                params = faiss.SearchParameters(sel=faiss.IDSelectorBitmap(self.rows, faiss.swig_ptr(allowed.bits)))
+                params = faiss.SearchParameters()
+                params.sel = selector
             storage = faiss.downcast_index(self._index.storage)
             radius = float(np.nextafter(np.float32(floor), np.float32(-np.inf)))  # FAISS keeps scores > radius
             _, found_scores, found_rows = storage.range_search(vector, radius, params=params)
