@@ -9,7 +9,7 @@ PROXY built from real model output:
 
 * base: ``--base-texts`` real passages (word windows over the shared Cranfield abstracts, a tenth
   character windows over the CMRC 2018 Chinese paragraphs), embedded once with the real model
-  (all-MiniLM-L6-v2) and cached under --data-dir;
+  (the default model, multilingual-e5-small, with its document prompt) and cached under --data-dir;
 * chunk i of a corpus of N: a base passage a_i drawn uniformly; its text is that passage (so the
   keyword index, BM25 statistics and snippets work on real text) and its vector is
   normalise(base_vector[a_i] + e_i), e_i Gaussian with expected norm ``--noise`` (0.5: cosine ~0.89
@@ -58,7 +58,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from embeddings import SearchIndex
 from embeddings.catalog import Catalog, NumberedDocuments
-from embeddings.embedder import Embedder, get_embedder
+from embeddings.embedder import DEFAULT_MODEL, Embedder, get_embedder
 from embeddings.keyword_index import KeywordIndex
 from embeddings.snapshot import Snapshot
 from embeddings.store import Watermark
@@ -66,7 +66,7 @@ from embeddings.text_tokens import configure_jieba, detect_lang, tokenize
 from embeddings.vector_index import EF_CONSTRUCTION, EXACT_MAX_ROWS, HNSW_M, VectorIndex
 from graph import permissions
 
-MODEL = "all-MiniLM-L6-v2"
+MODEL = DEFAULT_MODEL  # the model search serves by default (multilingual-e5-small)
 CHUNKS_PER_DOC = 10
 DEPTH = 200  # what SearchIndex.search asks each signal for on page 1 (MIN_DEPTH)
 EF_SWEEP = (128, 256, 512, 1024)
@@ -240,9 +240,8 @@ def build_corpus(
 
     gc.collect()
     before = rss_mb()
-    vectors, vector_s, cached = build_vectors(
-        root / f"hnsw-{n}-{seed}-{proxy.tag}-M{HNSW_M}-efc{EF_CONSTRUCTION}.faiss", base, assign, proxy, seed + 1
-    )
+    name = f"hnsw-{MODEL}-{n}-{seed}-{proxy.tag}-M{HNSW_M}-efc{EF_CONSTRUCTION}.faiss"
+    vectors, vector_s, cached = build_vectors(root / name, base, assign, proxy, seed + 1)
     gc.collect()
     vector_mb = rss_mb() - before
     info["hnsw_load_s" if cached else "hnsw_build_s"] = round(vector_s, 1)
@@ -460,7 +459,7 @@ def query_embedding_ms(embedder: Embedder) -> dict[str, object]:
             for label, threads in zip(times, (configured, default), strict=True):
                 embedder_module.QUERY_THREADS = threads
                 start = time.perf_counter()
-                embedder.embed([q])
+                embedder.embed_query(q)
                 times[label].append((time.perf_counter() - start) * 1000)
     finally:
         embedder_module.QUERY_THREADS = configured

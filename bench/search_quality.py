@@ -84,7 +84,7 @@ def index_corpus(index: SearchIndex, corpus: list[dict]) -> float:
     for first in range(0, len(corpus), 64):  # chunks of many documents embedded in shared batches, as ingestion does
         batch = [(doc["_id"], doc_text(doc)) for doc in corpus[first : first + 64]]
         index.add_documents([DocumentInput(doc_id, "v1", [(text, "")] if text else []) for doc_id, text in batch])
-    index.refresh()
+    index.refresh(wait=True)
     return time.perf_counter() - start
 
 

@@ -53,6 +53,49 @@ class GrowArray:
         return self._data[: self.size]
 
 
+class FacetColumn:
+    """One metadata field of every catalog document as an integer code (-1: no value), values as facets name
+    them (``str(value)``; None and "" are no value). Extended lazily; a document's new metadata is re-coded."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.values: list[str] = []
+        self._codes_of: dict[str, int] = {}
+        self.codes = GrowArray(np.int32)
+
+    def _code(self, meta: Metadata) -> int:
+        value = meta.get(self.name)
+        if value is None or value == "":
+            return -1
+        text = str(value)
+        code = self._codes_of.get(text)
+        if code is None:
+            code = self._codes_of[text] = len(self.values)
+            self.values.append(text)
+        return code
+
+    def sync(self, doc_meta: Sequence[Metadata]) -> np.ndarray:
+        """Codes of every document (new documents coded now)."""
+        known = self.codes.size
+        if known < len(doc_meta):
+            self.codes.extend(np.fromiter((self._code(doc_meta[d]) for d in range(known, len(doc_meta))),
+                                          np.int32, count=len(doc_meta) - known))
+        return self.codes.view
+
+    def update(self, doc: int, meta: Metadata) -> None:
+        if doc < self.codes.size:
+            self.codes.view[doc] = self._code(meta)
+
+    def counts(self, docs: np.ndarray, doc_meta: Sequence[Metadata]) -> list[tuple[str, int]]:
+        """(value, documents) among ``docs``, most frequent first; ties in the order values were first seen."""
+        codes = self.sync(doc_meta)[docs]
+        counted = np.bincount(codes[codes >= 0], minlength=len(self.values))
+        present = np.flatnonzero(counted)
+        order = present[np.argsort(-counted[present], kind="stable")]
+        values = self.values
+        return [(values[c], int(n)) for c, n in zip(order.tolist(), counted[order].tolist(), strict=True)]
+
+
 class DocumentNumbering(Protocol):
     """Another component's numbering of document ids: a number never changes meaning, ``ids`` only grows."""
 
@@ -113,6 +156,16 @@ class AllowedRows:
         return np.flatnonzero(self.mask)
 
 
+def top_k(rows: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``k`` best (rows, scores), best first; ties: earlier row first (deterministic)."""
+    k = min(k, len(rows))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    top = np.argpartition(-scores, k - 1)[:k] if k < len(rows) else np.arange(len(rows))
+    top = top[np.lexsort((rows[top], -scores[top]))]
+    return rows[top].astype(np.int64), scores[top].astype(np.float32)
+
+
 def as_allowed_rows(allowed: AllowedRows | np.ndarray) -> AllowedRows:
     return allowed if isinstance(allowed, AllowedRows) else AllowedRows(np.asarray(allowed, dtype=np.bool_))
 
@@ -142,6 +195,7 @@ class Catalog:
         self._row_sets: OrderedDict[int, tuple[np.ndarray, AllowedRows]] = OrderedDict()
         self._row_sets_lock = threading.Lock()
         self._number_maps: weakref.WeakKeyDictionary[object, _NumberMap] = weakref.WeakKeyDictionary()
+        self._facet_columns: dict[str, FacetColumn] = {}
 
     @property
     def rows(self) -> int:
@@ -155,6 +209,8 @@ class Catalog:
             self.doc_meta.append(metadata)
         else:
             self.doc_meta[index] = metadata  # a newer version's rows carry the current metadata
+            for column in self._facet_columns.values():
+                column.update(index, metadata)
         return index
 
     def append(self, chunk_ids: list[int], document_ids: list[str], metadata: list[Metadata]) -> None:
@@ -180,6 +236,13 @@ class Catalog:
         self.live_rows -= int(alive[pos].sum())
         alive[pos] = False
         self._changes += 1
+
+    def facet_columns(self, names: Sequence[str]) -> dict[str, FacetColumn]:
+        """Per field, every document's value as a code (kept in step with the documents' metadata)."""
+        for name in names:
+            if name not in self._facet_columns:
+                self._facet_columns[name] = FacetColumn(name)
+        return {name: self._facet_columns[name] for name in names}
 
     def _refresh_derived(self) -> None:
         if self._derived_at != self._changes:

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -99,14 +100,23 @@ def model_config(name: str, location: str | Path) -> dict[str, object]:
     return config
 
 
-def _query_encoder(folder: Path, max_tokens: int) -> QueryEncoder | None:
-    """The int8 ONNX query path if configured and exported for this model folder (see embeddings.onnx_query)."""
+def _query_encoder(
+    model_name: str, folder: Path, max_tokens: int, tokenize: Callable[[str], list[int]]
+) -> QueryEncoder | None:
+    """The configured ONNX query path (see embeddings.onnx_query): exported on first use for the bundled default
+    model (whose folder is ours), used for other models only when their folder already holds the export."""
     from settings import get_settings
 
-    if get_settings().query_engine != "onnx-int8" or not onnx_query.query_model_path(folder).is_file():
+    engine = get_settings().query_engine
+    if engine == "torch":
         return None
     try:
-        return onnx_query.QueryEncoder(folder, max_tokens, QUERY_THREADS)
+        if not onnx_query.query_model_path(folder, engine).is_file():
+            if MODEL_ALIASES.get(model_name) != DEFAULT_MODEL:
+                return None
+            log.warning("exporting the %s query encoder of %s (once; scripts/setup.sh does it ahead)", engine, folder)
+            onnx_query.ensure_query_model(folder, engine)
+        return onnx_query.QueryEncoder(folder, max_tokens, QUERY_THREADS, engine, tokenize)
     except (ImportError, OSError, RuntimeError) as error:  # onnxruntime missing or the file damaged: torch
         log.warning("query encoder unavailable, queries use torch: %s", error)
         return None
@@ -148,7 +158,11 @@ class Embedder:
         self.max_tokens = int(self._model.max_seq_length) - specials
         self.dim = int(self._model.get_embedding_dimension())
         self._lock = threading.Lock()
-        self.query_encoder: QueryEncoder | None = _query_encoder(Path(location), int(self._model.max_seq_length))
+        max_seq = int(self._model.max_seq_length)
+        self.query_encoder: QueryEncoder | None = _query_encoder(
+            model_name, Path(location), max_seq,
+            lambda text: list(self._tokenizer(text, truncation=True, max_length=max_seq)["input_ids"]),
+        )
         self.embed(["warm-up"])  # the first forward pass is many times slower than the next ones
         self.embed_query("warm-up")
 
@@ -161,7 +175,7 @@ class Embedder:
         return self._encode(texts, self.document_prompt)
 
     def embed_query(self, query: str) -> np.ndarray:
-        """The vector of one search query (through the int8 ONNX encoder when the model folder has one)."""
+        """The vector of one search query (through the configured ONNX encoder when there is one)."""
         if self.query_encoder is not None:
             return self.query_encoder.embed(self.query_prompt + query)
         return self._encode([query], self.query_prompt)[0]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from embeddings.catalog import AllowedRows, GrowArray, as_allowed_rows
+from embeddings.catalog import AllowedRows, GrowArray, as_allowed_rows, top_k
 
 K1 = 1.2
 B = 0.75
@@ -59,10 +59,16 @@ class KeywordIndex:
 
     def search(self, terms: list[str], allowed: AllowedRows | np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Top-``k`` (rows, scores) among allowed rows matching at least one term, best first."""
+        return top_k(*self.matches(terms, allowed), k)
+
+    def matches(self, terms: list[str], allowed: AllowedRows | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Every allowed row matching at least one term, with its BM25 score: (rows ascending, scores).
+
+        Unsorted by score: a result count and facets need the set, only the head needs an order."""
         query = Counter(t for t in terms if t in self._postings)
         allowed = as_allowed_rows(allowed)
         n = allowed.count
-        if not query or n == 0 or k <= 0:
+        if not query or n == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
         lengths = self.doc_len.view
         avgdl = self._avgdl(allowed)
@@ -91,11 +97,7 @@ class KeywordIndex:
             hit_scores.append(score)
         if not hit_rows:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        unique, scores = _sum_by_row(hit_rows, hit_scores, len(lengths), self._accumulator)
-        k = min(k, len(unique))
-        top = np.argpartition(-scores, k - 1)[:k] if k < len(unique) else np.arange(len(unique))
-        top = top[np.lexsort((unique[top], -scores[top]))]  # ties: earlier row first, deterministic
-        return unique[top].astype(np.int64), scores[top]
+        return _sum_by_row(hit_rows, hit_scores, len(lengths), self._accumulator)
 
     # ---- persistence: one flat array per field, offsets per term ----------------------------
     def save(self, path: Path) -> None:

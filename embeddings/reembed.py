@@ -61,7 +61,7 @@ def _publish(data_dir: Path, model: str) -> None:
 
     index = SearchIndex(data_dir, model, serving=model)
     try:
-        index.refresh()  # chunks written since the last batch are embedded here (their vectors are missing)
+        index.refresh(wait=True)  # chunks written since the last batch are embedded here (their vectors are missing)
         index.save_snapshot()
     finally:
         index.close()

@@ -10,19 +10,20 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from embeddings import model_switch, snapshot
-from embeddings.catalog import AllowedDocuments, AllowedRows, Catalog, NumberedDocuments
+from embeddings import builder, matches, model_switch, snapshot
+from embeddings.catalog import AllowedDocuments, AllowedRows, Catalog, NumberedDocuments, top_k
 from embeddings.chunker import chunk_blocks, text_hash
 from embeddings.embedder import Embedder, get_embedder
-from embeddings.hybrid import DocRank, collapse, facet_counts, fuse, snippet
+from embeddings.hybrid import DocRank, collapse, fuse, snippet
 from embeddings.keyword_index import KeywordIndex
+from embeddings.matches import SignalMatches
 from embeddings.store import ChunkStore, Metadata, Watermark
 from embeddings.text_tokens import configure_jieba, detect_lang, tokenize
 from embeddings.vector_index import VectorIndex
@@ -67,6 +68,9 @@ class Range:
 
 
 Filters = Mapping[str, Range | Iterable[str | int]]
+# Reorders the fused head (document id, score), best first, given each document's metadata: the place for
+# boosts that the engine does not know about (e.g. the reader's organisation), applied before paging.
+Rerank = Callable[[list[tuple[str, float]], Mapping[str, Metadata]], list[tuple[str, float]]]
 
 
 @dataclass(frozen=True)
@@ -105,23 +109,6 @@ def _stamp(path: Path) -> tuple[int, int] | None:
     except OSError:
         return None
     return info.st_mtime_ns, info.st_ino
-
-
-def _beyond_window(
-    fused: list[tuple[str, float]], matched_docs: Sequence[np.ndarray], doc_ids: Sequence[str]
-) -> list[tuple[str, float]]:
-    """Matched documents past the fused head, after it (score 0) in the order their signals found them: the
-    result count and the facets then cover every match, and paging reaches each of them."""
-    seen = {doc for doc, _ in fused}
-    extra: list[tuple[str, float]] = []
-    for docs in matched_docs:
-        _, first = np.unique(docs, return_index=True)
-        for doc_number in docs[np.sort(first)].tolist():
-            doc = doc_ids[doc_number]
-            if doc not in seen:
-                seen.add(doc)
-                extra.append((doc, 0.0))
-    return extra
 
 
 def _check_metadata(metadata: Mapping[str, object] | None) -> Metadata:
@@ -165,6 +152,7 @@ class SearchIndex:
         self._lock = threading.RLock()
         self._state: snapshot.Snapshot | None = None
         self._rows_since_snapshot = 0
+        self._build = builder.BackgroundBuild()
         self._query_vectors: dict[tuple[str, str], np.ndarray] = {}
         self.count_all = False  # True: rank every allowed chunk by meaning (no similarity floor)
 
@@ -274,14 +262,25 @@ class SearchIndex:
             state = snapshot.Snapshot(Watermark(), Catalog(), VectorIndex(dim), KeywordIndex())
         return state
 
-    def refresh(self) -> int:
-        """Apply the store's changes since the last look; returns the number of rows added or removed."""
+    def refresh(self, wait: bool = False) -> int:
+        """Apply the store's changes since the last look; returns the number of rows added or removed. A catch-up
+        of more than ``builder.BACKGROUND_ROWS`` rows is built aside (embeddings.builder): searches answer from the
+        current indexes until it is swapped in. ``wait``: block until every change is applied (tools, benches)."""
         self._follow_switch()
+        if wait and self._build.running:
+            self._build.wait()
         with self._lock:
             if self._state is None:
                 self._state = self._load_state()
+            built = self._build.take(self.model_name)
+            if built is not None:
+                self._state, self._rows_since_snapshot = built, 0
             state = self._state
-            if self.store.watermark() == state.watermark:
+            if self._build.running or self.store.watermark() == state.watermark:
+                return 0
+            pending = self.store.pending_rows(state.watermark)
+            if not wait and pending > builder.BACKGROUND_ROWS:
+                self._build.start(self.model_name, pending, self._build_aside)
                 return 0
             mark, rows, removed = self.store.changes_since(state.watermark, self.model_name)
             if rows:
@@ -292,6 +291,19 @@ class SearchIndex:
             if self._rows_since_snapshot >= SNAPSHOT_EVERY_ROWS:
                 self.save_snapshot()
             return len(rows) + len(removed)
+
+    def build_progress(self) -> dict[str, object] | None:
+        """The last background build's progress (rows done of total, running, error), None if there was none."""
+        return None if self._build.progress is None else self._build.progress.as_dict()
+
+    def _build_aside(self, progress: builder.BuildProgress) -> snapshot.Snapshot:
+        """Runs in the build thread on a state of its own (searches never read it until it is swapped in)."""
+        model, state = progress.model, self._load_state()
+        progress.rows_total = self.store.pending_rows(state.watermark)  # from the snapshot's watermark
+        return builder.build_in_steps(
+            progress, state, lambda mark, limit: self.store.changes_since(mark, model, limit=limit),
+            self._index_rows, lambda state: snapshot.save(self.root / "snapshots", model, state),
+        )
 
     def _index_rows(self, state: snapshot.Snapshot, rows: list) -> None:
         # a row without a cached vector for our model (e.g. the configured model changed) is embedded here
@@ -315,7 +327,7 @@ class SearchIndex:
     def save_snapshot(self) -> Path:
         with self._lock:
             if self._state is None:
-                self.refresh()
+                self.refresh(wait=True)
             assert self._state is not None
             path = snapshot.save(self.root / "snapshots", self.model_name, self._state)
             self._rows_since_snapshot = 0
@@ -356,25 +368,28 @@ class SearchIndex:
 
     def _ranked_rows(
         self, query: str, qvec: np.ndarray | None, rows_mask: AllowedRows, depth: int, timings: dict[str, float]
-    ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Per signal, the matching rows best first: with a similarity floor, EVERY match (keyword rows holding
-        a query term, dense rows above the floor), so that counts and facets cover all of them; without one,
-        the top ``depth`` rows (dense similarity ranks every row: there is nothing to count)."""
+    ) -> dict[str, tuple[SignalMatches, SignalMatches]]:
+        """Per signal, (its best ``depth`` rows best first, every row it matched in no order): with a similarity
+        floor every match counts (keyword rows holding a query term, dense rows above the floor), so that counts
+        and facets cover all of them; without one only the head counts (dense similarity ranks every row)."""
         assert self._state is not None
-        out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        out: dict[str, tuple[SignalMatches, SignalMatches]] = {}
         floor = self.similarity_floor
         if qvec is not None:
             start = time.perf_counter()
             vectors = self._state.vectors
-            out["dense"] = (
-                vectors.search(qvec, rows_mask, depth) if floor is None
-                else vectors.search_above(qvec, rows_mask, depth, floor)
-            )
+            if floor is None:
+                head = vectors.search(qvec, rows_mask, depth)
+                out["dense"] = (head, head)
+            else:
+                head_rows, head_scores, rows, scores = vectors.search_above(qvec, rows_mask, depth, floor)
+                out["dense"] = ((head_rows, head_scores), (rows, scores))
             timings["dense"] = (time.perf_counter() - start) * 1000
         if query:
             start = time.perf_counter()
-            k = depth if floor is None else max(depth, rows_mask.count)
-            out["keyword"] = self._state.keywords.search(tokenize(query), rows_mask, k)
+            matched = self._state.keywords.matches(tokenize(query), rows_mask)
+            head = top_k(*matched, depth)
+            out["keyword"] = (head, head if floor is None else matched)
             timings["keyword"] = (time.perf_counter() - start) * 1000
         return out
 
@@ -390,6 +405,7 @@ class SearchIndex:
         facet_fields: Sequence[str] = (),
         depth: int | None = None,
         snippets: bool = True,
+        rerank: Rerank | None = None,
     ) -> SearchResults:
         """Documents matching ``query`` among ``allowed_document_ids`` (None = no restriction).
 
@@ -397,7 +413,7 @@ class SearchIndex:
         bitmap's numbers), which selects the same documents without hashing every id per query.
 
         The permission set and filters restrict the rows BEFORE scoring; results, total, facets and
-        snippets therefore only ever come from allowed documents.
+        snippets therefore only ever come from allowed documents. ``rerank`` may reorder the fused head.
         """
         if not isinstance(query, str) or not query.strip():
             raise SearchInputError("query must be a non-empty string")
@@ -430,21 +446,30 @@ class SearchIndex:
             depth = depth or max(MIN_DEPTH, 3 * page * per_page)
             ranked = self._ranked_rows(query if mode != "dense" else "", qvec, rows_mask, depth, timings)
             chunk_ids, row_doc = catalog.chunk_ids.view, catalog.row_doc.view
+            start = time.perf_counter()
             signals: dict[str, dict[str, DocRank]] = {}
-            for name, (rows, scores) in ranked.items():
-                rows, scores = rows[:depth], scores[:depth]  # fusion ranks the head of each list
+            for name, ((rows, scores), _) in ranked.items():  # fusion ranks the head of each list
                 ids = [int(c) for c in chunk_ids[rows]]
                 doc_of = {c: catalog.doc_ids[d] for c, d in zip(ids, row_doc[rows].tolist(), strict=True)}
                 signals[name] = collapse(ids, scores, doc_of)
             weights = self.language_weights.get(detect_lang(query), self.weights)
             fused = fuse(signals, weights, zero_floor=frozenset({"keyword"}))
-            fused += _beyond_window(fused, [row_doc[rows] for rows, _ in ranked.values()], catalog.doc_ids)
-            metas = {doc: catalog.doc_meta[catalog.doc_index[doc]] for doc, _ in fused}
-        facets = facet_counts((metas[d] for d, _ in fused), facet_fields)
-        page_docs = fused[(page - 1) * per_page : page * per_page]
+            if rerank is not None:
+                fused = rerank(fused, {doc: catalog.doc_meta[catalog.doc_index[doc]] for doc, _ in fused})
+            everything = [every for _, every in ranked.values()]
+            matched = matches.matched_documents(row_doc, len(catalog.doc_ids), everything)
+            facets = matches.facets(catalog.facet_columns(facet_fields), matched, catalog.doc_meta)
+            end = page * per_page
+            if end > len(fused):  # a page past the fused head
+                fused += matches.beyond_head(fused, everything, row_doc, catalog.doc_ids, end - len(fused))
+            page_docs = fused[(page - 1) * per_page : end]
+            metas = {doc: catalog.doc_meta[catalog.doc_index[doc]] for doc, _ in page_docs}
+            timings["fusion_counts_facets"] = (time.perf_counter() - start) * 1000
+        start = time.perf_counter()
         hits = self._hits(page_docs, signals, metas, query if snippets else "")
+        timings["snippets"] = (time.perf_counter() - start) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
-        return SearchResults(hits, len(fused), page, per_page, facets, timings)
+        return SearchResults(hits, len(matched), page, per_page, facets, timings)
 
     def _hits(
         self,

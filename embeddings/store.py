@@ -241,29 +241,38 @@ class ChunkStore:
             seq = conn.execute("SELECT COALESCE(MAX(seq), 0) FROM tombstones").fetchone()[0]
         return Watermark(chunk_id, seq)
 
+    def pending_rows(self, seen: Watermark) -> int:
+        """Chunks added after ``seen`` (an index range count: cheap)."""
+        with self._read() as conn:
+            return int(conn.execute("SELECT COUNT(*) FROM chunks WHERE id > ?", (seen.chunk_id,)).fetchone()[0])
+
     def changes_since(
-        self, seen: Watermark, model: str, batch: int = 5000
+        self, seen: Watermark, model: str, batch: int = 5000, limit: int | None = None
     ) -> tuple[Watermark, list[NewRow], list[int]]:
-        """Chunks added and chunk ids removed after ``seen``, from one consistent snapshot."""
+        """Chunks added and chunk ids removed after ``seen``, from one consistent snapshot; with ``limit``, the
+        first ``limit`` chunks only (the watermark then stops at the last one returned)."""
         rows: list[NewRow] = []
         with self._read() as conn:
             last = seen.chunk_id
             while True:
+                size = batch if limit is None else min(batch, limit - len(rows))
                 part = conn.execute(
                     "SELECT c.id, c.document_id, c.text, d.metadata, e.vector FROM chunks c "
                     "JOIN documents d ON d.document_id = c.document_id "
                     "LEFT JOIN embedding_cache e ON e.model = ? AND e.text_hash = c.text_hash "
                     "WHERE c.id > ? ORDER BY c.id LIMIT ?",
-                    (model, last, batch),
+                    (model, last, size),
                 ).fetchall()
                 rows.extend(NewRow(i, d, t, json.loads(m), v) for i, d, t, m, v in part)
-                if len(part) < batch:
+                if len(part) < size or (limit is not None and len(rows) >= limit):
                     break
                 last = part[-1][0]
             tomb = conn.execute(
                 "SELECT seq, chunk_id FROM tombstones WHERE seq > ? ORDER BY seq", (seen.tombstone_seq,)
             ).fetchall()
             top_chunk = conn.execute("SELECT COALESCE(MAX(id), 0) FROM chunks").fetchone()[0]
+            if limit is not None and len(rows) >= limit:
+                top_chunk = rows[-1].id  # more may follow: the next call starts after the last row returned
         new_mark = Watermark(
             max(seen.chunk_id, top_chunk, rows[-1].id if rows else 0),
             tomb[-1][0] if tomb else seen.tombstone_seq,

