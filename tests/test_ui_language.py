@@ -93,6 +93,7 @@ def test_manager_sees_only_chinese(app: Flask, demo_graph: FalkorStore, known: s
 
 def test_the_detector_finds_english() -> None:
     """The walk can fail: an English UI sentence is found, names and content are not."""
-    html = ('<body><p>请 Click here</p><a href="/documents/abc-123">Annual budget</a><span translate="no">Alice</span>'
-            '<input placeholder="Type a name"><p>FIN-ACC · report.pdf · v2 · 12 MiB</p><p>状态 initiator_head</p></body>')
+    html = ('<body><p>请 Click here</p><a href="/documents/abc-123">Annual budget</a>'
+            '<span translate="no">Alice</span><input placeholder="Type a name">'
+            '<p>FIN-ACC · report.pdf · v2 · 12 MiB</p><p>状态 initiator_head</p></body>')
     assert english_words(html, set()) == ["Click", "here", "Type", "name", "initiator_head"]

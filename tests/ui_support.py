@@ -11,8 +11,12 @@ from __future__ import annotations
 
 import os
 import re
+import time
+import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
+from typing import ClassVar
 
 import pytest
 from flask import Flask
@@ -29,13 +33,14 @@ ALLOWED = {
     "huitong", "pdf", "docx", "xlsx", "xls", "csv", "png", "json", "md", "txt", "zip", "html", "api", "ocr",
     "webhook", "webhooks", "sla", "url", "http", "https", "english", "email", "e-mail", "mib", "kib", "gib",
     "kb", "mb", "gb", "id", "smtp", "falkordb", "celery", "hmac", "sha", "utc", "faiss", "cypher", "excel",
-    "word", "markdown", "png", "jpeg", "jpg", "tiff", "sse", "xml", "dingtalk", "wecom", "slack", "svg",
+    "word", "markdown", "jpeg", "jpg", "tiff", "sse", "xml", "dingtalk", "wecom", "slack", "svg",
     "username", "ip", "powerpoint", "javascript", "yaml", "tar", "tgz", "gz",
     # method names, quoted as their authors named them
     "mann", "kendall", "mann-kendall", "theil", "sen", "theil-sen", "louvain",
 }
 # Codes the reader types or reads as they are: share targets (department:FIN, person:li.na:edit), headers.
 CODES_IN_TEXT = re.compile(r"\b[a-z]+(?::[\w.-]+)+|(?<!\w):edit\b|\bX-[A-Za-z-]+")
+DOCUMENT_LINK = re.compile(r"^/(documents|decisions)/[\w-]+(?:[/?#].*)?$")  # titles and file names
 SKIP_TAGS = {"script", "style", "pre", "code", "kbd", "samp", "textarea", "svg", "noscript", "template"}
 LABEL_ATTRS = ("title", "placeholder", "aria-label", "alt")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_'’-]*(?:\.[A-Za-z0-9_-]+)*")
@@ -45,7 +50,8 @@ CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]*$|^v\d+|\d|@|\.[a-z]{2,4}$")  # DEPT-CO
 class _Text(HTMLParser):
     """Visible text and reader labels outside skipped tags and ``translate="no"`` / document links."""
 
-    VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+    VOID: ClassVar[set[str]] = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source",
+                                "track", "wbr"}
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -58,7 +64,7 @@ class _Text(HTMLParser):
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = dict(attrs)
         skip = (self._skipped() or tag in SKIP_TAGS or a.get("translate") == "no" or "hidden" in a
-                or (tag == "a" and re.match(r"^/(documents|decisions)/[\w-]+(?:#.*)?$", a.get("href") or "") is not None))
+                or (tag == "a" and re.match(DOCUMENT_LINK, a.get("href") or "") is not None))
         if not skip:
             self.parts += [a[k] or "" for k in LABEL_ATTRS if a.get(k)]
             if tag == "input" and a.get("type") in ("submit", "button"):
@@ -109,28 +115,43 @@ def demo_names(store: FalkorStore) -> set[str]:
     return {n for n in names if n}
 
 
-@pytest.fixture(scope="module")
-def demo_graph(app: Flask, graph_server, settings) -> Iterator[FalkorStore]:  # type: ignore[no-untyped-def]
-    """A graph of its own with the whole demo, served by the app while the module runs."""
-    import time
-
+@contextmanager
+def demo_platform_graph(graph_server, settings) -> Iterator[FalkorStore]:  # type: ignore[no-untyped-def]
+    """A graph of its own with the whole demo (organisation, templates, documents, some history)."""
     from graph.analytics.demo_history import load_demo_history
     from graph.workflows.templates import install_templates
     from ingest.demo_docs import load_demo_documents
 
-    store = FalkorStore(graph_server, f"t_ui_{os.getpid()}")
+    store = FalkorStore(graph_server, f"t_ui_{os.getpid()}_{uuid.uuid4().hex[:6]}")
     store.ensure_schema()
     load_demo_org(store, ADMIN_PASSWORD)
     install_templates(store, now=int(time.time() * 1000))
     load_demo_documents(store, settings, DEMO_DOCUMENTS, index=False)
     load_demo_history(store, scale=0.2)
+    try:
+        yield store
+    finally:
+        store.drop_all()
+        store.close()
+
+
+@contextmanager
+def serving(app: Flask, store: FalkorStore) -> Iterator[None]:
+    """``app`` serves ``store`` in this process while the block runs."""
     stores = app.extensions.setdefault(services.STORES, {})
     previous = stores.get(os.getpid())
     stores[os.getpid()] = store
-    yield store
-    if previous is None:
-        stores.pop(os.getpid(), None)
-    else:
-        stores[os.getpid()] = previous
-    store.drop_all()
-    store.close()
+    try:
+        yield
+    finally:
+        if previous is None:
+            stores.pop(os.getpid(), None)
+        else:
+            stores[os.getpid()] = previous
+
+
+@pytest.fixture(scope="module")
+def demo_graph(app: Flask, graph_server, settings) -> Iterator[FalkorStore]:  # type: ignore[no-untyped-def]
+    """The whole demo, served by the test app while the module runs."""
+    with demo_platform_graph(graph_server, settings) as store, serving(app, store):
+        yield store

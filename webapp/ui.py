@@ -16,6 +16,11 @@ from settings import get_settings
 
 ROLE_NAMES = {"admin": _l("Administrator"), "manager": _l("Manager"), "member": _l("Member"),
               "designer": _l("Workflow designer"), "auditor": _l("Auditor")}
+# Graph node labels as people call them (share targets, access paths, the graph's contents).
+NODE_NAMES = {"Person": _l("Person"), "Department": _l("Department"), "Position": _l("Position"),
+              "Project": _l("Project"), "Document": _l("Document"), "Group": _l("Group"), "Version": _l("Version"),
+              "Task": _l("Task"), "Workflow": _l("Workflow"), "WorkflowRun": _l("Workflow run"),
+              "Decision": _l("Decision"), "Comment": _l("Comment"), "Domain": _l("Domain")}
 FORMATS = {"minute": "%Y-%m-%d %H:%M", "second": "%Y-%m-%d %H:%M:%S", "day": "%Y-%m-%d"}
 
 
@@ -52,7 +57,12 @@ def role_name(role: str) -> str:
     return str(ROLE_NAMES.get(role, role))
 
 
+def node_name(label: str | None) -> str:
+    return str(NODE_NAMES.get(label or "", label or ""))
+
+
 def install(app: Flask) -> None:
-    """The ``local_time`` filter and ``role_name`` global for every template."""
+    """The ``local_time`` filter and ``role_name`` / ``node_name`` globals for every template."""
     app.add_template_filter(local_time, "local_time")
     app.add_template_global(role_name, "role_name")
+    app.add_template_global(node_name, "node_name")
