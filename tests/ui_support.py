@@ -139,8 +139,11 @@ def demo_platform_graph(graph_server, settings) -> Iterator[FalkorStore]:  # typ
 def serving(app: Flask, store: FalkorStore) -> Iterator[None]:
     """``app`` serves ``store`` in this process while the block runs."""
     stores = app.extensions.setdefault(services.STORES, {})
-    previous = stores.get(os.getpid())
-    stores[os.getpid()] = store
+    # Under the services' lock: a new app's search warm-up may be opening the default store right now, and
+    # would otherwise put it in place after ours.
+    with services._lock:
+        previous = stores.get(os.getpid())
+        stores[os.getpid()] = store
     try:
         yield
     finally:

@@ -102,6 +102,9 @@ def _check(page, url: str, paths: list[str], width: int) -> dict[str, list[str]]
                 found_here += [f"touch target < 44 px: {e}" for e in page.evaluate(SMALL_TARGETS)]
         if found_here:
             problems[path] = found_here
+            if os.environ.get("HUITONG_UI_DUMP"):  # for fixing: every finding in full
+                with open(os.path.join(os.environ["HUITONG_UI_DUMP"], f"browser-{width}.txt"), "a") as report:
+                    report.write(f"{path}\n  " + "\n  ".join(found_here) + "\n")
     return problems
 
 
