@@ -36,6 +36,8 @@ SERIOUS = """async () => {
   return result.violations.filter(v => v.impact === "serious" || v.impact === "critical")
     .map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | "));
 }"""
+WIDEST = """() => [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > innerWidth + 1)
+  .slice(-3).map(e => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right))"""
 SMALL_TARGETS = """() => [...document.querySelectorAll(
     "main button, main select, main input:not([type=hidden]):not([type=checkbox]):not([type=radio]), main .btn")]
   .filter(e => e.offsetParent !== null)
@@ -96,7 +98,7 @@ def _check(page, url: str, paths: list[str], width: int) -> dict[str, list[str]]
         if width < 500:
             scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
             if scroll > inner:
-                found_here.append(f"overflow: scrollWidth {scroll} > {inner}")
+                found_here.append(f"overflow: scrollWidth {scroll} > {inner}: {page.evaluate(WIDEST)}")
             kind = next((k for k, p in FOLLOW.items() if re.fullmatch(p, path)), path)
             if kind in MOBILE_TOUCH:
                 found_here += [f"touch target < 44 px: {e}" for e in page.evaluate(SMALL_TARGETS)]
