@@ -36,8 +36,13 @@ SERIOUS = """async () => {
   return result.violations.filter(v => v.impact === "serious" || v.impact === "critical")
     .map(v => v.id + ": " + v.nodes.slice(0, 3).map(n => n.target.join(" ")).join(" | "));
 }"""
-WIDEST = """() => [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > innerWidth + 1)
-  .slice(-3).map(e => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right))"""
+WIDEST = """() => {
+  const clipped = e => { for (let p = e.parentElement; p; p = p.parentElement) {
+    if (getComputedStyle(p).overflowX !== "visible") return true; } return false; };
+  return [...document.querySelectorAll("body *")].filter(e => e.getBoundingClientRect().right > innerWidth + 1)
+    .filter(e => !clipped(e)).slice(-3)
+    .map(e => e.tagName + "." + e.className + " " + Math.round(e.getBoundingClientRect().right));
+}"""
 SMALL_TARGETS = """() => [...document.querySelectorAll(
     "main button, main select, main input:not([type=hidden]):not([type=checkbox]):not([type=radio]), main .btn")]
   .filter(e => e.offsetParent !== null)
@@ -67,7 +72,7 @@ def _page(browser, url: str, username: str, password: str, width: int):  # type:
     # bypass_csp: axe is injected from node_modules as an inline script, which the app's CSP refuses.
     context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900}, bypass_csp=True)
     page = context.new_page()
-    page.set_default_timeout(30_000)
+    page.set_default_timeout(120_000)  # the first search loads the model; the machine is shared
     page.goto(url + "/login")
     page.fill("#login", username)
     page.fill("#password", password)
