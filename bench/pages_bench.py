@@ -88,7 +88,7 @@ def main() -> None:
     store.ensure_schema()
     old = _old_tree(args.old_commit)
     # Compiled catalogues are not in git: both trees render in Chinese, as people see them.
-    subprocess.run([str(Path(sys.executable).parent / "pybabel"), "compile", "-q", "-d",
+    subprocess.run([str(Path(sys.executable).parent / "pybabel"), "compile", "-d",
                     str(old / "webapp" / "translations")], check=True)
     password = secrets.token_urlsafe(12)
     try:

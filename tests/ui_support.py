@@ -41,7 +41,7 @@ ALLOWED = {
 # Codes the reader types or reads as they are: share targets (department:FIN, person:li.na:edit), headers.
 CODES_IN_TEXT = re.compile(r"\b[a-z]+(?::[\w.-]+)+|(?<!\w):edit\b|\bX-[A-Za-z-]+")
 DOCUMENT_LINK = re.compile(r"^/(documents|decisions)/[\w-]+(?:[/?#].*)?$")  # titles and file names
-SKIP_TAGS = {"script", "style", "pre", "code", "kbd", "samp", "textarea", "svg", "noscript", "template"}
+SKIP_TAGS = {"title", "script", "style", "pre", "code", "kbd", "samp", "textarea", "svg", "noscript", "template"}
 LABEL_ATTRS = ("title", "placeholder", "aria-label", "alt")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_'’-]*(?:\.[A-Za-z0-9_-]+)*")
 CODE = re.compile(r"^[A-Z0-9][A-Z0-9_.-]*$|^v\d+|\d|@|\.[a-z]{2,4}$")  # DEPT-CODES, v2, with digits, files

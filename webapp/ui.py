@@ -21,6 +21,10 @@ NODE_NAMES = {"Person": _l("Person"), "Department": _l("Department"), "Position"
               "Project": _l("Project"), "Document": _l("Document"), "Group": _l("Group"), "Version": _l("Version"),
               "Task": _l("Task"), "Workflow": _l("Workflow"), "WorkflowRun": _l("Workflow run"),
               "Decision": _l("Decision"), "Comment": _l("Comment"), "Domain": _l("Domain")}
+# Values of the demo workflows' choice fields (stored as codes; shown in the reader's language).
+OPTION_NAMES = {"travel": _l("Travel"), "entertainment": _l("Entertainment"), "office": _l("Office supplies"),
+                "training": _l("Training"), "other": _l("Other"), "purchase": _l("Purchase"), "sales": _l("Sales"),
+                "service": _l("Service"), "low": _l("Low"), "medium": _l("Medium"), "high": _l("High")}
 FORMATS = {"minute": "%Y-%m-%d %H:%M", "second": "%Y-%m-%d %H:%M:%S", "day": "%Y-%m-%d"}
 
 
@@ -61,8 +65,13 @@ def node_name(label: str | None) -> str:
     return str(NODE_NAMES.get(label or "", label or ""))
 
 
+def option_name(value: object) -> str:
+    return str(OPTION_NAMES.get(str(value), value))
+
+
 def install(app: Flask) -> None:
     """The ``local_time`` filter and ``role_name`` / ``node_name`` globals for every template."""
     app.add_template_filter(local_time, "local_time")
     app.add_template_global(role_name, "role_name")
     app.add_template_global(node_name, "node_name")
+    app.add_template_global(option_name, "option_name")
