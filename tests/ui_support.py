@@ -39,7 +39,7 @@ ALLOWED = {
     "mann", "kendall", "mann-kendall", "theil", "sen", "theil-sen", "louvain",
 }
 # Codes the reader types or reads as they are: share targets (department:FIN, person:li.na:edit), headers.
-CODES_IN_TEXT = re.compile(r"\b[a-z]+(?::[\w.-]+)+|(?<!\w):edit\b|\bX-[A-Za-z-]+")
+CODES_IN_TEXT = re.compile(r"\b[a-z]+(?::[\w.-]+)+|\b[a-z]+:(?!\S)|(?<!\w):edit\b|\bX-[A-Za-z-]+")
 DOCUMENT_LINK = re.compile(r"^/(documents|decisions)/[\w-]+(?:[/?#].*)?$")  # titles and file names
 SKIP_TAGS = {"title", "script", "style", "pre", "code", "kbd", "samp", "textarea", "svg", "noscript", "template"}
 LABEL_ATTRS = ("title", "placeholder", "aria-label", "alt")

@@ -43,7 +43,7 @@ KINDS = {"person": _l("Person"), "department": _l("Department"), "position": _l(
 DETAIL_LABELS = {"access": _l("Access"), "reason": _l("Reason"), "status": _l("Status"), "chars": _l("Characters"),
                  "ref": _l("Code"), "with": _l("Shared with"), "version_id": _l("Version"), "target_id": _l("Target"),
                  "kind": _l("Kind"), "client": _l("Client"), "username": _l("User name"), "roles": _l("Roles"),
-                 "read": _l("Read"), "edit": _l("Edit"), "ok": _l("Done")}
+                 "method": _l("Sign-in method"), "read": _l("Read"), "edit": _l("Edit"), "ok": _l("Done")}
 
 
 def action_name(action: str) -> str:
