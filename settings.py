@@ -217,6 +217,22 @@ class Settings(BaseSettings):
         60, ge=0, le=7 * 24 * 60, description="How often the worker's beat runs the LDAP org sync (0: never).",
     )
     ldap_timeout_seconds: int = Field(10, ge=1, le=300, description="Connect and answer time limit of LDAP calls.")
+    timezone: str = Field(
+        "Asia/Shanghai",
+        description="The organisation's time zone (IANA name): every time shown in pages and CSV exports is "
+        "local to it.",
+    )
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(value)
+        except (KeyError, ValueError) as error:
+            raise ValueError(f"unknown time zone {value!r} (use an IANA name such as Asia/Shanghai)") from error
+        return value
 
     @field_validator("neo4j_uri")
     @classmethod

@@ -126,10 +126,12 @@ def test_admin_page_filters_and_paginates(admin, demo: FalkorStore) -> None:  # 
     page1 = admin.get(f"/admin/audit?action={marker}").get_data(as_text=True)
     assert "55" in page1 and page1.count(cell) == 50
     page2 = admin.get(f"/admin/audit?action={marker}&page=2").get_data(as_text=True)
-    assert page2.count(cell) == 5 and "task:t0<" in page2
-    ranged = admin.get(f"/admin/audit?action={marker}&from=2023-11-14&to=2023-11-14").get_data(as_text=True)
+    assert page2.count(cell) == 5 and '<code translate="no">t0</code>' in page2
+    # Days are the organisation's days: T0 (22:13 UTC on the 14th) is the morning of the 15th in Shanghai.
+    ranged = admin.get(f"/admin/audit?action={marker}&from=2023-11-15&to=2023-11-15").get_data(as_text=True)
     assert ranged.count(cell) == 50
-    assert admin.get(f"/admin/audit?action={marker}&from=2023-11-15").get_data(as_text=True).count(cell) == 0
+    assert admin.get(f"/admin/audit?action={marker}&to=2023-11-14").get_data(as_text=True).count(cell) == 0
+    assert admin.get(f"/admin/audit?action={marker}&from=2023-11-16").get_data(as_text=True).count(cell) == 0
     bad = admin.get("/admin/audit?from=yesterday")
     assert bad.status_code == 400 and "YYYY-MM-DD" in bad.get_data(as_text=True)
 
@@ -152,7 +154,8 @@ def test_csv_export(admin, demo: FalkorStore) -> None:  # type: ignore[no-untype
     assert "attachment" in response.headers["Content-Disposition"]
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert [r["action"] for r in rows] == [marker, marker]
-    assert rows[0]["detail"] == '{"k": "值"}' and rows[0]["at"] == "2023-11-14T22:13:20.001Z"
+    # Times in the organisation's zone (HUITONG_TIMEZONE, Asia/Shanghai in the tests), with the offset.
+    assert rows[0]["detail"] == '{"k": "值"}' and rows[0]["at"] == "2023-11-15T06:13:20.001+08:00"
     assert rows[1]["detail"].startswith("'="), "formulas are neutralised for spreadsheets"
     assert list_events(demo, AuditFilter(action="audit.export"))[0]["actor_username"] == "admin"
 

@@ -143,6 +143,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     # After errors.install: its 413 answer gives way to one naming the limit; the guard runs before every view.
     init_input_guard(app)  # bad input: 400 in the reader's language before any view; one redirect check
 
+    from webapp import ui
+
+    ui.install(app)  # local times in the organisation's zone, role names
+
     @app.context_processor
     def _template_globals() -> dict[str, object]:
         return {"languages": LANGUAGES, "current_language": current_language}

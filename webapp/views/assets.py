@@ -17,12 +17,19 @@ VENDOR_FILES: dict[str, str] = {
     "echarts.min.js": "echarts/dist/echarts.min.js",
     "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
     "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",
+    # The design system: Bootstrap 5 (MIT) and its icon font (MIT). The icon stylesheet loads its fonts
+    # from ./fonts/ next to itself, hence the two font paths.
+    "bootstrap.min.css": "bootstrap/dist/css/bootstrap.min.css",
+    "bootstrap.bundle.min.js": "bootstrap/dist/js/bootstrap.bundle.min.js",
+    "bootstrap-icons.min.css": "bootstrap-icons/font/bootstrap-icons.min.css",
+    "fonts/bootstrap-icons.woff2": "bootstrap-icons/font/fonts/bootstrap-icons.woff2",
+    "fonts/bootstrap-icons.woff": "bootstrap-icons/font/fonts/bootstrap-icons.woff",
 }
 
 bp = Blueprint("assets", __name__)
 
 
-@bp.get("/static/vendor/<name>")
+@bp.get("/static/vendor/<path:name>")
 def vendor(name: str) -> ResponseReturnValue:
     relative = VENDOR_FILES.get(name)
     if relative is None:

@@ -18,6 +18,8 @@ from ingest.cells import safe_cell
 from webapp import services
 from webapp.auth import audit, roles_required
 from webapp.downloads import content_disposition
+from webapp.ui import local_time, zone
+from webapp.views import audit_ui
 
 bp = Blueprint("audit", __name__)
 
@@ -45,7 +47,7 @@ class Query:
 
 def _day_ms(text: str, *, next_day: bool = False) -> int:
     day = date.fromisoformat(text) + (timedelta(days=1) if next_day else timedelta())
-    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
+    return int(datetime(day.year, day.month, day.day, tzinfo=zone()).timestamp() * 1000)
 
 
 def _parse_query() -> Query:
@@ -62,7 +64,7 @@ def _parse_query() -> Query:
     since_ms, until_ms = 0, 2**53
     try:
         since_ms = _day_ms(since) if since else 0
-        until_ms = _day_ms(until, next_day=True) if until else 2**53  # "to" includes that whole day (UTC)
+        until_ms = _day_ms(until, next_day=True) if until else 2**53  # "to" includes that whole (local) day
     except ValueError:
         errors.append(_("Dates are written YYYY-MM-DD."))
     where = trail.AuditFilter(actor_id=actor_id, action=action or None, target_kind=target_kind or None,
@@ -71,9 +73,10 @@ def _parse_query() -> Query:
 
 
 def _iso(at: int | None) -> str:
+    """Machine-readable local time with its offset (the CSV export and the page's <time datetime>)."""
     if at is None:
         return ""
-    return datetime.fromtimestamp(at / 1000, tz=UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return datetime.fromtimestamp(at / 1000, tz=zone()).isoformat(timespec="milliseconds")
 
 
 @bp.get("/admin/audit")
@@ -91,7 +94,8 @@ def events() -> ResponseReturnValue:
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
     return render_template(
         "audit/events.html", query=query, rows=rows, iso=_iso, page=page, pages=pages, total=total,
-        actions=trail.known_actions(store), target_kinds=sorted(trail.TARGET_KINDS),
+        actions=trail.known_actions(store), target_kinds=sorted(trail.TARGET_KINDS), local_time=local_time,
+        ui=audit_ui, names=audit_ui.actor_names(store) if rows else {},
     ), 400 if query.errors else 200
 
 

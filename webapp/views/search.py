@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,6 +15,7 @@ from graph import GraphUnavailable
 from graph.usecases import documents as cases
 from ingest import search as service
 from webapp import services
+from webapp.ui import local_time
 
 bp = Blueprint("search", __name__)
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -29,7 +29,7 @@ TIME_LABELS = {"7d": _l("Past week"), "30d": _l("Past month"), "365d": _l("Past 
 
 @bp.app_template_filter("search_date")
 def search_date(epoch_ms: int | None) -> str:
-    return "" if epoch_ms is None else datetime.fromtimestamp(epoch_ms / 1000, ZONE).strftime("%Y-%m-%d")
+    return "" if epoch_ms is None else local_time(epoch_ms, "day")
 
 
 def _run(query: service.Query) -> service.Outcome:

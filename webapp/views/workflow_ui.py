@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +25,7 @@ from ingest import workflow_attachments
 from webapp import events, services
 from webapp.i18n import current_language
 from webapp.services import actor
+from webapp.ui import local_time
 from webapp.views import document_ui
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -97,7 +97,7 @@ def item_name(item: dict[str, Any], base: str) -> str:
 def when(ms: int | None) -> str:
     if not isinstance(ms, (int, float)):  # absent properties arrive as None or template Undefined
         return "—"
-    return datetime.fromtimestamp(ms / 1000, ZONE).strftime("%Y-%m-%d %H:%M")
+    return local_time(ms)
 
 
 def duration(ms: int | None) -> str:

@@ -1,0 +1,127 @@
+"""Server time of the main pages BEFORE and AFTER the design system, in one run, on one graph.
+
+Usage: python bench/pages_bench.py [--old-commit main] [--rounds 3] [--repeat 5]
+The same demo graph (organisation, templates, 16 documents, a fifth of the history) is served by the code of
+``--old-commit`` (``git archive`` into a temp folder) and by this tree, in alternating rounds; each page is
+opened signed in (the member's pages as a member, the admin's as admin) through the WSGI test client, so the
+time is the server's alone. Ends with one JSON line of the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+os.environ["HUITONG_DATA_DIR"] = tempfile.mkdtemp(prefix="ht-bench-pages-")
+sys.path.insert(0, str(ROOT / "bench"))
+from documents_bench import _old_tree, _pct  # noqa: E402
+
+GRAPH = "bench_ui_pages"
+PAGES = {"member": ["/", "/inbox", "/documents", "/workflows/", "/notifications/", "/account"],
+         "admin": ["/admin/audit", "/admin/org/people", "/manage/dashboard"]}
+
+_CLIENT = r"""
+import json, re, sys, threading, time
+from settings import load_settings
+from webapp import create_app
+who, pages, repeat = json.loads(sys.argv[1])
+app = create_app(load_settings())
+app.config.update(TESTING=True)
+for thread in threading.enumerate():
+    if thread.name == "search-warm-up":
+        thread.join()
+times = {}
+for role, (username, password) in who.items():
+    client = app.test_client()
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").get_data(as_text=True)).group(1)
+    assert client.post("/login", data={"login": username, "password": password, "csrf_token": token}).status_code == 302
+    for path in pages[role]:
+        assert client.get(path).status_code == 200, path  # warm
+        for _ in range(repeat):
+            start = time.perf_counter()
+            client.get(path)
+            times.setdefault(path, []).append((time.perf_counter() - start) * 1000)
+print(json.dumps(times))
+"""
+
+
+def _times(code: Path, settings: object, who: dict[str, list[str]], repeat: int) -> dict[str, list[float]]:
+    env = {**os.environ, "PYTHONPATH": str(code), "HUITONG_GRAPH_NAME": GRAPH,
+           "HUITONG_DATA_DIR": str(settings.data_dir)}  # type: ignore[attr-defined]
+    done = subprocess.run([sys.executable, "-c", _CLIENT, json.dumps([who, PAGES, repeat])], cwd=code, env=env,
+                          capture_output=True, text=True, timeout=3600)
+    if done.returncode != 0:
+        raise RuntimeError(f"page run in {code} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    import shutil
+    import time
+
+    from graph import accounts, embedded_server
+    from graph.analytics.demo_history import load_demo_history
+    from graph.demo_org import load_demo_org
+    from graph.falkordb_backend import FalkorStore
+    from graph.workflows.templates import install_templates
+    from ingest.demo_docs import load_demo_documents
+    from settings import load_settings
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--old-commit", default="main")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    settings = load_settings()
+    server = embedded_server(settings)
+    server.ensure_running()
+    store = FalkorStore(server, GRAPH)
+    store.ensure_schema()
+    old = _old_tree(args.old_commit)
+    # Compiled catalogues are not in git: both trees render in Chinese, as people see them.
+    subprocess.run([str(Path(sys.executable).parent / "pybabel"), "compile", "-d",
+                    str(old / "webapp" / "translations")], check=True)
+    password = secrets.token_urlsafe(12)
+    try:
+        load_demo_org(store, password)
+        install_templates(store, now=int(time.time() * 1000))
+        load_demo_documents(store, settings, 16, index=False)
+        load_demo_history(store, scale=0.2)
+        member = next(p for p in accounts.list_people(store)
+                      if p["roles"] == ["member"] and p["departments"][:1] == ["FIN-ACC"])
+        accounts.set_password(store, member["id"], password)
+        who = {"member": [member["username"], password], "admin": ["admin", password]}
+        before: dict[str, list[float]] = {}
+        after: dict[str, list[float]] = {}
+        for _ in range(args.rounds):
+            for target, code in ((before, old), (after, ROOT)):
+                for path, values in _times(code, settings, who, args.repeat).items():
+                    target.setdefault(path, []).extend(values)
+    finally:
+        store.drop_all()
+        shutil.rmtree(old, ignore_errors=True)
+        server.stop()
+    figures: dict[str, object] = {"old_commit": args.old_commit, "requests_per_page": len(next(iter(after.values())))}
+    ratios = []
+    for path in after:
+        b50, a50 = statistics.median(before[path]), statistics.median(after[path])
+        ratios.append(a50 / max(b50, 0.1))
+        figures[path] = {"before_ms_p50": round(b50, 1), "after_ms_p50": round(a50, 1),
+                         "before_ms_p95": _pct(before[path], 0.95), "after_ms_p95": _pct(after[path], 0.95)}
+        print(f"{path:22} p50 {b50:7.1f} -> {a50:7.1f} ms   p95 {_pct(before[path], 0.95):7.1f} -> "
+              f"{_pct(after[path], 0.95):7.1f} ms")
+    figures["after_over_before_p50_median"] = round(statistics.median(ratios), 3)
+    print(json.dumps(figures, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
