@@ -159,14 +159,16 @@ def stop_graph() -> None:
 @click.option("--note", default="", help="Version note.")
 @click.option("--title", default=None, help="Title (default: the file's own title, else its name).")
 @click.option("--document", "document_id", default=None, help="Add a new version to this document id.")
+@click.option("--base-version", "base_version", type=click.IntRange(1), default=None,
+              help="The version number the new version was made from; another current version answers exit 3.")
 @click.option("--wait", is_flag=True, help="Extract and index now, in this process, instead of queueing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def upload(file: str, username: str, domain: str, access: str, shares: tuple[str, ...], note: str,
-           title: str | None, document_id: str | None, wait: bool, as_json: bool) -> None:
+           title: str | None, document_id: str | None, base_version: int | None, wait: bool, as_json: bool) -> None:
     """Upload FILE as a new document, or as a new version of --document."""
 
     from graph import open_store
-    from graph.errors import DomainError
+    from graph.errors import DomainError, StateConflict
     from graph.usecases import Context, actor_by_username
     from ingest import usecases as files
     from webapp.messages import cli_message
@@ -183,7 +185,11 @@ def upload(file: str, username: str, domain: str, access: str, shares: tuple[str
             result = files.upload(
                 ctx, actor, files.Upload(path, path.name), domain=None if document_id else domain,
                 access=None if document_id else access, shares=shares, note=note, title=title,
-                document_id=document_id, enqueue=None if wait else enqueue_extraction)
+                document_id=document_id, enqueue=None if wait else enqueue_extraction, base_version=base_version)
+        except StateConflict as error:  # stale base: exit 3 with the choice (JSON: code + params)
+            click.echo(json.dumps({"error": error.code, "params": error.params}, ensure_ascii=False) if as_json
+                       else f"error: {cli_message(error)}", err=not as_json)
+            sys.exit(3)
         except DomainError as error:
             raise click.ClickException(cli_message(error)) from None
         report: dict[str, object] = {
