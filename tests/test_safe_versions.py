@@ -49,7 +49,8 @@ def test_two_uploads_on_one_base_second_gets_409_then_add_anyway(org: FalkorStor
     assert docs.get_document(org, document_id)["current_number"] == 2
     token = str(error.params["pending"])
     pending = pending_versions.load(settings, token, colleague["id"], document_id)
-    assert pending is not None and BlobStore.from_settings(settings).read(pending.sha256) == b"clause 1\nclause 3 added\n"
+    assert pending is not None
+    assert BlobStore.from_settings(settings).read(pending.sha256) == b"clause 1\nclause 3 added\n"
     # the diff between the current version and the kept file (text extracted on demand)
     files.process(ctx, mine.version_id)
     diff = conflicts.diff(ctx, Actor(colleague["id"]), document_id, token)
