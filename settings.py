@@ -84,6 +84,9 @@ class Settings(BaseSettings):
     api_rate_per_minute: int = Field(
         600, ge=0, description="Calls per minute one API token may make (429 with Retry-After beyond). 0: no limit."
     )
+    trash_days: int = Field(30, ge=0, le=36500,
+                            description="Days a document stays in the trash before it is purged (unless under "
+                                        "legal hold).")
     workers: int = Field(2, ge=1, le=64, description="Celery worker processes started by `huitong serve`.")
     embedding_threads: int = Field(
         0, ge=0, le=256,

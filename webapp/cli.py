@@ -343,6 +343,7 @@ from webapp import (  # noqa: E402, F401
     cli_ops,
     cli_org,
     cli_tokens,
+    cli_trash,
     cli_users,
 )
 
