@@ -89,15 +89,9 @@ PURGE = cypher(
     """
     MATCH (d:Document {id: $id}) WHERE d.trashed_at IS NOT NULL AND coalesce(d.legal_hold, false) = false
     OPTIONAL MATCH (d)-[:HAS_VERSION]->(v:Version)
-    WITH d, collect(DISTINCT v) AS versions
     OPTIONAL MATCH (c:Comment)-[:ON]->(d)
-    WITH d, versions, collect(DISTINCT c) AS comments
     OPTIONAL MATCH (l:DocumentLocation)-[:LOCATION_OF]->(d)
-    WITH d, versions + comments + collect(DISTINCT l) AS parts
-    UNWIND parts AS part
-    DETACH DELETE part
-    WITH DISTINCT d
-    DETACH DELETE d
+    DETACH DELETE d, v, c, l
     RETURN count(*) AS purged
     """,
     example={"id": "doc1"},
