@@ -13,7 +13,6 @@ from knowledge_support import actor
 from graph import audit, permissions, trash
 from graph import documents as docs
 from graph.errors import NotPermitted, ObjectMissing, StateConflict
-from graph.falkordb_backend import FalkorStore
 from graph.queries import trash as tq
 from graph.usecases import Context, actor_by_username
 from graph.usecases import browse as listing
@@ -22,7 +21,7 @@ from graph.usecases.browse import BrowseFilter
 from ingest import pipeline, retention
 from ingest.blobstore import BlobStore
 from ingest.textstore import TextStore
-from settings import Settings, load_settings
+from settings import load_settings
 from webapp import search_service as service
 
 WORD = "qzbudgetplanalpha"
@@ -137,7 +136,7 @@ def test_purge_respects_days_and_hold_and_keeps_shared_blobs(world: dict) -> Non
     assert {"document.legal_hold", "document.legal_hold_cleared", "document.purge"} <= actions
 
 
-def test_cli_delete_and_restore(world: dict, tmp_path: Path) -> None:  # noqa: ARG001
+def test_cli_delete_and_restore(world: dict, tmp_path: Path) -> None:
     from helpers import run_cli
 
     w, store = world, world["store"]
