@@ -217,7 +217,8 @@ def upload(file: str, username: str, domain: str, access: str, shares: tuple[str
 @click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True, help="Page of results.")
 @click.option("--json", "as_json", is_flag=True,
               help='Print JSON: [{"document_id", "title", "score", "snippet", "page"}].')
-def search(query: str, username: str, k: int, page: int, as_json: bool) -> None:
+@click.option("--no-org-boost", "no_boost", is_flag=True, help="Rank without the org-aware boost (docs/search.md).")
+def search(query: str, username: str, k: int, page: int, as_json: bool, no_boost: bool) -> None:
     """Search the documents USER may read for QUERY (hybrid: meaning and keywords)."""
     from graph import open_store
     from graph.usecases import Context, actor_by_username, is_active
@@ -231,7 +232,7 @@ def search(query: str, username: str, k: int, page: int, as_json: bool) -> None:
         if not is_active(store, actor):
             raise click.ClickException(f"user {username!r} is deactivated and can read nothing")
         try:
-            params = {"q": [query], "k": [str(k)], "page": [str(page)]}
+            params = {"q": [query], "k": [str(k)], "page": [str(page)], "boost": ["0" if no_boost else "1"]}
             request = service.parse_query(lambda name: params.get(name, []))
             outcome = service.search(Context(store, settings), actor, request, labels=False)
         except (service.SearchRequestError, service.SearchUnavailable) as error:
