@@ -87,9 +87,9 @@ def variant(body: str, rng: random.Random) -> str:
 
 def judged_set(workdir: Path, topics: int, seed: int) -> dict:
     rng = random.Random(seed)
-    server = EmbeddedServer(workdir / "graph")
-    server.ensure_running()
     settings = load_settings(data_dir=workdir / "data")
+    server = EmbeddedServer(settings.data_dir / "graph")  # where the live bus looks for it
+    server.ensure_running()
     store = FalkorStore(server, "bench_ranking")
     store.ensure_schema()
     load_demo_org(store, "bench-password")

@@ -37,6 +37,7 @@ MESSAGES: dict[str, Any] = {
     "upload.base_version": _l("The base version must be a version number."),
     "trash.not_trashed": _l("This document is not in the trash."),
     "trash.already": _l("This document is already in the trash."),
+    "trash.admin_only": _l("Only an administrator can do this."),
     "browse.sort": _l("Unknown sort order."),
     "picker.unknown_kind": _l("There is nothing to choose from under “%(kind)s”."),
     "notification.unknown_kind": _l("Unknown kind of notification: %(kind)s."),
