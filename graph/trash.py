@@ -25,7 +25,12 @@ from graph.usecases.access import MISSING, forget, require_manager
 TRASH_LIMIT = 500
 
 
-def _announce(ctx: Context, document_id: str) -> None:
+def _changed(ctx: Context, actor: Actor, document_id: str, action: str) -> None:
+    """After a trash or restore: every process re-reads the document's grants, then audit and announce."""
+    permissions.record_change(ctx.store, documents=[document_id])
+    forget(actor, document_id)
+    audit.record(ctx.store, action=action, actor_id=actor.person_id, target_kind="document",
+                 target_id=document_id, client=actor.address)
     # Watchers of the page reload it (and now get the 404 or the restored document).
     if ctx.settings is not None:
         live.document_changed(ctx.settings, document_id, "metadata")
@@ -41,11 +46,7 @@ def trash(ctx: Context, actor: Actor, document_id: str) -> None:
     require_manager(ctx.store, actor, document_id)
     if not ctx.store.run(q.TRASH, {"id": document_id, "now": docs.now_ms(), "actor_id": actor.person_id}):
         raise StateConflict("trash.already", id=document_id)
-    permissions.record_change(ctx.store, documents=[document_id])
-    forget(actor, document_id)
-    audit.record(ctx.store, action="document.trash", actor_id=actor.person_id, target_kind="document",
-                 target_id=document_id, client=actor.address)
-    _announce(ctx, document_id)
+    _changed(ctx, actor, document_id, "document.trash")
 
 
 def _require_trash_manager(ctx: Context, actor: Actor, document_id: str) -> Row:
@@ -63,11 +64,7 @@ def restore(ctx: Context, actor: Actor, document_id: str) -> None:
     _require_trash_manager(ctx, actor, document_id)
     if not ctx.store.run(q.RESTORE, {"id": document_id}):
         raise StateConflict("trash.not_trashed", id=document_id)
-    permissions.record_change(ctx.store, documents=[document_id])
-    forget(actor, document_id)
-    audit.record(ctx.store, action="document.restore", actor_id=actor.person_id, target_kind="document",
-                 target_id=document_id, client=actor.address)
-    _announce(ctx, document_id)
+    _changed(ctx, actor, document_id, "document.restore")
 
 
 def set_legal_hold(ctx: Context, actor: Actor, document_id: str, hold: bool) -> None:

@@ -42,34 +42,26 @@ def _act(username: str, as_json: bool, action: Callable[[Any, Any], dict[str, An
                else " ".join(f"{k}={v}" for k, v in outcome.items()))
 
 
-@doc_group.command("delete")
-@click.argument("document_id")
-@click.option("--as", "username", required=True, help="User name of the owner or an administrator.")
-@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-def doc_delete(document_id: str, username: str, as_json: bool) -> None:
-    """Move a document to the trash (restorable until it is purged after HUITONG_TRASH_DAYS)."""
-    from graph import trash
+def _trash_command(name: str, use_case: str, trashed: bool, summary: str) -> None:
+    """``huitong doc delete|restore ID --as U``: the two differ only in the use case they call."""
 
-    def run(ctx: Any, actor: Any) -> dict[str, Any]:
-        trash.trash(ctx, actor, document_id)
-        return {"id": document_id, "trashed": True}
+    @doc_group.command(name, help=summary)
+    @click.argument("document_id")
+    @click.option("--as", "username", required=True, help="User name of the owner or an administrator.")
+    @click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
+    def command(document_id: str, username: str, as_json: bool) -> None:
+        from graph import trash
 
-    _act(username, as_json, run)
+        def run(ctx: Any, actor: Any) -> dict[str, Any]:
+            getattr(trash, use_case)(ctx, actor, document_id)
+            return {"id": document_id, "trashed": trashed}
+
+        _act(username, as_json, run)
 
 
-@doc_group.command("restore")
-@click.argument("document_id")
-@click.option("--as", "username", required=True, help="User name of the owner or an administrator.")
-@click.option("--json", "as_json", is_flag=True, help="Print the outcome as JSON.")
-def doc_restore(document_id: str, username: str, as_json: bool) -> None:
-    """Take a document out of the trash."""
-    from graph import trash
-
-    def run(ctx: Any, actor: Any) -> dict[str, Any]:
-        trash.restore(ctx, actor, document_id)
-        return {"id": document_id, "trashed": False}
-
-    _act(username, as_json, run)
+_trash_command("delete", "trash", True,
+               "Move a document to the trash (restorable until it is purged after HUITONG_TRASH_DAYS).")
+_trash_command("restore", "restore", False, "Take a document out of the trash.")
 
 
 @doc_group.command("hold")
