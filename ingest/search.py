@@ -329,9 +329,15 @@ def _boosted_page(ctx: Context, actor: Actor, index: SearchIndex, query: Query, 
     found = _run(index, query.text, allowed, per_page=_boost_pool(settings, query), page=1, filters=filters,
                  facet_fields=fields, mode=query.mode)
     weights = proximity.Weights(settings.search_boost_own, settings.search_boost_near, settings.search_boost_project)
-    ranked = proximity.rerank(ctx.store, actor, found.hits, weights, lambda h: h.metadata.get("department_id"))
+    ranked = proximity.rerank(ctx.store, actor, found.hits, weights, _department_of)
     start = (query.page - 1) * query.per_page
     return found, [dataclasses.replace(h, score=score) for h, score, _ in ranked[start:start + query.per_page]]
+
+
+def _department_of(hit: Any) -> str | None:
+    """The owner's primary department the index keeps per document (what the org boost compares)."""
+    value = hit.metadata.get("department_id")
+    return str(value) if value else None
 
 
 def _stamp(meta: Mapping[str, object]) -> int | None:
