@@ -40,7 +40,7 @@ from graph.demo_org import load_demo_org
 from graph.embedded_server import EmbeddedServer
 from graph.falkordb_backend import FalkorStore
 from graph.usecases import Context
-from ingest import pipeline
+from ingest import processing, uploads
 from settings import load_settings
 from webapp import search_service as service
 
@@ -102,9 +102,9 @@ def judged_set(workdir: Path, topics: int, seed: int) -> dict:
         for code in keepers:
             owner = people[code][0]
             name = f"{title}（{number}）.txt"
-            made = pipeline.upload(store, settings, f"{title}\n{variant(body, rng)}\n".encode(), name, owner,
+            made = uploads.upload(store, settings, f"{title}\n{variant(body, rng)}\n".encode(), name, owner,
                                    "general", "public", (), enqueue=None)
-            pipeline.process_version_now(store, settings, made.version_id)
+            processing.process_version_now(store, settings, made.version_id)
             for asker in people[code][1:3]:
                 questions.append((question, asker, made.document_id))
     indexed_s = time.perf_counter() - start

@@ -17,7 +17,7 @@ from graph.errors import ObjectMissing, StateConflict
 from graph.falkordb_backend import FalkorStore
 from graph.usecases import Context
 from graph.usecases import documents as cases
-from ingest import pending_versions, pipeline
+from ingest import pending_versions, uploads
 from ingest import usecases as files
 from ingest import version_conflicts as conflicts
 from ingest.blobstore import BlobStore
@@ -89,7 +89,7 @@ def test_racing_uploads_on_one_base_make_exactly_one_version(org: FalkorStore, s
 
     def send(person: dict, content: bytes) -> None:
         try:
-            outcomes.append(pipeline.upload(org, settings, content, "c.txt", person["id"], document_id=document_id,
+            outcomes.append(uploads.upload(org, settings, content, "c.txt", person["id"], document_id=document_id,
                                             enqueue=None, base_version=1))
         except docs.StaleBase as stale:
             outcomes.append(stale)
@@ -100,7 +100,7 @@ def test_racing_uploads_on_one_base_make_exactly_one_version(org: FalkorStore, s
         thread.start()
     for thread in threads:
         thread.join()
-    stored = [o for o in outcomes if isinstance(o, pipeline.UploadResult)]
+    stored = [o for o in outcomes if isinstance(o, uploads.UploadResult)]
     assert len(stored) == 1 and stored[0].number == 2
     assert sum(isinstance(o, docs.StaleBase) for o in outcomes) == 3
     assert docs.get_document(org, document_id)["current_number"] == 2

@@ -18,7 +18,7 @@ from graph.usecases import Context, actor_by_username
 from graph.usecases import browse as listing
 from graph.usecases import documents as cases
 from graph.usecases.browse import BrowseFilter
-from ingest import pipeline, retention
+from ingest import processing, retention, uploads
 from ingest.blobstore import BlobStore
 from ingest.textstore import TextStore
 from settings import load_settings
@@ -43,9 +43,9 @@ def world(graph_server, tmp_path_factory):  # type: ignore[no-untyped-def]
 
 
 def _upload(w: dict, owner_id: str, text: str, name: str, shares: tuple[str, ...] = ("department:FIN",)) -> str:
-    made = pipeline.upload(w["store"], w["settings"], text.encode(), name, owner_id, "finance", "internal", shares,
+    made = uploads.upload(w["store"], w["settings"], text.encode(), name, owner_id, "finance", "internal", shares,
                            enqueue=None)
-    done = pipeline.process_version_now(w["store"], w["settings"], made.version_id)
+    done = processing.process_version_now(w["store"], w["settings"], made.version_id)
     assert done.status == "ok" and done.chunks
     return made.document_id
 
