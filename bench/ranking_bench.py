@@ -4,7 +4,7 @@ that it does not hurt the shared retrieval sets.
 Usage: python bench/ranking_bench.py [--topics N] [--shared DIR ...] [--max-docs N] [--data-dir PATH]
 
 1. Judged org set (generated into a temp dir, real embedded graph with the demo organisation, real upload ->
-   extract -> embed -> index path, real ``search_service.search`` as the person): for each topic, the same
+   extract -> embed -> index path, real ``ingest.search.search`` as the person): for each topic, the same
    question has near-identical answers kept by several departments (one copy each, small wording edits,
    readable by everyone). Each member of those departments asks the question; the relevant answer is
    their own department's copy (gain 1, every other copy 0). nDCG@10 and the own copy's mean rank are
@@ -41,8 +41,8 @@ from graph.embedded_server import EmbeddedServer
 from graph.falkordb_backend import FalkorStore
 from graph.usecases import Context
 from ingest import processing, uploads
+from ingest import search as service
 from settings import load_settings
-from webapp import search_service as service
 
 SHARED = Path("/work/shared/data/retrieval")
 # Leaf departments of the demo organisation that keep copies (siblings under FIN and RND, plus others).

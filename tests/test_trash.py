@@ -19,10 +19,10 @@ from graph.usecases import browse as listing
 from graph.usecases import documents as cases
 from graph.usecases.browse import BrowseFilter
 from ingest import processing, retention, uploads
+from ingest import search as service
 from ingest.blobstore import BlobStore
 from ingest.textstore import TextStore
 from settings import load_settings
-from webapp import search_service as service
 
 WORD = "qzbudgetplanalpha"
 TEXT = f"{WORD} 年度预算方案：差旅费用标准与报销流程。{WORD} travel budget policy."
