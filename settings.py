@@ -85,6 +85,19 @@ class Settings(BaseSettings):
     api_rate_per_minute: int = Field(
         600, ge=0, description="Calls per minute one API token may make (429 with Retry-After beyond). 0: no limit."
     )
+    search_org_boost: bool = Field(
+        True, description="Org-aware ranking: boost results from the asker's own, parent and sibling departments and "
+                          "projects after fusion (a query turns it off with `boost=0`; docs/search.md).")
+    search_boost_own: float = Field(0.15, ge=0, le=10, description="Org boost of the asker's own department "
+                                                                      "(score × (1 + this)).")
+    search_boost_near: float = Field(0.08, ge=0, le=10, description="Org boost of parent and sibling departments.")
+    search_boost_project: float = Field(0.05, ge=0, le=10,
+                                        description="Org boost of documents shared with a project of the asker.")
+    search_boost_pool: int = Field(50, ge=1, le=1000, description="How many of the best fused results the org "
+                                                                  "boost re-ranks.")
+    trash_days: int = Field(30, ge=0, le=36500,
+                            description="Days a document stays in the trash before it is purged (unless under "
+                                        "legal hold).")
     workers: int = Field(2, ge=1, le=64, description="Celery worker processes started by `huitong serve`.")
     embedding_threads: int = Field(
         0, ge=0, le=256,

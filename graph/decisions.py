@@ -101,6 +101,11 @@ def _visible(store: GraphStore, actor: Actor, ids: Sequence[str]) -> tuple[list[
     return [_view(store, actor, row, versions) for row in seen], len(rows) - len(seen)
 
 
+def visible(store: GraphStore, actor: Actor, ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Views of the decisions among ``ids`` the actor may see (the policy above; for search indexes)."""
+    return _visible(store, actor, ids)[0]
+
+
 def get(store: GraphStore, actor: Actor, decision_id: str) -> dict[str, Any]:
     """One decision with what it rests on; ``ObjectMissing`` when there is none OR the actor may not see it."""
     found, _hidden = _visible(store, actor, [decision_id])

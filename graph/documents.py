@@ -61,6 +61,17 @@ class Conflict(DocumentError):
         self.by = by
 
 
+class StaleBase(DocumentError):
+    """A new version was made from a version that is no longer the current one; nothing was written."""
+
+    def __init__(self, document_id: str, base: int, current: int) -> None:
+        super().__init__(f"version {current} is current now, not your base version {base}")
+        self.document_id = document_id
+        self.base = base
+        self.current = current
+        self.sha256 = self.kind = self.filename = ""  # the refused upload's stored bytes (filled by ingest)
+
+
 def now_ms() -> int:
     return int(time.time() * 1000)
 
@@ -276,16 +287,23 @@ class NewVersion:
 
 def add_version(store: GraphStore, *, document_id: str, version_id: str, author_id: str, sha256: str, size: int,
                 filename: str, kind: str, mime: str, data_type: str, note: str = "", at: int | None = None,
-                client: str | None = None) -> NewVersion:
-    """A new current version linked to the previous one (the author must be able to edit)."""
+                client: str | None = None, base_version: int | None = None) -> NewVersion:
+    """A new current version linked to the previous one (the author must be able to edit).
+
+    ``base_version`` is the version number the author worked from: when another version became current
+    meanwhile, :class:`StaleBase` is raised and nothing is written (checked in the writing statement).
+    """
     require_edit(store, author_id, document_id)
     at = at if at is not None else now_ms()
     rows = store.run(q.ADD_VERSION, {
         "document_id": document_id, "version_id": version_id, "author_id": author_id, "sha256": sha256,
         "size": size, "filename": filename, "kind": kind, "mime": mime, "data_type": data_type,
-        "note": (note or "")[:MAX_NOTE], "now": at,
+        "note": (note or "")[:MAX_NOTE], "now": at, "base": None if base_version is None else int(base_version),
     })
     if not rows:
+        found = get_document(store, document_id)
+        if found is not None and base_version is not None:
+            raise StaleBase(document_id, int(base_version), int(found["current_number"]))
         raise NotFound("no such document")
     row = rows[0]
     audit.record(store, action="document.version", actor_id=author_id, target_kind="document",

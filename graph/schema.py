@@ -48,7 +48,9 @@ LOOKUP_INDEXES: dict[str, tuple[str, ...]] = {
     "Task": ("due_at",),
     "IngestFile": ("job_id",),
     "AuditEvent": ("at", "target_id"),
-    "Version": ("minhash_at",),  # duplicate detection catches up with signatures stored since a time
+    # minhash_at: duplicate detection catches up with signatures stored since a time; sha256: a purge asks
+    # whether any other version still holds a blob before deleting it.
+    "Version": ("minhash_at", "sha256"),
     "Delivery": ("status",),
 }
 

@@ -115,7 +115,7 @@ def _extract_all(blobs: BlobStore, texts: TextStore, found: dict[str, Row], vers
             continue
         try:
             start = time.perf_counter()
-            extraction = _extract_version(blobs, row["version"])
+            extraction = extract_row(blobs, row["version"])
             extracted = time.perf_counter()
             texts.save(version_id, extraction)
         except Exception as error:
@@ -218,7 +218,8 @@ def _keep(items: list[tuple[Processed, Extraction]], failed: dict[int, Exception
     return [item for position, item in enumerate(items) if position not in failed]
 
 
-def _extract_version(blobs: BlobStore, version: Row) -> Extraction:
+def extract_row(blobs: BlobStore, version: Row) -> Extraction:
+    """The text of stored bytes described by ``sha256``, ``kind`` and ``filename`` (a version or a kept upload)."""
     blob_path = blobs.path(version["sha256"])
     kind = FileKind(version["kind"])
     if _reads_by_name(kind):

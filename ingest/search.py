@@ -12,6 +12,7 @@ permission version, so a revoked share or a department move shows on the very ne
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import html
 import logging
 import re
@@ -23,7 +24,7 @@ from typing import Any
 
 from embeddings.catalog import AllowedDocuments, NumberedDocuments
 from embeddings.search_index import Range, SearchIndex, SearchInputError, SearchResults
-from graph import permissions
+from graph import permissions, proximity
 from graph.actor import Actor
 from graph.store import GraphStore
 from graph.usecases import Context
@@ -74,11 +75,13 @@ class Query:
     filters: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # parameter -> accepted values
     time: str | None = None
     mode: str = "hybrid"
+    org_boost: bool = True  # ``boost=0`` turns the org-aware ranking off for this query (graph.proximity)
 
     def args(self, **changes: Any) -> dict[str, Any]:
         """URL parameters of this query with ``changes`` applied (for links: facets, sort, pages)."""
         out: dict[str, Any] = {"q": self.text, "sort": self.sort, "page": self.page, "time": self.time,
-                               "mode": self.mode, **{name: list(values) for name, values in self.filters.items()}}
+                               "mode": self.mode, "boost": None if self.org_boost else "0",
+                               **{name: list(values) for name, values in self.filters.items()}}
         out.update(changes)
         defaults = {"page": 1, "sort": "relevance", "mode": "hybrid"}
         return {k: v for k, v in out.items() if v not in (None, "", []) and defaults.get(k) != v}
@@ -203,6 +206,7 @@ def parse_query(get_list: Getter, *, per_page_param: str = "k", default_per_page
         page=_int(one("page"), "page", 1, 1, MAX_PAGE),
         per_page=_int(one(per_page_param), per_page_param, default_per_page, 1, MAX_PER_PAGE),
         sort=sort, filters=filters, time=time_range, mode=mode,
+        org_boost=(one("boost") or "1").lower() not in ("0", "off", "false", "no"),
     )
 
 
@@ -291,6 +295,9 @@ def search(ctx: Context, actor: Actor, query: Query, *, index: SearchIndex | Non
         chosen = pool[(query.page - 1) * query.per_page: query.page * query.per_page]
         hits = _date_page(index, query.text, chosen) if chosen else []
         total = len(pool)
+    elif _boosting(ctx.settings, query):
+        found, hits = _boosted_page(ctx, actor, index, query, allowed, filters, fields)
+        total = found.total
     else:
         found = _run(index, query.text, allowed, per_page=query.per_page, page=query.page, filters=filters,
                      facet_fields=fields, mode=query.mode)
@@ -301,6 +308,36 @@ def search(ctx: Context, actor: Actor, query: Query, *, index: SearchIndex | Non
         facets = label_facets(ctx, facets, actor.lang)
     timings["total"] = (time.perf_counter() - start) * 1000
     return Outcome(query, [_result(h) for h in hits], total, facets, timings)
+
+
+def _boost_pool(settings: Settings, query: Query) -> int:
+    """The re-ranked pool, whole pages of the query's size (so pages never straddle its edge)."""
+    return -(-settings.search_boost_pool // query.per_page) * query.per_page
+
+
+def _boosting(settings: Settings, query: Query) -> bool:
+    return (settings.search_org_boost and query.org_boost and query.sort == "relevance"
+            and query.page * query.per_page <= _boost_pool(settings, query))
+
+
+def _boosted_page(ctx: Context, actor: Actor, index: SearchIndex, query: Query, allowed: AllowedDocuments,
+                  filters: dict[str, Range | tuple[str, ...]], fields: list[str]) -> tuple[SearchResults, list[Any]]:
+    """The page after the org-aware boost (graph.proximity) re-ranked the top fused results; the one place it
+    is applied. Deeper pages (beyond the pool) keep the engine's order: the pool holds the same documents."""
+    settings = ctx.settings
+    assert settings is not None
+    found = _run(index, query.text, allowed, per_page=_boost_pool(settings, query), page=1, filters=filters,
+                 facet_fields=fields, mode=query.mode)
+    weights = proximity.Weights(settings.search_boost_own, settings.search_boost_near, settings.search_boost_project)
+    ranked = proximity.rerank(ctx.store, actor, found.hits, weights, _department_of)
+    start = (query.page - 1) * query.per_page
+    return found, [dataclasses.replace(h, score=score) for h, score, _ in ranked[start:start + query.per_page]]
+
+
+def _department_of(hit: Any) -> str | None:
+    """The owner's primary department the index keeps per document (what the org boost compares)."""
+    value = hit.metadata.get("department_id")
+    return str(value) if value else None
 
 
 def _stamp(meta: Mapping[str, object]) -> int | None:

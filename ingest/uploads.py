@@ -82,7 +82,7 @@ def upload(store: GraphStore, settings: Settings, source: Source, filename: str,
            note: str = "", document_id: str | None = None, *, title: str | None = None,
            new_document_id: str | None = None, enqueue: Enqueue | None = None, at: int | None = None,
            client: str | None = None, catalogue: DomainCatalogue | None = None,
-           stored_sha256: str | None = None) -> UploadResult:
+           stored_sha256: str | None = None, base_version: int | None = None) -> UploadResult:
     """Store an upload as a new document, or as a new version of ``document_id``.
 
     Raises :class:`UploadRejected` (or another ``DocumentError``: ``Forbidden``, ``NotFound``) with a
@@ -92,6 +92,8 @@ def upload(store: GraphStore, settings: Settings, source: Source, filename: str,
     ``new_document_id`` fixes the id of a new
     document (demo data); ``at`` fixes the time (epoch ms). ``stored_sha256`` says the bytes are
     already in the blob store under that hash (bulk ingestion): ``source`` is then not read.
+    ``base_version`` (a new version) is the number the uploader worked from: if another version is current
+    by the time it is written, ``docs.StaleBase`` is raised with the bytes kept in the blob store.
     """
     started = time.perf_counter()
     filename = _clean_filename(filename)
@@ -130,10 +132,14 @@ def upload(store: GraphStore, settings: Settings, source: Source, filename: str,
         number = 1
     else:
         assert document_id is not None
-        number = docs.add_version(store, document_id=document_id, version_id=version_id, author_id=actor_id,
-                                  sha256=blob.sha256, size=blob.size, filename=filename, kind=kind.value,
-                                  mime=kind.mime, data_type=data_type_for_kind(kind.value).value, note=note, at=at,
-                                  client=client).number
+        try:
+            number = docs.add_version(store, document_id=document_id, version_id=version_id, author_id=actor_id,
+                                      sha256=blob.sha256, size=blob.size, filename=filename, kind=kind.value,
+                                      mime=kind.mime, data_type=data_type_for_kind(kind.value).value, note=note,
+                                      at=at, client=client, base_version=base_version).number
+        except docs.StaleBase as stale:  # the bytes stay stored: the uploader may still add them
+            stale.sha256, stale.kind, stale.filename = blob.sha256, kind.value, filename
+            raise
     made = tuple(docs.share(store, actor_id, document_id, spec, client=client) for spec in specs)
     task_id = _enqueue(enqueue, version_id)
     return UploadResult(document_id, version_id, number, existing is None, False, blob.sha256, blob.size,

@@ -21,7 +21,7 @@ from graph.errors import DomainError, InvalidInput, NotPermitted, ObjectMissing
 from graph.usecases import Context
 from graph.usecases import documents as cases
 from graph.usecases.access import MISSING, forget, require_editor, require_reader
-from ingest import index_registry, processing, uploads
+from ingest import index_registry, pending_versions, processing, uploads, version_conflicts
 from ingest.blobstore import BlobStore, BlobTooLarge
 from ingest.filetypes import MismatchedFile, UnsupportedFile
 from ingest.textstore import StoredText, TextStore
@@ -63,15 +63,24 @@ def _upload_error(error: docs.DocumentError, filename: str) -> DomainError:
 
 def upload(ctx: Context, actor: Actor, item: Upload, *, domain: str | None = None, access: str | None = None,
            shares: Iterable[str] = (), note: str = "", title: str | None = None, document_id: str | None = None,
-           enqueue: Enqueue | None = None) -> uploads.UploadResult:
+           enqueue: Enqueue | None = None, base_version: int | None = None,
+           stored_sha256: str | None = None) -> uploads.UploadResult:
     """Store a file as a new document, or as a new version of ``document_id`` (the actor must be able to edit
     it). Nothing is written when it is refused. Announced: a new document to its readers, a new version to
-    the document's watchers."""
+    the document's watchers.
+
+    ``base_version`` (new versions) is the number the uploader worked from; when another version became
+    current meanwhile this raises ``StateConflict('version.stale_base')`` whose ``pending`` token lets the
+    uploader add the kept file anyway or cancel (:mod:`ingest.version_conflicts`). ``stored_sha256`` is
+    for that use case only (bytes already kept for this actor)."""
     if document_id is not None:
         require_editor(ctx.store, actor, document_id)
     try:
         result = uploads.upload(ctx.store, _settings(ctx), item.source, item.filename, actor.person_id, domain, access,
-                                tuple(shares), note, document_id, title=title, enqueue=enqueue, client=actor.address)
+                                tuple(shares), note, document_id, title=title, enqueue=enqueue, client=actor.address,
+                                base_version=base_version, stored_sha256=stored_sha256)
+    except docs.StaleBase as stale:
+        raise version_conflicts.refuse(ctx, actor, stale, note) from None
     except docs.DocumentError as error:
         raise _upload_error(error, item.filename) from None
     forget(actor, result.document_id)
@@ -79,6 +88,16 @@ def upload(ctx: Context, actor: Actor, item: Upload, *, domain: str | None = Non
         cases.announce_new(ctx, result.document_id)
     elif not result.unchanged:
         cases.announce(ctx, result.document_id, "version", version_id=result.version_id, number=result.number)
+    return result
+
+
+def add_pending(ctx: Context, actor: Actor, document_id: str, token: str, *,
+                enqueue: Enqueue | None = None) -> uploads.UploadResult:
+    """Add an upload kept after a stale-base refusal as the newest version anyway (the uploader's choice)."""
+    pending = version_conflicts.held(ctx, actor, document_id, token)
+    result = upload(ctx, actor, Upload(b"", pending.filename), note=pending.note, document_id=document_id,
+                    enqueue=enqueue, stored_sha256=pending.sha256)
+    pending_versions.drop(_settings(ctx), token)
     return result
 
 

@@ -118,6 +118,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(browse.bp)
     app.register_blueprint(documents.bp)
 
+    from webapp.views import trash as trash_views
+
+    app.register_blueprint(trash_views.bp)
+
     from webapp.views import manage
 
     app.register_blueprint(manage.bp)

@@ -159,14 +159,16 @@ def stop_graph() -> None:
 @click.option("--note", default="", help="Version note.")
 @click.option("--title", default=None, help="Title (default: the file's own title, else its name).")
 @click.option("--document", "document_id", default=None, help="Add a new version to this document id.")
+@click.option("--base-version", "base_version", type=click.IntRange(1), default=None,
+              help="The version number the new version was made from; another current version answers exit 3.")
 @click.option("--wait", is_flag=True, help="Extract and index now, in this process, instead of queueing.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 def upload(file: str, username: str, domain: str, access: str, shares: tuple[str, ...], note: str,
-           title: str | None, document_id: str | None, wait: bool, as_json: bool) -> None:
+           title: str | None, document_id: str | None, base_version: int | None, wait: bool, as_json: bool) -> None:
     """Upload FILE as a new document, or as a new version of --document."""
 
     from graph import open_store
-    from graph.errors import DomainError
+    from graph.errors import DomainError, StateConflict
     from graph.usecases import Context, actor_by_username
     from ingest import usecases as files
     from webapp.messages import cli_message
@@ -183,7 +185,11 @@ def upload(file: str, username: str, domain: str, access: str, shares: tuple[str
             result = files.upload(
                 ctx, actor, files.Upload(path, path.name), domain=None if document_id else domain,
                 access=None if document_id else access, shares=shares, note=note, title=title,
-                document_id=document_id, enqueue=None if wait else enqueue_extraction)
+                document_id=document_id, enqueue=None if wait else enqueue_extraction, base_version=base_version)
+        except StateConflict as error:  # stale base: exit 3 with the choice (JSON: code + params)
+            click.echo(json.dumps({"error": error.code, "params": error.params}, ensure_ascii=False) if as_json
+                       else f"error: {cli_message(error)}", err=not as_json)
+            sys.exit(3)
         except DomainError as error:
             raise click.ClickException(cli_message(error)) from None
         report: dict[str, object] = {
@@ -211,7 +217,8 @@ def upload(file: str, username: str, domain: str, access: str, shares: tuple[str
 @click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True, help="Page of results.")
 @click.option("--json", "as_json", is_flag=True,
               help='Print JSON: [{"document_id", "title", "score", "snippet", "page"}].')
-def search(query: str, username: str, k: int, page: int, as_json: bool) -> None:
+@click.option("--no-org-boost", "no_boost", is_flag=True, help="Rank without the org-aware boost (docs/search.md).")
+def search(query: str, username: str, k: int, page: int, as_json: bool, no_boost: bool) -> None:
     """Search the documents USER may read for QUERY (hybrid: meaning and keywords)."""
     from graph import open_store
     from graph.usecases import Context, actor_by_username, is_active
@@ -225,7 +232,7 @@ def search(query: str, username: str, k: int, page: int, as_json: bool) -> None:
         if not is_active(store, actor):
             raise click.ClickException(f"user {username!r} is deactivated and can read nothing")
         try:
-            params = {"q": [query], "k": [str(k)], "page": [str(page)]}
+            params = {"q": [query], "k": [str(k)], "page": [str(page)], "boost": ["0" if no_boost else "1"]}
             request = service.parse_query(lambda name: params.get(name, []))
             outcome = service.search(Context(store, settings), actor, request, labels=False)
         except (service.SearchRequestError, service.SearchUnavailable) as error:
@@ -337,6 +344,7 @@ from webapp import (  # noqa: E402, F401
     cli_ops,
     cli_org,
     cli_tokens,
+    cli_trash,
     cli_users,
 )
 

@@ -32,6 +32,12 @@ MESSAGES: dict[str, Any] = {
     "upload.too_large": _l("%(filename)s is larger than the upload limit; nothing was stored."),
     "upload.invalid": _l("%(filename)s could not be stored."),
     "version.not_extracted": _l("Version %(number)s has not been extracted yet."),
+    "version.stale_base": _l("Version %(current)s became current after you started from version %(base)s. Your file "
+                             "%(filename)s is kept: add it as a newer version anyway, or cancel."),
+    "upload.base_version": _l("The base version must be a version number."),
+    "trash.not_trashed": _l("This document is not in the trash."),
+    "trash.already": _l("This document is already in the trash."),
+    "trash.admin_only": _l("Only an administrator can do this."),
     "browse.sort": _l("Unknown sort order."),
     "picker.unknown_kind": _l("There is nothing to choose from under “%(kind)s”."),
     "notification.unknown_kind": _l("Unknown kind of notification: %(kind)s."),

@@ -12,6 +12,7 @@ TRENDS_EVERY_SECONDS = 3600.0
 DELIVERIES_EVERY_SECONDS = 5.0
 WATCH_EVERY_SECONDS = 5.0
 NOTICES_EVERY_SECONDS = 10.0
+PURGE_EVERY_SECONDS = 3600.0
 
 BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "workflow-reminders": {
@@ -43,6 +44,11 @@ BEAT_SCHEDULE: dict[str, dict[str, Any]] = {
     "notice-digest": {  # 00:00 UTC (Celery's time zone) = 08:00 in Shanghai, before the working day
         "task": "huitong.notice_digest",
         "schedule": crontab(hour=0, minute=0),
+    },
+    "purge-trash": {  # documents past HUITONG_TRASH_DAYS in the trash, not under legal hold
+        "task": "huitong.purge_trash",
+        "schedule": PURGE_EVERY_SECONDS,
+        "options": {"expires": PURGE_EVERY_SECONDS},
     },
     "watch-folder": {
         "task": "huitong.watch_folder",

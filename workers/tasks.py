@@ -135,6 +135,17 @@ def ldap_sync() -> dict[str, object]:
             "problems": len(report.plan.problems)}
 
 
+@app.task(name="huitong.purge_trash")
+def purge_trash() -> dict[str, object]:
+    """Beat, hourly: purge documents in the trash longer than HUITONG_TRASH_DAYS and not under legal hold, and
+    the blobs nothing references any more. Idempotent (a purged document is gone; a restored one is skipped)."""
+    from graph.usecases import Context
+    from ingest.retention import purge_due
+    from settings import get_settings
+
+    return purge_due(Context(_store(), get_settings())).as_json()
+
+
 from workers import schedule  # noqa: E402 - beat imports this module; the schedule travels with the tasks
 
 schedule.install(app)

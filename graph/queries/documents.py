@@ -70,6 +70,8 @@ CREATE_DOCUMENTS = cypher(
     writes=True,
 )
 
+# ``$base`` (the uploader's base version number, or null) is checked in the same statement as the write,
+# after the lock: a stale base writes nothing and returns no row.
 ADD_VERSION = cypher(
     "documents.add_version",
     """
@@ -77,6 +79,7 @@ ADD_VERSION = cypher(
     SET d.locked_at = $now
     WITH d
     MATCH (d)-[c:CURRENT]->(prev:Version)
+    WITH d, c, prev WHERE $base IS NULL OR prev.number = $base
     CREATE (v:Version {id: $version_id, number: prev.number + 1, sha256: $sha256, size: $size,
                        author_id: $author_id, created_at: $now, note: $note, filename: $filename, kind: $kind,
                        mime: $mime, status: 'pending'})
@@ -91,7 +94,7 @@ ADD_VERSION = cypher(
     """,
     example={"document_id": "doc1", "version_id": "v2", "author_id": "u1", "sha256": "1" * 64, "size": 11,
              "note": "", "filename": "b.docx", "kind": "docx", "mime": "application/x",
-             "data_type": "unstructured", "now": 1},
+             "data_type": "unstructured", "now": 1, "base": 1},
     writes=True,
 )
 

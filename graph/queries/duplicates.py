@@ -63,6 +63,7 @@ COPIES = cypher(
     "duplicates.copies",
     """
     MATCH (d:Document {id: $id})-[e:DUPLICATE_OF]-(o:Document)
+    WITH e, o WHERE o.trashed_at IS NULL
     OPTIONAL MATCH (p:Person)-[:OWNS]->(o)
     RETURN o.id AS id, o.title AS title, e.kind AS kind, e.similarity AS similarity, p.name AS owner_name,
            [(p)-[:MEMBER_OF]->(dep:Department) | dep.name] AS departments

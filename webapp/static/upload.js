@@ -154,9 +154,15 @@
         function (code, body) {
           var result = firstResult(code, body);
           bar.hidden = true;
+          if (result.code === "stale_base" && result.url) {
+            window.location.assign(result.url);  // the conflict page: both files kept, the uploader chooses
+            return;
+          }
           if (result.ok) {
             status.textContent = (result.unchanged ? form.dataset.unchanged : form.dataset.stored) || "";
             form.reset();
+            var base = form.querySelector("input[name=base_version]");
+            if (base && result.number) { base.value = result.number; }  // our version is the next one's base
             refreshParts();
           } else {
             status.classList.add("dz-error");

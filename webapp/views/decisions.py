@@ -17,6 +17,7 @@ from graph import decisions, duplicates
 from graph.actor import Actor
 from graph.errors import DomainError, ObjectMissing
 from graph.usecases import documents as cases
+from ingest import decision_search
 from webapp import services
 from webapp.auth import client_address, current_person, roles_required
 from webapp.i18n import current_language
@@ -108,7 +109,7 @@ def document_panel(document_id: str) -> ResponseReturnValue:
 def search_section() -> ResponseReturnValue:
     """Decisions matching the search words, for the search page (only those the person may see)."""
     text = request.args.get("q", "").strip()
-    found = decisions.search(services.store(), actor(), text) if text else []
+    found = decision_search.search(services.store(), actor(), text) if text else []
     return render_template("decisions/_search_results.html", decisions=found, q=text)
 
 

@@ -16,9 +16,10 @@ from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from graph.errors import DomainError, NotPermitted, ObjectMissing
+from graph.errors import DomainError, InvalidInput, NotPermitted, ObjectMissing, StateConflict
 from graph.usecases import documents as cases
 from ingest import usecases as files
+from ingest import version_conflicts as conflicts
 from webapp import services
 from webapp.messages import message
 from webapp.views import document_ui as ui
@@ -54,7 +55,12 @@ def _store_one(file: FileStorage, form: dict[str, Any], document_id: str | None)
             services.context(), services.actor(), files.Upload(file.stream, filename), domain=form.get("domain"),
             access=form.get("access"), shares=form["shares"], note=form.get("note", ""),
             title=form.get("title") or None, document_id=document_id, enqueue=ui.enqueue(),
+            base_version=form.get("base_version"),
         )
+    except StateConflict as error:  # stale base: the file is kept; the conflict page offers the choice
+        return {"filename": filename, "ok": False, "error": message(error), "code": "stale_base",
+                **{k: error.params[k] for k in ("base", "current", "pending")},
+                "url": url_for("uploads.conflict", document_id=document_id, token=error.params["pending"])}
     except DomainError as error:
         return {"filename": filename, "ok": False, "error": message(error), "code": _error_code(error),
                 "detail": str(error.params.get("reason", ""))}
@@ -74,12 +80,28 @@ def handle_upload(document_id: str | None = None) -> tuple[list[dict[str, Any]],
                  "code": "too_many"}], 400
     form = {"domain": request.form.get("domain"), "access": request.form.get("access"),
             "note": request.form.get("note", ""), "title": request.form.get("title", "").strip() if len(files) == 1
-            else "", "shares": share_specs(request.form.getlist("share")) if document_id is None else []}
+            else "", "shares": share_specs(request.form.getlist("share")) if document_id is None else [],
+            "base_version": _base_version(request.form.get("base_version"))}
     results = [_store_one(f, form, document_id) for f in files]
     if any(r["ok"] for r in results):
         return results, 201 if any(r["ok"] and not r["unchanged"] for r in results) else 200
     codes = {r["code"] for r in results}
+    if "stale_base" in codes:
+        return results, 409
     return results, 404 if codes == {"not_found"} else 403 if codes == {"forbidden"} else 422
+
+
+def _base_version(value: str | None) -> int | None:
+    """The form's base version number (absent or empty: no check, as before bases were named)."""
+    if not (value or "").strip():
+        return None
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise InvalidInput("upload.base_version", field="base_version") from None
+    if number < 1:
+        raise InvalidInput("upload.base_version", field="base_version")
+    return number
 
 
 def _json(results: list[dict[str, Any]], status: int) -> ResponseReturnValue:
@@ -131,6 +153,9 @@ def new_version(document_id: str) -> ResponseReturnValue:
     results, status = handle_upload(document_id)
     if _wants_json():
         return _json(results, status)
+    conflict = next((r for r in results if r.get("code") == "stale_base"), None)
+    if conflict is not None:
+        return redirect(conflict["url"], 303)
     for result in results:
         if result["ok"]:
             flash(_("Version %(n)d stored; its text is being extracted.", n=result["number"]) if not
@@ -142,4 +167,39 @@ def new_version(document_id: str) -> ResponseReturnValue:
         raise ObjectMissing("document.missing")
     if status == 403:
         raise NotPermitted("document.read_only")
+    return redirect(url_for("documents.page", document_id=document_id) + "#versions", 303)
+
+
+# -- a new version made from a stale base: the file is kept, the uploader chooses ------------------------------
+
+
+@bp.get("/documents/<document_id>/versions/pending/<token>")
+def conflict(document_id: str, token: str) -> ResponseReturnValue:
+    """Both files side by side: the current version and the kept upload, with the text diff when it can be made."""
+    ctx, actor = services.context(), services.actor()
+    pending = conflicts.held(ctx, actor, document_id, token)
+    doc = cases.open_document(ctx, actor, document_id, explicit=False)
+    try:
+        diff: Any = conflicts.diff(ctx, actor, document_id, token)
+        diff_error = None
+    except DomainError as error:  # e.g. the current version's text is not extracted yet
+        diff, diff_error = None, message(error)
+    return render_template("documents/conflict.html", doc=doc, pending=pending, diff=diff,
+                           diff_error=diff_error), 409
+
+
+@bp.post("/documents/<document_id>/versions/pending/<token>")
+def resolve_conflict(document_id: str, token: str) -> ResponseReturnValue:
+    """``choice=add``: store the kept file as the newest version anyway; ``choice=cancel``: forget it."""
+    ctx, actor = services.context(), services.actor()
+    if request.form.get("choice") == "add":
+        result = files.add_pending(ctx, actor, document_id, token, enqueue=ui.enqueue())
+        if _wants_json():
+            return jsonify(ok=True, document_id=document_id, version_id=result.version_id, number=result.number), 201
+        flash(_("Version %(n)d stored; its text is being extracted.", n=result.number), "success")
+    else:
+        conflicts.cancel(ctx, actor, document_id, token)
+        if _wants_json():
+            return jsonify(ok=True, cancelled=True), 200
+        flash(_("Cancelled: your file was not added."), "success")
     return redirect(url_for("documents.page", document_id=document_id) + "#versions", 303)
