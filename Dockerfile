@@ -21,6 +21,13 @@ COPY --from=assets /assets/node_modules/htmx.org/dist/htmx.min.js /srv/huitong/s
 COPY --from=assets /assets/node_modules/htmx-ext-sse/dist/sse.js /srv/huitong/static/vendor/htmx-sse.js
 COPY --from=assets /assets/node_modules/cytoscape/dist/cytoscape.min.js /srv/huitong/static/vendor/cytoscape.min.js
 COPY --from=assets /assets/node_modules/echarts/dist/echarts.min.js /srv/huitong/static/vendor/echarts.min.js
+COPY --from=assets /assets/node_modules/swagger-ui-dist/swagger-ui-bundle.js /srv/huitong/static/vendor/swagger-ui-bundle.js
+COPY --from=assets /assets/node_modules/swagger-ui-dist/swagger-ui.css /srv/huitong/static/vendor/swagger-ui.css
+COPY --from=assets /assets/node_modules/bootstrap/dist/css/bootstrap.min.css /srv/huitong/static/vendor/bootstrap.min.css
+COPY --from=assets /assets/node_modules/bootstrap/dist/js/bootstrap.bundle.min.js /srv/huitong/static/vendor/bootstrap.bundle.min.js
+COPY --from=assets /assets/node_modules/bootstrap-icons/font/bootstrap-icons.min.css /srv/huitong/static/vendor/bootstrap-icons.min.css
+COPY --from=assets /assets/node_modules/bootstrap-icons/font/fonts/bootstrap-icons.woff2 /srv/huitong/static/vendor/fonts/bootstrap-icons.woff2
+COPY --from=assets /assets/node_modules/bootstrap-icons/font/fonts/bootstrap-icons.woff /srv/huitong/static/vendor/fonts/bootstrap-icons.woff
 ENV HUITONG_MAX_UPLOAD_MB=200
 EXPOSE 80
 

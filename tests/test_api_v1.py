@@ -259,3 +259,20 @@ def test_account_page_makes_shows_once_and_revokes(app: Flask, demo: FalkorStore
 def api_ok(app: Flask, token: str) -> bool:
     return app.test_client().get("/api/v1/notifications", headers={"Authorization": f"Bearer {token}"}).status_code \
         == 200
+
+
+def test_new_version_from_a_stale_base_answers_409(api: FlaskClient, demo: FalkorStore) -> None:
+    headers = bearer(demo, new_person(demo))
+    stored = _upload(api, headers, b"contract draft one", "contract.txt")
+    document_id = stored.get_json()["results"][0]["document_id"]
+
+    def version(content: bytes, base: int):  # type: ignore[no-untyped-def]
+        return api.post(f"/api/v1/documents/{document_id}/versions", headers=headers,
+                        content_type="multipart/form-data",
+                        data={"file": (io.BytesIO(content), "contract.txt"), "base_version": str(base)})
+
+    assert version(b"contract draft two", 1).status_code == 201
+    stale = version(b"contract draft two, other edit", 1)  # worked from v1, but v2 is current
+    assert stale.status_code == 409, stale.get_data(as_text=True)
+    assert stale.get_json()["results"][0]["code"] == "stale_base"
+    assert api.get(f"/api/v1/documents/{document_id}/download", headers=headers).data == b"contract draft two"

@@ -155,3 +155,21 @@ def test_cli_delete_and_restore(world: dict, tmp_path: Path) -> None:
     back = run_cli("doc", "restore", document_id, "--as", w["owner"]["username"], "--json", env=env)
     assert back.returncode == 0, back.stderr
     assert run_cli("doc", "show", document_id, "--as", w["owner"]["username"], "--json", env=env).returncode == 0
+
+
+def test_a_trashed_copy_leaves_the_duplicates_report(world: dict) -> None:
+    from graph import duplicates
+
+    w, store = world, world["store"]
+    ctx = Context(store, w["settings"])
+    text = f"qzkeptcopy 同一份差旅制度，两个部门各存一份。{WORD} kept twice."
+    first = _upload(w, w["owner"]["id"], text, "copy-a.txt")
+    second = _upload(w, w["other_owner"]["id"], text, "copy-b.txt", shares=("department:HR",))
+    admin = actor(store, w["admin"])
+    before = duplicates.department_report(store, admin)["pairs"]
+    assert before >= 1, "two owners keeping the same bytes are a duplicate pair"
+    trash.trash(ctx, actor(store, w["owner"]["id"]), first)
+    assert duplicates.department_report(store, actor(store, w["admin"]))["pairs"] == before - 1
+    trash.restore(ctx, actor(store, w["owner"]["id"]), first)
+    assert duplicates.department_report(store, actor(store, w["admin"]))["pairs"] == before
+    assert second

@@ -84,10 +84,12 @@ PAIRS_OF = cypher(
 )
 
 # How much is kept twice, by which departments (the owners' departments; counts and sizes only, no titles).
+# A trashed copy no longer counts as kept.
 BY_DEPARTMENTS = cypher(
     "duplicates.by_departments",
     """
     MATCH (a:Document)-[e:DUPLICATE_OF]->(b:Document)
+    WHERE a.trashed_at IS NULL AND b.trashed_at IS NULL
     OPTIONAL MATCH (pa:Person)-[:OWNS]->(a)
     OPTIONAL MATCH (pa)-[:MEMBER_OF]->(da:Department)
     WITH a, b, e, min(da.name) AS first

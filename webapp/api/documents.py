@@ -26,7 +26,9 @@ UPLOAD_FORM = {
                    "title": {"type": "string"}},
 }
 VERSION_FORM = {"type": "object", "required": ["file"],
-                "properties": {"file": {"type": "string", "format": "binary"}, "note": {"type": "string"}}}
+                "properties": {"file": {"type": "string", "format": "binary"}, "note": {"type": "string"},
+                               # the version the caller worked from: a stale one answers 409 (code stale_base)
+                               "base_version": {"type": "integer", "minimum": 1}}}
 UPLOADED = {201: m.UploadResults, 200: m.UploadResults, 400: m.UploadResults, 413: m.UploadResults,
             422: m.UploadResults}
 
@@ -56,7 +58,8 @@ def upload() -> ResponseReturnValue:
 
 
 @operation("POST", "/documents/<document_id>/versions", summary="Upload a new version of a document",
-           tag="documents", multipart=VERSION_FORM, responses={**UPLOADED, 403: m.UploadResults, **MISSING})
+           tag="documents", multipart=VERSION_FORM,
+           responses={**UPLOADED, 403: m.UploadResults, 409: m.UploadResults, **MISSING})
 def new_version(document_id: str) -> ResponseReturnValue:
     # A stranger's answer is the missing document's, whatever they posted.
     cases.open_document(services.context(), actor(), document_id, explicit=False)
