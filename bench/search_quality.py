@@ -35,6 +35,7 @@ from embeddings import SearchIndex
 from embeddings.chunker import chunk_blocks
 from embeddings.embedder import DEFAULT_MODEL, MINILM, get_embedder, use_threads
 from embeddings.search_index import DocumentInput
+from settings import get_settings
 
 MODES = ("keyword", "dense", "hybrid")
 GRID = [round(0.1 * i, 1) for i in range(11)]  # keyword weight; dense weight = 1 - it
@@ -221,8 +222,8 @@ def speed(datasets: list[Path]) -> dict:
         for model in models:
             embedder = embedders[model]
             encoder = embedder.query_encoder
-            for engine, value in (("torch", None), ("onnx-int8", encoder)):
-                if engine == "onnx-int8" and encoder is None:
+            for engine, value in (("torch", None), (get_settings().query_engine, encoder)):
+                if value is None and engine != "torch":
                     continue
                 embedder.query_encoder = value
                 start = time.perf_counter()
