@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -68,9 +68,6 @@ class Range:
 
 
 Filters = Mapping[str, Range | Iterable[str | int]]
-# Reorders the fused head (document id, score), best first, given each document's metadata: the place for
-# boosts that the engine does not know about (e.g. the reader's organisation), applied before paging.
-Rerank = Callable[[list[tuple[str, float]], Mapping[str, Metadata]], list[tuple[str, float]]]
 
 
 @dataclass(frozen=True)
@@ -405,7 +402,6 @@ class SearchIndex:
         facet_fields: Sequence[str] = (),
         depth: int | None = None,
         snippets: bool = True,
-        rerank: Rerank | None = None,
     ) -> SearchResults:
         """Documents matching ``query`` among ``allowed_document_ids`` (None = no restriction).
 
@@ -413,7 +409,7 @@ class SearchIndex:
         bitmap's numbers), which selects the same documents without hashing every id per query.
 
         The permission set and filters restrict the rows BEFORE scoring; results, total, facets and
-        snippets therefore only ever come from allowed documents. ``rerank`` may reorder the fused head.
+        snippets therefore only ever come from allowed documents.
         """
         if not isinstance(query, str) or not query.strip():
             raise SearchInputError("query must be a non-empty string")
@@ -454,8 +450,6 @@ class SearchIndex:
                 signals[name] = collapse(ids, scores, doc_of)
             weights = self.language_weights.get(detect_lang(query), self.weights)
             fused = fuse(signals, weights, zero_floor=frozenset({"keyword"}))
-            if rerank is not None:
-                fused = rerank(fused, {doc: catalog.doc_meta[catalog.doc_index[doc]] for doc, _ in fused})
             everything = [every for _, every in ranked.values()]
             matched = matches.matched_documents(row_doc, len(catalog.doc_ids), everything)
             facets = matches.facets(catalog.facet_columns(facet_fields), matched, catalog.doc_meta)
