@@ -64,7 +64,7 @@ from embeddings.snapshot import Snapshot
 from embeddings.store import Watermark
 from embeddings.text_tokens import configure_jieba, detect_lang, tokenize
 from embeddings.vector_index import EF_CONSTRUCTION, EXACT_MAX_ROWS, HNSW_M, VectorIndex
-from graph import permissions
+from graph.permissions import cache as permissions
 
 MODEL = DEFAULT_MODEL  # the model search serves by default (multilingual-e5-small)
 CHUNKS_PER_DOC = 10
