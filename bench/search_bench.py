@@ -401,7 +401,7 @@ def measure_share(
             hits_per_page.append(len(res.hits))
             if any(h.document_id not in allowed for h in res.hits):
                 raise AssertionError("a search returned a document outside the allowed set")
-            qvecs.append(index._query_vectors[q])
+            qvecs.append(index._query_vectors[(index.embedder.model_name, q)])
         qmat = np.stack(qvecs)
         exact_s, _ = exact_topk(matrix, allowed_rows, qmat, 10)
         for qvec, ex in zip(qmat, exact_s, strict=True):
