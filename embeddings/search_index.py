@@ -18,12 +18,12 @@ from typing import Literal
 import numpy as np
 
 from embeddings import builder, matches, model_switch, snapshot
-from embeddings.catalog import AllowedDocuments, AllowedRows, Catalog, NumberedDocuments, top_k
+from embeddings import signals as signals_module
+from embeddings.catalog import AllowedDocuments, Catalog, NumberedDocuments
 from embeddings.chunker import chunk_blocks, text_hash
 from embeddings.embedder import Embedder, get_embedder
 from embeddings.hybrid import DocRank, collapse, fuse, snippet
 from embeddings.keyword_index import KeywordIndex
-from embeddings.matches import SignalMatches
 from embeddings.store import ChunkStore, Metadata, Watermark
 from embeddings.text_tokens import configure_jieba, detect_lang, tokenize
 from embeddings.vector_index import VectorIndex
@@ -363,33 +363,6 @@ class SearchIndex:
                 self._query_vectors.pop(next(iter(self._query_vectors)))
         return vector
 
-    def _ranked_rows(
-        self, query: str, qvec: np.ndarray | None, rows_mask: AllowedRows, depth: int, timings: dict[str, float]
-    ) -> dict[str, tuple[SignalMatches, SignalMatches]]:
-        """Per signal, (its best ``depth`` rows best first, every row it matched in no order): with a similarity
-        floor every match counts (keyword rows holding a query term, dense rows above the floor), so that counts
-        and facets cover all of them; without one only the head counts (dense similarity ranks every row)."""
-        assert self._state is not None
-        out: dict[str, tuple[SignalMatches, SignalMatches]] = {}
-        floor = self.similarity_floor
-        if qvec is not None:
-            start = time.perf_counter()
-            vectors = self._state.vectors
-            if floor is None:
-                head = vectors.search(qvec, rows_mask, depth)
-                out["dense"] = (head, head)
-            else:
-                head_rows, head_scores, rows, scores = vectors.search_above(qvec, rows_mask, depth, floor)
-                out["dense"] = ((head_rows, head_scores), (rows, scores))
-            timings["dense"] = (time.perf_counter() - start) * 1000
-        if query:
-            start = time.perf_counter()
-            matched = self._state.keywords.matches(tokenize(query), rows_mask)
-            head = top_k(*matched, depth)
-            out["keyword"] = (head, head if floor is None else matched)
-            timings["keyword"] = (time.perf_counter() - start) * 1000
-        return out
-
     def search(
         self,
         query: str,
@@ -440,7 +413,11 @@ class SearchIndex:
             rows_mask = catalog.allowed_rows(self._doc_mask(catalog, allowed_document_ids, filters))
             timings["filter"] = (time.perf_counter() - start) * 1000
             depth = depth or max(MIN_DEPTH, 3 * page * per_page)
-            ranked = self._ranked_rows(query if mode != "dense" else "", qvec, rows_mask, depth, timings)
+            state = self._state
+            ranked = signals_module.ranked_rows(
+                state.vectors, state.keywords, query if mode != "dense" else "", qvec, rows_mask, depth,
+                self.similarity_floor, timings,
+            )
             chunk_ids, row_doc = catalog.chunk_ids.view, catalog.row_doc.view
             start = time.perf_counter()
             signals: dict[str, dict[str, DocRank]] = {}

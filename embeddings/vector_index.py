@@ -23,14 +23,16 @@ HNSW_M = 32
 EF_CONSTRUCTION = 128
 EF_SEARCH = 256  # recall@10 vs exact ~0.99 on real MiniLM vectors of 100k texts (FIELD-NOTES)
 # A bigger graph needs a wider beam for the same recall: (rows at or above, efSearch), largest first.
-# At 1M, efConstruction 128, recall@10 vs exact with 100% / 10% / 5% of rows allowed at ef 1024:
-# 0.9985 / 0.9995 / 0.999 at 2.6-2.9 ms p50.
-EF_SEARCH_BY_ROWS = ((500_000, 1024),)
+# At 1M multilingual-e5 proxy vectors (bench/search_bench.py), efConstruction 128, all rows allowed, recall@10 vs
+# exact: ef 512 0.9915 (p95 5.7 ms), ef 1024 0.997 (p95 11.9 ms); 768 keeps >= 0.99 with margin at ~2/3 the cost.
+EF_SEARCH_BY_ROWS = ((500_000, 768),)
 # A selector allowing a share f < 1/2 of the rows widens the beam by 1/(2f), up to this.
 EF_SEARCH_MAX = 1024
-# Exact scans of up to this many rows cost a few ms (~1 ms per 10k rows); beyond it, HNSW when at
-# least this share of rows is allowed (cheaper than the exact scan's 5-10 ms at 5-10% of 1M rows).
-EXACT_MAX_ROWS = 50_000
+# Exact scans read only the allowed vectors, in place (~0.6 ms per 10k rows). A selector that excludes most of
+# the graph starves HNSW: at 1M rows with 10% allowed, ef 1024 reached recall@10 0.9835 in 11-16 ms p95, while
+# the exact scan of those 100k rows is exact in about the same time. Beyond this many rows, HNSW when at least
+# HNSW_MIN_FRACTION of the rows is allowed.
+EXACT_MAX_ROWS = 150_000
 HNSW_MIN_FRACTION = 0.05
 
 
@@ -81,7 +83,7 @@ class VectorIndex:
         k = min(k, n_allowed)
         if k <= 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        if n_allowed > EXACT_MAX_ROWS and n_allowed >= HNSW_MIN_FRACTION * self.rows:
+        if self._uses_hnsw(allowed):
             rows, scores = self._hnsw(query, allowed, k)
             if len(rows) == k:
                 self.last_strategy = "hnsw"
@@ -95,33 +97,50 @@ class VectorIndex:
         """Rows scoring at least ``floor``: (head rows, head scores) = the best ``k`` of them, best first, and
         (rows, scores) of EVERY one of them, in no particular order (a result count covers them all).
 
-        When the top-``k`` window is full of rows above the floor, one exact range pass over the allowed rows
-        finds the rest; FAISS reads the vectors in place (a numpy gather copied ~1.5 GB per query at 1M rows).
+        Where the exact strategy applies, one pass scores every allowed row and yields both. Otherwise, when
+        HNSW's top-``k`` window is full of rows above the floor, one exact range pass over the allowed rows finds
+        the rest. Either way FAISS reads the vectors in place (a numpy gather copied ~1.5 GB per query at 1M rows).
         """
+        allowed = as_allowed_rows(allowed)
+        if allowed.count == 0 or k <= 0:
+            empty = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32))
+            return (*empty, *empty)
+        vector = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
+        if not self._uses_hnsw(allowed):  # one exact pass scores every allowed row: head and all at once
+            self.last_strategy = "exact"
+            subset = np.ascontiguousarray(allowed.rows, dtype=np.int64)
+            subset_scores = self._scores_of(vector, subset)
+            hit = subset_scores >= floor
+            all_rows, all_scores = subset[hit], subset_scores[hit]
+            return (*top_k(all_rows, all_scores, k), all_rows, all_scores)
         rows, scores = self.search(query, allowed, k)
         keep = scores >= floor
         if len(rows) < k or not keep.all():
             rows, scores = rows[keep], scores[keep]
             return rows, scores, rows, scores
-        allowed = as_allowed_rows(allowed)
-        vector = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
-        if allowed.count <= EXACT_MAX_ROWS:  # few rows: score just those
-            subset = allowed.rows
-            subset_scores = self._matrix()[subset] @ vector[0]
-            hit = subset_scores >= floor
-            all_rows, all_scores = subset[hit].astype(np.int64), subset_scores[hit].astype(np.float32)
-        else:
-            params = None
-            selector = faiss.IDSelectorBitmap(self.rows, faiss.swig_ptr(allowed.bits))  # alive through the call
-            if allowed.count < self.rows:
-                params = faiss.SearchParameters()
-                params.sel = selector
-            storage = faiss.downcast_index(self._index.storage)
-            radius = float(np.nextafter(np.float32(floor), np.float32(-np.inf)))  # FAISS keeps scores > radius
-            _, found_scores, found_rows = storage.range_search(vector, radius, params=params)
-            keep = found_scores >= floor
-            all_rows, all_scores = found_rows[keep].astype(np.int64), found_scores[keep].astype(np.float32)
+        params = None
+        selector = faiss.IDSelectorBitmap(self.rows, faiss.swig_ptr(allowed.bits))  # alive through the call
+        if allowed.count < self.rows:
+            params = faiss.SearchParameters()
+            params.sel = selector
+        storage = faiss.downcast_index(self._index.storage)
+        radius = float(np.nextafter(np.float32(floor), np.float32(-np.inf)))  # FAISS keeps scores > radius
+        _, found_scores, found_rows = storage.range_search(vector, radius, params=params)
+        keep = found_scores >= floor
+        all_rows, all_scores = found_rows[keep].astype(np.int64), found_scores[keep].astype(np.float32)
         return (*top_k(all_rows, all_scores, k), all_rows, all_scores)  # the exact head (HNSW's may miss a row)
+
+    def _uses_hnsw(self, allowed: AllowedRows) -> bool:
+        return allowed.count > EXACT_MAX_ROWS and allowed.count >= HNSW_MIN_FRACTION * self.rows
+
+    def _scores_of(self, vector: np.ndarray, subset: np.ndarray) -> np.ndarray:
+        """Inner products of ``vector`` with the given rows, read in place (a numpy gather would copy them)."""
+        scores = np.empty(len(subset), dtype=np.float32)
+        faiss.fvec_inner_products_by_idx(
+            faiss.swig_ptr(scores), faiss.swig_ptr(vector), faiss.swig_ptr(self._matrix()), faiss.swig_ptr(subset),
+            self.dim, 1, len(subset),
+        )
+        return scores
 
     def _exact(self, query: np.ndarray, allowed: AllowedRows, k: int) -> tuple[np.ndarray, np.ndarray]:
         # FAISS's top-k over a list of row numbers reads only the allowed vectors, in place, on one
