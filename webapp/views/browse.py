@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
@@ -23,12 +22,12 @@ from graph.classification import DataType
 from graph.usecases import browse as cases
 from ingest.filetypes import FileKind
 from webapp import events, services
+from webapp.ui import zone
 from webapp.views import document_ui as ui
 
 bp = Blueprint("browse", __name__)
 
 PER_PAGE = 20
-ZONE = ZoneInfo("Asia/Shanghai")  # the organisation's calendar for date filters
 MAX_LIVE_IDS = 200
 TABS = {"all": _l("All I can read"), "department": _l("Shared with my department"),
         "recent": _l("Recently changed"), "mine": _l("Mine")}
@@ -38,8 +37,9 @@ KINDS = tuple(k.value for k in FileKind if k.supported)
 
 
 def _day(value: str, *, end: bool = False) -> int | None:
-    """A YYYY-MM-DD date (Beijing time) as epoch ms; ``end`` gives the start of the next day."""
-    day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=ZONE)
+    """A YYYY-MM-DD date in the organisation's zone (``HUITONG_TIMEZONE``) as epoch ms; ``end`` gives the start of
+    the next day."""
+    day = datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=zone())
     if end:
         day += timedelta(days=1)
     return int(day.timestamp() * 1000)

@@ -42,6 +42,7 @@ def _form_context(**extra: object) -> dict[str, object]:
         page = 1
     rows, total = job_usecases.list_jobs(services.store(), actor(), offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE)
     return {"jobs": rows, "total": total, "page": page, "pages": max(1, -(-total // PAGE_SIZE)),
+            "page_url": lambda number: url_for("ingest_admin.index", page=number),
             "domains": list(DomainCatalogue()), "levels": [level.value for level in LEVELS],
             "values": request.form, **extra}
 

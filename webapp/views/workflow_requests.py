@@ -14,6 +14,7 @@ from graph.errors import ObjectMissing
 from graph.workflows import FormError, NotFound, requests, usecases
 from webapp import services
 from webapp.services import actor
+from webapp.ui import zone
 from webapp.views import workflow_ui as ui
 from webapp.views.workflows import MAX_REQUEST_ROWS, bp, missing
 
@@ -24,7 +25,7 @@ def _departments() -> list[dict[str, Any]]:
 
 def _deadline(raw: str) -> int | None:
     try:
-        return int(datetime.fromisoformat(raw).replace(tzinfo=ui.ZONE).timestamp() * 1000)
+        return int(datetime.fromisoformat(raw).replace(tzinfo=zone()).timestamp() * 1000)
     except ValueError:
         return None
 

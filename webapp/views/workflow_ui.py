@@ -11,7 +11,6 @@ import json
 import time
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import request
 from flask_babel import gettext as _
@@ -28,7 +27,6 @@ from webapp.services import actor
 from webapp.ui import local_time
 from webapp.views import document_ui
 
-ZONE = ZoneInfo("Asia/Shanghai")
 ADMIN = "admin"
 
 STATUS_LABELS = {
