@@ -18,6 +18,7 @@ from ingest.cells import safe_cell
 from webapp import services
 from webapp.auth import audit, roles_required
 from webapp.downloads import content_disposition
+from webapp.i18n import current_language
 from webapp.ui import local_time, zone
 from webapp.views import audit_ui
 
@@ -96,6 +97,7 @@ def events() -> ResponseReturnValue:
         "audit/events.html", query=query, rows=rows, iso=_iso, page=page, pages=pages, total=total,
         actions=trail.known_actions(store), target_kinds=sorted(trail.TARGET_KINDS), local_time=local_time,
         ui=audit_ui, names=audit_ui.actor_names(store) if rows else {},
+        targets=audit_ui.targets(store, services.actor(), rows, current_language()),
     ), 400 if query.errors else 200
 
 

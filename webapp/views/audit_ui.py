@@ -6,9 +6,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from graph import accounts
+from graph import accounts, audit_titles
 
 ACTIONS = {
     "login.success": _l("Signed in"), "login.failure": _l("Sign-in failed"), "login.throttle": _l("Sign-in throttled"),
@@ -77,3 +78,27 @@ def detail_pairs(detail: Any) -> list[tuple[str, str]]:
 def actor_names(store: Any) -> dict[str, str]:
     """Person id -> display name, for the page's rows (one query per page)."""
     return {p["id"]: p.get("name") or p.get("username") or p["id"] for p in accounts.list_people(store)}
+
+
+def targets(store: Any, actor: Any, rows: list[dict[str, Any]], lang: str) -> dict[tuple[str, str], Any]:
+    """The page's targets with their titles (batched: one look-up per kind on the page)."""
+    return audit_titles.titles(store, actor, ((r.get("target_kind"), r.get("target_id")) for r in rows), lang=lang)
+
+
+def target_url(target: audit_titles.Target) -> str | None:
+    """Where the object is read, for a visible one; None for hidden, deleted or page-less objects."""
+    if target.title is None:
+        return None
+    if target.kind == "person":
+        return url_for("admin_org.person", person_id=target.id)
+    if target.kind in ("department", "position", "project"):
+        return url_for("admin_org.edit", kinds=f"{target.kind}s", entity_id=target.id)
+    if target.document_id:
+        return url_for("documents.page", document_id=target.document_id)
+    if target.kind == "task":
+        return url_for("workflows.task_page", task_id=target.id)
+    if target.kind == "decision":
+        return url_for("decisions.show", decision_id=target.id)
+    if target.run_id:
+        return url_for("workflows.run_page", run_id=target.run_id)
+    return None
