@@ -341,6 +341,7 @@ from webapp import (  # noqa: E402, F401
     cli_analytics,
     cli_ingest,
     cli_knowledge,
+    cli_notifications,
     cli_ops,
     cli_org,
     cli_tokens,

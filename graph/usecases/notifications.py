@@ -62,3 +62,22 @@ def set_preferences(ctx: Context, actor: Actor, *, muted: list[str], digest: boo
     audit.record(ctx.store, action="account.notifications", actor_id=actor.person_id, target_kind="person",
                  target_id=actor.person_id, client=actor.address, detail=saved)
     return saved
+
+
+def update_preferences(ctx: Context, actor: Actor, *, muted: list[str] | None = None,
+                       digest: bool | None = None) -> dict[str, Any]:
+    """The one door-independent change of the actor's own preferences (web page, CLI, API): what is given
+    replaces the stored value, what is left out (None) keeps it. Unknown kinds are refused (field ``muted``)."""
+    current = preferences(ctx, actor)
+    return set_preferences(ctx, actor, muted=current["muted"] if muted is None else list(muted),
+                           digest=current["digest"] if digest is None else bool(digest))
+
+
+DIGEST_WORDS = {"daily": True, "off": False}
+
+
+def in_words(saved: dict[str, Any]) -> dict[str, Any]:
+    """Preferences as the CLI and the API show them: ``{"muted": [...], "digest": "daily"|"off", "kinds": [...]}``
+    (``digest`` in the words their options take; ``kinds`` lists every kind one may mute)."""
+    return {"muted": list(saved["muted"]), "digest": "daily" if saved["digest"] else "off",
+            "kinds": list(notices.KINDS)}

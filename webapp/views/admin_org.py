@@ -251,7 +251,6 @@ def _render_person(person: Mapping[str, Any] | None, values: Mapping[str, Any],
                                "roles": org.ROLES, "membership_kinds": org.MEMBERSHIP_KINDS}
     if person is not None:
         context["memberships"] = org.memberships(store, person["id"])
-        context["targets"] = {kind: org.search(store, kind, status="active", size=2000).rows for kind in org.KINDS}
         context["is_self"] = person["id"] == _actor_id()
     return render_template("admin/person.html", **context), status
 

@@ -39,7 +39,8 @@ def preferences() -> ResponseReturnValue:
     """The account page's notification preferences: kinds to mute, daily digest instead of one e-mail each."""
     keep = set(request.form.getlist("keep"))  # the boxes left ticked; every other kind is muted
     muted = [k for k in notifications.KINDS if k not in keep]
-    cases.set_preferences(services.context(), services.actor(), muted=muted, digest=request.form.get("digest") == "1")
+    cases.update_preferences(services.context(), services.actor(), muted=muted,
+                             digest=request.form.get("digest") == "1")
     flash(_("Notification preferences saved."), "success")
     return redirect(url_for("account.profile"), 303)
 

@@ -22,6 +22,8 @@ from webapp.messages import message
 bp = Blueprint("pickers", __name__, url_prefix="/pick")
 
 
+# Form values that name a picker kind by another word (a head of department is picked among departments).
+ALIASES = {"head": "department"}
 KIND_LABELS = {"department": _l("department"), "person": _l("person"), "project": _l("project"),
                "position": _l("position")}
 
@@ -43,6 +45,7 @@ def _shares(text: str, lang: str) -> list[dict[str, str]]:
 
 @bp.get("/<kind>")
 def search(kind: str) -> ResponseReturnValue:
+    kind = ALIASES.get(kind, kind)
     field = request.args.get("field", "q")
     text = request.args.get(field, request.args.get("q", ""))
     list_id = request.args.get("list", "picker")[:80]
