@@ -1,6 +1,7 @@
 """Every word in the reader's language: a walk over the main pages (and their empty and error states)
 in zh-CN as administrator, member and manager, failing on English words outside names, codes and
-document content (see ui_support.english_words)."""
+document content (see ui_support.english_words); and the same walk in en, failing on Chinese outside
+names and content and on identifiers shown raw (see ui_support.raw_words_en)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from ui_support import demo_graph, demo_names, english_words  # noqa: F401  (fixture)
+from ui_support import CJK, content_names, demo_graph, demo_names, english_words, raw_words_en  # noqa: F401  (fixture)
 from web_support import login
 from workflow_support import Org
 
@@ -98,3 +99,55 @@ def test_the_detector_finds_english() -> None:
             '<span translate="no">Alice</span><input placeholder="Type a name">'
             '<p>FIN-ACC · report.pdf · v2 · 12 MiB</p><p>状态 initiator_head</p></body>')
     assert english_words(html, set()) == ["Click", "here", "Type", "name", "initiator_head"]
+
+
+# -- English: no Chinese outside names and content, no identifiers shown raw -------------------------------
+# Pages whose Chinese is content by nature in the demo: a run shows the form its initiator filled in.
+EN_CONTENT_PAGES = {"run", "task"}
+
+
+def _walk_en(client: FlaskClient, paths: list[str], known: set[str]) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    queue, found_kinds = list(paths), set()
+    while queue:
+        path = queue.pop(0)
+        if path in seen:
+            continue
+        seen.add(path)
+        response = client.get(path, follow_redirects=True)
+        assert response.status_code in (200, 403, 404), f"{path}: {response.status_code}"
+        html = response.get_data(as_text=True)
+        assert 'lang="en"' in html, f"{path} is not rendered in English"
+        kind = next((k for k, p in FOLLOW.items() if p.fullmatch(f'href="{path}"')), None)
+        words = [w for w in raw_words_en(html, known) if kind not in EN_CONTENT_PAGES or not CJK.fullmatch(w)]
+        if words:
+            problems[path] = sorted(set(words))
+        for name, pattern in FOLLOW.items():
+            match = pattern.search(html)
+            if name not in found_kinds and match:
+                found_kinds.add(name)
+                queue.append(match.group(1))
+    return problems
+
+
+@pytest.fixture(scope="module")
+def known_en(demo_graph: FalkorStore, known: set[str]) -> set[str]:  # noqa: F811
+    return known | content_names(demo_graph) | {"预算"}  # the search word typed, echoed back
+
+
+@pytest.mark.parametrize("who", ["admin", "member", "manager"])
+def test_english_pages_show_no_chinese_or_raw_codes(app: Flask, demo_graph: FalkorStore, known_en: set[str],  # noqa: F811
+                                                    who: str) -> None:
+    person, extra = {"admin": (ORG.admin, ADMIN), "member": (ORG.staff("FIN-ACC"), MEMBER_REFUSED),
+                     "manager": (ORG.head["FIN"], MANAGER)}[who]
+    client = login(app, demo_graph, person, language="en")
+    problems = _walk_en(client, COMMON + extra, known_en)
+    assert not problems, problems
+
+
+def test_the_english_detector_finds_raw_words() -> None:
+    """The English walk can fail: Chinese UI words and stored codes are found, names and titles are not."""
+    html = ('<body><p>Status: 待处理 · initiator_head</p><a href="/workflows/runs/r1">差旅报销</a>'
+            '<span translate="no">李娜</span><p>汇通 · 中文</p><p>王芳 approved</p></body>')
+    assert raw_words_en(html, {"王芳"}) == ["待处理", "initiator_head"]

@@ -158,3 +158,45 @@ def demo_graph(app: Flask, graph_server, settings) -> Iterator[FalkorStore]:  # 
     """The whole demo, served by the test app while the module runs."""
     with demo_platform_graph(graph_server, settings) as store, serving(app, store):
         yield store
+
+
+# -- the English pages: untranslated words shown raw -----------------------------------------------------
+# Chinese left on an English page (a msgid translated the wrong way, a label built in Chinese) and identifiers
+# shown as they are stored (snake_case codes such as initiator_head or awaiting_feedback).
+CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+SNAKE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
+CJK_ALLOWED = {"汇通", "中文", "简体中文"}  # the brand, and the language switch naming Chinese in Chinese
+CONTENT_LINK = re.compile(r"^/(documents|decisions|workflows/runs|workflows/tasks|workflows/requests)/[\w-]+"
+                          r"(?:[/?#].*)?$")  # titles people gave their documents, decisions and runs
+
+
+class _EnglishText(_Text):
+    """As :class:`_Text`, and links to runs and tasks carry their (people's) titles too."""
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        href = dict(attrs).get("href") or ""
+        if tag == "a" and CONTENT_LINK.match(href):
+            attrs = [*attrs, ("translate", "no")]
+        super().handle_starttag(tag, attrs)
+
+
+def raw_words_en(html: str, known: set[str]) -> list[str]:
+    """Words an English reader should not see: Chinese outside names and content, stored identifiers."""
+    body = html.split("<body", 1)[-1].split(">", 1)[-1]
+    parser = _EnglishText()
+    parser.feed(body)
+    text = "\n".join(parser.parts)
+    for name in sorted(known, key=len, reverse=True):
+        text = text.replace(name, " ")
+    return [w for w in CJK.findall(text) if w not in CJK_ALLOWED] + SNAKE.findall(text)
+
+
+def content_names(store: FalkorStore) -> set[str]:
+    """Titles people gave the demo's runs and decisions: content, in whatever language they wrote it."""
+    from graph.cypher import cypher
+
+    statement = cypher("tests.ui_content_titles", """
+        MATCH (r:WorkflowRun) RETURN r.title AS text
+        UNION MATCH (d:Decision) RETURN d.title AS text
+    """)
+    return {str(r["text"]) for r in store.run(statement, {}) if r["text"]}

@@ -1,5 +1,5 @@
-"""The design system in a real browser: every main page at 1440 and 390 px, zh-CN, as administrator and
-member: no serious or critical axe-core violations, no horizontal overflow at 390 px, 44 px touch targets
+"""The design system in a real browser: every main page at 1440 and 390 px, zh-CN and en, as administrator
+and member: no serious or critical axe-core violations, no horizontal overflow at 390 px, 44 px touch targets
 on the mobile approval pages, and keyboard navigation reaches the main navigation."""
 
 from __future__ import annotations
@@ -25,9 +25,9 @@ ADMIN_PASSWORD = os.environ["HUITONG_ADMIN_PASSWORD"]
 ORG = Org()
 WIDTHS = (1440, 390)
 MEMBER_PAGES = ["/", "/inbox", "/notifications/", "/documents", "/documents/upload", "/search?q=预算", "/workflows/",
-                "/decisions", "/account", "/documents/no-such-document"]
+                "/decisions", "/account", "/account/tokens", "/documents/no-such-document"]
 ADMIN_PAGES = ["/admin/org/people", "/admin/ingest", "/admin/audit", "/admin/webhooks", "/manage/dashboard",
-               "/manage/bottlenecks"]
+               "/manage/bottlenecks", "/workflows/design", "/admin/org/departments", "/admin/org/import"]
 FOLLOW = {"document": r"/documents/[0-9a-f-]{36}", "task": r"/workflows/tasks/[\w-]+", "run": r"/workflows/runs/[\w-]+",
           "start": r"/workflows/[\w-]+/start"}
 MOBILE_TOUCH = ("task", "start", "/inbox", "/notifications/", "document")
@@ -68,9 +68,10 @@ def ui_server(graph_server, settings) -> Iterator[tuple[str, FalkorStore]]:  # t
                 thread.join(timeout=10)
 
 
-def _page(browser, url: str, username: str, password: str, width: int):  # type: ignore[no-untyped-def]
+def _page(browser, url: str, username: str, password: str, width: int,  # type: ignore[no-untyped-def]
+          locale: str = "zh-CN"):
     # bypass_csp: axe is injected from node_modules as an inline script, which the app's CSP refuses.
-    context = browser.new_context(locale="zh-CN", viewport={"width": width, "height": 900}, bypass_csp=True)
+    context = browser.new_context(locale=locale, viewport={"width": width, "height": 900}, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(120_000)  # the first search loads the model; the machine is shared
     page.goto(url + "/login")
@@ -121,12 +122,23 @@ def _member(store: FalkorStore) -> str:
     return str(org.get_person(store, person_id)["username"])
 
 
+def _decision(store: FalkorStore) -> str:
+    """A decision page the member may see (they recorded it): the decision pages are walked too."""
+    from graph import decisions
+    from graph.actor import Actor
+
+    person = org.get_person(store, ORG.staff("FIN-ACC"))
+    made = decisions.record(store, Actor(person["id"], person["username"], person["name"]),
+                            title="采购流程调整 Procurement change", text="会议决定 decided in the meeting")
+    return f"/decisions/{made['id']}"
+
+
 @pytest.mark.parametrize("width", WIDTHS)
 def test_member_pages_are_accessible_and_fit(browser, ui_server, width: int) -> None:  # type: ignore[no-untyped-def]
     url, store = ui_server
     page = _page(browser, url, _member(store), PASSWORD, width)
     try:
-        problems = _check(page, url, MEMBER_PAGES, width)
+        problems = _check(page, url, [*MEMBER_PAGES, _decision(store)], width)
     finally:
         page.context.close()
     assert not problems, problems
@@ -140,6 +152,21 @@ def test_admin_pages_are_accessible_and_fit(browser, ui_server, width: int) -> N
         problems = _check(page, url, ADMIN_PAGES, width)
     finally:
         page.context.close()
+    assert not problems, problems
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_pages_in_english_are_accessible_and_fit(browser, ui_server, width: int) -> None:  # type: ignore[no-untyped-def]
+    """The same look in en: the member's and the administrator's main pages, axe and overflow as above."""
+    url, store = ui_server
+    problems: dict[str, list[str]] = {}
+    for username, password, paths in ((_member(store), PASSWORD, [*MEMBER_PAGES, _decision(store)]),
+                                      ("admin", ADMIN_PASSWORD, ADMIN_PAGES)):
+        page = _page(browser, url, username, password, width, locale="en-US")
+        try:
+            problems.update(_check(page, url, paths, width))
+        finally:
+            page.context.close()
     assert not problems, problems
 
 
