@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -38,7 +39,16 @@ FOLLOW = {  # one page of each kind found by following the first link of the pat
 }
 
 
-def _walk(client: FlaskClient, paths: list[str], known: set[str]) -> dict[str, list[str]]:
+Detector = Callable[[str, set[str], "str | None"], list[str]]
+
+
+def _chinese_page(html: str, known: set[str], _kind: str | None) -> list[str]:
+    return english_words(html, known)
+
+
+def _walk(client: FlaskClient, paths: list[str], known: set[str], *, lang: str = "zh-CN",
+          detect: Detector = _chinese_page) -> dict[str, list[str]]:
+    """Visit the pages (and the first page of each kind they link to); ``detect`` lists a page's wrong words."""
     problems: dict[str, list[str]] = {}
     seen: set[str] = set()
     queue = list(paths)
@@ -51,20 +61,21 @@ def _walk(client: FlaskClient, paths: list[str], known: set[str]) -> dict[str, l
         response = client.get(path, follow_redirects=True)
         assert response.status_code in (200, 403, 404), f"{path}: {response.status_code}"
         html = response.get_data(as_text=True)
-        assert 'lang="zh-CN"' in html, f"{path} is not rendered in Chinese"
-        words = english_words(html, known)
+        assert f'lang="{lang}"' in html, f"{path} is not rendered in {lang}"
+        kind = next((k for k, p in FOLLOW.items() if p.fullmatch(f'href="{path}"')), None)
+        words = detect(html, known, kind)
         if words:
             problems[path] = sorted(set(words))
             if os.environ.get("HUITONG_UI_DUMP"):  # for fixing: the pages as the walk saw them
                 dump = Path(os.environ["HUITONG_UI_DUMP"])
                 dump.mkdir(parents=True, exist_ok=True)
-                (dump / (re.sub(r"\W+", "_", path) + ".html")).write_text(html)
+                (dump / (lang + re.sub(r"\W+", "_", path) + ".html")).write_text(html)
                 with (dump / "problems.txt").open("a") as report:
-                    report.write(f"{path}\t{' '.join(problems[path])}\n")
-        for kind, pattern in FOLLOW.items():
+                    report.write(f"{lang}\t{path}\t{' '.join(problems[path])}\n")
+        for name, pattern in FOLLOW.items():
             match = pattern.search(html)
-            if kind not in found_kinds and match:
-                found_kinds.add(kind)
+            if name not in found_kinds and match:
+                found_kinds.add(name)
                 queue.append(match.group(1))
     return problems
 
@@ -106,29 +117,9 @@ def test_the_detector_finds_english() -> None:
 EN_CONTENT_PAGES = {"run", "task"}
 
 
-def _walk_en(client: FlaskClient, paths: list[str], known: set[str]) -> dict[str, list[str]]:
-    problems: dict[str, list[str]] = {}
-    seen: set[str] = set()
-    queue, found_kinds = list(paths), set()
-    while queue:
-        path = queue.pop(0)
-        if path in seen:
-            continue
-        seen.add(path)
-        response = client.get(path, follow_redirects=True)
-        assert response.status_code in (200, 403, 404), f"{path}: {response.status_code}"
-        html = response.get_data(as_text=True)
-        assert 'lang="en"' in html, f"{path} is not rendered in English"
-        kind = next((k for k, p in FOLLOW.items() if p.fullmatch(f'href="{path}"')), None)
-        words = [w for w in raw_words_en(html, known) if kind not in EN_CONTENT_PAGES or not CJK.fullmatch(w)]
-        if words:
-            problems[path] = sorted(set(words))
-        for name, pattern in FOLLOW.items():
-            match = pattern.search(html)
-            if name not in found_kinds and match:
-                found_kinds.add(name)
-                queue.append(match.group(1))
-    return problems
+def _english_page(html: str, known: set[str], kind: str | None) -> list[str]:
+    words = raw_words_en(html, known)
+    return [w for w in words if kind not in EN_CONTENT_PAGES or not CJK.fullmatch(w)]
 
 
 @pytest.fixture(scope="module")
@@ -142,7 +133,7 @@ def test_english_pages_show_no_chinese_or_raw_codes(app: Flask, demo_graph: Falk
     person, extra = {"admin": (ORG.admin, ADMIN), "member": (ORG.staff("FIN-ACC"), MEMBER_REFUSED),
                      "manager": (ORG.head["FIN"], MANAGER)}[who]
     client = login(app, demo_graph, person, language="en")
-    problems = _walk_en(client, COMMON + extra, known_en)
+    problems = _walk(client, COMMON + extra, known_en, lang="en", detect=_english_page)
     assert not problems, problems
 
 

@@ -81,15 +81,18 @@ class _Text(HTMLParser):
             self.parts.append(data)
 
 
-def english_words(html: str, known: set[str]) -> list[str]:
-    """English words a Chinese reader would see on the page (names, codes and content excluded)."""
-    body = html.split("<body", 1)[-1].split(">", 1)[-1]
-    parser = _Text()
-    parser.feed(body)
+def _visible_text(html: str, known: set[str], parser: _Text) -> str:
+    """The page's visible text and reader labels (as ``parser`` sees them), without the known names."""
+    parser.feed(html.split("<body", 1)[-1].split(">", 1)[-1])
     text = "\n".join(parser.parts)
     for name in sorted(known, key=len, reverse=True):
         text = text.replace(name, " ")
-    text = CODES_IN_TEXT.sub(" ", text)
+    return text
+
+
+def english_words(html: str, known: set[str]) -> list[str]:
+    """English words a Chinese reader would see on the page (names, codes and content excluded)."""
+    text = CODES_IN_TEXT.sub(" ", _visible_text(html, known, _Text()))
     found = []
     for word in WORD.findall(text):
         if CODE.search(word) or word.lower().strip("'’-") in ALLOWED or len(word) < 3:
@@ -182,12 +185,7 @@ class _EnglishText(_Text):
 
 def raw_words_en(html: str, known: set[str]) -> list[str]:
     """Words an English reader should not see: Chinese outside names and content, stored identifiers."""
-    body = html.split("<body", 1)[-1].split(">", 1)[-1]
-    parser = _EnglishText()
-    parser.feed(body)
-    text = "\n".join(parser.parts)
-    for name in sorted(known, key=len, reverse=True):
-        text = text.replace(name, " ")
+    text = _visible_text(html, known, _EnglishText())
     return [w for w in CJK.findall(text) if w not in CJK_ALLOWED] + SNAKE.findall(text)
 
 

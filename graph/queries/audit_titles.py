@@ -16,24 +16,23 @@ def _titles(kind: str, text: str) -> Statement:
     return cypher(f"audit_titles.{kind}", text, example=_EXAMPLE)
 
 
+def _named(kind: str, label: str) -> Statement:
+    """Objects people call by their (Chinese and English) name: the directory and workflow definitions."""
+    return _titles(kind, f"""
+        MATCH (n:{label}) WHERE n.id IN $ids
+        RETURN n.id AS id, n.name AS title, n.name_en AS title_en, null AS document_id, null AS run_id
+    """)
+
+
 TITLES: dict[str, Statement] = {
     "person": _titles("person", """
         MATCH (n:Person) WHERE n.id IN $ids
         RETURN n.id AS id, coalesce(n.name, n.username) AS title, null AS title_en, null AS document_id,
                null AS run_id
     """),
-    "department": _titles("department", """
-        MATCH (n:Department) WHERE n.id IN $ids
-        RETURN n.id AS id, n.name AS title, n.name_en AS title_en, null AS document_id, null AS run_id
-    """),
-    "position": _titles("position", """
-        MATCH (n:Position) WHERE n.id IN $ids
-        RETURN n.id AS id, n.name AS title, n.name_en AS title_en, null AS document_id, null AS run_id
-    """),
-    "project": _titles("project", """
-        MATCH (n:Project) WHERE n.id IN $ids
-        RETURN n.id AS id, n.name AS title, n.name_en AS title_en, null AS document_id, null AS run_id
-    """),
+    **{kind: _named(kind, label) for kind, label in (("department", "Department"), ("position", "Position"),
+                                                     ("project", "Project"), ("workflow", "Workflow"),
+                                                     ("step", "Step"))},
     "domain": _titles("domain", """
         MATCH (n:Domain) WHERE n.id IN $ids
         RETURN n.id AS id, coalesce(n.name, n.code) AS title, n.name_en AS title_en, null AS document_id,
@@ -54,14 +53,6 @@ TITLES: dict[str, Statement] = {
         OPTIONAL MATCH (n)-[:IN_RUN]->(r:WorkflowRun)
         RETURN n.id AS id, coalesce(d.title, r.title) AS title, null AS title_en, d.id AS document_id,
                r.id AS run_id
-    """),
-    "workflow": _titles("workflow", """
-        MATCH (n:Workflow) WHERE n.id IN $ids
-        RETURN n.id AS id, n.name AS title, n.name_en AS title_en, null AS document_id, null AS run_id
-    """),
-    "step": _titles("step", """
-        MATCH (n:Step) WHERE n.id IN $ids
-        RETURN n.id AS id, n.name AS title, n.name_en AS title_en, null AS document_id, null AS run_id
     """),
     "workflow_run": _titles("workflow_run", """
         MATCH (n:WorkflowRun) WHERE n.id IN $ids
