@@ -127,7 +127,7 @@ def test_admin_page_filters_and_paginates(admin, demo: FalkorStore) -> None:  # 
     assert "55" in page1 and page1.count(cell) == 50
     page2 = admin.get(f"/admin/audit?action={marker}&page=2").get_data(as_text=True)
     # The tasks never existed: the row says so instead of offering a title (see test_audit_titles.py).
-    assert page2.count(cell) == 5 and '<code translate="no" class="small">t0</code>' in page2 and "(deleted)" in page2
+    assert page2.count(cell) == 5 and '<code translate="no" class="small">t0</code>' in page2 and "（已删除）" in page2
     # Days are the organisation's days: T0 (22:13 UTC on the 14th) is the morning of the 15th in Shanghai.
     ranged = admin.get(f"/admin/audit?action={marker}&from=2023-11-15&to=2023-11-15").get_data(as_text=True)
     assert ranged.count(cell) == 50
