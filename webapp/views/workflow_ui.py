@@ -55,7 +55,7 @@ RULE_LABELS = {
 }
 REJECT_LABELS = {"initiator": _l("back to the initiator"), "step": _l("back to an earlier step"),
                  "end": _l("end the run")}
-APPROVAL_LABELS = {"single": _l("single approver"), "any": _l("any one of (或签)"), "all": _l("all of (会签)")}
+APPROVAL_LABELS = {"single": _l("single approver"), "any": _l("any one of"), "all": _l("all of")}
 NOTICE_LABELS = {
     "due_soon": _l("Due soon"), "overdue": _l("Overdue"), "escalation": _l("Escalated: overdue"),
     "urge": _l("Reminder from the initiator"), "info_requested": _l("Information requested"),
