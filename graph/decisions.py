@@ -17,8 +17,7 @@ import uuid
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from graph import audit, permissions
-from graph import documents as docs
+from graph import audit, document_rows, permissions
 from graph.actor import Actor
 from graph.errors import InvalidInput, ObjectMissing
 from graph.queries import decisions as q
@@ -266,7 +265,7 @@ def record_from_run(store: GraphStore, run_id: str, *, now: int | None = None) -
     version_ids = set(run["versions"]) | {i for kind, i in found if kind == "version"}
     if documents:
         for document_id in documents:
-            document = docs.get_document(store, document_id)
+            document = document_rows.get_document(store, document_id)
             if document and document.get("current_version_id"):
                 version_ids.add(document["current_version_id"])
     decider = Actor(approvers[-1], door="worker")

@@ -1,8 +1,8 @@
 """Document records in the graph: creating documents and versions, metadata, extraction outcomes, share
 specs and shares, on top of the statements of :mod:`graph.queries.documents`, each change audited.
 
-This is the domain layer under the use cases (:mod:`graph.usecases`): the unchecked fetchers here
-(``get_document``, ``get_version``...) are for the domain layer only; doors (web, CLI, API, tasks) call
+This is the domain layer under the use cases (:mod:`graph.usecases`); the unchecked fetchers live in
+:mod:`graph.document_rows` (domain only, enforced by the import contract); doors (web, CLI, API, tasks) call
 the use cases, which check access once per request. Files, text and the search index are
 ``ingest``'s business. Metadata edits use optimistic concurrency on ``revision``: an edit
 made against an older revision raises :class:`Conflict` and changes nothing.
@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from graph import audit, permissions
+from graph import audit, document_rows, permissions
 from graph.classification import (
     ClassificationError,
     DomainCatalogue,
@@ -27,7 +27,7 @@ from graph.classification import (
 )
 from graph.queries import documents as q
 from graph.queries import org_admin
-from graph.store import GraphStore, Row
+from graph.store import GraphStore
 
 STATUSES = ("pending", "ok", "empty", "encrypted", "corrupt", "unsupported")
 MAX_TITLE = 200
@@ -301,7 +301,7 @@ def add_version(store: GraphStore, *, document_id: str, version_id: str, author_
         "note": (note or "")[:MAX_NOTE], "now": at, "base": None if base_version is None else int(base_version),
     })
     if not rows:
-        found = get_document(store, document_id)
+        found = document_rows.get_document(store, document_id)
         if found is not None and base_version is not None:
             raise StaleBase(document_id, int(base_version), int(found["current_number"]))
         raise NotFound("no such document")
@@ -384,44 +384,3 @@ def set_extractions(store: GraphStore, outcomes: list[ExtractionOutcome]) -> dic
 def set_indexed(store: GraphStore, version_id: str, chunks: int | None) -> None:
     """Mark a version as searchable (``chunks`` None: it has no text to search)."""
     store.run(q.SET_INDEXED, {"version_id": version_id, "now": now_ms(), "chunks": chunks})
-
-
-# -- reading one document ------------------------------------------------------------------------------
-
-
-def get_document(store: GraphStore, document_id: str) -> Row | None:
-    """The document with owner and current version, WITHOUT a permission check (internal use)."""
-    rows = store.run(q.GET_DOCUMENT, {"id": document_id})
-    if not rows:
-        return None
-    row = rows[0]
-    return {**row["document"], "owner_name": row["owner_name"], "owner_username": row["owner_username"],
-            "current_version_id": row["current_version_id"], "current_number": row["current_number"]}
-
-
-def get_version(store: GraphStore, version_id: str) -> Row | None:
-    """Version, its document and whether it is current, WITHOUT a permission check (internal use)."""
-    rows = store.run(q.GET_VERSION, {"version_id": version_id})
-    return rows[0] if rows else None
-
-
-def get_versions(store: GraphStore, version_ids: list[str]) -> dict[str, Row]:
-    """``get_version`` of many versions in one statement, by version id (missing ones are left out)."""
-    if not version_ids:
-        return {}
-    return {row["version"]["id"]: row for row in store.run(q.GET_VERSIONS, {"ids": list(version_ids)})}
-
-
-def version_of_document(store: GraphStore, document_id: str, version_id: str | None) -> Row:
-    """A version of this document (the current one when ``version_id`` is None)."""
-    if version_id is None:
-        doc = get_document(store, document_id)
-        if doc is None or not doc["current_version_id"]:
-            raise NotFound("no such document")
-        version_id = doc["current_version_id"]
-    found = get_version(store, version_id)
-    if found is None or found["document"]["id"] != document_id:
-        raise NotFound("no such version of this document")
-    return {**found["version"], "current": found["current"]}
-
-

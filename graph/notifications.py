@@ -98,3 +98,23 @@ def mentioned(store: GraphStore, text: str) -> list[dict[str, Any]]:
         if best is not None:
             found[best[1]["id"]] = dict(best[1])
     return list(found.values())
+
+
+# -- going out (workers/notify.py): each notice claimed once ------------------------------------------------
+
+
+def claim_pending(store: GraphStore, *, limit: int) -> list[tuple[dict[str, Any], bool]]:
+    """Notices raised since the last claim, each with whether its person chose the daily digest (a claim
+    unmarks them, so several workers never send one twice)."""
+    return [(dict(r["notification"]), bool(r["digest"])) for r in store.run(q.CLAIM_PENDING, {"limit": limit})]
+
+
+def take_digests(store: GraphStore, *, now: int, limit: int = 200) -> dict[str, list[dict[str, Any]]]:
+    """Per person who chose the digest: their unread notices since their last digest (which is now taken)."""
+    by_person: dict[str, list[dict[str, Any]]] = {}
+    for person in store.run(q.DIGEST_PEOPLE):
+        rows = store.run(q.TAKE_DIGEST, {"person_id": person["id"], "since": person["since"], "now": now,
+                                         "limit": limit})
+        if rows:
+            by_person[person["id"]] = [dict(r["notification"]) for r in rows]
+    return by_person

@@ -230,3 +230,41 @@ def replay(store: GraphStore, actor: Actor, delivery: str, *, now: int | None = 
     if not rows:
         raise ObjectMissing("webhook.delivery_missing", id=delivery)
     return rows[0]
+
+
+# -- the sending side (workers/webhooks.py, workers/channels.py): claim, send, record -------------------------------
+
+
+def due(store: GraphStore, *, now: int, limit: int) -> list[str]:
+    """Ids of deliveries a sender may take now, oldest due first."""
+    return [row["id"] for row in store.run(q.DUE, {"now": now, "limit": limit})]
+
+
+def claim(store: GraphStore, delivery_id: str, *, now: int, lease_ms: int) -> tuple[Row, str] | None:
+    """Take one due delivery for ``lease_ms`` (checked and taken in one statement: one sender per delivery);
+    returns the delivery and the lease token its :func:`finish` must show, or None when it is not ours."""
+    token = uuid.uuid4().hex
+    rows = store.run(q.CLAIM, {"id": delivery_id, "now": now, "until": now + lease_ms, "token": token})
+    return (rows[0], token) if rows else None
+
+
+def finish(store: GraphStore, delivery_id: str, token: str, *, status: str, now: int, code: int | None,
+           error: str | None, next_at: int) -> bool:
+    """Record the outcome of an attempt (only by the holder of the lease); False when the lease was lost."""
+    return bool(store.run(q.FINISH, {"id": delivery_id, "token": token, "status": status, "now": now, "code": code,
+                                     "error": error, "next_at": next_at}))
+
+
+def hook_for_sending(store: GraphStore, hook_id: str) -> Row | None:
+    rows = store.run(q.HOOK_FOR_SENDING, {"id": hook_id})
+    return rows[0] if rows else None
+
+
+def channel_for_sending(store: GraphStore, channel_id: str) -> Row | None:
+    rows = store.run(q.CHANNEL_FOR_SENDING, {"id": channel_id})
+    return rows[0] if rows else None
+
+
+def channels_of_person(store: GraphStore, person_id: str) -> list[Row]:
+    """The group robots serving one of the person's departments."""
+    return store.run(q.CHANNELS_OF_PERSON, {"person_id": person_id})

@@ -21,7 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from graph import documents as docs
+from graph import document_rows
 from graph.demo_org import DEPARTMENTS, PROJECTS, build_org, node_id
 from graph.store import GraphStore
 from ingest import index_registry, processing, uploads
@@ -250,7 +250,7 @@ def load_demo_documents(store: GraphStore, settings: Any, count: int = DEFAULT_C
     now = int(time.time() * 1000)
     touched: list[str] = []
     for done, plan in enumerate(plans, start=1):
-        existing = docs.get_document(store, plan.document_id)
+        existing = document_rows.get_document(store, plan.document_id)
         at = now - plan.age_days * DAY_MS - plan.number * 1000
         if existing is None:
             ext = EXTENSIONS[plan.doc.fmt]

@@ -13,8 +13,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from graph import decisions
-from graph import documents as docs
+from graph import decisions, document_rows
 from graph.actor import Actor
 from graph.demo_org import node_id
 from graph.queries import decisions as dq
@@ -54,14 +53,15 @@ def _copies(store: GraphStore, settings: Any, plans: list[Plan], rng: random.Ran
         people.setdefault(_top(plan.owner.dept), plan.owner)
     made = 0
     blobs = BlobStore.from_settings(settings)
-    candidates = [p for p in plans if p.access in ("internal", "public") and docs.get_document(store, p.document_id)]
+    candidates = [p for p in plans
+                  if p.access in ("internal", "public") and document_rows.get_document(store, p.document_id)]
     for n, plan in enumerate(rng.sample(candidates, min(COPIES, len(candidates)))):
         copy_id = node_id("document", f"demo-copy-{n}")
         others = [p for top, p in sorted(people.items()) if top != _top(plan.owner.dept)]
-        if not others or docs.get_document(store, copy_id) is not None:
+        if not others or document_rows.get_document(store, copy_id) is not None:
             continue
         keeper = rng.choice(others)
-        original = docs.get_document(store, plan.document_id) or {}
+        original = document_rows.get_document(store, plan.document_id) or {}
         # Every other copy is the very file (same bytes), the others are reworded under another header.
         data = (blobs.read(original["sha256"]) if n % 2 == 0 and original.get("sha256") else
                 render(_reworded(plan.doc, keeper.dept), plan.owner.name))

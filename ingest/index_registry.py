@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from graph import document_rows
 from graph import documents as docs
 from graph.queries import browse as bq
 from graph.queries import documents as q
@@ -32,7 +33,7 @@ def search_index(settings: Settings) -> Any:
 
 def index_metadata(store: GraphStore, document_id: str) -> dict[str, str | int | float | None]:
     """The facets the search engine filters and counts on, from the document node."""
-    doc = docs.get_document(store, document_id)
+    doc = document_rows.get_document(store, document_id)
     if doc is None:
         raise docs.NotFound("no such document")
     department = store.run(q.PRIMARY_DEPARTMENT, {"person_id": doc["owner_id"]})
@@ -82,7 +83,7 @@ def index_documents(store: GraphStore, settings: Settings, document_ids: Iterabl
     pending: list[Any] = []
     chunks = 0
     for document_id in dict.fromkeys(document_ids):
-        doc = docs.get_document(store, document_id)
+        doc = document_rows.get_document(store, document_id)
         stored = texts.load(doc["current_version_id"]) if doc else None
         blocks = [(s.text, s.ref) for s in stored.sections if s.text.strip()] if stored else []
         if not blocks:
@@ -106,8 +107,9 @@ def _flush(index: Any, store: GraphStore, pending: list[Any]) -> int:
 def refresh_facets(store: GraphStore, settings: Settings, document_id: str) -> None:
     """After a metadata change: the index's facets follow the graph (the current text is re-added; vectors are
     cached by text hash, so unchanged text costs no embedding)."""
-    doc = docs.get_document(store, document_id)
-    current = docs.get_version(store, doc["current_version_id"]) if doc and doc.get("current_version_id") else None
+    doc = document_rows.get_document(store, document_id)
+    current_id = doc.get("current_version_id") if doc else None
+    current = document_rows.get_version(store, current_id) if current_id else None
     if current is None or not current["version"].get("indexed_at"):
         return  # not searchable yet: indexing it will read the facets then
     stored = TextStore.from_settings(settings).load(doc["current_version_id"])

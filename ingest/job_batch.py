@@ -11,6 +11,7 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
 
+from graph import document_rows
 from graph import documents as docs
 from graph import ingest_records as ingest_db
 from graph.errors import GraphUnavailable
@@ -205,7 +206,7 @@ def _create_new(ctx: _Batch, records: list[Row], keys: dict[str, str],
 
 def _process(ctx: _Batch, records: list[Row], stored: dict[str, _Stored], results: dict[str, FileResult]) -> None:
     """Extract the versions still pending (all of them together) and fill in every stored file's result."""
-    earlier = docs.get_versions(ctx.store, [s.version_id for s in stored.values() if not s.fresh])
+    earlier = document_rows.get_versions(ctx.store, [s.version_id for s in stored.values() if not s.fresh])
     state: dict[str, tuple[str | None, str | None, bool]] = {}
     for decision in stored.values():
         if decision.fresh:
@@ -250,7 +251,7 @@ def _store_file(ctx: _Batch, record: Row, blob: Path) -> _Stored:
     note = _note(job, path)
     state = ingest_db.file_state(store, key, sha, actor)
     loc = state["location"]
-    current = docs.get_document(store, loc["document_id"]) if loc else None
+    current = document_rows.get_document(store, loc["document_id"]) if loc else None
     if loc and current is not None:
         if loc["sha256"] == sha:
             # Written by this job already (it was interrupted before its outcome was recorded) or by an earlier one.
@@ -270,7 +271,7 @@ def _store_file(ctx: _Batch, record: Row, blob: Path) -> _Stored:
         return _located(store, key, job, record, _Stored("ingested", own_id, made.version_id, fresh=not made.unchanged))
     # Created by an interrupted earlier run of this very file, or the same bytes found at another path.
     document_id, outcome = (own_id, "ingested") if own_id in same else (sorted(same)[0], "duplicate")
-    document = docs.get_document(store, document_id)
+    document = document_rows.get_document(store, document_id)
     if document is None:
         raise JobError("the document vanished while it was being ingested")
     return _located(store, key, job, record, _Stored(outcome, document_id, document["current_version_id"]))

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
-from graph import audit, live, mentions
+from graph import audit, document_rows, live, mentions
 from graph import documents as docs
 from graph.errors import GraphUnavailable
 from graph.store import GraphStore, Row
@@ -78,7 +78,7 @@ def process_versions_now(store: GraphStore, settings: Settings, version_ids: lis
     unreadable blob, a write the graph refuses) gets its exception in its place; the others are processed.
     A graph outage is raised (after the writes already under way have finished).
     """
-    found = docs.get_versions(store, version_ids)
+    found = document_rows.get_versions(store, version_ids)
     results: dict[str, Processed | Exception] = {}
     blobs, texts = BlobStore.from_settings(settings), TextStore.from_settings(settings)
     ids = list(dict.fromkeys(version_ids))

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePath
 from typing import Any, BinaryIO
 
+from graph import document_rows, live
 from graph import documents as docs
-from graph import live
 from graph.classification import DomainCatalogue, data_type_for_kind
 from graph.errors import GraphUnavailable
 from graph.queries import documents as q
@@ -99,7 +99,7 @@ def upload(store: GraphStore, settings: Settings, source: Source, filename: str,
     filename = _clean_filename(filename)
     if not store.run(q.PERSON_EXISTS, {"id": actor_id}):
         raise docs.NotFound("the uploader is not a known, active person")
-    existing = docs.get_document(store, document_id) if document_id else None
+    existing = document_rows.get_document(store, document_id) if document_id else None
     if document_id:
         if existing is None:
             raise docs.NotFound("no such document to add a version to")
@@ -250,7 +250,7 @@ def _own_duplicate(store: GraphStore, owner_id: str, sha256: str) -> dict[str, A
     """The uploader's own document whose current bytes are these (upload once, share with many)."""
     for row in store.run(q.DOCUMENTS_BY_SHA, {"sha256": sha256}):
         if row["owner_id"] == owner_id:
-            return docs.get_document(store, row["id"])
+            return document_rows.get_document(store, row["id"])
     return None
 
 

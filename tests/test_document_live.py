@@ -13,7 +13,7 @@ from documents_helpers import People
 from flask import Flask
 from web_support import SSE
 
-from graph import documents as docs
+from graph import document_rows
 from graph.falkordb_backend import FalkorStore
 from settings import Settings
 
@@ -63,7 +63,7 @@ def test_document_stream_reaches_readers_only(site: Flask, org: FalkorStore) -> 
         assert any(c["what"] == "status" and c["status"] == "ok" and c["version_id"] == version_id for c in changes)
         saved = owner_client.post(f"/documents/{doc_id}/metadata", data={
             "csrf_token": token(owner_client), "title": "Live title", "domain": "finance", "access": "internal",
-            "revision": docs.get_document(org, doc_id)["revision"]})
+            "revision": document_rows.get_document(org, doc_id)["revision"]})
         assert saved.status_code == 303
         heard = watching.events(10, until="document-metadata")
         assert any(c["what"] == "metadata" for c in _payloads(heard, "document-metadata"))

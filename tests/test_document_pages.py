@@ -21,8 +21,7 @@ from documents_helpers import People
 from flask import Flask
 from PIL import Image
 
-from graph import audit
-from graph import documents as docs
+from graph import audit, document_rows
 from graph.actor import Actor
 from graph.falkordb_backend import FalkorStore
 from graph.usecases import Context
@@ -77,9 +76,9 @@ def test_api_upload_answers_ids_and_per_file_errors(site: Flask, org: FalkorStor
         "unsupported", "mismatched", "unsupported")
     assert "named as PDF" in results["pretend.pdf"]["detail"]
     assert _count(org) == before + 1  # the refused files wrote nothing; the good one was not lost
-    doc = docs.get_document(org, good["document_id"])
+    doc = document_rows.get_document(org, good["document_id"])
     assert doc["status"] == "ok" and doc["kind"] == "docx"
-    assert docs.get_version(org, good["version_id"])["version"]["number"] == 1
+    assert document_rows.get_version(org, good["version_id"])["version"]["number"] == 1
     all_bad = api_upload(client, [(_zip(), "a.zip")])
     assert all_bad.status_code == 422 and all_bad.get_json()["failed"] == 1
     nothing = client.post("/api/v1/documents", data={"csrf_token": token(client)},
@@ -161,7 +160,7 @@ def test_stale_edit_shows_conflict_and_overwrites_nothing(site: Flask, org: Falk
     made = _upload_one(login(site, org, owner["id"]), make_docx("资金计划"), "plan.docx", title="Cash plan")
     doc_id = made["document_id"]
     first, second = login(site, org, owner["id"], fresh=True), login(site, org, owner["id"], fresh=True)
-    revision = docs.get_document(org, doc_id)["revision"]
+    revision = document_rows.get_document(org, doc_id)["revision"]
     assert f'name="revision" value="{revision}"' in text(second.get(f"/documents/{doc_id}"))
     saved = first.post(f"/documents/{doc_id}/metadata", data={
         "csrf_token": token(first), "title": "Cash plan 2027", "domain": "finance", "access": "internal",
@@ -174,20 +173,21 @@ def test_stale_edit_shows_conflict_and_overwrites_nothing(site: Flask, org: Falk
     assert stale.status_code == 409 and "Someone else saved this document" in page and "Nothing was saved" in page
     assert 'value="My other title"' in page  # what they typed is kept
     assert f'name="revision" value="{revision + 1}"' in page
-    doc = docs.get_document(org, doc_id)
+    doc = document_rows.get_document(org, doc_id)
     assert (doc["title"], doc["domain"], doc["revision"]) == ("Cash plan 2027", "finance", revision + 1)
     no_csrf = first.post(f"/documents/{doc_id}/metadata", data={"title": "x", "revision": revision + 1})
-    assert no_csrf.status_code == 400 and docs.get_document(org, doc_id)["title"] == "Cash plan 2027"
+    assert no_csrf.status_code == 400 and document_rows.get_document(org, doc_id)["title"] == "Cash plan 2027"
     colleague = people.one("FIN-TRS", 1)  # not shared with: the document does not exist for them
     outsider = login(site, org, colleague["id"])
     refused = outsider.post(f"/documents/{doc_id}/metadata", data={"csrf_token": token(outsider), "title": "hijack",
                                                                    "revision": revision + 1})
-    assert refused.status_code == 404 and docs.get_document(org, doc_id)["title"] == "Cash plan 2027"
+    assert refused.status_code == 404 and document_rows.get_document(org, doc_id)["title"] == "Cash plan 2027"
     first.post(f"/documents/{doc_id}/share", data={"csrf_token": token(first), "kind": "person",
                                                    "code": colleague["username"], "access": "read"})
     refused = outsider.post(f"/documents/{doc_id}/metadata", data={"csrf_token": token(outsider), "title": "hijack",
                                                                    "revision": revision + 1})
-    assert refused.status_code == 403 and docs.get_document(org, doc_id)["title"] == "Cash plan 2027"  # a reader
+    title = document_rows.get_document(org, doc_id)["title"]
+    assert refused.status_code == 403 and title == "Cash plan 2027"  # a reader
 
 
 def test_versions_diff_text_download_and_timeline(site: Flask, org: FalkorStore, people: People) -> None:
@@ -275,7 +275,7 @@ def test_comments_thumbnails_and_related(site: Flask, org: FalkorStore, people: 
     thumb = client.get(f"/documents/{doc_id}/thumbnail")
     assert thumb.status_code == 200 and thumb.mimetype == "image/png"
     assert max(Image.open(io.BytesIO(thumb.data)).size) <= 320
-    sha = docs.get_document(org, doc_id)["sha256"]
+    sha = document_rows.get_document(org, doc_id)["sha256"]
     assert thumbnail_path(settings, sha).is_file()
     text_doc = _upload_one(client, make_docx("hello"), "plain.docx")["document_id"]
     assert client.get(f"/documents/{text_doc}/thumbnail").status_code == 404
@@ -334,7 +334,7 @@ def test_text_statuses_pending_encrypted_and_reason(site: Flask, org: FalkorStor
     doc_id = _upload_one(client, encrypted.read_bytes(), encrypted.name, domain="legal")["document_id"]
     page = text(client.get(f"/documents/{doc_id}"))
     assert 'data-status="encrypted"' in page and "encrypted: text cannot be read" in page
-    reason = docs.get_document(org, doc_id)["status_reason"]
+    reason = document_rows.get_document(org, doc_id)["status_reason"]
     # the extractor's English reason is worded for the reader, never shown raw (webapp/status_reasons.py)
     assert reason and reason not in page
     assert "The document is password-protected; its text cannot be read." in page

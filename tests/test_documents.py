@@ -8,7 +8,7 @@ import threading
 import pytest
 from documents_helpers import EDGES, VERSION_CHAIN, People
 
-from graph import audit, permissions
+from graph import audit, document_rows, permissions
 from graph import documents as docs
 from graph.actor import Actor
 from graph.errors import InvalidInput, NotPermitted, ObjectMissing
@@ -39,7 +39,7 @@ def test_upload_creates_document_version_owner_and_shares(org: FalkorStore, sett
     result = _upload(org, settings, owner["id"], "月度结账说明\n请于每月5日前提交。", "结账说明.txt",
                      shares=("department:FIN",))
     assert result.created and result.number == 1 and not result.unchanged
-    doc = docs.get_document(org, result.document_id)
+    doc = document_rows.get_document(org, result.document_id)
     assert doc is not None
     assert (doc["title"], doc["title_source"], doc["status"], doc["revision"]) == ("结账说明", "filename", "pending", 1)
     assert (doc["kind"], doc["domain"], doc["data_type"], doc["access"]) == ("txt", "finance", "unstructured",
@@ -61,24 +61,24 @@ def test_stale_edit_raises_conflict_and_loses_nothing(org: FalkorStore, settings
     editor = people.one("LEGAL", 1)
     result = _upload(org, settings, owner["id"], "合同模板 v1", "合同模板.txt", domain="legal",
                      shares=(f"person:{editor['username']}:edit",))
-    revision = docs.get_document(org, result.document_id)["revision"]  # both editors open the form here
+    revision = document_rows.get_document(org, result.document_id)["revision"]  # both editors open the form here
     saved = docs.update_metadata(org, owner["id"], result.document_id, revision, title="标准采购合同模板")
     assert saved == revision + 1
     with pytest.raises(docs.Conflict, match="changed") as caught:
         docs.update_metadata(org, editor["id"], result.document_id, revision, domain="procurement")
     assert caught.value.current == revision + 1
-    doc = docs.get_document(org, result.document_id)
+    doc = document_rows.get_document(org, result.document_id)
     assert (doc["title"], doc["domain"], doc["revision"]) == ("标准采购合同模板", "legal", revision + 1)
     # the second editor reloads and saves again: both edits are kept
     docs.update_metadata(org, editor["id"], result.document_id, doc["revision"], domain="procurement")
-    doc = docs.get_document(org, result.document_id)
+    doc = document_rows.get_document(org, result.document_id)
     assert (doc["title"], doc["domain"], doc["revision"]) == ("标准采购合同模板", "procurement", revision + 2)
 
 
 def test_concurrent_edits_exactly_one_wins(org: FalkorStore, settings: Settings, people: People) -> None:
     owner = people.one("HR-PAY")
     result = _upload(org, settings, owner["id"], "薪酬调整通知", "薪酬.txt", domain="hr")
-    revision = docs.get_document(org, result.document_id)["revision"]
+    revision = document_rows.get_document(org, result.document_id)["revision"]
     outcomes: list[str] = []
     barrier = threading.Barrier(8)
 
@@ -97,7 +97,7 @@ def test_concurrent_edits_exactly_one_wins(org: FalkorStore, settings: Settings,
         t.join()
     winners = [o for o in outcomes if o.startswith("ok")]
     assert len(winners) == 1 and outcomes.count("conflict") == 7
-    doc = docs.get_document(org, result.document_id)
+    doc = document_rows.get_document(org, result.document_id)
     assert doc["revision"] == revision + 1 and doc["title"] == "标题 " + winners[0].split()[1]
 
 
@@ -107,7 +107,7 @@ def test_access_level_change_is_owner_only_and_moves_permissions(org: FalkorStor
     editor = people.one("SALES-NORTH")
     result = _upload(org, settings, owner["id"], "East China pipeline", "pipeline.txt", domain="business",
                      shares=("department:SALES", f"person:{editor['username']}:edit"))
-    revision = docs.get_document(org, result.document_id)["revision"]
+    revision = document_rows.get_document(org, result.document_id)["revision"]
     with pytest.raises(docs.Forbidden, match="owner"):
         docs.update_metadata(org, editor["id"], result.document_id, revision, access="secret")
     assert result.document_id in permissions.readable_document_ids(org, member["id"])
@@ -134,7 +134,7 @@ def test_new_versions_chain_and_same_bytes_add_nothing(org: FalkorStore, setting
     assert [v["current"] for v in versions] == [True, False, False]
     assert versions[1]["note"] == "second draft" and versions[0]["filename"] == "design.txt"
     assert [r["number"] for r in org.run(VERSION_CHAIN, {"id": third.version_id})] == [2, 1]
-    doc = docs.get_document(org, first.document_id)
+    doc = document_rows.get_document(org, first.document_id)
     assert (doc["version_count"], doc["kind"], doc["sha256"]) == (3, "txt", third.sha256)
 
 
@@ -279,7 +279,8 @@ def test_timeline_tells_who_did_what(org: FalkorStore, settings: Settings, peopl
     result = _upload(org, settings, owner["id"], "保密协议", "nda.txt", domain="legal")
     processing.process_version_now(org, settings, result.version_id, index=False)
     docs.share(org, owner["id"], result.document_id, "department:FIN")
-    docs.update_metadata(org, owner["id"], result.document_id, docs.get_document(org, result.document_id)["revision"],
+    revision = document_rows.get_document(org, result.document_id)["revision"]
+    docs.update_metadata(org, owner["id"], result.document_id, revision,
                          title="保密协议（标准版）")
     files.download(Context(org, settings), Actor(reader["id"]), result.document_id)
     uploads.upload(org, settings, "保密协议 v2".encode(), "nda.txt", owner["id"], document_id=result.document_id,

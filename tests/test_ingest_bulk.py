@@ -13,7 +13,7 @@ import pytest
 from documents_helpers import People
 from test_ingest_support import many_files
 
-from graph import audit
+from graph import audit, document_rows
 from graph import documents as docs
 from graph.cypher import Statement
 from graph.embedded_server import EmbeddedServer
@@ -126,7 +126,7 @@ def test_a_bulk_write_the_engine_refuses_fails_only_its_file(org: FalkorStore, o
     assert files[victim["path"]]["status"] == "failed" and files[victim["path"]]["error"]
     landed = [f for f in files.values() if f["status"] == "done"]
     assert all(f["document_id"] and f["extraction"] == "ok" for f in landed)
-    assert docs.get_document(org, taken)["title"] == "squatter"  # the other document is untouched
+    assert document_rows.get_document(org, taken)["title"] == "squatter"  # the other document is untouched
 
 
 def test_blobs_committed_together_are_whole_and_stored_once(tmp_path: Path) -> None:
@@ -211,4 +211,4 @@ def test_a_graph_outage_in_the_writer_thread_retries_the_batch_which_then_counts
     assert (summary["status"], summary["ingested"], summary["failed"]) == ("done", count, [])
     versions = {f["version_id"] for f in jobs.iter_files(org, job_id)}
     assert len(versions) == count
-    assert all(v["version"]["status"] == "ok" for v in docs.get_versions(org, sorted(versions)).values())
+    assert all(v["version"]["status"] == "ok" for v in document_rows.get_versions(org, sorted(versions)).values())

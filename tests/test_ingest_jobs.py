@@ -14,7 +14,7 @@ import pytest
 from documents_helpers import People
 from test_ingest_support import GBK_NAME, Expected, check_first_run, mixed_archive
 
-from graph import documents as docs
+from graph import document_rows
 from graph.cypher import cypher
 from graph.errors import GraphUnavailable
 from graph.falkordb_backend import FalkorStore
@@ -87,10 +87,10 @@ def test_mixed_archive_outcomes_mapping_and_reports(org: FalkorStore, owner: dic
     locations = org.run(q.DOCUMENT_LOCATIONS, {"document_id": readme["document_id"]})
     assert [row["path"] for row in locations] == ["dup/copy-of-readme.txt", "研发/readme.txt"]
     # mapping: the finance folder is confidential, in the finance domain and shared with FIN; PDFs go to legal
-    budget = docs.get_document(org, files["财务/2024/报表.xlsx"]["document_id"])
+    budget = document_rows.get_document(org, files["财务/2024/报表.xlsx"]["document_id"])
     assert (budget["domain"], budget["access"]) == ("finance", "confidential")
     assert {"code": "FIN", "label": "Department"} in org.run(SHARED_WITH, {"id": budget["id"]})
-    contract = docs.get_document(org, files["legal/contract.pdf"]["document_id"])
+    contract = document_rows.get_document(org, files["legal/contract.pdf"]["document_id"])
     assert (contract["domain"], contract["access"]) == ("legal", "internal")
     assert files["legal/contract.pdf"]["rule"] == 2 and files["研发/readme.txt"].get("rule") is None
     # the reports list every file with its outcome
@@ -130,7 +130,7 @@ def test_same_archive_twice_adds_nothing_and_new_bytes_make_a_version(org: Falko
     third = run_inline(org, settings, changed, owner["id"], _options(), source="twice.zip")
     assert (third["ingested"], third["versions"]) == (0, 1)
     files = _files(org, third["job"])
-    version = docs.get_version(org, files["研发/readme.txt"]["version_id"])
+    version = document_rows.get_version(org, files["研发/readme.txt"]["version_id"])
     assert version["version"]["number"] == 2 and version["current"]
     assert files["dup/copy-of-readme.txt"]["outcome"] == "unchanged"
 

@@ -15,7 +15,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
-CONTRACTS = ["layers", "ingest-without-workers", "nothing-imports-webapp", "doors-use-checked-fetchers"]
+CONTRACTS = ["layers", "ingest-without-workers", "nothing-imports-webapp", "doors-use-checked-fetchers",
+             "doors-never-run-the-catalogue"]
 
 pytestmark = pytest.mark.slow
 
@@ -50,6 +51,22 @@ def test_contract_detects_a_forbidden_import(tmp_path: Path) -> None:
         probe.unlink()
     assert result.returncode != 0
     assert ("graph._layout_probe", "webapp") in _broken_imports(result.stdout)
+
+
+@pytest.mark.parametrize(("contract", "imported"), [
+    ("doors-never-run-the-catalogue", "graph.queries.documents"),
+    ("doors-use-checked-fetchers", "graph.document_rows"),
+])
+def test_doors_may_not_reach_past_the_use_cases(contract: str, imported: str) -> None:
+    """A door importing the statement catalogue or the unchecked fetchers breaks its contract."""
+    probe = ROOT / "workers" / "_layout_probe.py"
+    probe.write_text(f"import {imported}  # noqa: F401\n", encoding="utf-8")
+    try:
+        result = _lint(contract)
+    finally:
+        probe.unlink()
+    assert result.returncode != 0
+    assert ("workers._layout_probe", imported) in _broken_imports(result.stdout)
 
 
 def test_types() -> None:

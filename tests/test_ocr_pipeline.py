@@ -13,7 +13,7 @@ from documents_helpers import People, org_graph
 from helpers import run_cli
 from test_ocr_legacy import text_image
 
-from graph import documents as docs
+from graph import document_rows
 from graph.embedded_server import EmbeddedServer
 from graph.falkordb_backend import FalkorStore
 from graph.queries import org as org_queries
@@ -68,7 +68,7 @@ def test_a_file_that_hangs_its_extractor_is_reported_and_the_batch_lands(
     assert not isinstance(hung, Exception) and not isinstance(plain, Exception)
     assert hung.status == "unsupported" and "longer than 0.3 s" in (hung.reason or "")
     assert plain.status == "ok"
-    assert docs.get_document(org, made[0].document_id)["status"] == "unsupported"
+    assert document_rows.get_document(org, made[0].document_id)["status"] == "unsupported"
     stored = TextStore.from_settings(settings).load(made[0].version_id)
     assert stored is not None and stored.metadata["reason_code"] == "extract.timeout"
 

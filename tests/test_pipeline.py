@@ -11,8 +11,7 @@ from pathlib import Path
 import pytest
 from documents_helpers import People
 
-from graph import audit
-from graph import documents as docs
+from graph import audit, document_rows
 from graph.actor import Actor
 from graph.cypher import cypher
 from graph.errors import InvalidInput, ObjectMissing
@@ -74,9 +73,9 @@ def test_real_files_go_through_upload_and_extraction(org: FalkorStore, settings:
         pytest.skip(f"{relative} not in the shared data")
     result = uploads.upload(org, settings, path, path.name, owner, "rnd", "internal", (), "real file", enqueue=None)
     assert result.kind == kind and result.size == path.stat().st_size
-    assert docs.get_document(org, result.document_id)["status"] == "pending"
+    assert document_rows.get_document(org, result.document_id)["status"] == "pending"
     done = processing.process_version_now(org, settings, result.version_id, index=False)
-    doc = docs.get_document(org, result.document_id)
+    doc = document_rows.get_document(org, result.document_id)
     assert done.status == status == doc["status"]
     stored = TextStore.from_settings(settings).load(result.version_id)
     assert stored is not None and stored.status == status
@@ -138,7 +137,7 @@ def test_empty_and_corrupt_files_are_stored_with_a_reason(org: FalkorStore, sett
                              enqueue=None)
     done = processing.process_version_now(org, settings, broken.version_id, index=False)
     assert done.status == "corrupt" and done.reason
-    assert docs.get_document(org, broken.document_id)["status_reason"] == done.reason
+    assert document_rows.get_document(org, broken.document_id)["status_reason"] == done.reason
 
 
 def test_diff_between_versions_is_escaped(org: FalkorStore, settings: Settings, owner: str) -> None:
@@ -195,7 +194,7 @@ def test_processing_twice_changes_nothing(org: FalkorStore, settings: Settings, 
     assert first.mentions == second.mentions >= 2
     assert org.run(MENTION_COUNT, {"id": result.document_id})[0]["count"] == first.mentions
     assert text_path.read_bytes() == saved
-    doc = docs.get_document(org, result.document_id)
+    doc = document_rows.get_document(org, result.document_id)
     assert doc["status"] == "ok" and doc["revision"] == 1
 
 
@@ -206,7 +205,7 @@ def test_old_version_processed_late_does_not_touch_the_document(org: FalkorStore
     processing.process_version_now(org, settings, v2.version_id, index=False)
     late = processing.process_version_now(org, settings, v1.version_id, index=False)  # a slow worker finishing last
     assert late.status == "empty" and not late.current
-    assert docs.get_document(org, v1.document_id)["status"] == "ok"
+    assert document_rows.get_document(org, v1.document_id)["status"] == "ok"
 
 
 def test_upload_is_indexed_and_searchable(org: FalkorStore, settings: Settings, owner: str) -> None:
@@ -215,7 +214,7 @@ def test_upload_is_indexed_and_searchable(org: FalkorStore, settings: Settings, 
                              enqueue=None)
     done = processing.process_version_now(org, settings, result.version_id)
     assert done.chunks and done.chunks >= 1
-    version = docs.get_version(org, result.version_id)["version"]
+    version = document_rows.get_version(org, result.version_id)["version"]
     assert version["indexed_at"] and version["chunks"] == done.chunks
     found = index_registry.search_index(settings).search("electrolyser membrane suppliers", {result.document_id},
                                                    facet_fields=("kind", "domain"))
@@ -251,4 +250,4 @@ def test_versions_processed_together_are_indexed_together(org: FalkorStore, sett
     for query, name in (("gearbox bearing inspection", "turbine.md"), ("薪酬调整 绩效奖金", "payroll.md")):
         hits = index.search(query, ids).hits
         assert hits and hits[0].document_id == made[name].document_id
-        assert docs.get_version(org, made[name].version_id)["version"]["chunks"] == 1
+        assert document_rows.get_version(org, made[name].version_id)["version"]["chunks"] == 1

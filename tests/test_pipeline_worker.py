@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from helpers import run_cli, wait_until
 
-from graph import documents as docs
+from graph import document_rows
 from graph.actor import Actor
 from graph.falkordb_backend import FalkorStore
 from graph.queries import org
@@ -36,7 +36,7 @@ def _person(store: FalkorStore) -> tuple[str, str]:
 
 
 def _settled(store: FalkorStore, document_id: str) -> str | None:
-    doc = docs.get_document(store, document_id)
+    doc = document_rows.get_document(store, document_id)
     return doc["status"] if doc and doc["status"] != "pending" else None
 
 
@@ -49,16 +49,16 @@ def test_worker_extracts_an_uploaded_docx(store: FalkorStore, settings: Settings
     result = uploads.upload(store, settings, path, path.name, person_id, "rnd", "internal", (), "via worker",
                              enqueue=enqueue_extraction)  # the door gives the queue: ingest never imports workers
     upload_ms = (time.perf_counter() - started) * 1000
-    assert result.task_id and docs.get_document(store, result.document_id)["status"] == "pending"
+    assert result.task_id and document_rows.get_document(store, result.document_id)["status"] == "pending"
     assert upload_ms < 5000, f"upload took {upload_ms:.0f} ms: it must not wait for extraction"
     status = wait_until(lambda: _settled(store, result.document_id), timeout=WORKER_TIMEOUT, interval=0.2)
     assert status == "ok", f"worker did not finish (status {status}); see worker.log"
-    doc = docs.get_document(store, result.document_id)
+    doc = document_rows.get_document(store, result.document_id)
     assert doc["title"] == "NANDrive 微型固态硬盘设计方案" and doc["title_source"] == "extracted"
     stored = TextStore.from_settings(settings).load(result.version_id)
     assert stored is not None and "固态硬盘" in stored.text
     # "ok" comes with the extraction; the version is searchable once it carries indexed_at
-    indexed = wait_until(lambda: docs.get_version(store, result.version_id)["version"].get("indexed_at"),
+    indexed = wait_until(lambda: document_rows.get_version(store, result.version_id)["version"].get("indexed_at"),
                          timeout=WORKER_TIMEOUT, interval=0.2)
     assert indexed
     hits = index_registry.search_index(settings).search("固态硬盘", {result.document_id}).hits

@@ -11,6 +11,7 @@ import pytest
 from documents_helpers import People
 from helpers import run_cli
 
+from graph import document_rows
 from graph import documents as docs
 from graph.actor import Actor
 from graph.errors import ObjectMissing, StateConflict
@@ -46,7 +47,7 @@ def test_two_uploads_on_one_base_second_gets_409_then_add_anyway(org: FalkorStor
     assert error.code == "version.stale_base" and error.status == 409
     assert (error.params["base"], error.params["current"], error.params["filename"]) == (1, 2, "c2.txt")
     # both files kept: the current version is the first uploader's, the refused bytes stay in the blob store
-    assert docs.get_document(org, document_id)["current_number"] == 2
+    assert document_rows.get_document(org, document_id)["current_number"] == 2
     token = str(error.params["pending"])
     pending = pending_versions.load(settings, token, colleague["id"], document_id)
     assert pending is not None
@@ -103,7 +104,7 @@ def test_racing_uploads_on_one_base_make_exactly_one_version(org: FalkorStore, s
     stored = [o for o in outcomes if isinstance(o, uploads.UploadResult)]
     assert len(stored) == 1 and stored[0].number == 2
     assert sum(isinstance(o, docs.StaleBase) for o in outcomes) == 3
-    assert docs.get_document(org, document_id)["current_number"] == 2
+    assert document_rows.get_document(org, document_id)["current_number"] == 2
 
 
 def test_cli_stale_base_exits_3_with_json(graph_server, settings: Settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -10,8 +10,7 @@ import pytest
 from documents_helpers import People, org_graph
 from knowledge_support import actor
 
-from graph import audit, permissions, trash
-from graph import documents as docs
+from graph import audit, document_rows, permissions, trash
 from graph.errors import NotPermitted, ObjectMissing, StateConflict
 from graph.queries import trash as tq
 from graph.usecases import Context, actor_by_username
@@ -108,9 +107,9 @@ def test_purge_respects_days_and_hold_and_keeps_shared_blobs(world: dict) -> Non
     first = _upload(w, w["owner"]["id"], shared_text, "a.txt")
     second = _upload(w, w["other_owner"]["id"], shared_text, "b.txt", shares=("department:HR",))
     held = _upload(w, w["owner"]["id"], "qzheldfile 诉讼保全的文件", "held.txt")
-    sha = docs.get_document(store, first)["sha256"]
-    assert docs.get_document(store, second)["sha256"] == sha
-    first_version = docs.get_document(store, first)["current_version_id"]
+    sha = document_rows.get_document(store, first)["sha256"]
+    assert document_rows.get_document(store, second)["sha256"] == sha
+    first_version = document_rows.get_document(store, first)["current_version_id"]
     blobs = BlobStore.from_settings(settings)
     for document_id, owner in ((first, w["owner"]["id"]), (held, w["owner"]["id"])):
         trash.trash(ctx, actor(store, owner), document_id)
@@ -122,10 +121,11 @@ def test_purge_respects_days_and_hold_and_keeps_shared_blobs(world: dict) -> Non
     now_settings = load_settings(data_dir=settings.data_dir, trash_days=0)
     report = retention.purge_due(Context(store, now_settings))
     assert report.purged == [first] and report.blobs_kept == 1 and report.blobs_deleted == 0
-    assert docs.get_document(store, first) is None and store.run(tq.SUBJECT, {"id": first, "person_id": "x"}) == []
+    assert document_rows.get_document(store, first) is None
+    assert store.run(tq.SUBJECT, {"id": first, "person_id": "x"}) == []
     assert blobs.exists(sha)  # the other department's copy still holds the bytes
     assert TextStore.from_settings(settings).load(first_version) is None
-    assert docs.get_document(store, held) is not None  # under legal hold: kept
+    assert document_rows.get_document(store, held) is not None  # under legal hold: kept
     assert second in _found(w, w["other_owner"]["id"], "qzsharedblob", "keyword")
 
     trash.trash(ctx, actor(store, w["other_owner"]["id"]), second)

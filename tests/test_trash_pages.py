@@ -11,7 +11,7 @@ from document_pages_support import api_upload, login, serving, text, token
 from documents_helpers import People
 from flask import Flask
 
-from graph import documents as docs
+from graph import document_rows
 from graph.falkordb_backend import FalkorStore
 from settings import Settings
 
@@ -51,9 +51,9 @@ def test_stale_base_in_the_browser_keeps_both_files_and_offers_the_choice(site: 
     again = _new_version(second, doc_id, b"other edit\n", "other.txt", 1)
     assert again.status_code == 303 and "/versions/pending/" in again.headers["Location"]
     added = second.post(result["url"], data={"csrf_token": token(second), "choice": "add"})
-    assert added.status_code == 303 and docs.get_document(org, doc_id)["current_number"] == 3
+    assert added.status_code == 303 and document_rows.get_document(org, doc_id)["current_number"] == 3
     cancelled = second.post(again.headers["Location"], data={"csrf_token": token(second), "choice": "cancel"})
-    assert cancelled.status_code == 303 and docs.get_document(org, doc_id)["current_number"] == 3
+    assert cancelled.status_code == 303 and document_rows.get_document(org, doc_id)["current_number"] == 3
     assert second.get(again.headers["Location"]).status_code == 404
 
 

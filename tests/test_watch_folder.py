@@ -14,7 +14,7 @@ from pathlib import Path
 
 from helpers import wait_until
 
-from graph import documents as docs
+from graph import document_rows
 from graph.falkordb_backend import FalkorStore
 from settings import Settings, load_settings
 from workers.watch import scan
@@ -68,7 +68,7 @@ def test_dropped_files_are_ingested_placed_and_moved(demo: FalkorStore, settings
     notes = _document_by_sha(demo, inbox / "done" / "notes.md")
     assert notes["domain"] == "general" and notes["access"] == "internal"
     # The real worker extracts what the watch folder uploaded.
-    assert wait_until(lambda: (docs.get_document(demo, budget["id"]) or {}).get("status") == "ok", timeout=120)
+    assert wait_until(lambda: (document_rows.get_document(demo, budget["id"]) or {}).get("status") == "ok", timeout=120)
 
     time.sleep(1.1)
     assert scan(demo, config) == {"ingested": 1, "failed": 0}
@@ -83,7 +83,7 @@ def _document_by_sha(store: FalkorStore, path: Path) -> dict:  # type: ignore[ty
     sha = hashlib.sha256(path.read_bytes()).hexdigest()
     rows = store.run(q.DOCUMENTS_BY_SHA, {"sha256": sha})
     assert rows, f"no document holds {path.name}"
-    return docs.get_document(store, rows[0]["id"]) or {}
+    return document_rows.get_document(store, rows[0]["id"]) or {}
 
 
 def _departments(store: FalkorStore) -> list[str]:

@@ -45,15 +45,9 @@ def _fail(error: DomainError, as_json: bool) -> None:
 
 
 def _actor(store: Any, username: str) -> Actor:
-    from graph import accounts
-    from graph.errors import ObjectMissing
-    from graph.queries import org
+    from graph.usecases import active_actor
 
-    rows = store.run(org.PERSON_BY_USERNAME, {"username": username.strip().lower()})
-    person = accounts.person_by_id(store, rows[0]["id"]) if rows and rows[0]["id"] else None
-    if person is None or not person.active:
-        raise ObjectMissing("person.missing", username=username)
-    return Actor(person.id, person.username, person.name, person.roles, door="cli")
+    return active_actor(store, username)
 
 
 @main.group("decision")

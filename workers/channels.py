@@ -26,7 +26,6 @@ from typing import Any
 from urllib.parse import quote_plus
 
 from graph import webhooks
-from graph.queries import webhooks as q
 from graph.store import GraphStore, Row
 
 TITLES = {
@@ -64,10 +63,10 @@ def robot_request(store: GraphStore, delivery: Row, now_ms: int) -> Any:
     """The signed HTTP request for a robot delivery (signed at send time: the platforms reject stale stamps)."""
     from workers.webhooks import Request, TargetGone
 
-    rows = store.run(q.CHANNEL_FOR_SENDING, {"id": delivery["target_id"]})
-    if not rows or not rows[0]["active"]:
+    channel = webhooks.channel_for_sending(store, delivery["target_id"])
+    if channel is None or not channel["active"]:
         raise TargetGone("channel removed")
-    kind, url, secret = rows[0]["kind"], rows[0]["url"], rows[0]["secret"] or ""
+    kind, url, secret = channel["kind"], channel["url"], channel["secret"] or ""
     text = json.loads(delivery["body"])["text"]
     if kind == "feishu":
         payload: dict[str, Any] = {"msg_type": "text", "content": {"text": text}}
@@ -107,7 +106,7 @@ def queue_notices(store: GraphStore, notices: list[dict[str, Any]], *, now: int 
         if not person:
             continue
         if person not in channels_of:
-            channels_of[person] = store.run(q.CHANNELS_OF_PERSON, {"person_id": person})
+            channels_of[person] = webhooks.channels_of_person(store, person)
         key = hashlib.sha256(json.dumps([notice.get("kind"), notice.get("task_id"), notice.get("due_at"),
                                          notice.get("text")], default=str).encode()).hexdigest()[:24]
         body = json.dumps({"text": message(notice)}, ensure_ascii=False)

@@ -18,8 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from graph import live as bus
-from graph import org
-from graph.queries import notifications as q
+from graph import notifications, org
 from graph.store import GraphStore
 from graph.workflows import reminders
 from settings import Settings
@@ -74,11 +73,11 @@ def deliver_pending(store: GraphStore, settings: Settings, *, limit: int = PENDI
     """Beat, every few seconds: the notices the use cases raised (already shown in the app) go out by e-mail —
     except to people who chose the daily digest — and to their departments' group robots. Each notice is
     claimed once (the claim unmarks it), so several workers never send one twice."""
-    claimed = store.run(q.CLAIM_PENDING, {"limit": limit})
-    notices = [dict(r["notification"]) for r in claimed]
+    claimed = notifications.claim_pending(store, limit=limit)
+    notices = [notice for notice, _ in claimed]
     now_mail: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row, notice in zip(claimed, notices, strict=True):
-        if not row["digest"]:
+    for notice, digest in claimed:
+        if not digest:
             now_mail[notice["person_id"]].append(notice)
     mailed = send_mails(store, settings, now_mail) if settings.smtp_host and now_mail else 0
     robots = outside_channels(store, notices) if notices else 0
@@ -89,12 +88,7 @@ def send_digests(store: GraphStore, settings: Settings, *, now: int) -> dict[str
     """Beat, daily: one e-mail per person who chose the digest, with their unread notices since the last one."""
     if not settings.smtp_host:
         return {"people": 0, "mailed": 0}
-    by_person: dict[str, list[dict[str, Any]]] = {}
-    for person in store.run(q.DIGEST_PEOPLE):
-        rows = store.run(q.TAKE_DIGEST, {"person_id": person["id"], "since": person["since"], "now": now,
-                                         "limit": 200})
-        if rows:
-            by_person[person["id"]] = [dict(r["notification"]) for r in rows]
+    by_person = notifications.take_digests(store, now=now)
     return {"people": len(by_person), "mailed": send_mails(store, settings, by_person, digest=True)}
 
 

@@ -17,12 +17,10 @@ import logging
 import time
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from graph import webhooks
-from graph.queries import webhooks as q
 from graph.store import GraphStore, Row
 from settings import Settings
 
@@ -68,14 +66,14 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def webhook_request(store: GraphStore, delivery: Row, now_ms: int) -> Request:
-    rows = store.run(q.HOOK_FOR_SENDING, {"id": delivery["target_id"]})
-    if not rows or not rows[0]["active"]:
+    hook = webhooks.hook_for_sending(store, delivery["target_id"])
+    if hook is None or not hook["active"]:
         raise TargetGone("webhook removed")
     body = delivery["body"].encode()
-    return Request(rows[0]["url"], body, {
+    return Request(hook["url"], body, {
         "Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
         "X-Huitong-Event": delivery["event"], "X-Huitong-Delivery": delivery["id"],
-        "X-Huitong-Signature": signature(rows[0]["secret"], body),
+        "X-Huitong-Signature": signature(hook["secret"], body),
     })
 
 
@@ -119,11 +117,10 @@ def send_one(store: GraphStore, delivery_id: str, policy: RetryPolicy, *, now: i
              preparers: dict[str, Preparer] | None = None) -> str | None:
     """Claim, send and record one delivery; returns its new status (None when another sender has it)."""
     now = int(time.time() * 1000) if now is None else now
-    token = uuid.uuid4().hex
-    claimed = store.run(q.CLAIM, {"id": delivery_id, "now": now, "until": now + LEASE_MS, "token": token})
-    if not claimed:
+    claimed = webhooks.claim(store, delivery_id, now=now, lease_ms=LEASE_MS)
+    if claimed is None:
         return None
-    delivery = claimed[0]
+    delivery, token = claimed
     prepare = (preparers or _preparers()).get(delivery["channel"])
     try:
         if prepare is None:
@@ -138,8 +135,7 @@ def send_one(store: GraphStore, delivery_id: str, policy: RetryPolicy, *, now: i
     status = "delivered" if ok else ("failed" if attempts >= policy.max_attempts else "pending")
     finished = int(time.time() * 1000)
     next_at = finished + policy.delay_ms(attempts) if status == "pending" else finished
-    store.run(q.FINISH, {"id": delivery_id, "token": token, "status": status, "now": finished, "code": code,
-                         "error": error, "next_at": next_at})
+    webhooks.finish(store, delivery_id, token, status=status, now=finished, code=code, error=error, next_at=next_at)
     if not ok:
         log.info("delivery %s (%s) attempt %d: %s", delivery_id, delivery["channel"], attempts, error)
     return status
@@ -156,10 +152,10 @@ def dispatch(store: GraphStore, settings: Settings, *, now: int | None = None, p
     # A receiver that swallows connections costs TIMEOUT_SECONDS per attempt: end the round after a while so a
     # worker process is not held from extraction; what is left is due at the next round.
     stop_at = time.monotonic() + ROUND_SECONDS
-    for row in store.run(q.DUE, {"now": now, "limit": limit}):
+    for delivery_id in webhooks.due(store, now=now, limit=limit):
         if time.monotonic() > stop_at:
             break
-        status = send_one(store, row["id"], policy, preparers=preparers)
+        status = send_one(store, delivery_id, policy, preparers=preparers)
         if status is not None:
             figures[status] += 1
     return figures

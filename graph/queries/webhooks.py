@@ -135,11 +135,15 @@ ENQUEUE = cypher(
 )
 
 # -- deliveries ------------------------------------------------------------------------------
+# A delivery a sender may take now: the one condition of the due list and of the claim (a claim re-checks it,
+# since another sender may have taken the delivery between the two).
+_READY = "d.status = 'pending' AND d.next_at <= $now AND d.lease_until <= $now"
+
 DUE = cypher(
     "webhooks.due",
     """
     MATCH (d:Delivery)
-    WHERE d.status = 'pending' AND d.next_at <= $now AND d.lease_until <= $now
+    WHERE """ + _READY + """
     RETURN d.id AS id
     ORDER BY d.next_at, d.id
     LIMIT $limit
@@ -152,7 +156,7 @@ CLAIM = cypher(
     "webhooks.claim",
     """
     MATCH (d:Delivery {id: $id})
-    WHERE d.status = 'pending' AND d.next_at <= $now AND d.lease_until <= $now
+    WHERE """ + _READY + """
     SET d.lease_until = $until, d.lease = $token
     RETURN d.id AS id, d.channel AS channel, d.target_id AS target_id, d.event AS event, d.body AS body,
            d.attempts AS attempts

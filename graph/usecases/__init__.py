@@ -48,3 +48,16 @@ def is_active(store: GraphStore, actor: Actor) -> bool:
 
     rows = store.run(PERSON_REF_BY_USERNAME, {"username": actor.username})
     return bool(rows and rows[0]["active"])
+
+
+def active_actor(store: GraphStore, username: str, *, door: str = "cli") -> Actor:
+    """The actor a command runs as, with their roles; a missing or deactivated person is ``person.missing``."""
+    from graph import accounts
+    from graph.errors import ObjectMissing
+
+    found = actor_by_username(store, username, door=door)
+    person = accounts.person_by_id(store, found.person_id) if found is not None else None
+    if person is None or not person.active:
+        raise ObjectMissing("person.missing", username=username)
+    return Actor(person.id, person.username, person.name, person.roles, door=door,
+                 address=door if door != "web" else None)

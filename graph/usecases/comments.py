@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from graph import audit, notifications, permissions
+from graph import audit, document_rows, notifications, permissions
 from graph import documents as docs
 from graph.actor import Actor
 from graph.errors import InvalidInput, ObjectMissing
@@ -36,7 +36,7 @@ def add_comment(ctx: Context, actor: Actor, document_id: str, text: str, *, at: 
         raise InvalidInput("comment.empty", field="text")
     if len(text) > MAX_COMMENT:
         raise InvalidInput("comment.too_long", field="text", max=MAX_COMMENT)
-    document = docs.get_document(ctx.store, document_id)
+    document = document_rows.get_document(ctx.store, document_id)
     if document is None:
         raise ObjectMissing(MISSING, id=document_id)
     comment_id = docs.new_id()

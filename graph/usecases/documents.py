@@ -13,7 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from graph import audit, live, notifications, permissions
+from graph import audit, document_rows, live, notifications, permissions
 from graph import documents as docs
 from graph.actor import Actor
 from graph.errors import InvalidInput, NotPermitted, ObjectMissing, StateConflict
@@ -46,7 +46,7 @@ def open_document(ctx: Context, actor: Actor, document_id: str, *, explicit: boo
     refresh of one part of the page passes False and records nothing.
     """
     decision = require_reader(ctx.store, actor, document_id)
-    doc = actor.memo(("document.row", document_id), lambda: docs.get_document(ctx.store, document_id))
+    doc = actor.memo(("document.row", document_id), lambda: document_rows.get_document(ctx.store, document_id))
     if doc is None:
         raise ObjectMissing(MISSING, id=document_id)
     if explicit:
@@ -71,10 +71,10 @@ def versions(ctx: Context, actor: Actor, document_id: str) -> list[Row]:
 def version(ctx: Context, actor: Actor, document_id: str, version_id: str | None = None) -> Row:
     """One version of a readable document (the current one when ``version_id`` is None)."""
     require_reader(ctx.store, actor, document_id)
-    try:
-        return docs.version_of_document(ctx.store, document_id, version_id)
-    except docs.NotFound:
-        raise ObjectMissing("version.missing", id=version_id or "") from None
+    found = document_rows.version_of_document(ctx.store, document_id, version_id)
+    if found is None:
+        raise ObjectMissing("version.missing", id=version_id or "")
+    return found
 
 
 def shares(ctx: Context, actor: Actor, document_id: str) -> list[Row]:
@@ -178,7 +178,7 @@ def _tell_new_readers(ctx: Context, actor: Actor, document_id: str, people: list
     people = [p for p in people if p != actor.person_id][:notifications.MAX_RECIPIENTS]
     if not people:
         return
-    document = docs.get_document(ctx.store, document_id) or {}
+    document = document_rows.get_document(ctx.store, document_id) or {}
     now = docs.now_ms()
     notifications.send(ctx.store, ctx.settings, [
         notifications.notice("document_shared", p, event=f"{document_id}:{now}", now=now, document_id=document_id,
