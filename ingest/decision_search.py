@@ -11,12 +11,12 @@ returned, counted or hinted at.
 from __future__ import annotations
 
 import threading
-import weakref
 from typing import Any
 
 from embeddings.term_index import TermIndex
 from graph import decisions
 from graph.actor import Actor
+from graph.catch_up import PerStore, follow
 from graph.queries import decision_terms as q
 from graph.store import GraphStore
 
@@ -25,30 +25,26 @@ CATCH_UP = 5000  # decisions read from the graph per statement when catching up
 
 
 class _Indexed:
-    def __init__(self) -> None:
+    def __init__(self, store: GraphStore) -> None:
+        self.store = store
         self.index = TermIndex()
         self.since = 0
         self.lock = threading.Lock()
 
+    def _add(self, row: dict[str, Any]) -> None:
+        self.index.add(row["id"], f"{row['title'] or ''}\n{row['text'] or ''}", row["at"] or 0)
 
-_INDEXES: weakref.WeakKeyDictionary[GraphStore, _Indexed] = weakref.WeakKeyDictionary()
-_INDEXES_LOCK = threading.Lock()
+    def caught_up(self) -> TermIndex:
+        with self.lock:
+            self.since = follow(self.store, q.SINCE, self.since, self._add, page=CATCH_UP)
+            return self.index
+
+
+_indexes = PerStore(_Indexed)
 
 
 def _index(store: GraphStore) -> TermIndex:
-    with _INDEXES_LOCK:
-        indexed = _INDEXES.get(store)
-        if indexed is None:
-            indexed = _INDEXES[store] = _Indexed()
-    with indexed.lock:
-        while True:
-            rows = store.run(q.SINCE, {"since": indexed.since, "limit": CATCH_UP})
-            for row in rows:
-                indexed.index.add(row["id"], f"{row['title'] or ''}\n{row['text'] or ''}", row["at"] or 0)
-            if rows:
-                indexed.since = max(indexed.since, max(int(r["at"] or 0) for r in rows))
-            if len(rows) < CATCH_UP:
-                return indexed.index
+    return _indexes(store).caught_up()
 
 
 def search(store: GraphStore, actor: Actor, text: str, *, limit: int = 10) -> list[dict[str, Any]]:

@@ -22,7 +22,6 @@ import re
 import threading
 import time
 import unicodedata
-import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +31,7 @@ from datasketch import LeanMinHash, MinHash, MinHashLSH
 
 from graph import GraphUnavailable
 from graph import duplicates as graph_duplicates
+from graph.catch_up import PerStore, follow
 from graph.duplicates import Pair
 from graph.queries import duplicates as q
 from graph.store import GraphStore
@@ -102,12 +102,13 @@ class NearIndex:
     def catch_up(self) -> None:
         """Signatures stored since the last look (by this or any other process)."""
         with self.lock:
-            for row in self.store.run(q.SIGNATURES_SINCE, {"since": self.since}):
-                if row["minhash"]:
-                    self.put(row["document_id"], row["owner_id"], np.asarray(row["minhash"], dtype=np.uint32))
-                elif self.signatures.pop(row["document_id"], None) is not None:  # its text became too short
-                    self.lsh.remove(row["document_id"])
-                self.since = max(self.since, int(row["at"]))
+            self.since = follow(self.store, q.SIGNATURES_SINCE, self.since, self._apply)
+
+    def _apply(self, row: dict[str, Any]) -> None:
+        if row["minhash"]:
+            self.put(row["document_id"], row["owner_id"], np.asarray(row["minhash"], dtype=np.uint32))
+        elif self.signatures.pop(row["document_id"], None) is not None:  # its text became too short
+            self.lsh.remove(row["document_id"])
 
     def near(self, document_id: str, values: np.ndarray) -> list[tuple[str, float]]:
         """Documents whose signature is at least ``threshold`` similar (not the document itself)."""
@@ -121,16 +122,7 @@ class NearIndex:
             return found
 
 
-_INDEXES: weakref.WeakKeyDictionary[GraphStore, NearIndex] = weakref.WeakKeyDictionary()
-_INDEXES_LOCK = threading.Lock()
-
-
-def index_for(store: GraphStore) -> NearIndex:
-    with _INDEXES_LOCK:
-        index = _INDEXES.get(store)
-        if index is None:
-            index = _INDEXES[store] = NearIndex(store)
-        return index
+index_for = PerStore(NearIndex)
 
 
 @dataclass

@@ -4,12 +4,12 @@ processes by following the permission version and change log kept in the graph."
 from __future__ import annotations
 
 import threading
-import weakref
 from dataclasses import dataclass
 
 import numpy as np
 from pyroaring import BitMap
 
+from graph.catch_up import PerStore
 from graph.classification import (
     COUNTING_SHARES,
     AccessLevel,
@@ -224,17 +224,8 @@ class PermissionCache:
         self.rebuilds += 1
 
 
-_CACHES: weakref.WeakKeyDictionary[GraphStore, PermissionCache] = weakref.WeakKeyDictionary()
-_CACHES_LOCK = threading.Lock()
-
-
-def cache_for(store: GraphStore) -> PermissionCache:
-    """The process-wide cache of one store."""
-    with _CACHES_LOCK:
-        cache = _CACHES.get(store)
-        if cache is None:
-            cache = _CACHES[store] = PermissionCache(store)
-        return cache
+# The process-wide cache of one store.
+cache_for = PerStore(PermissionCache)
 
 
 def readable_set(store: GraphStore, person_id: str) -> ReadableSet:
