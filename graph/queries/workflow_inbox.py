@@ -8,6 +8,8 @@ from graph.cypher import Statement, cypher
 
 # -- inbox ---------------------------------------------------------------------------------------------
 # Filters sit behind WITH so the planner starts from the person, never from a property index.
+# Order: overdue first (oldest deadline first), then by deadline, where an item without one counts as due
+# $undated after it was created, so a new undated task ranks among this week's work, not after next year's.
 
 INBOX_MINE = cypher(
     "workflows.inbox_mine",
@@ -17,10 +19,11 @@ INBOX_MINE = cypher(
       AND ($workflow_key IS NULL OR t.workflow_key = $workflow_key)
       AND ($q IS NULL OR t.search CONTAINS $q)
     RETURN t AS task
-    ORDER BY coalesce(t.due_at, $far) ASC, t.created_at ASC
+    ORDER BY CASE WHEN t.due_at < $now THEN 0 ELSE 1 END, coalesce(t.due_at, t.created_at + $undated) ASC,
+             t.created_at ASC
     SKIP $skip LIMIT $limit
     """,
-    example={"person_id": "u1", "statuses": ["open"], "workflow_key": None, "q": None, "far": 10**15, "skip": 0,
+    example={"person_id": "u1", "statuses": ["open"], "workflow_key": None, "q": None, "now": 0, "undated": 259200000, "skip": 0,
              "limit": 50},
 )
 
@@ -32,10 +35,11 @@ INBOX_QUEUES = cypher(
       AND ($workflow_key IS NULL OR t.workflow_key = $workflow_key)
       AND ($q IS NULL OR t.search CONTAINS $q)
     RETURN t AS task, q.id AS queue_id, q.name AS queue_name
-    ORDER BY coalesce(t.due_at, $far) ASC, t.created_at ASC
+    ORDER BY CASE WHEN t.due_at < $now THEN 0 ELSE 1 END, coalesce(t.due_at, t.created_at + $undated) ASC,
+             t.created_at ASC
     SKIP $skip LIMIT $limit
     """,
-    example={"person_id": "u1", "workflow_key": None, "q": None, "far": 10**15, "skip": 0, "limit": 50},
+    example={"person_id": "u1", "workflow_key": None, "q": None, "now": 0, "undated": 259200000, "skip": 0, "limit": 50},
 )
 
 def _inbox_runs(name: str, relationship: str) -> Statement:
@@ -48,10 +52,11 @@ def _inbox_runs(name: str, relationship: str) -> Statement:
       AND ($workflow_key IS NULL OR r.workflow_key = $workflow_key)
       AND ($q IS NULL OR r.search CONTAINS $q)
     RETURN r AS run
-    ORDER BY coalesce(r.due_at, $far) ASC, r.started_at DESC
+    ORDER BY CASE WHEN r.due_at < $now THEN 0 ELSE 1 END, coalesce(r.due_at, r.started_at + $undated) ASC,
+             r.started_at DESC
     SKIP $skip LIMIT $limit
     """,
-        example={"person_id": "u1", "statuses": ["running"], "workflow_key": None, "q": None, "far": 10**15,
+        example={"person_id": "u1", "statuses": ["running"], "workflow_key": None, "q": None, "now": 0, "undated": 259200000,
                  "skip": 0, "limit": 50},
     )
 

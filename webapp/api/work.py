@@ -53,10 +53,10 @@ def start_run(key: str, body: m.RunIn) -> ResponseReturnValue:
 @operation("GET", "/tasks", summary="My open tasks", tag="workflows", query=m.TaskQuery,
            responses={200: m.TaskPage, 400: m.Problem})
 def my_tasks(query: m.TaskQuery) -> ResponseReturnValue:
-    rows = inbox.my_tasks(services.store(), actor().person_id, now=now_ms(), search=query.q,
-                          limit=query.per_page + 1, offset=(query.page - 1) * query.per_page)
-    return jsonify(items=rows[:query.per_page], page=query.page, per_page=query.per_page,
-                   next=page_links(query.page, query.per_page, len(rows) > query.per_page))
+    found = inbox.inbox_page(services.store(), actor(), "mine", now=now_ms(), search=query.q, page=query.page,
+                             per_page=query.per_page, approvable=False)
+    return jsonify(items=found.rows, page=query.page, per_page=query.per_page,
+                   next=page_links(query.page, query.per_page, found.has_next))
 
 
 Handler = Callable[[Any, str, str, int, m.TaskAction], Any]
