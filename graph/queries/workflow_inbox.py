@@ -10,6 +10,7 @@ from graph.cypher import Statement, cypher
 # Filters sit behind WITH so the planner starts from the person, never from a property index.
 # Order: overdue first (oldest deadline first), then by deadline, where an item without one counts as due
 # $undated after it was created, so a new undated task ranks among this week's work, not after next year's.
+_ORDER = {"now": 0, "undated": 3 * 24 * 3_600_000}
 
 INBOX_MINE = cypher(
     "workflows.inbox_mine",
@@ -23,7 +24,7 @@ INBOX_MINE = cypher(
              t.created_at ASC
     SKIP $skip LIMIT $limit
     """,
-    example={"person_id": "u1", "statuses": ["open"], "workflow_key": None, "q": None, "now": 0, "undated": 259200000, "skip": 0,
+    example={"person_id": "u1", "statuses": ["open"], "workflow_key": None, "q": None, **_ORDER, "skip": 0,
              "limit": 50},
 )
 
@@ -39,7 +40,7 @@ INBOX_QUEUES = cypher(
              t.created_at ASC
     SKIP $skip LIMIT $limit
     """,
-    example={"person_id": "u1", "workflow_key": None, "q": None, "now": 0, "undated": 259200000, "skip": 0, "limit": 50},
+    example={"person_id": "u1", "workflow_key": None, "q": None, **_ORDER, "skip": 0, "limit": 50},
 )
 
 def _inbox_runs(name: str, relationship: str) -> Statement:
@@ -56,7 +57,7 @@ def _inbox_runs(name: str, relationship: str) -> Statement:
              r.started_at DESC
     SKIP $skip LIMIT $limit
     """,
-        example={"person_id": "u1", "statuses": ["running"], "workflow_key": None, "q": None, "now": 0, "undated": 259200000,
+        example={"person_id": "u1", "statuses": ["running"], "workflow_key": None, "q": None, **_ORDER,
                  "skip": 0, "limit": 50},
     )
 
