@@ -322,10 +322,11 @@ def dept() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: [{code, name, parent}].")
 def dept_list(as_json: bool) -> None:
     """List departments with their parent."""
-    from graph import accounts, open_store
+    from graph import open_store
+    from graph.usecases import Context, org_admin
 
     with open_store(_settings()) as store:
-        departments = accounts.list_departments(store)
+        departments = org_admin.list_departments(Context(store), org_admin.operator())
     if as_json:
         click.echo(json.dumps(departments, ensure_ascii=False))
         return

@@ -22,14 +22,11 @@ def org_group() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def org_import(files: tuple[Path, ...], dry_run: bool, as_json: bool) -> None:
     """Import CSV files (named <sheet>.csv), folders of them, or XLSX workbooks; exit 1 on bad rows."""
-    from graph import audit, open_store, org_io
+    from graph import open_store, org_io
+    from graph.usecases import Context, org_admin
 
     with open_store(_settings()) as store:
-        plan = org_io.plan_import(store, org_io.read_paths(files))
-        if plan.ok and not dry_run and plan.has_changes:
-            org_io.apply_plan(store, plan)
-            audit.record(store, action="org.import.apply", client="cli",
-                         detail={"files": [str(f) for f in files], "summary": plan.summary()})
+        plan, _applied = org_admin.import_files(Context(store), org_admin.operator(), list(files), dry_run=dry_run)
     if as_json:
         click.echo(json.dumps({**plan.as_json(), "applied": plan.ok and not dry_run}, ensure_ascii=False))
     else:

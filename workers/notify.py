@@ -49,24 +49,31 @@ DEFAULT_POLICY = reminders.ReminderPolicy()
 
 def deliver_reminders(store: GraphStore, settings: Settings, *, now: int,
                       policy: reminders.ReminderPolicy = DEFAULT_POLICY) -> dict[str, int]:
-    """Run the reminder scan at ``now`` and deliver what it produced; returns figures for the log."""
-    created = reminders.run_reminders(store, now=now, policy=policy)
-    return deliver(store, settings, created)
+    """Run the reminder scan at ``now`` (the use case writes, audits and announces) and send what it produced
+    by e-mail and to the group robots; returns figures for the log."""
+    created = reminders.scan(store, settings, reminders.scheduler(), now=now, policy=policy)
+    return {**send_out(store, settings, created), "live": len({n["person_id"] for n in created})}
 
 
-def deliver(store: GraphStore, settings: Settings, notifications: list[dict[str, Any]]) -> dict[str, int]:
+def send_out(store: GraphStore, settings: Settings, notifications: list[dict[str, Any]]) -> dict[str, int]:
+    """E-mail (when SMTP is configured) and group robots for notices already announced in the app."""
     by_person: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for notice in notifications:
         by_person[notice["person_id"]].append(notice)
+    mailed = send_mails(store, settings, by_person) if settings.smtp_host else 0
+    robots = queue_robots(store, notifications)
+    return {"notifications": len(notifications), "people": len(by_person), "mailed": mailed, "robots": robots}
+
+
+def deliver(store: GraphStore, settings: Settings, notifications: list[dict[str, Any]]) -> dict[str, int]:
+    """Notices made outside a use case that announces them (trend warnings): live, then e-mail and robots."""
     live = 0
-    for person_id, notices in by_person.items():
-        live += bus.publish_to_people(settings, [person_id], "notification", {"count": len(notices)})
+    for person_id in sorted({n["person_id"] for n in notifications}):
+        count = sum(1 for n in notifications if n["person_id"] == person_id)
+        live += bus.publish_to_people(settings, [person_id], "notification", {"count": count})
         # The inbox badge shows overdue and due-soon counts: those changed too.
         bus.publish_to_people(settings, [person_id], "inbox", {})
-    mailed = send_mails(store, settings, by_person) if settings.smtp_host else 0
-    robots = outside_channels(store, notifications)
-    return {"notifications": len(notifications), "people": len(by_person), "live": live, "mailed": mailed,
-            "robots": robots}
+    return {**send_out(store, settings, notifications), "live": live}
 
 
 def deliver_pending(store: GraphStore, settings: Settings, *, limit: int = PENDING_BATCH) -> dict[str, int]:
@@ -80,7 +87,7 @@ def deliver_pending(store: GraphStore, settings: Settings, *, limit: int = PENDI
         if not digest:
             now_mail[notice["person_id"]].append(notice)
     mailed = send_mails(store, settings, now_mail) if settings.smtp_host and now_mail else 0
-    robots = outside_channels(store, notices) if notices else 0
+    robots = queue_robots(store, notices) if notices else 0
     return {"notifications": len(notices), "mailed": mailed, "robots": robots}
 
 
@@ -92,28 +99,16 @@ def send_digests(store: GraphStore, settings: Settings, *, now: int) -> dict[str
     return {"people": len(by_person), "mailed": send_mails(store, settings, by_person, digest=True)}
 
 
-def outside_channels(store: GraphStore, notifications: list[dict[str, Any]]) -> int:
-    """Queue the notices for the group robots of the recipients' departments, and record each newly overdue
-    task as a ``task.overdue`` audit event (which outgoing webhooks subscribe to). Both are sent by the
-    deliveries task, with retries; a failure here is logged and never blocks the in-app notices."""
-    from graph import audit
+def queue_robots(store: GraphStore, notifications: list[dict[str, Any]]) -> int:
+    """Queue the notices for the group robots of the recipients' departments (sent by the deliveries task,
+    with retries); a failure here is logged and never blocks the in-app notices."""
     from graph.errors import GraphError
     from workers.channels import queue_notices
 
-    overdue: dict[str, dict[str, Any]] = {}
-    for notice in notifications:
-        if notice.get("kind") == "overdue" and notice.get("task_id"):
-            overdue.setdefault(notice["task_id"], notice)
     try:
-        if overdue:
-            audit.record_many(store, [
-                audit.Event("task.overdue", None, "task", task_id, "worker",
-                            {"title": n.get("title"), "step": n.get("step_name"), "due_at": n.get("due_at"),
-                             "run_id": n.get("run_id")})
-                for task_id, n in overdue.items()])
         return queue_notices(store, notifications)
     except GraphError as error:
-        log.warning("robot notices / overdue events not queued: %s", error)
+        log.warning("robot notices not queued: %s", error)
         return 0
 
 

@@ -9,13 +9,13 @@ recorded (``access.refused``): the person still gets the neutral answer.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from graph import accounts, audit, org, org_io
 from graph.actor import Actor
-from graph.errors import NotPermitted
+from graph.errors import NotPermitted, StateConflict
 from graph.org import OrgError, Problem
 from graph.usecases import Context
 
@@ -172,25 +172,57 @@ def remove_membership(ctx: Context, actor: Actor, person_id: str, kind: str, tar
 # -- bulk import and export -----------------------------------------------------------------------------------
 
 
-def plan_import(ctx: Context, actor: Actor, folder: Path, *, audited: bool = True) -> org_io.ImportPlan:
-    """The dry run of an import of the files in ``folder`` (nothing is written but, when ``audited``, the audit
-    event; the apply step plans again unaudited, since the graph may have changed)."""
+def _sources(paths: Path | Sequence[Path]) -> list[Path]:
+    return [paths] if isinstance(paths, Path) else list(paths)
+
+
+def _file_names(paths: Path | Sequence[Path]) -> list[str]:
+    return sorted(c.name for p in _sources(paths) for c in (p.iterdir() if p.is_dir() else [p]))
+
+
+def plan_import(ctx: Context, actor: Actor, paths: Path | Sequence[Path], *,
+                audited: bool = True) -> org_io.ImportPlan:
+    """The dry run of an import of the files at ``paths`` (files, or folders of them: the upload folder of the
+    admin page, the arguments of ``huitong org import``). Nothing is written but, when ``audited``, the audit
+    event; the apply step plans again unaudited, since the graph may have changed."""
     require_admin(ctx, actor)
-    plan = org_io.plan_import(ctx.store, org_io.read_paths([folder]))
+    plan = org_io.plan_import(ctx.store, org_io.read_paths(_sources(paths)))
     if not audited:
         return plan
-    files = sorted(p.name for p in folder.iterdir())
-    _audit(ctx, actor, "org.import.dry_run", detail={"files": files, "ok": plan.ok, "problems": len(plan.problems),
-                                                     "summary": plan.summary()})
+    _audit(ctx, actor, "org.import.dry_run", detail={"files": _file_names(paths), "ok": plan.ok,
+                                                     "problems": len(plan.problems), "summary": plan.summary()})
     return plan
 
 
-def apply_import(ctx: Context, actor: Actor, plan: org_io.ImportPlan, folder: Path) -> dict[str, Any]:
+def apply_import(ctx: Context, actor: Actor, plan: org_io.ImportPlan,
+                 paths: Path | Sequence[Path]) -> dict[str, Any]:
+    """Write a clean plan (one with problems is refused: ``org.import_not_clean``) and audit it."""
     require_admin(ctx, actor)
+    if not plan.ok:
+        raise StateConflict("org.import_not_clean", problems=len(plan.problems))
     summary = org_io.apply_plan(ctx.store, plan)
-    _audit(ctx, actor, "org.import.apply", detail={"files": sorted(p.name for p in folder.iterdir()),
-                                                   "summary": summary})
+    _audit(ctx, actor, "org.import.apply", detail={"files": _file_names(paths), "summary": summary})
     return dict(summary)
+
+
+def import_files(ctx: Context, actor: Actor, paths: Path | Sequence[Path], *,
+                 dry_run: bool = False) -> tuple[org_io.ImportPlan, bool]:
+    """Plan and, when the plan is clean, has changes and this is no dry run, apply it at once (the command
+    line's one step); returns the plan and whether it was applied."""
+    plan = plan_import(ctx, actor, paths, audited=False)
+    if dry_run or not plan.ok or not plan.has_changes:
+        _audit(ctx, actor, "org.import.dry_run", detail={"files": _file_names(paths), "ok": plan.ok,
+                                                         "problems": len(plan.problems), "summary": plan.summary()})
+        return plan, False
+    apply_import(ctx, actor, plan, paths)
+    return plan, True
+
+
+def list_departments(ctx: Context, actor: Actor) -> list[dict[str, Any]]:
+    """Every department with its parent (the directory is open to everyone signed in, and to operators)."""
+    if not actor.person_id and not actor.is_admin:
+        raise NotPermitted(ADMIN_ONLY)
+    return accounts.list_departments(ctx.store)
 
 
 def export(ctx: Context, actor: Actor, fmt: str, sheet: str | None = None) -> dict[str, list[dict[str, Any]]]:

@@ -11,9 +11,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from graph import audit, live
+from graph.actor import Actor
+from graph.errors import NotPermitted
 from graph.queries import workflow_inbox as q
 from graph.queries import workflows as wq
 from graph.store import GraphStore
+from settings import Settings
 
 HOUR_MS = 3_600_000
 _NAMESPACE = uuid.UUID("0b8a4c7e-51f2-4d0e-9f53-6c1d2a7e9b40")
@@ -115,3 +119,44 @@ def _notices(task: dict[str, Any], to: Recipients, now: int, deadline: str,
     if now >= due + policy.escalate_after_ms:
         for person_id in to.escalation:
             yield notification("escalation", task, person_id, now, key=deadline)
+
+
+# -- the use case: what the beat task (and an administrator, by hand) calls ------------------------------------
+
+
+def scheduler() -> Actor:
+    """The periodic scan's actor: nobody in the organisation, so its audit events carry the door instead."""
+    return Actor("", "scheduler", "scheduler", door="worker", address="worker")
+
+
+def scan(store: GraphStore, settings: Settings | None, actor: Actor, *, now: int,
+         policy: ReminderPolicy = ReminderPolicy()) -> list[dict[str, Any]]:
+    """Every reminder, overdue warning and escalation due at ``now``: written (idempotently), audited
+    (``task.overdue`` once per newly overdue task, which outgoing webhooks subscribe to; ``task.escalated``
+    per escalation) and announced live to the recipients (notice count and inbox badge). Returns the new
+    notifications; e-mail and group robots are the caller's to send. For the scheduler, or an administrator."""
+    if actor.door != "worker" and not actor.is_admin:
+        raise NotPermitted("reminders.scheduler_only")
+    created = run_reminders(store, now=now, policy=policy)
+    _audit(store, actor, created)
+    if settings is not None:
+        for person_id in sorted({n["person_id"] for n in created}):
+            count = sum(1 for n in created if n["person_id"] == person_id)
+            live.publish_to_people(settings, [person_id], "notification", {"count": count})
+            live.publish_to_people(settings, [person_id], "inbox", {})  # overdue and due-soon counts changed
+    return created
+
+
+def _audit(store: GraphStore, actor: Actor, created: list[dict[str, Any]]) -> None:
+    first: dict[tuple[str, str], dict[str, Any]] = {}
+    for notice in created:
+        kind, task_id = notice.get("kind"), notice.get("task_id")
+        if kind in ("overdue", "escalation") and task_id:
+            first.setdefault((kind, task_id), notice)
+    events = [audit.Event("task.overdue" if kind == "overdue" else "task.escalated", actor.person_id or None,
+                          "task", task_id, actor.address or actor.door,
+                          {"title": n.get("title"), "step": n.get("step_name"), "due_at": n.get("due_at"),
+                           "run_id": n.get("run_id")})
+              for (kind, task_id), n in first.items()]
+    if events:
+        audit.record_many(store, events)
