@@ -25,7 +25,7 @@ _NAMESPACE = uuid.UUID("5d1f7a02-93c4-4b8e-8a51-2f6c0e9d7b13")
 
 # Events raised by the use cases.
 EVENT_KINDS = ("task_arrived", "run_approved", "run_rejected", "run_returned", "run_finished", "run_withdrawn",
-               "feedback_requested", "mentioned", "document_shared")
+               "feedback_requested", "mentioned", "document_shared", "access_requested")
 # Raised by the reminder scan, the initiator or the trend analysis (graph.workflows.reminders and friends).
 REMINDER_KINDS = ("due_soon", "overdue", "escalation", "urge", "info_requested", "trend_warning")
 KINDS = EVENT_KINDS + REMINDER_KINDS

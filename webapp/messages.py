@@ -45,6 +45,8 @@ MESSAGES: dict[str, Any] = {
     "api.json_body": _l("Send a JSON object as the request body."),
     "token.scope": _l("The scope must be read, write or admin."),
     "token.days": _l("A token lasts between 1 and %(max)s days."),
+    "access_request.too_many": _l("You asked for access many times in a short while; please wait a little "
+                                  "before asking again."),
     "inbox.bad_tab": _l("Unknown inbox tab: %(value)s."),
     "reminders.scheduler_only": _l("Only the scheduler or an administrator can run the reminder scan."),
     "org.import_not_clean": _l("The files do not import cleanly (%(problems)s problem(s)); nothing was written."),

@@ -40,6 +40,7 @@ SUBJECTS = {
     "feedback_requested": ("请验收反馈", "Your acceptance feedback is requested"),
     "mentioned": ("有人@了你", "You were mentioned"),
     "document_shared": ("文档已共享给你", "A document was shared with you"),
+    "access_requested": ("有人申请查看你的文档", "Someone asks for access to your document"),
     "trend_warning": ("趋势预警", "Trend warning"),
 }
 PENDING_BATCH = 500

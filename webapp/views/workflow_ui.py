@@ -64,6 +64,7 @@ NOTICE_LABELS = {
     "run_returned": _l("Your request was returned for changes"), "run_finished": _l("Your request is finished"),
     "run_withdrawn": _l("A request was withdrawn"), "feedback_requested": _l("Your acceptance feedback is requested"),
     "mentioned": _l("You were mentioned"), "document_shared": _l("A document was shared with you"),
+    "access_requested": _l("Someone asks for access to your document"),
 }
 # The domain speaks English; the messages people meet most often are shown in their language.
 FORM_MESSAGES = {"required": _l("required"), "unknown field": _l("unknown field"),
