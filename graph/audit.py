@@ -64,6 +64,11 @@ class Event:
                 "actor_id": self.actor_id, "action": self.action, "target_kind": self.target_kind,
                 "target_id": self.target_id, "client": self.client, "detail": _detail_text(self.detail)}
 
+    def statement_params(self) -> dict[str, Any]:
+        """The ``$audit_*`` parameters of a write statement that records this event itself
+        (:func:`graph.queries.audit.with_event`)."""
+        return {f"audit_{k}": v for k, v in self.params().items()}
+
     @property
     def linked_kind(self) -> str:
         """The target kind the event is linked under ("" when it links to its actor only)."""

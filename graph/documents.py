@@ -151,15 +151,14 @@ def share(store: GraphStore, actor_id: str, document_id: str, spec: ShareSpec | 
     """Share the document (the actor must be able to edit it); recorded in the audit trail."""
     spec = resolve_share(store, spec)
     assert spec.target_id is not None
-    try:
-        permissions.share(store, actor_id, document_id, spec.kind, spec.target_id, spec.access)
+    event = audit.Event("document.share", actor_id, "document", document_id, client,
+                        {"with": spec.kind.value, "target_id": spec.target_id, "ref": spec.ref, "access": spec.access})
+    try:  # the share and its audit event: one statement
+        permissions.share(store, actor_id, document_id, spec.kind, spec.target_id, spec.access, event=event)
     except permissions.NotFound as error:
         raise NotFound(str(error)) from None
     except (permissions.Forbidden, permissions.PolicyViolation) as error:
         raise Forbidden(str(error)) from None
-    audit.record(store, action="document.share", actor_id=actor_id, target_kind="document", target_id=document_id,
-                 client=client, detail={"with": spec.kind.value, "target_id": spec.target_id, "ref": spec.ref,
-                                        "access": spec.access})
     return spec
 
 
@@ -167,17 +166,14 @@ def unshare(store: GraphStore, actor_id: str, document_id: str, spec: ShareSpec 
             client: str | None = None) -> bool:
     spec = resolve_share(store, spec)
     assert spec.target_id is not None
-    try:
-        removed = permissions.unshare(store, actor_id, document_id, spec.kind, spec.target_id)
+    event = audit.Event("document.unshare", actor_id, "document", document_id, client,
+                        {"with": spec.kind.value, "target_id": spec.target_id, "ref": spec.ref})
+    try:  # the removal and its audit event (only when a share was removed): one statement
+        return permissions.unshare(store, actor_id, document_id, spec.kind, spec.target_id, event=event)
     except permissions.NotFound as error:
         raise NotFound(str(error)) from None
     except permissions.Forbidden as error:
         raise Forbidden(str(error)) from None
-    if removed:
-        audit.record(store, action="document.unshare", actor_id=actor_id, target_kind="document",
-                     target_id=document_id, client=client,
-                     detail={"with": spec.kind.value, "target_id": spec.target_id, "ref": spec.ref})
-    return removed
 
 
 # -- permission checks ---------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from graph import audit
 from graph.classification import (
     AccessLevel,
     ClassificationError,
@@ -40,11 +41,12 @@ def _require_editor(store: GraphStore, actor_id: str, document_id: str, *, owner
 
 
 def share(store: GraphStore, actor_id: str, document_id: str, target_kind: ShareKind | str, target_id: str,
-          access: str = "read") -> int:
+          access: str = "read", *, event: audit.Event | None = None) -> int:
     """Share (or change the access of an existing share); returns the new permission version.
 
     The actor must be able to edit the document. A share the document's level would ignore is
     refused rather than stored, so nobody believes a secret document reached a department.
+    ``event``: its audit record, written by the same statement as the share (both or neither).
     """
     kind, access = _parse_kind(target_kind), parse_share_access(access)
     editor = _require_editor(store, actor_id, document_id)
@@ -52,18 +54,27 @@ def share(store: GraphStore, actor_id: str, document_id: str, target_kind: Share
     if not share_counts(editor.level, kind):
         level = effective_level(editor.level).value
         raise PolicyViolation(f"a {level} document cannot be shared with a {kind.value.lower()}")
-    rows = store.run(q.SHARE[kind], {"rows": [{"document_id": document_id, "target_id": target_id, "access": access}],
-                                     "actor_id": actor_id, "now": int(time.time() * 1000)})
+    params = {"rows": [{"document_id": document_id, "target_id": target_id, "access": access}],
+              "actor_id": actor_id, "now": int(time.time() * 1000)}
+    if event is None:
+        rows = store.run(q.SHARE[kind], params)
+    else:
+        rows = store.run(q.SHARE_AUDITED[kind], {**params, **event.statement_params()})
     if not rows:
         raise NotFound("the document or the share target disappeared while sharing")
     return int(rows[0]["version"])
 
 
-def unshare(store: GraphStore, actor_id: str, document_id: str, target_kind: ShareKind | str, target_id: str) -> bool:
-    """Remove a share; False when there was none. The actor must be able to edit the document."""
+def unshare(store: GraphStore, actor_id: str, document_id: str, target_kind: ShareKind | str, target_id: str, *,
+            event: audit.Event | None = None) -> bool:
+    """Remove a share; False when there was none. The actor must be able to edit the document.
+    ``event``: its audit record, written by the same statement, only when a share was removed."""
     kind = _parse_kind(target_kind)
     _require_editor(store, actor_id, document_id)
-    return bool(store.run(q.UNSHARE[kind], {"document_id": document_id, "target_id": target_id}))
+    params = {"document_id": document_id, "target_id": target_id}
+    if event is None:
+        return bool(store.run(q.UNSHARE[kind], params))
+    return bool(store.run(q.UNSHARE_AUDITED[kind], {**params, **event.statement_params()}))
 
 
 def set_level(store: GraphStore, actor_id: str, document_id: str, level: str | AccessLevel) -> int:

@@ -39,6 +39,38 @@ def _record_on(kind: str, label: str) -> Statement:
 
 RECORD_ON: dict[str, Statement] = {kind: _record_on(kind, label) for kind, label in TARGET_LABELS.items()}
 
+# The event of a change, written BY the statement that makes the change: FalkorDB applies one statement
+# atomically (and Neo4j one transaction), so the change and its record are stored together or not at all.
+# Appended where the write statement's previous clause carries ``carry`` (variables, comma-separated), one row
+# per change written (no row: no change, no event); the event comes from ``$audit_*`` parameters
+# (:meth:`graph.audit.Event.statement_params`) and links to its actor and to its target of kind ``kind``.
+def with_event(carry: str, kind: str) -> str:
+    label = TARGET_LABELS[kind]
+    return f"""
+    CREATE (audit_event:AuditEvent {{id: $audit_id, at: $audit_at, actor_id: $audit_actor_id, action: $audit_action,
+                                     target_kind: $audit_target_kind, target_id: $audit_target_id,
+                                     client: $audit_client, detail: $audit_detail}})
+    WITH {carry}, audit_event
+    OPTIONAL MATCH (audit_by:Person {{id: $audit_actor_id}})
+    FOREACH (x IN CASE WHEN audit_by IS NULL THEN [] ELSE [audit_by] END | CREATE (audit_event)-[:AUDIT_BY]->(x))
+    WITH {carry}, audit_event
+    OPTIONAL MATCH (audit_on:{label} {{id: $audit_target_id}})
+    FOREACH (x IN CASE WHEN audit_on IS NULL THEN [] ELSE [audit_on] END | CREATE (audit_event)-[:AUDIT_ON]->(x))
+    WITH {carry}
+"""
+
+
+EVENT_EXAMPLE = {f"audit_{k}": v for k, v in _EXAMPLE.items()}
+
+
+def audited(statement: Statement, *, before: str, carry: str, kind: str) -> Statement:
+    """``statement`` recording its own audit event: :func:`with_event` goes in just before its clause
+    ``before`` (e.g. its RETURN), where ``carry`` are the variables in scope."""
+    head, sep, tail = statement.text.partition(" ".join(before.split()))
+    assert sep and head, f"{statement.name}: no {before!r}"
+    return cypher(statement.name + "_audited", head + with_event(carry, kind) + sep + tail,
+                  example={**statement.example, **EVENT_EXAMPLE}, writes=True)
+
 # The same events in bulk (bulk ingestion): one statement for many, each row shaped as the parameters above.
 _EVENTS = """
     UNWIND $events AS ev

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from graph.cypher import cypher
+from graph.queries.audit import audited
 
 ADD_DOCUMENT_COMMENT = cypher(
     "comments.add_document_comment",
@@ -18,6 +19,10 @@ ADD_DOCUMENT_COMMENT = cypher(
     example={"document_id": "doc1", "actor_id": "u1", "id": "c1", "text": "好", "at": 0, "version_id": "v1"},
     writes=True,
 )
+
+# The comment and its ``document.comment`` audit event in one statement.
+ADD_DOCUMENT_COMMENT_AUDITED = audited(ADD_DOCUMENT_COMMENT, before="RETURN c.id AS id", carry="c",
+                                       kind="document")
 
 DOCUMENT_COMMENTS = cypher(
     "comments.document_comments",

@@ -39,15 +39,15 @@ def add_comment(ctx: Context, actor: Actor, document_id: str, text: str, *, at: 
     document = document_rows.get_document(ctx.store, document_id)
     if document is None:
         raise ObjectMissing(MISSING, id=document_id)
-    comment_id = docs.new_id()
-    rows = ctx.store.run(q.ADD_DOCUMENT_COMMENT, {
+    comment_id, at = docs.new_id(), at if at is not None else docs.now_ms()
+    event = audit.Event("document.comment", actor.person_id, "document", document_id, actor.address,
+                        {"comment_id": comment_id, "chars": len(text)}, at)
+    rows = ctx.store.run(q.ADD_DOCUMENT_COMMENT_AUDITED, {  # the comment and its audit event: one statement
         "document_id": document_id, "actor_id": actor.person_id, "id": comment_id, "text": text,
-        "at": at if at is not None else docs.now_ms(), "version_id": document["current_version_id"],
+        "at": at, "version_id": document["current_version_id"], **event.statement_params(),
     })
     if not rows:
         raise ObjectMissing(MISSING, id=document_id)
-    audit.record(ctx.store, action="document.comment", actor_id=actor.person_id, target_kind="document",
-                 target_id=document_id, client=actor.address, detail={"comment_id": comment_id, "chars": len(text)})
     announce(ctx, document_id, "comment", comment_id=comment_id)
     _mention(ctx, actor, document, comment_id, text)
     return comment_id

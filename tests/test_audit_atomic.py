@@ -1,0 +1,76 @@
+"""A write and its audit record are one statement: both are stored or neither (FalkorDB applies a statement
+atomically; Neo4j runs it in one transaction)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from graph import audit
+from graph.classification import ShareKind
+from graph.cypher import cypher
+from graph.errors import GraphError
+from graph.falkordb_backend import FalkorStore
+from graph.queries import comments as comment_q
+from graph.queries import permissions as permission_q
+
+SEED = cypher("test.audit_atomic.seed", """
+    CREATE (:Person {id: 'p-owner', username: 'owner', name: 'Owner', active: true})
+    CREATE (:Person {id: 'p-other', username: 'other', name: 'Other', active: true})
+    CREATE (:Document {id: 'doc-1', title: 'Plan', access: 'internal', owner_id: 'p-owner'})
+    """, writes=True)
+COMMENT_COUNT = cypher("test.audit_atomic.comments", "MATCH (c:Comment {id: $id}) RETURN count(c) AS n")
+SHARE_COUNT = cypher("test.audit_atomic.shares",
+                     "MATCH (:Document {id: 'doc-1'})-[s:SHARED_WITH]->(:Person {id: 'p-other'}) RETURN count(s) AS n")
+EVENTS = cypher("test.audit_atomic.events",
+                "MATCH (e:AuditEvent {action: $action})-[:AUDIT_ON]->(:Document {id: 'doc-1'}) RETURN count(e) AS n")
+
+AUDITED = [comment_q.ADD_DOCUMENT_COMMENT_AUDITED, *permission_q.SHARE_AUDITED.values(),
+           *permission_q.UNSHARE_AUDITED.values()]
+
+
+@pytest.mark.parametrize("statement", AUDITED, ids=lambda s: s.name)
+def test_the_write_statement_records_its_own_event(statement) -> None:  # type: ignore[no-untyped-def]
+    assert statement.writes and statement.text.count("CREATE (audit_event:AuditEvent") == 1
+
+
+def _comment(store: FalkorStore, comment_id: str, event: audit.Event, audit_id: str | None = None) -> list[dict]:
+    params = event.statement_params()
+    if audit_id:
+        params["audit_id"] = audit_id
+    return store.run(comment_q.ADD_DOCUMENT_COMMENT_AUDITED, {
+        "document_id": "doc-1", "actor_id": "p-owner", "id": comment_id, "text": "ok", "at": 1, "version_id": None,
+        **params})
+
+
+def test_a_write_whose_audit_record_fails_leaves_no_write(fresh_store: FalkorStore) -> None:
+    fresh_store.run(SEED)
+    event = audit.Event("document.comment", "p-owner", "document", "doc-1", "test", {"chars": 2})
+    first = f"c-{uuid.uuid4().hex}"
+    assert _comment(fresh_store, first, event)
+    taken = audit.list_events(fresh_store, audit.AuditFilter(action="document.comment"), limit=5)[0]["id"]
+    # The next comment's event reuses that id: the event breaks the audit trail's unique key, so the whole
+    # statement is refused and the comment is not stored either.
+    second = f"c-{uuid.uuid4().hex}"
+    with pytest.raises(GraphError):
+        _comment(fresh_store, second, event, audit_id=taken)
+    assert fresh_store.run(COMMENT_COUNT, {"id": first})[0]["n"] == 1
+    assert fresh_store.run(COMMENT_COUNT, {"id": second})[0]["n"] == 0
+    assert fresh_store.run(EVENTS, {"action": "document.comment"})[0]["n"] == 1
+
+
+def test_share_and_unshare_write_their_events_only_when_something_changed(fresh_store: FalkorStore) -> None:
+    fresh_store.run(SEED)
+    share, unshare = permission_q.SHARE_AUDITED[ShareKind.PERSON], permission_q.UNSHARE_AUDITED[ShareKind.PERSON]
+    row = {"document_id": "doc-1", "target_id": "p-other", "access": "read"}
+    shared = audit.Event("document.share", "p-owner", "document", "doc-1", "test", {"with": "Person"})
+    assert fresh_store.run(share, {"rows": [row], "actor_id": "p-owner", "now": 1, **shared.statement_params()})
+    assert fresh_store.run(SHARE_COUNT)[0]["n"] == 1
+    assert fresh_store.run(EVENTS, {"action": "document.share"})[0]["n"] == 1
+    removed = {"document_id": "doc-1", "target_id": "p-other"}
+    for _ in range(2):  # the second finds no share: nothing removed, nothing recorded
+        fresh_store.run(unshare, {**removed, **audit.Event("document.unshare", "p-owner", "document", "doc-1",
+                                                           "test").statement_params()})
+    assert fresh_store.run(SHARE_COUNT)[0]["n"] == 0
+    assert fresh_store.run(EVENTS, {"action": "document.unshare"})[0]["n"] == 1
