@@ -255,10 +255,10 @@ def _upload_event(doc: NewDocument, client: str | None) -> audit.Event:
 
 def create_document(store: GraphStore, doc: NewDocument, *, client: str | None = None) -> None:
     """Create the document, its first version, the owner's OWNS edge; one statement."""
-    rows = store.run(q.CREATE_DOCUMENT, {**_create_params(doc), "owner_id": doc.owner_id})
+    rows = store.run(q.CREATE_DOCUMENT_AUDITED, {**_create_params(doc), "owner_id": doc.owner_id,
+                                                 **_upload_event(doc, client).statement_params()})
     if not rows:
         raise NotFound("the uploader does not exist")
-    audit.record_many(store, [_upload_event(doc, client)])
 
 
 def create_documents(store: GraphStore, owner_id: str, docs: list[NewDocument], *,
@@ -333,18 +333,18 @@ def update_metadata(store: GraphStore, actor_id: str, document_id: str, revision
             if editor.reason_kind not in ("owner", "admin"):
                 raise Forbidden("only the owner or an administrator may change the access level")
             changes["access"] = level
-    statement = q.UPDATE_METADATA_AND_LEVEL if "access" in changes else q.UPDATE_METADATA
+    statement = q.UPDATE_METADATA_AND_LEVEL_AUDITED if "access" in changes else q.UPDATE_METADATA_AUDITED
     at = now_ms()
+    event = audit.Event("document.update", actor_id, "document", document_id, client,
+                        {"revision": int(revision) + 1, **changes}, at)
     rows = store.run(statement, {"id": document_id, "revision": int(revision), "title": changes.get("title"),
                                  "domain": changes.get("domain"), "access": changes.get("access"),
-                                 "actor_id": actor_id, "now": at})
+                                 "actor_id": actor_id, "now": at, **event.statement_params()})
     if not rows:
         current = store.run(q.REVISION_OF, {"id": document_id})
         if not current:
             raise NotFound("no such document")
         raise Conflict(document_id, int(revision), current[0]["revision"], current[0]["updated_by_name"])
-    audit.record(store, action="document.update", actor_id=actor_id, target_kind="document", target_id=document_id,
-                 client=client, at=at, detail={"revision": int(revision) + 1, **changes})
     return int(revision) + 1
 
 

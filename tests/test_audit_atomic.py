@@ -13,7 +13,9 @@ from graph.cypher import cypher
 from graph.errors import GraphError
 from graph.falkordb_backend import FalkorStore
 from graph.queries import comments as comment_q
+from graph.queries import documents as document_q
 from graph.queries import permissions as permission_q
+from graph.queries import workflows as workflow_q
 
 SEED = cypher("test.audit_atomic.seed", """
     CREATE (:Person {id: 'p-owner', username: 'owner', name: 'Owner', active: true})
@@ -27,7 +29,9 @@ EVENTS = cypher("test.audit_atomic.events",
                 "MATCH (e:AuditEvent {action: $action})-[:AUDIT_ON]->(:Document {id: 'doc-1'}) RETURN count(e) AS n")
 
 AUDITED = [comment_q.ADD_DOCUMENT_COMMENT_AUDITED, *permission_q.SHARE_AUDITED.values(),
-           *permission_q.UNSHARE_AUDITED.values()]
+           *permission_q.UNSHARE_AUDITED.values(), document_q.CREATE_DOCUMENT_AUDITED,
+           document_q.UPDATE_METADATA_AUDITED, document_q.UPDATE_METADATA_AND_LEVEL_AUDITED,
+           workflow_q.START_RUN_AUDITED]
 
 
 @pytest.mark.parametrize("statement", AUDITED, ids=lambda s: s.name)

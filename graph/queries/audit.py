@@ -43,19 +43,22 @@ RECORD_ON: dict[str, Statement] = {kind: _record_on(kind, label) for kind, label
 # atomically (and Neo4j one transaction), so the change and its record are stored together or not at all.
 # Appended where the write statement's previous clause carries ``carry`` (variables, comma-separated), one row
 # per change written (no row: no change, no event); the event comes from ``$audit_*`` parameters
-# (:meth:`graph.audit.Event.statement_params`) and links to its actor and to its target of kind ``kind``.
+# (:meth:`graph.audit.Event.statement_params`) and links to its actor and to its target of kind ``kind`` (when
+# that kind is one the trail links to, as :func:`graph.audit.record` does).
 def with_event(carry: str, kind: str) -> str:
-    label = TARGET_LABELS[kind]
+    label = TARGET_LABELS.get(kind)
+    target = "" if label is None else f"""
+    WITH {carry}, audit_event
+    OPTIONAL MATCH (audit_on:{label} {{id: $audit_target_id}})
+    FOREACH (x IN CASE WHEN audit_on IS NULL THEN [] ELSE [audit_on] END | CREATE (audit_event)-[:AUDIT_ON]->(x))"""
     return f"""
     CREATE (audit_event:AuditEvent {{id: $audit_id, at: $audit_at, actor_id: $audit_actor_id, action: $audit_action,
                                      target_kind: $audit_target_kind, target_id: $audit_target_id,
                                      client: $audit_client, detail: $audit_detail}})
     WITH {carry}, audit_event
     OPTIONAL MATCH (audit_by:Person {{id: $audit_actor_id}})
-    FOREACH (x IN CASE WHEN audit_by IS NULL THEN [] ELSE [audit_by] END | CREATE (audit_event)-[:AUDIT_BY]->(x))
-    WITH {carry}, audit_event
-    OPTIONAL MATCH (audit_on:{label} {{id: $audit_target_id}})
-    FOREACH (x IN CASE WHEN audit_on IS NULL THEN [] ELSE [audit_on] END | CREATE (audit_event)-[:AUDIT_ON]->(x))
+    FOREACH (x IN CASE WHEN audit_by IS NULL THEN [] ELSE [audit_by] END |
+             CREATE (audit_event)-[:AUDIT_BY]->(x)){target}
     WITH {carry}
 """
 

@@ -11,7 +11,8 @@ permission bump of :mod:`graph.queries.permissions`, in the same statement.
 from __future__ import annotations
 
 from graph.cypher import cypher
-from graph.queries.permissions import PERMISSION_BUMP
+from graph.queries.audit import audited
+from graph.queries.permissions import DOCUMENT_CHANGES, PERMISSION_BUMP
 
 # Properties of a document row as listings return them.
 DOC_FIELDS = (
@@ -127,6 +128,13 @@ UPDATE_METADATA_AND_LEVEL = cypher(
     example={**_UPDATE_EXAMPLE, "access": "confidential"},
     writes=True,
 )
+
+# The single-document writes of the doors (an upload, an edit of the details), each with its audit event in the
+# same statement (``$audit_*``, see graph.queries.audit.with_event): both are stored or neither.
+CREATE_DOCUMENT_AUDITED = audited(CREATE_DOCUMENT, before=DOCUMENT_CHANGES, carry="o, d", kind="document")
+UPDATE_METADATA_AUDITED = audited(UPDATE_METADATA, before="RETURN d.revision AS revision", carry="d", kind="document")
+UPDATE_METADATA_AND_LEVEL_AUDITED = audited(UPDATE_METADATA_AND_LEVEL, before=DOCUMENT_CHANGES, carry="d",
+                                            kind="document")
 
 REVISION_OF = cypher(
     "documents.revision_of",

@@ -238,22 +238,16 @@ def _members_statement(kind: ShareKind, pattern: str) -> Statement:
     )
 
 
-def _audited(statement: Statement, carry_clause: str) -> Statement:
-    """``statement`` that also records its audit event (on the document) in the same statement: the clause
-    producing ``changes`` is followed by the event, written only when something changed."""
-    head, sep, _bump = statement.text.partition(carry_clause)
-    assert sep, statement.name
-    return cypher(statement.name + "_audited", head + carry_clause + "\n    WITH changes WHERE size(changes) > 0"
-                  + audit_q.with_event("changes", "document") + PERMISSION_BUMP,
-                  example={**(statement.example or {}), **audit_q.EVENT_EXAMPLE}, writes=True)
-
-
-_CHANGES = "WITH collect(DISTINCT 'doc:' + d.id) AS changes"
+# The clause after which a document write bumps the permission version: its audit event goes just before it,
+# once per document written (none when nothing was shared, unshared or created).
+DOCUMENT_CHANGES = "WITH collect(DISTINCT 'doc:' + d.id) AS changes"
 SHARE: dict[ShareKind, Statement] = {kind: _share_statement(kind) for kind in ShareKind}
 UNSHARE: dict[ShareKind, Statement] = {kind: _unshare_statement(kind) for kind in ShareKind}
 # One person's share or unshare from the document page (graph.documents): the change and its audit event at once.
-SHARE_AUDITED = {kind: _audited(statement, _CHANGES) for kind, statement in SHARE.items()}
-UNSHARE_AUDITED = {kind: _audited(statement, _CHANGES) for kind, statement in UNSHARE.items()}
+SHARE_AUDITED = {kind: audit_q.audited(statement, before=DOCUMENT_CHANGES, carry="d", kind="document")
+                 for kind, statement in SHARE.items()}
+UNSHARE_AUDITED = {kind: audit_q.audited(statement, before=DOCUMENT_CHANGES, carry="d", kind="document")
+                   for kind, statement in UNSHARE.items()}
 
 # The active people a share with the target would reach, under the same activity rules as the branches.
 MEMBERS: dict[ShareKind, Statement] = {

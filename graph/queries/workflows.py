@@ -16,6 +16,7 @@ status and assignee, a run's ``round``): a lost race changes nothing and returns
 """
 
 from graph.cypher import cypher
+from graph.queries.audit import audited
 
 # -- shared fragments (constant text, never user values) ----------------------------------------
 
@@ -275,6 +276,9 @@ START_RUN = cypher(
              "cc": ["u2"], "tasks": [_TASK_ROW]},
     writes=True,
 )
+
+# A run started by a person, with its ``workflow.start`` audit event in the same statement.
+START_RUN_AUDITED = audited(START_RUN, before="OPTIONAL MATCH (c:Person) WHERE c.id IN $cc", carry="r", kind="run")
 
 ADVANCE_RUN = cypher(
     "workflows.advance_run",

@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any
 
+from graph import audit
 from graph.analytics import cache
 from graph.queries import workflows as q
 from graph.store import GraphStore
@@ -94,12 +95,14 @@ def list_workflows(store: GraphStore) -> list[dict[str, Any]]:
 
 
 def start_run(store: GraphStore, key: str, initiator_id: str, form: dict[str, Any] | None, *, now: int,
-              title: str | None = None, cc: Iterable[str] = (), calendar: WorkingCalendar = DEFAULT_CALENDAR) -> str:
-    """Start a run of the current version of ``key``; returns the run id. Nothing is written on bad input."""
+              title: str | None = None, cc: Iterable[str] = (), calendar: WorkingCalendar = DEFAULT_CALENDAR,
+              run_id: str | None = None, event: audit.Event | None = None) -> str:
+    """Start a run of the current version of ``key``; returns the run id. Nothing is written on bad input.
+    ``event``: the start's audit record (about ``run_id``), written by the same statement as the run."""
     workflow, initiator, clean, first, copied = _plan_start(store, key, initiator_id, form, cc)
     definition = workflow["definition"]
     run_title = (title or "").strip() or f"{workflow['name']} · {initiator['name']}"
-    run_id = new_id()
+    run_id = run_id or new_id()
     run = {
         "id": run_id, "kind": "workflow", "title": run_title, "workflow_id": workflow["id"], "workflow_key": key,
         "workflow_name": workflow["name"], "workflow_name_en": workflow["name_en"], "version": workflow["version"],
@@ -112,8 +115,12 @@ def start_run(store: GraphStore, key: str, initiator_id: str, form: dict[str, An
     step = definition["steps"][0]
     rows = approval_rows(run, step, steps[step["key"]], first, prev_id=None, now=now, calendar=calendar)
     run.update(current_step=step["key"], due_at=_earliest_due(rows))
-    store.run(q.START_RUN, {"initiator_id": initiator_id, "workflow_id": workflow["id"], "run": run,
-                            "cc": sorted(copied), "tasks": rows})
+    params = {"initiator_id": initiator_id, "workflow_id": workflow["id"], "run": run, "cc": sorted(copied),
+              "tasks": rows}
+    if event is None:
+        store.run(q.START_RUN, params)
+    else:
+        store.run(q.START_RUN_AUDITED, {**params, **event.statement_params()})
     cache.bump(store)  # cached analytics are stale now
     return run_id
 

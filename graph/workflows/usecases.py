@@ -188,10 +188,12 @@ def start_run(store: GraphStore, actor: Actor, key: str, values: dict[str, Any],
     types = {f["name"]: f["type"] for f in workflow["definition"]["form"]}
     files = file_refs(values, types)
     _check_files(store, actor, files)
-    run_id = runs.start_run(store, key, actor.person_id, values, now=now, title=title)
+    run_id = runs.new_id()
+    event = audit.Event("workflow.start", actor.person_id, "run", run_id, actor.address,
+                        {"key": key, "version": workflow["version"], "files": len(files)}, now)
+    runs.start_run(store, key, actor.person_id, values, now=now, title=title, run_id=run_id, event=event)
     first = runs.run_view(store, run_id)["tasks"][0]["id"]
     _attach(store, actor, first, files, now=now)
-    _audit(store, actor, "workflow.start", "run", run_id, key=key, version=workflow["version"], files=len(files))
     _announce(store, actor, run_id, None, now=now)
     return run_id
 
