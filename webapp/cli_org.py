@@ -38,8 +38,9 @@ def org_import(files: tuple[Path, ...], dry_run: bool, as_json: bool) -> None:
 @click.argument("target", type=click.Path(path_type=Path))
 def org_export(target: Path) -> None:
     """Export to TARGET: a .xlsx file, or a directory that receives one CSV per sheet."""
-    from graph import open_store, org_io
+    from graph import open_store
+    from graph.usecases import Context, org_admin
 
     with open_store(_settings()) as store:
-        written = org_io.write_export(store, target)
+        written = org_admin.export_to(Context(store), org_admin.operator(), target)
     click.echo("\n".join(f"wrote {path}" for path in written))

@@ -218,6 +218,15 @@ def import_files(ctx: Context, actor: Actor, paths: Path | Sequence[Path], *,
     return plan, True
 
 
+def export_to(ctx: Context, actor: Actor, target: Path) -> list[Path]:
+    """``huitong org export``: every sheet written to ``target`` (an .xlsx file, or a folder of CSV files)."""
+    require_admin(ctx, actor)
+    written = org_io.write_export(ctx.store, target)
+    _audit(ctx, actor, "org.export", detail={"format": "xlsx" if target.suffix.lower() == ".xlsx" else "csv",
+                                             "files": [p.name for p in written]})
+    return written
+
+
 def list_departments(ctx: Context, actor: Actor) -> list[dict[str, Any]]:
     """Every department with its parent (the directory is open to everyone signed in, and to operators)."""
     if not actor.person_id and not actor.is_admin:
