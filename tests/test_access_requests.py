@@ -8,29 +8,17 @@ from collections.abc import Iterator
 
 import pytest
 from document_pages_support import api_upload, login, make_docx, serving, text, token
-from documents_helpers import People, org_graph
+from documents_helpers import People
 from flask import Flask
 from flask.testing import FlaskClient
 
 from graph import audit
-from graph.embedded_server import EmbeddedServer
 from graph.falkordb_backend import FalkorStore
 from graph.usecases import access_requests
 from graph.workflows import inbox
 from settings import Settings
 
 TITLE = f"Board minutes {uuid.uuid4().hex[:6]}"
-
-
-@pytest.fixture(scope="module")
-def org(graph_server: EmbeddedServer) -> Iterator[FalkorStore]:
-    with org_graph(graph_server) as graph:
-        yield graph
-
-
-@pytest.fixture(scope="module")
-def people(org: FalkorStore) -> People:
-    return People(org)
 
 
 @pytest.fixture
