@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from graph import audit
 from graph.actor import Actor
 from graph.cypher import cypher
-from graph.errors import InvalidInput, ObjectMissing
+from graph.errors import InvalidInput, NotPermitted, ObjectMissing
 from graph.falkordb_backend import FalkorStore
-from graph.workflows import inbox
+from graph.workflows import inbox, reminders
 
 HOUR = 3_600_000
 DAY = 24 * HOUR
@@ -67,3 +68,15 @@ def test_refusals(fresh_store: FalkorStore, owner: Actor) -> None:
         inbox.inbox_page(fresh_store, Actor("", "operator", door="cli"), now=NOW)
     stranger = Actor("p-other", "other", door="web")
     assert inbox.inbox_page(fresh_store, stranger, now=NOW, approvable=False).rows == []  # only one's own tasks
+
+
+def test_the_reminder_scan_is_the_schedulers_and_audits_each_overdue_task_once(fresh_store: FalkorStore,
+                                                                                 owner: Actor) -> None:
+    with pytest.raises(NotPermitted):  # an ordinary person cannot trigger it
+        reminders.scan(fresh_store, None, owner, now=NOW)
+    created = reminders.scan(fresh_store, None, reminders.scheduler(), now=NOW)
+    assert ("overdue", "overdue", "p-inbox") in {(n["kind"], n["task_id"], n["person_id"]) for n in created}
+    assert reminders.scan(fresh_store, None, reminders.scheduler(), now=NOW) == []  # nothing twice
+    events = audit.list_events(fresh_store, audit.AuditFilter(action="task.overdue"), limit=10)
+    assert [e["target_id"] for e in events] == ["overdue"]
+    assert inbox.badge(fresh_store, owner, now=NOW)["unread"] >= 1
