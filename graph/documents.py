@@ -291,10 +291,16 @@ def add_version(store: GraphStore, *, document_id: str, version_id: str, author_
     """
     require_edit(store, author_id, document_id)
     at = at if at is not None else now_ms()
-    rows = store.run(q.ADD_VERSION, {
+    # The version and its audit event in one statement; number and previous id are filled in there.
+    event = audit.Event("document.version", author_id, "document", document_id, client,
+                        {"version_id": version_id, "number": q.VERSION_NUMBER_MARK,
+                         "previous_id": q.PREVIOUS_VERSION_MARK, "filename": filename, "sha256": sha256,
+                         "size": size, "note": note or ""}, at)
+    rows = store.run(q.ADD_VERSION_AUDITED, {
         "document_id": document_id, "version_id": version_id, "author_id": author_id, "sha256": sha256,
         "size": size, "filename": filename, "kind": kind, "mime": mime, "data_type": data_type,
         "note": (note or "")[:MAX_NOTE], "now": at, "base": None if base_version is None else int(base_version),
+        **event.statement_params(),
     })
     if not rows:
         found = document_rows.get_document(store, document_id)
@@ -302,10 +308,6 @@ def add_version(store: GraphStore, *, document_id: str, version_id: str, author_
             raise StaleBase(document_id, int(base_version), int(found["current_number"]))
         raise NotFound("no such document")
     row = rows[0]
-    audit.record(store, action="document.version", actor_id=author_id, target_kind="document",
-                 target_id=document_id, client=client, at=at,
-                 detail={"version_id": version_id, "number": row["number"], "previous_id": row["previous_id"],
-                         "filename": filename, "sha256": sha256, "size": size, "note": note or ""})
     return NewVersion(int(row["number"]), row["previous_id"])
 
 

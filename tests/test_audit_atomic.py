@@ -3,6 +3,7 @@ atomically; Neo4j runs it in one transaction)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import pytest
@@ -20,7 +21,8 @@ from graph.queries import workflows as workflow_q
 SEED = cypher("test.audit_atomic.seed", """
     CREATE (:Person {id: 'p-owner', username: 'owner', name: 'Owner', active: true})
     CREATE (:Person {id: 'p-other', username: 'other', name: 'Other', active: true})
-    CREATE (:Document {id: 'doc-1', title: 'Plan', access: 'internal', owner_id: 'p-owner'})
+    CREATE (d:Document {id: 'doc-1', title: 'Plan', access: 'internal', owner_id: 'p-owner'})
+    CREATE (d)-[:CURRENT]->(:Version {id: 'v-1', number: 1})
     """, writes=True)
 COMMENT_COUNT = cypher("test.audit_atomic.comments", "MATCH (c:Comment {id: $id}) RETURN count(c) AS n")
 SHARE_COUNT = cypher("test.audit_atomic.shares",
@@ -31,7 +33,7 @@ EVENTS = cypher("test.audit_atomic.events",
 AUDITED = [comment_q.ADD_DOCUMENT_COMMENT_AUDITED, *permission_q.SHARE_AUDITED.values(),
            *permission_q.UNSHARE_AUDITED.values(), document_q.CREATE_DOCUMENT_AUDITED,
            document_q.UPDATE_METADATA_AUDITED, document_q.UPDATE_METADATA_AND_LEVEL_AUDITED,
-           workflow_q.START_RUN_AUDITED]
+           workflow_q.START_RUN_AUDITED, document_q.ADD_VERSION_AUDITED]
 
 
 @pytest.mark.parametrize("statement", AUDITED, ids=lambda s: s.name)
@@ -78,3 +80,21 @@ def test_share_and_unshare_write_their_events_only_when_something_changed(fresh_
                                                            "test").statement_params()})
     assert fresh_store.run(SHARE_COUNT)[0]["n"] == 0
     assert fresh_store.run(EVENTS, {"action": "document.unshare"})[0]["n"] == 1
+
+
+def test_a_new_versions_event_names_the_number_and_the_previous_version(fresh_store: FalkorStore) -> None:
+    fresh_store.run(SEED)
+    event = audit.Event("document.version", "p-owner", "document", "doc-1", "test",
+                        {"version_id": "v-2", "number": document_q.VERSION_NUMBER_MARK,
+                         "previous_id": document_q.PREVIOUS_VERSION_MARK,
+                         "note": 'quoting "@@number@@" and "@@previous@@"'})
+    rows = fresh_store.run(document_q.ADD_VERSION_AUDITED, {
+        "document_id": "doc-1", "version_id": "v-2", "author_id": "p-owner", "sha256": "1" * 64, "size": 3,
+        "filename": "b.txt", "kind": "txt", "mime": "text/plain", "data_type": "unstructured", "note": "",
+        "now": 5, "base": None, **event.statement_params()})
+    assert rows[0]["number"] == 2
+    recorded = audit.list_events(fresh_store, audit.AuditFilter(action="document.version"), limit=5)
+    detail = recorded[0]["detail"]
+    detail = json.loads(detail) if isinstance(detail, str) else detail
+    assert detail["number"] == 2 and detail["previous_id"] == "v-1" and detail["version_id"] == "v-2"
+    assert detail["note"] == 'quoting "@@number@@" and "@@previous@@"'  # a note is never rewritten

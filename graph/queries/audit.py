@@ -45,7 +45,7 @@ RECORD_ON: dict[str, Statement] = {kind: _record_on(kind, label) for kind, label
 # per change written (no row: no change, no event); the event comes from ``$audit_*`` parameters
 # (:meth:`graph.audit.Event.statement_params`) and links to its actor and to its target of kind ``kind`` (when
 # that kind is one the trail links to, as :func:`graph.audit.record` does).
-def with_event(carry: str, kind: str) -> str:
+def with_event(carry: str, kind: str, detail: str = "$audit_detail") -> str:
     label = TARGET_LABELS.get(kind)
     target = "" if label is None else f"""
     WITH {carry}, audit_event
@@ -54,7 +54,7 @@ def with_event(carry: str, kind: str) -> str:
     return f"""
     CREATE (audit_event:AuditEvent {{id: $audit_id, at: $audit_at, actor_id: $audit_actor_id, action: $audit_action,
                                      target_kind: $audit_target_kind, target_id: $audit_target_id,
-                                     client: $audit_client, detail: $audit_detail}})
+                                     client: $audit_client, detail: {detail}}})
     WITH {carry}, audit_event
     OPTIONAL MATCH (audit_by:Person {{id: $audit_actor_id}})
     FOREACH (x IN CASE WHEN audit_by IS NULL THEN [] ELSE [audit_by] END |
@@ -66,12 +66,13 @@ def with_event(carry: str, kind: str) -> str:
 EVENT_EXAMPLE = {f"audit_{k}": v for k, v in _EXAMPLE.items()}
 
 
-def audited(statement: Statement, *, before: str, carry: str, kind: str) -> Statement:
+def audited(statement: Statement, *, before: str, carry: str, kind: str, detail: str = "$audit_detail") -> Statement:
     """``statement`` recording its own audit event: :func:`with_event` goes in just before its clause
-    ``before`` (e.g. its RETURN), where ``carry`` are the variables in scope."""
+    ``before`` (e.g. its RETURN), where ``carry`` are the variables in scope. ``detail``: the expression of
+    the event's detail, when part of it is only known inside the statement."""
     head, sep, tail = statement.text.partition(" ".join(before.split()))
     assert sep and head, f"{statement.name}: no {before!r}"
-    return cypher(statement.name + "_audited", head + with_event(carry, kind) + sep + tail,
+    return cypher(statement.name + "_audited", head + with_event(carry, kind, detail) + sep + tail,
                   example={**statement.example, **EVENT_EXAMPLE}, writes=True)
 
 # The same events in bulk (bulk ingestion): one statement for many, each row shaped as the parameters above.

@@ -132,6 +132,13 @@ UPDATE_METADATA_AND_LEVEL = cypher(
 # The single-document writes of the doors (an upload, an edit of the details), each with its audit event in the
 # same statement (``$audit_*``, see graph.queries.audit.with_event): both are stored or neither.
 CREATE_DOCUMENT_AUDITED = audited(CREATE_DOCUMENT, before=DOCUMENT_CHANGES, carry="o, d", kind="document")
+# A new version's event detail names its number and the version it follows, known only inside the statement:
+# the detail comes with two markers, replaced there with their quotes (so a note quoting one is left alone).
+VERSION_NUMBER_MARK, PREVIOUS_VERSION_MARK = "@@number@@", "@@previous@@"
+ADD_VERSION_AUDITED = audited(
+    ADD_VERSION, before="RETURN v.id AS version_id", carry="d, v, prev", kind="document",
+    detail=f"replace(replace($audit_detail, '\"{VERSION_NUMBER_MARK}\"', toString(prev.number + 1)), "
+           f"'\"{PREVIOUS_VERSION_MARK}\"', '\"' + prev.id + '\"')")
 UPDATE_METADATA_AUDITED = audited(UPDATE_METADATA, before="RETURN d.revision AS revision", carry="d", kind="document")
 UPDATE_METADATA_AND_LEVEL_AUDITED = audited(UPDATE_METADATA_AND_LEVEL, before=DOCUMENT_CHANGES, carry="d",
                                             kind="document")
