@@ -61,6 +61,19 @@ def send(store: GraphStore, settings: Settings | None, rows: Iterable[dict[str, 
     return [str(r["id"]) for r in fresh]
 
 
+def announce(settings: Settings, notices: Iterable[dict[str, Any]]) -> int:
+    """Tell the recipients' browsers about notices already stored: their notice count, and their inbox badge
+    (overdue and due-soon counts change with reminders). Returns what the bus reported delivered."""
+    per_person: dict[str, int] = {}
+    for notice in notices:
+        per_person[notice["person_id"]] = per_person.get(notice["person_id"], 0) + 1
+    told = 0
+    for person_id, count in sorted(per_person.items()):
+        told += live.publish_to_people(settings, [person_id], "notification", {"count": count})
+        live.publish_to_people(settings, [person_id], "inbox", {})
+    return told
+
+
 # -- preferences -----------------------------------------------------------------------------------------
 
 

@@ -17,7 +17,6 @@ from email.message import EmailMessage
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from graph import live as bus
 from graph import notifications, org
 from graph.store import GraphStore
 from graph.workflows import reminders
@@ -66,15 +65,10 @@ def send_out(store: GraphStore, settings: Settings, notifications: list[dict[str
     return {"notifications": len(notifications), "people": len(by_person), "mailed": mailed, "robots": robots}
 
 
-def deliver(store: GraphStore, settings: Settings, notifications: list[dict[str, Any]]) -> dict[str, int]:
+def deliver(store: GraphStore, settings: Settings, notices: list[dict[str, Any]]) -> dict[str, int]:
     """Notices made outside a use case that announces them (trend warnings): live, then e-mail and robots."""
-    live = 0
-    for person_id in sorted({n["person_id"] for n in notifications}):
-        count = sum(1 for n in notifications if n["person_id"] == person_id)
-        live += bus.publish_to_people(settings, [person_id], "notification", {"count": count})
-        # The inbox badge shows overdue and due-soon counts: those changed too.
-        bus.publish_to_people(settings, [person_id], "inbox", {})
-    return {**send_out(store, settings, notifications), "live": live}
+    live = notifications.announce(settings, notices)
+    return {**send_out(store, settings, notices), "live": live}
 
 
 def deliver_pending(store: GraphStore, settings: Settings, *, limit: int = PENDING_BATCH) -> dict[str, int]:

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from graph import audit, live
+from graph import audit, notifications
 from graph.actor import Actor
 from graph.errors import NotPermitted
 from graph.queries import workflow_inbox as q
@@ -140,10 +140,7 @@ def scan(store: GraphStore, settings: Settings | None, actor: Actor, *, now: int
     created = run_reminders(store, now=now, policy=policy)
     _audit(store, actor, created)
     if settings is not None:
-        for person_id in sorted({n["person_id"] for n in created}):
-            count = sum(1 for n in created if n["person_id"] == person_id)
-            live.publish_to_people(settings, [person_id], "notification", {"count": count})
-            live.publish_to_people(settings, [person_id], "inbox", {})  # overdue and due-soon counts changed
+        notifications.announce(settings, created)
     return created
 
 
