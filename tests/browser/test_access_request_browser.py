@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from browser_support import sign_in
 from document_pages_support import make_docx
 from workflow_support import Org
 
@@ -19,18 +20,6 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "access request browser pass"
 ORG = Org()
-
-
-def _sign_in(browser, url: str, username: str):  # type: ignore[no-untyped-def]
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(url + "/login")
-    page.fill("#login", username)
-    page.fill("#password", PASSWORD)
-    page.click("form.form-stack button[type=submit]")
-    page.wait_for_url(url + "/")
-    return context, page
 
 
 def test_request_access_then_one_click_share(browser, live_server, demo: FalkorStore,  # type: ignore[no-untyped-def]
@@ -46,7 +35,7 @@ def test_request_access_then_one_click_share(browser, live_server, demo: FalkorS
                           "confidential", title=title)
     url = live_server.url
 
-    asker_context, asker_page = _sign_in(browser, url, asker["username"])
+    asker_context, asker_page = sign_in(browser, url, asker["username"], PASSWORD)
     missing = asker_page.goto(f"{url}/documents/{made.document_id}")
     assert missing is not None and missing.status == 404
     expect(asker_page.locator("main")).not_to_contain_text(title)
@@ -54,7 +43,7 @@ def test_request_access_then_one_click_share(browser, live_server, demo: FalkorS
     asker_page.click("form.request-access button[type=submit]")
     expect(asker_page.locator("h1")).to_have_text("申请已发送")
 
-    owner_context, owner_page = _sign_in(browser, url, owner["username"])
+    owner_context, owner_page = sign_in(browser, url, owner["username"], PASSWORD)
     owner_page.goto(url + "/notifications/")
     notice = owner_page.locator(".notices li", has_text="有人申请查看你的文档").filter(has_text=title)
     expect(notice).to_contain_text("我负责本季度的尽调汇总")

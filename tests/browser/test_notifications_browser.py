@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from browser_support import sign_in
 from workflow_support import Org
 
 from graph import accounts, org
@@ -47,14 +48,7 @@ def test_a_task_arriving_is_counted_live_and_opens_from_the_centre(browser, live
     member = ORG.staff(department)
     accounts.set_password(demo, member, PASSWORD)
     username = org.get_person(demo, member)["username"]
-    context = browser.new_context(locale=locale, viewport={"width": width, "height": 844})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    page.goto(url + "/login")
-    page.fill("#login", username)
-    page.fill("#password", PASSWORD)
-    page.click("form.form-stack button[type=submit]")
-    page.wait_for_url(url + "/")
+    context, page = sign_in(browser, url, username, PASSWORD, locale=locale, width=width, height=844)
     page.goto(url + "/notifications/")
     page.click("form[action$='/read-all'] button")  # mark everything read: the badge starts from nothing
     expect(page.locator("#inbox-badge [data-count=unread]")).to_have_count(0)
