@@ -33,7 +33,7 @@ EVENTS = cypher("test.audit_atomic.events",
 AUDITED = [comment_q.ADD_DOCUMENT_COMMENT_AUDITED, *permission_q.SHARE_AUDITED.values(),
            *permission_q.UNSHARE_AUDITED.values(), document_q.CREATE_DOCUMENT_AUDITED,
            document_q.UPDATE_METADATA_AUDITED, document_q.UPDATE_METADATA_AND_LEVEL_AUDITED,
-           workflow_q.START_RUN_AUDITED, document_q.ADD_VERSION_AUDITED]
+           workflow_q.START_RUN_AUDITED, document_q.ADD_VERSION_AUDITED, workflow_q.CLOSE_RUN_AUDITED]
 
 
 @pytest.mark.parametrize("statement", AUDITED, ids=lambda s: s.name)

@@ -315,6 +315,9 @@ CLOSE_RUN = cypher(
     writes=True,
 )
 
+# The initiator's withdrawal, with its ``workflow.withdraw`` audit event in the same statement.
+CLOSE_RUN_AUDITED = audited(CLOSE_RUN, before="RETURN d.id AS id", carry="d", kind="run")
+
 # Extra tasks in the current round (加签): the round must not have moved on.
 ADD_TASKS = cypher(
     "workflows.add_tasks",

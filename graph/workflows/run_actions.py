@@ -6,6 +6,7 @@ copied people, deciders, assignees and members of assigned queues; administrator
 
 from __future__ import annotations
 
+from graph import audit
 from graph.analytics import cache
 from graph.queries import workflow_access as aq
 from graph.queries import workflows as q
@@ -38,8 +39,10 @@ def comment(store: GraphStore, run_id: str, actor_id: str, text: str, *, now: in
     return str(rows[0]["id"])
 
 
-def withdraw(store: GraphStore, run_id: str, actor_id: str, *, now: int, reason: str = "") -> None:
-    """The initiator withdraws a run nobody has acted on yet (or one sent back to them for revision)."""
+def withdraw(store: GraphStore, run_id: str, actor_id: str, *, now: int, reason: str = "",
+             event: audit.Event | None = None) -> None:
+    """The initiator withdraws a run nobody has acted on yet (or one sent back to them for revision).
+    ``event``: its audit record, written by the same statement as the withdrawal."""
     view = _run_context(store, run_id)
     run = view["run"]
     if run["initiator_id"] != actor_id:
@@ -55,10 +58,14 @@ def withdraw(store: GraphStore, run_id: str, actor_id: str, *, now: int, reason:
     actor = person(store, actor_id)
     decision = {"id": new_id(), "kind": "withdraw", "at": now, "seq": next(_seq), "comment": reason.strip(),
                 "run_id": run_id, "actor_id": actor_id, "actor_name": actor["name"]}
-    rows = store.run(q.CLOSE_RUN, {"run_id": run_id, "round": run["round"], "actor_id": actor_id, "now": now,
-                                   "run": {"status": "withdrawn", "outcome": "withdrawn", "ended_at": now,
-                                           "due_at": None, "current_step": None},
-                                   "decision": decision})
+    params = {"run_id": run_id, "round": run["round"], "actor_id": actor_id, "now": now,
+              "run": {"status": "withdrawn", "outcome": "withdrawn", "ended_at": now, "due_at": None,
+                      "current_step": None},
+              "decision": decision}
+    if event is None:
+        rows = store.run(q.CLOSE_RUN, params)
+    else:
+        rows = store.run(q.CLOSE_RUN_AUDITED, {**params, **event.statement_params()})
     if not rows:
         raise Conflict("the run moved on meanwhile: reload it and try again")
     cache.bump(store)

@@ -251,8 +251,8 @@ def comment(store: GraphStore, actor: Actor, run_id: str, text: str, *, now: int
 def withdraw(store: GraphStore, actor: Actor, run_id: str, *, now: int, reason: str = "") -> None:
     require_run(store, actor, run_id)
     before = notices.snapshot(store, run_id)
-    run_actions.withdraw(store, run_id, actor.person_id, now=now, reason=reason)
-    _audit(store, actor, "workflow.withdraw", "run", run_id)
+    event = audit.Event("workflow.withdraw", actor.person_id, "run", run_id, actor.address, None, now)
+    run_actions.withdraw(store, run_id, actor.person_id, now=now, reason=reason, event=event)
     _announce(store, actor, run_id, before, now=now)
 
 
