@@ -110,6 +110,6 @@ def prepare(settings: Settings, kind: str | None, sha256: str) -> Path | None:
             return thumbnail(settings, sha256)
     except ThumbnailError as error:
         log.info("no thumbnail for %s (%s): %s", sha256[:12], kind, error)
-    except OSError as error:
-        log.warning("thumbnail of %s (%s) not written: %s", sha256[:12], kind, error)
+    except Exception:  # a picture is a nicety: whatever goes wrong, the processed version stands
+        log.warning("thumbnail of %s (%s) not made", sha256[:12], kind, exc_info=True)
     return None

@@ -31,4 +31,19 @@
     }
   });
   document.addEventListener("htmx:afterSwap", update);
+  // Sorting, filtering and paging swap only the results and push the new address: the filter form's order, the
+  // bulk form's way back and the "save this view" query follow that address.
+  function follow() {
+    const params = new URLSearchParams(window.location.search);
+    params.delete("page");
+    params.delete("view");
+    document.querySelectorAll('#bulk-form input[name="back"], .save-view input[name="query"]').forEach((input) => {
+      input.value = params.toString();
+    });
+    const sort = document.querySelector('form.filters input[name="sort"]');
+    if (sort && params.get("sort")) {
+      sort.value = params.get("sort");
+    }
+  }
+  document.addEventListener("htmx:pushedIntoHistory", follow);
 })();
