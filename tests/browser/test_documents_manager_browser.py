@@ -22,7 +22,7 @@ TEXT = {"zh-CN": {"classified": "已为 2 个文档分类。", "views": "已存�
 
 def _signed_in(browser, url: str, locale: str, width: int):  # type: ignore[no-untyped-def]
     """An administrator's tab (CSP enforced, as in production)."""
-    context = browser.new_context(locale=locale, viewport={"width": width, "height": 900})
+    context = browser.new_context(locale=locale, viewport={"width": width, "height": 900}, reduced_motion="reduce")
     page = context.new_page()
     page.set_default_timeout(60_000)
     errors: list[str] = []
@@ -61,15 +61,18 @@ def test_list_sorts_collapses_bulk_classifies_and_saves_a_view(browser, ui_serve
         branch = page.locator("#" + toggle.get_attribute("aria-controls"))
         expect(toggle).to_have_attribute("aria-expanded", "false")
         expect(branch).to_be_hidden()
+        shown, closed = re.compile(r"\bcollapse show\b"), re.compile(r"^folders collapse$")
         toggle.click()
         expect(toggle).to_have_attribute("aria-expanded", "true")
+        expect(branch).to_have_class(shown)
         expect(branch).to_be_visible()
         toggle.focus()
         page.keyboard.press("Enter")
         expect(toggle).to_have_attribute("aria-expanded", "false")
+        expect(branch).to_have_class(closed)
         expect(branch).to_be_hidden()
         page.keyboard.press("Space")
-        expect(branch).to_be_visible()
+        expect(branch).to_have_class(shown)
 
         # Bulk: tick two documents, give them a domain; the summary says how many.
         boxes = page.locator("#doc-results input[name=document]")
