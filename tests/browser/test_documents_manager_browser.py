@@ -26,7 +26,7 @@ def _signed_in(browser, url: str, locale: str, width: int):  # type: ignore[no-u
     page = context.new_page()
     page.set_default_timeout(60_000)
     errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    page.on("console", lambda m: errors.append(m.text) if "Refused" in m.text else None)  # the CSP's refusals
     page.on("pageerror", lambda e: errors.append(str(e)))
     page.goto(url + "/login")
     page.fill("#login", "admin")
