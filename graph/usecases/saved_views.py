@@ -53,7 +53,8 @@ def save_view(ctx: Context, actor: Actor, name: str, values: Mapping[str, str]) 
         raise InvalidInput("saved_view.name_too_long", field="name", max=MAX_NAME)
     if ctx.store.run(q.COUNT, {"person_id": actor.person_id})[0]["n"] >= MAX_VIEWS:
         raise InvalidInput("saved_view.too_many", field="name", max=MAX_VIEWS)
-    made = {"id": str(uuid.uuid4()), "name": name, "query": clean_query(values), "created_at": int(time.time() * 1000)}
+    made: Row = {"id": str(uuid.uuid4()), "name": name, "query": clean_query(values),
+                 "created_at": int(time.time() * 1000)}
     ctx.store.run(q.SAVE, {"person_id": actor.person_id, "id": made["id"], "name": name, "query": made["query"],
                            "now": made["created_at"]})
     audit.record(ctx.store, action="saved_view.create", actor_id=actor.person_id, target_kind="saved_view",
