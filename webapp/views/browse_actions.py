@@ -22,6 +22,7 @@ from graph.usecases import saved_views
 from ingest import bulk_actions
 from webapp import services
 from webapp.messages import MESSAGES, message
+from webapp.views.audit_ui import ACTIONS, KINDS
 from webapp.views.documents import spec_from
 
 bp = Blueprint("browse_actions", __name__)
@@ -36,6 +37,10 @@ MESSAGES.update({
     "saved_view.name_too_long": _l("A view's name is at most %(max)s characters."),
     "saved_view.too_many": _l("You can keep at most %(max)s saved views: delete one first."),
 })
+# The audit trail words the saved views' events too.
+ACTIONS.update({"saved_view.create": _l("Saved a view of the documents"),
+                "saved_view.delete": _l("Deleted a saved view")})
+KINDS.update({"saved_view": _l("Saved view")})
 
 
 def _list_url(query: str) -> str:
