@@ -7,6 +7,7 @@ processed (in the bounded extractor child), served to readers only."""
 from __future__ import annotations
 
 import io
+import json
 import re
 from collections.abc import Iterator
 
@@ -201,3 +202,22 @@ def test_pdf_thumbnail_made_when_processed_and_served_to_readers_only(site: Flas
     assert client.get(f"/documents/{broken}/thumbnail").status_code == 404
     page = text(client.get(f"/documents/{document_id}"))
     assert "data-pdf-preview" in page and "/static/vendor/pdf.worker.min.mjs" in page
+
+
+def test_saved_views_from_the_command_line(org: FalkorStore, people: People) -> None:
+    from helpers import run_cli
+
+    maker, other = people.of("SALES-EAST", 2)
+    env = {"HUITONG_GRAPH_NAME": org.graph_name}
+    made = run_cli("views", "save", "华东 PDF", "--query", "tab=mine&kind=pdf&sort=title&bogus=1",
+                   "--as", maker["username"], "--json", env=env)
+    assert made.returncode == 0, made.stderr
+    view_id = json.loads(made.stdout)["id"]
+    assert json.loads(made.stdout)["query"] == "tab=mine&kind=pdf&sort=title"
+    listed = json.loads(run_cli("views", "list", "--as", maker["username"], "--json", env=env).stdout)
+    assert [v["id"] for v in listed["views"]] == [view_id]
+    assert json.loads(run_cli("views", "list", "--as", other["username"], "--json", env=env).stdout) == {"views": []}
+    refused = run_cli("views", "delete", view_id, "--as", other["username"], "--json", env=env)
+    assert refused.returncode == 1 and '"saved_view.missing"' in refused.stdout
+    assert run_cli("views", "delete", view_id, "--as", maker["username"], "--json", env=env).returncode == 0
+    assert saved_views.views(Context(org), Actor(maker["id"])) == []
