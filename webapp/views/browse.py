@@ -30,7 +30,6 @@ from webapp.views import document_ui as ui
 bp = Blueprint("browse", __name__)
 
 PER_PAGE = 20
-SHARE_KINDS = ("department", "person", "project", "position")
 MAX_LIVE_IDS = 200
 TABS = {"all": _l("All I can read"), "department": _l("Shared with my department"),
         "recent": _l("Recently changed"), "mine": _l("Mine")}
@@ -77,8 +76,8 @@ def _filters(args: Any) -> tuple[cases.BrowseFilter, dict[str, str], list[str]]:
         text=values["q"] or None, department_id=values["folder"] or None,
         since=times["since"], until=times["until"],
     )
-    if values["sort"] not in cases.SORTS:
-        values["sort"] = "updated"  # an unknown or stale sort key: the default order, never an error
+    if values["sort"] not in cases.SORTS or tab == "recent":
+        values["sort"] = "updated"  # an unknown or stale key: the default order, never an error (recent: always)
     return where, values, problems
 
 
@@ -142,7 +141,6 @@ def index() -> ResponseReturnValue:
     context["open_folders"] = _branch(context["folders"], values["folder"])
     context["views"] = saved_views.views(ctx, actor)
     context["current_view"] = next((v for v in context["views"] if v["id"] == request.args.get("view")), None)
-    context["share_kinds"] = SHARE_KINDS
     return render_template("documents/browse.html", **context)
 
 
