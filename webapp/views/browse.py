@@ -91,8 +91,8 @@ def _sort_headers(values: dict[str, str], args: dict[str, str]) -> dict[str, dic
             key = ascending if first == "ascending" else descending
         else:
             key = descending if state == "ascending" else ascending
-        headers[column] = {"aria": state, "href": url_for("browse.index", **{**args, "sort": key}),
-                           "label": str(COLUMNS[column])}
+        query: dict[str, Any] = {**args, "sort": key}
+        headers[column] = {"aria": state, "href": url_for("browse.index", **query), "label": str(COLUMNS[column])}
     return headers
 
 
