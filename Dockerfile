@@ -28,6 +28,8 @@ COPY --from=assets /assets/node_modules/bootstrap/dist/js/bootstrap.bundle.min.j
 COPY --from=assets /assets/node_modules/bootstrap-icons/font/bootstrap-icons.min.css /srv/huitong/static/vendor/bootstrap-icons.min.css
 COPY --from=assets /assets/node_modules/bootstrap-icons/font/fonts/bootstrap-icons.woff2 /srv/huitong/static/vendor/fonts/bootstrap-icons.woff2
 COPY --from=assets /assets/node_modules/bootstrap-icons/font/fonts/bootstrap-icons.woff /srv/huitong/static/vendor/fonts/bootstrap-icons.woff
+COPY --from=assets /assets/node_modules/pdfjs-dist/build/pdf.min.mjs /srv/huitong/static/vendor/pdf.min.mjs
+COPY --from=assets /assets/node_modules/pdfjs-dist/build/pdf.worker.min.mjs /srv/huitong/static/vendor/pdf.worker.min.mjs
 ENV HUITONG_MAX_UPLOAD_MB=200
 EXPOSE 80
 

@@ -35,6 +35,7 @@ UNIQUE_KEYS: dict[str, str] = {
     "OutboxEvent": "id",
     "Delivery": "id",
     "ApiToken": "id",
+    "SavedView": "id",
 }
 
 # Further properties looked up by equality (codes, user names...).
@@ -52,6 +53,7 @@ LOOKUP_INDEXES: dict[str, tuple[str, ...]] = {
     # whether any other version still holds a blob before deleting it.
     "Version": ("minhash_at", "sha256"),
     "Delivery": ("status",),
+    "SavedView": ("owner_id",),
 }
 
 LABELS: tuple[str, ...] = tuple(UNIQUE_KEYS)

@@ -20,7 +20,7 @@ from graph import audit, document_rows, live, mentions
 from graph import documents as docs
 from graph.errors import GraphUnavailable
 from graph.store import GraphStore, Row
-from ingest import dedupe
+from ingest import dedupe, thumbnails
 from ingest.blobstore import BlobStore
 from ingest.bulk import in_bulk
 from ingest.extract import Extraction, FileKind, extract
@@ -85,6 +85,7 @@ def process_versions_now(store: GraphStore, settings: Settings, version_ids: lis
     chunks = [ids[i:i + WRITE_CHUNK] for i in range(0, len(ids), WRITE_CHUNK)]
     if len(chunks) <= 1:
         _record(store, settings, _extract_all(blobs, texts, found, ids, results), results, index)
+        _thumbnails(settings, found, results)
         _announce(settings, results)
         return results
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-graph-writes") as writer:
@@ -92,8 +93,18 @@ def process_versions_now(store: GraphStore, settings: Settings, version_ids: lis
                                  results, index) for chunk in chunks]
     for future in pending:
         future.result()  # raises a graph outage met by the writer
+    _thumbnails(settings, found, results)
     _announce(settings, results)
     return results
+
+
+def _thumbnails(settings: Settings, found: dict[str, Row], results: dict[str, Processed | Exception]) -> None:
+    """Thumbnails of the processed versions (images, first page of PDFs), before the watchers are told: a list
+    that refreshes on the status event then shows the picture."""
+    for version_id, done in results.items():
+        if isinstance(done, Processed):
+            version = found[version_id]["version"]
+            thumbnails.prepare(settings, version.get("kind"), version["sha256"])
 
 
 def _announce(settings: Settings, results: dict[str, Processed | Exception]) -> None:

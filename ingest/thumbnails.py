@@ -1,11 +1,15 @@
-"""Thumbnails of image documents, made with Pillow on first request and kept in the data directory.
+"""Thumbnails of image and PDF documents, kept in the data directory.
 
+Images are made with Pillow (bounded decodes) on the worker when a version is processed, or on first
+request; the first page of a PDF is rendered by pdfium in the extractors' bounded child, on the worker
+only (:func:`prepare`): the web process serves a PDF's thumbnail when it is there, never renders one.
 Thumbnails are keyed by the content hash, so every version (and every document sharing the same
 bytes) shares one file, and a cached thumbnail is never stale. Files are written atomically.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import struct
 import tempfile
@@ -17,9 +21,15 @@ from PIL import Image, UnidentifiedImageError
 
 from ingest import images
 from ingest.blobstore import BlobStore
+from ingest.extract import isolated
+from ingest.extract.limits import Limits
+from ingest.filetypes import Category, FileKind
 from settings import Settings
 
+log = logging.getLogger(__name__)
+
 SIZE = 320
+IMAGE_KINDS = frozenset(k.value for k in FileKind if k.category is Category.IMAGE)
 
 
 class ThumbnailError(ValueError):
@@ -61,3 +71,45 @@ def thumbnail(settings: Settings, sha256: str, size: int = SIZE) -> Path:
             zlib.error, struct.error) as error:
         raise ThumbnailError(f"no thumbnail: {error}") from None
     return target
+
+
+def cached(settings: Settings, sha256: str, size: int = SIZE) -> Path | None:
+    """The thumbnail of the blob when it has been made already (what the web serves for a PDF)."""
+    target = thumbnail_path(settings, sha256, size)
+    return target if target.is_file() else None
+
+
+def pdf_thumbnail(settings: Settings, sha256: str, size: int = SIZE) -> Path:
+    """The PNG of the first page of the PDF blob ``sha256``, rendered in the bounded extractor child."""
+    target = thumbnail_path(settings, sha256, size)
+    if target.is_file():
+        return target
+    source = BlobStore.from_settings(settings).path(sha256)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".png")  # 0600, like every file at rest
+    os.close(fd)
+    try:
+        done = isolated.run({"op": "pdf_thumbnail", "path": str(source), "target": name, "size": size},
+                            FileKind.PDF, Limits.from_settings(settings))
+        if done.status != "ok" or not os.path.getsize(name):
+            raise ThumbnailError(f"no thumbnail: {done.reason}")
+        os.replace(name, target)
+    finally:
+        with suppress(FileNotFoundError):
+            os.unlink(name)
+    return target
+
+
+def prepare(settings: Settings, kind: str | None, sha256: str) -> Path | None:
+    """The worker's step after a version is processed: make its thumbnail if its kind has one. A file that
+    cannot be pictured keeps the placeholder icon of its type; that is no failure of the version."""
+    try:
+        if kind == FileKind.PDF.value:
+            return pdf_thumbnail(settings, sha256)
+        if kind in IMAGE_KINDS:
+            return thumbnail(settings, sha256)
+    except ThumbnailError as error:
+        log.info("no thumbnail for %s (%s): %s", sha256[:12], kind, error)
+    except Exception:  # a picture is a nicety: whatever goes wrong, the processed version stands
+        log.warning("thumbnail of %s (%s) not made", sha256[:12], kind, exc_info=True)
+    return None

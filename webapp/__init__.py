@@ -116,6 +116,9 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.register_blueprint(uploads.bp)
     app.register_blueprint(browse.bp)
+    from webapp.views import browse_actions
+
+    app.register_blueprint(browse_actions.bp)
     app.register_blueprint(documents.bp)
 
     from webapp.views import trash as trash_views

@@ -348,6 +348,7 @@ from webapp import (  # noqa: E402, F401
     cli_tokens,
     cli_trash,
     cli_users,
+    cli_views,
 )
 
 if __name__ == "__main__":  # pragma: no cover

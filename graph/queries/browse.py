@@ -28,13 +28,30 @@ _FILTER = """
 FILTER_EXAMPLE = {"ids": ["doc1"], "since": 0, "until": 2**53, "domain": None, "data_type": None, "access": None,
                   "kind": None, "owner_id": None, "status": None, "text": None}
 
-# Sort keys users may pick; the ORDER BY text comes from this table only.
+# Sort keys users may pick; the ORDER BY text comes from this table only. The first five are the API's keys;
+# the others let every sortable column of the list be clicked both ways.
 SORTS: dict[str, str] = {
     "updated": "d.updated_at DESC",
     "oldest": "d.updated_at ASC",
     "created": "d.created_at DESC",
     "title": "d.title ASC",
     "size": "d.size DESC",
+    "title_desc": "d.title DESC",
+    "kind": "d.kind ASC",
+    "kind_desc": "d.kind DESC",
+    "domain": "d.domain ASC",
+    "domain_desc": "d.domain DESC",
+    "size_asc": "d.size ASC",
+    "created_asc": "d.created_at ASC",
+}
+# The list's sortable columns: (ascending key, descending key, the direction of a first click).
+SORT_COLUMNS: dict[str, tuple[str, str, str]] = {
+    "title": ("title", "title_desc", "ascending"),
+    "kind": ("kind", "kind_desc", "ascending"),
+    "domain": ("domain", "domain_desc", "ascending"),
+    "updated": ("oldest", "updated", "descending"),
+    "size": ("size_asc", "size", "descending"),
+    "created": ("created_asc", "created", "descending"),
 }
 
 

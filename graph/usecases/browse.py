@@ -17,6 +17,7 @@ from graph.store import GraphStore, Row
 from graph.usecases import Context
 
 SORTS = tuple(q.SORTS)
+SORT_COLUMNS = q.SORT_COLUMNS
 
 
 def now_ms() -> int:

@@ -123,6 +123,10 @@ def _serve(job: dict[str, Any], limits: Limits) -> Extraction:
     try:
         if job["op"] == "ocr_pages":
             return scans.ocr_pdf_pages(path, job["pages"], limits, job.get("password"))
+        if job["op"] == "pdf_thumbnail":
+            from ingest.extract.pdf_thumbnail import render_first_page
+
+            return render_first_page(path, Path(job["target"]), int(job["size"]), limits)
         return core.extract_in_process(path, kind, job.get("password"), limits, Path(job["workdir"]))
     except ExtractionFailure as exc:
         return Extraction(kind, kind.mime, exc.status, exc.reason, [], exc.metadata())

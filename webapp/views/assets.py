@@ -24,6 +24,9 @@ VENDOR_FILES: dict[str, str] = {
     "bootstrap-icons.min.css": "bootstrap-icons/font/bootstrap-icons.min.css",
     "fonts/bootstrap-icons.woff2": "bootstrap-icons/font/fonts/bootstrap-icons.woff2",
     "fonts/bootstrap-icons.woff": "bootstrap-icons/font/fonts/bootstrap-icons.woff",
+    # The document page's PDF preview: pdf.js (Apache-2.0) and its worker, both ES modules.
+    "pdf.min.mjs": "pdfjs-dist/build/pdf.min.mjs",
+    "pdf.worker.min.mjs": "pdfjs-dist/build/pdf.worker.min.mjs",
 }
 
 bp = Blueprint("assets", __name__)
@@ -37,4 +40,6 @@ def vendor(name: str) -> ResponseReturnValue:
     path = NODE_MODULES / relative
     if not path.is_file():
         abort(404, description=f"front-end asset {relative} missing: run `npm ci`")
-    return send_from_directory(path.parent, path.name, max_age=3600)
+    # Module scripts need a JavaScript type (nosniff is set); Python 3.11's table does not know .mjs.
+    mimetype = "text/javascript" if path.suffix == ".mjs" else None
+    return send_from_directory(path.parent, path.name, max_age=3600, mimetype=mimetype)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,7 +20,9 @@ from flask_babel import lazy_gettext as _l
 from graph import live as bus
 from graph.classification import DataType
 from graph.usecases import browse as cases
+from graph.usecases import saved_views
 from ingest.filetypes import FileKind
+from ingest.thumbnails import cached
 from webapp import events, services
 from webapp.ui import zone
 from webapp.views import document_ui as ui
@@ -31,8 +33,9 @@ PER_PAGE = 20
 MAX_LIVE_IDS = 200
 TABS = {"all": _l("All I can read"), "department": _l("Shared with my department"),
         "recent": _l("Recently changed"), "mine": _l("Mine")}
-SORT_LABELS = {"updated": _l("Last changed"), "oldest": _l("Least recently changed"), "created": _l("Newest upload"),
-               "title": _l("Title"), "size": _l("Size")}
+# The list's sortable columns, in table order (the sort keys of each: graph.usecases.browse.SORT_COLUMNS).
+COLUMNS = {"title": _l("Title"), "kind": _l("Type"), "domain": _l("Domain"), "updated": _l("Last changed"),
+           "size": _l("Size"), "created": _l("Uploaded")}
 KINDS = tuple(k.value for k in FileKind if k.supported)
 
 
@@ -73,9 +76,37 @@ def _filters(args: Any) -> tuple[cases.BrowseFilter, dict[str, str], list[str]]:
         text=values["q"] or None, department_id=values["folder"] or None,
         since=times["since"], until=times["until"],
     )
-    if values["sort"] not in cases.SORTS:
-        values["sort"] = "updated"
+    if values["sort"] not in cases.SORTS or tab == "recent":
+        values["sort"] = "updated"  # an unknown or stale key: the default order, never an error (recent: always)
     return where, values, problems
+
+
+def _sort_headers(values: dict[str, str], args: dict[str, str]) -> dict[str, dict[str, str]]:
+    """Per sortable column: its ``aria-sort`` state and the link that sorts by it (the other way round when it
+    is the current order), keeping the tab, filters and folder; a new order starts at page 1."""
+    headers = {}
+    for column, (ascending, descending, first) in cases.SORT_COLUMNS.items():
+        state = {ascending: "ascending", descending: "descending"}.get(values["sort"], "none")
+        if state == "none":
+            key = ascending if first == "ascending" else descending
+        else:
+            key = descending if state == "ascending" else ascending
+        query: dict[str, Any] = {**args, "sort": key}
+        headers[column] = {"aria": state, "href": url_for("browse.index", **query), "label": str(COLUMNS[column])}
+    return headers
+
+
+def _thumbnails(rows: list[dict[str, Any]]) -> set[str]:
+    """The listed documents that have a picture to show: an image (made on demand if need be) or a PDF whose
+    first page the worker rendered; the others get the icon of their type."""
+    settings = services.settings()
+
+    def pictured(row: dict[str, Any]) -> bool:
+        if not row.get("sha256"):
+            return False
+        return row.get("kind") in ui.IMAGE_KINDS or (row.get("kind") == "pdf" and bool(cached(settings, row["sha256"])))
+
+    return {r["id"] for r in rows if pictured(r)}
 
 
 def _page() -> int:
@@ -97,7 +128,8 @@ def index() -> ResponseReturnValue:
     result = cases.browse(ctx, actor, where, sort=values["sort"], page=_page(), per_page=PER_PAGE)
     args = {k: v for k, v in values.items() if v}
     context: dict[str, Any] = {"result": result, "values": values, "args": args, "problems": problems,
-                               "tabs": TABS, "sorts": SORT_LABELS, "kinds": KINDS,
+                               "tabs": TABS, "headers": _sort_headers(values, args), "kinds": KINDS,
+                               "thumbs": _thumbnails(result.rows), "kind_icon": ui.kind_icon,
                                "domains": ui.domain_options(), "levels": ui.level_options(),
                                "filtered": any(values[k] for k in ("domain", "data_type", "access", "kind",
                                                                    "uploader", "since", "until", "q", "folder"))}
@@ -106,7 +138,21 @@ def index() -> ResponseReturnValue:
     scope = cases.BrowseFilter(scope=where.scope)
     context["tree"] = cases.classification_tree(ctx, actor, scope)
     context["folders"] = _visible_folders(cases.department_folders(ctx, actor))
+    context["open_folders"] = _branch(context["folders"], values["folder"])
+    context["views"] = saved_views.views(ctx, actor)
+    context["current_view"] = next((v for v in context["views"] if v["id"] == request.args.get("view")), None)
     return render_template("documents/browse.html", **context)
+
+
+def _branch(nodes: list[dict[str, Any]], wanted: str) -> set[str]:
+    """The ids of the folders on the way to ``wanted`` (it included): the branch shown open in the tree."""
+    for node in nodes:
+        if node["id"] == wanted:
+            return {node["id"]}
+        below = _branch(node["children"], wanted)
+        if below:
+            return {node["id"], *below}
+    return set()
 
 
 @bp.get("/documents/live")

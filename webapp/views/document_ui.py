@@ -21,6 +21,20 @@ STATUS_LABELS = {
 }
 DATA_TYPE_LABELS = {DataType.STRUCTURED.value: _l("structured"), DataType.UNSTRUCTURED.value: _l("unstructured")}
 IMAGE_KINDS = frozenset(k.value for k in FileKind if k.category.value == "image")
+THUMBNAIL_KINDS = IMAGE_KINDS | {"pdf"}
+# The placeholder icon (Bootstrap Icons) of a document without a thumbnail, by its kind or category.
+KIND_ICONS = {"pdf": "file-earmark-pdf", "docx": "file-earmark-word", "doc": "file-earmark-word",
+              "xlsx": "file-earmark-excel", "xls": "file-earmark-excel", "csv": "file-earmark-spreadsheet",
+              "pptx": "file-earmark-ppt", "ppt": "file-earmark-ppt", "txt": "file-earmark-text",
+              "md": "file-earmark-richtext", "html": "file-earmark-code"}
+CATEGORY_ICONS = {"image": "file-earmark-image", "audio": "file-earmark-music", "video": "file-earmark-play"}
+_CATEGORIES = {k.value: k.category.value for k in FileKind}
+
+
+def kind_icon(kind: str | None) -> str:
+    """The icon name of a file type (a generic file for an unknown one)."""
+    kind = kind or ""
+    return KIND_ICONS.get(kind) or CATEGORY_ICONS.get(_CATEGORIES.get(kind, ""), "file-earmark")
 
 
 def lang() -> str:

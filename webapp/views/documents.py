@@ -23,7 +23,7 @@ from graph.errors import DomainError, InvalidInput, NotPermitted, StateConflict
 from graph.usecases import comments, provenance
 from graph.usecases import documents as cases
 from ingest import usecases as files
-from ingest.thumbnails import ThumbnailBusy, ThumbnailError, thumbnail
+from ingest.thumbnails import ThumbnailBusy, ThumbnailError, cached, thumbnail
 from webapp import events, services
 from webapp.auth import audit
 from webapp.downloads import as_download
@@ -197,7 +197,7 @@ def _edit_refused(document_id: str, values: dict[str, str], error: DomainError) 
 
 # -- sharing -------------------------------------------------------------------------------------------
 
-def _spec_from(values: Any) -> str:
+def spec_from(values: Any) -> str:
     """``KIND:CODE:ACCESS`` from the form; a malformed one is refused by the use case, after its access check
     (so a stranger's answer is the missing document's, whatever they typed)."""
     kind = (values.get("kind") or "").strip().lower()
@@ -213,7 +213,7 @@ def _back_to_sharing(document_id: str) -> ResponseReturnValue:
 @bp.post("/<document_id>/share")
 def share(document_id: str) -> ResponseReturnValue:
     try:
-        made = cases.share(services.context(), services.actor(), document_id, _spec_from(request.form))
+        made = cases.share(services.context(), services.actor(), document_id, spec_from(request.form))
     except (InvalidInput, NotPermitted) as error:
         flash(message(error), "error")
     else:
@@ -224,7 +224,7 @@ def share(document_id: str) -> ResponseReturnValue:
 @bp.post("/<document_id>/unshare")
 def unshare(document_id: str) -> ResponseReturnValue:
     try:
-        removed = cases.unshare(services.context(), services.actor(), document_id, _spec_from(request.form))
+        removed = cases.unshare(services.context(), services.actor(), document_id, spec_from(request.form))
     except (InvalidInput, NotPermitted) as error:
         flash(message(error), "error")
     else:
@@ -239,7 +239,7 @@ def share_preview(document_id: str) -> ResponseReturnValue:
     the error replaces the previous list instead of leaving it on screen."""
     try:
         preview, spec = cases.share_preview(services.context(), services.actor(), document_id,
-                                            _spec_from(request.values))
+                                            spec_from(request.values))
     except InvalidInput as error:
         status = 200 if request.headers.get("HX-Request") else 422
         return render_template("documents/_share_preview.html", error=message(error)), status
@@ -281,10 +281,14 @@ def download(document_id: str) -> ResponseReturnValue:
 @bp.get("/<document_id>/thumbnail")
 def thumb(document_id: str) -> ResponseReturnValue:
     version = cases.version(services.context(), services.actor(), document_id, request.args.get("version") or None)
-    if version.get("kind") not in ui.IMAGE_KINDS:
+    if version.get("kind") not in ui.THUMBNAIL_KINDS:
         abort(404)
     try:
-        path = thumbnail(services.settings(), version["sha256"])
+        # A PDF's first page is rendered by the worker when the version is processed; the web only serves it.
+        path = (cached(services.settings(), version["sha256"]) if version["kind"] == "pdf"
+                else thumbnail(services.settings(), version["sha256"]))
+        if path is None:
+            abort(404)
     except ThumbnailBusy:  # every decode slot is busy: a passing state of the server, not of the image
         busy = make_response(answer(503, _("Too many images are being prepared right now; try again in a moment."),
                                     "thumbnail_busy"))
