@@ -11,7 +11,9 @@ Queries are split deterministically (sha256 of the query id, even/odd) into a tu
 half; the keyword weight of the fusion is the best of a grid on the tuning half, and every figure is
 reported on both halves. nDCG@10 uses graded gains; Recall@100 counts any listed pair as relevant.
 The floor calibration compares each query's similarity to its relevant documents with its similarity
-to random other documents of the set. Ends with one JSON line.
+to random other documents of the set (and the share of each clearing a sweep of floors: each set is one
+language, so this is the per-language view), and the best cosine of nonsense queries of both scripts, which
+must find nothing. Ends with one JSON line.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from embeddings import SearchIndex
 from embeddings.chunker import chunk_blocks
 from embeddings.embedder import DEFAULT_MODEL, MINILM, get_embedder, use_threads
 from embeddings.search_index import DocumentInput
+from embeddings.text_tokens import detect_lang
 from settings import get_settings
 
 MODES = ("keyword", "dense", "hybrid")
@@ -42,6 +45,11 @@ GRID = [round(0.1 * i, 1) for i in range(11)]  # keyword weight; dense weight = 
 RANDOM_PAIRS = 5  # random (non-relevant) documents per query for the floor calibration
 SPEED_CHUNKS = 96
 SPEED_QUERIES = 200
+# Queries that mean nothing, in both scripts: each must find nothing (a Latin one is an English query to
+# detect_lang, a CJK one a Chinese query), so the floor of either language must sit above their best cosine.
+NONSENSE = ("xqzvbnmw", "blorft quazzle vimp", "*", '"', "ｑｘｚ", "龘靐齉爩", "犇骉麤羴")
+# Floors tried per data set (one language each): the share of relevant and of random pairs clearing each.
+FLOOR_SWEEP = (0.8, 0.82, 0.84, 0.85, 0.86, 0.87, 0.88)
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -126,12 +134,29 @@ def calibrate(index: SearchIndex, queries: dict[str, str], qrels: dict, ids: lis
 
 def floor_figures(pairs: dict[str, list[float]], floor: float) -> dict:
     rel, rnd = np.array(pairs["relevant"]), np.array(pairs["random"])
-    return {
+    sweep = {str(f): {"relevant": round(float((rel >= f).mean()), 4), "random": round(float((rnd >= f).mean()), 4)}
+             for f in FLOOR_SWEEP}
+    return {"sweep": sweep,
         "relevant_p05": round(float(np.percentile(rel, 5)), 4), "relevant_median": round(float(np.median(rel)), 4),
         "random_median": round(float(np.median(rnd)), 4), "random_p99": round(float(np.percentile(rnd, 99)), 4),
         "relevant_above_floor": round(float((rel >= floor).mean()), 4),
         "random_above_floor": round(float((rnd >= floor).mean()), 4),
     }
+
+
+def nonsense(index: SearchIndex) -> dict:
+    """Per nonsense query: its language as search sees it, its best cosine over every chunk of the set, and the
+    result totals dense and hybrid (both must be 0)."""
+    state = index._state
+    assert state is not None
+    matrix = state.vectors._matrix()
+    out = {}
+    for query in NONSENSE:
+        best = float((matrix @ index.embedder.embed_query(query)).max())
+        totals = {mode: index.search(query, None, mode=mode, snippets=False).total for mode in ("dense", "hybrid")}
+        out[query] = {"lang": detect_lang(query), "best_cosine": round(best, 4), **totals}
+    print(f"  nonsense queries: {out}")
+    return out
 
 
 def run_dataset(path: Path, model: str, data_dir: Path | None, max_docs: int = 0) -> dict:
@@ -155,6 +180,7 @@ def run_dataset(path: Path, model: str, data_dir: Path | None, max_docs: int = 0
     floor = index.similarity_floor
     out["floor"] = floor
     out["floor_calibration"] = floor_figures(calibrate(index, queries, qrels, evaluated), floor or 0.0)
+    out["nonsense"] = nonsense(index)
     grid = {}
     for weight in GRID:
         set_keyword_weight(index, weight)
