@@ -44,6 +44,8 @@ LATIN_FONT = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", 0)
 SIZES = (10, 12, 14, 18, 22, 28)
 NOISY_SIZES = (14, 18, 22, 28)
 WIDTH, MARGIN, LINES = 1240, 40, 8
+# Issue 14's targets: clean Chinese at 14 px and up, Chinese with noise (14 px and up), clean English.
+TARGETS = {"cer_zh_clean_ge14": 0.03, "cer_zh_noisy": 0.08, "cer_en_clean": 0.02, "cer_en_clean_ge14": 0.02}
 
 
 def _shared() -> Path:
@@ -187,6 +189,7 @@ def bench_engine(engine: str, cases: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {f"cer_{k}": round(e / max(n, 1), 4) for k, (e, n) in sorted(totals.items())}
     out.update(pages=len(cases), seconds=round(elapsed, 1), pages_per_s=round(len(cases) / elapsed, 3),
                model_load_s=round(load, 2))
+    out["targets_met"] = {key: out[key] <= target for key, target in TARGETS.items() if key in out}
     return out
 
 
@@ -250,7 +253,7 @@ def main() -> None:
     parser.add_argument("--legacy", action="store_true", help="also run the legacy-formats report")
     parser.add_argument("--no-ocr", action="store_true", help="skip the OCR part")
     args = parser.parse_args()
-    figures: dict[str, Any] = {}
+    figures: dict[str, Any] = {"pages_per_condition": args.pages, "load_before": round(os.getloadavg()[0], 2)}
     if not args.no_ocr:
         cases = _cases(args.pages)
         for engine in args.engines.split(","):
@@ -265,6 +268,7 @@ def main() -> None:
             figures["speed_ratio"] = {f"{engines[0]}_over_{engines[1]}": round(a["pages_per_s"] / b["pages_per_s"], 2)}
     if args.legacy:
         figures["legacy"] = bench_legacy(_shared() / "files" / "legacy")
+    figures["load_after"] = round(os.getloadavg()[0], 2)
     print(json.dumps(figures, ensure_ascii=False))
 
 

@@ -11,13 +11,14 @@ a worker directly: a hostile image must not take the worker down with it.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
+import numpy as np
 from PIL import Image, ImageOps
 
 ENGINES = ("rapidocr", "tesseract")
@@ -28,6 +29,11 @@ _MAX_SIDE = 3200
 _MIN_ASPECT = 0.5
 # Pages (lines) whose text is mostly Latin letters are read again by Tesseract (see ``recognise``).
 _LATIN_PAGE, _LATIN_LINE = 0.9, 0.6
+# Recogniser input: a line box wider than this many times its height is read in pieces (see ``_pieces``);
+# pieces below this confidence are dropped, as the engine drops whole lines; a gap of this many box heights
+# at a cut is a space between words.
+_MAX_RATIO, _MIN_SCORE, _SPACE_GAP = 10, 0.5, 0.25
+_USE_CLS = False
 _CJK = r"\u3000-\u303f\u3400-\u9fff\uf900-\ufaff\uff00-\uffef"
 _SPACE_IN_CJK = re.compile(rf"(?<=[{_CJK}])[ \t]+(?=[{_CJK}])")
 
@@ -120,7 +126,7 @@ def _flatten(image: Image.Image) -> Image.Image:
 
 
 @cache
-def _rapidocr() -> Callable[..., Any]:
+def _rapidocr() -> Any:  # the engine object of an untyped library
     try:
         from rapidocr_onnxruntime import RapidOCR
     except ImportError as exc:  # pragma: no cover - the wheel is a pinned requirement
@@ -129,13 +135,65 @@ def _rapidocr() -> Callable[..., Any]:
 
 
 def _rapidocr_lines(image: Image.Image) -> list[Line]:
-    found, _ = _rapidocr()(_tall_enough(image))
+    """Detection on the whole page, then recognition of each line box, long boxes in pieces.
+
+    The engine's own pipeline hands every box whole to the recogniser, which squeezes it to 48 px high; a
+    full-width line of small print becomes a strip 60-100 characters long, far beyond the ~320 px strips the
+    PP-OCRv4 recogniser was trained on, and it drops or invents characters along it (see ``_pieces``)."""
+    engine = _rapidocr()
+    page = np.asarray(_tall_enough(image).convert("RGB"))[:, :, ::-1].copy()  # BGR, as the engine reads
+    found, _ = engine(page, use_rec=False, use_cls=False)
+    if not found:
+        return []
+    boxes = [np.asarray(box, dtype=np.float32) for box in found]
+    crops = engine.get_crop_img_list(page, boxes)
+    pieces: list[np.ndarray] = []
+    owners: list[tuple[int, bool]] = []  # (line number, a space before this piece)
+    for number, crop in enumerate(crops):
+        for spaced, piece in _pieces(crop):
+            pieces.append(piece)
+            owners.append((number, spaced))
+    if _USE_CLS:
+        pieces, _, _ = engine.text_cls(pieces)
+    read, _ = engine.text_rec(pieces)
+    texts: list[str] = [""] * len(crops)
+    for (number, spaced), result in zip(owners, read, strict=True):
+        text, score = result[0], float(result[1])
+        if score >= _MIN_SCORE and text.strip():
+            texts[number] += (" " if spaced and texts[number] else "") + text.strip()
     lines = []
-    for box, text, _score in found or []:
-        xs, ys = [p[0] for p in box], [p[1] for p in box]
+    for box, text in zip(boxes, texts, strict=True):
         if text.strip():
-            lines.append(Line(min(xs), min(ys), max(xs), max(ys), text.strip()))
+            xs, ys = box[:, 0], box[:, 1]
+            lines.append(Line(float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()), text.strip()))
     return lines
+
+
+def _pieces(crop: np.ndarray) -> list[tuple[bool, np.ndarray]]:
+    """``crop`` cut at the emptiest columns (gaps between characters) into pieces at most ``_MAX_RATIO``
+    times as wide as high; each with whether it follows a gap wide enough to be a space between words."""
+    height, width = crop.shape[:2]
+    count = math.ceil(width / (_MAX_RATIO * max(height, 1)))
+    if count <= 1:
+        return [(False, crop)]
+    # A column between characters is flat (background only), one through a glyph is not: the spread of its
+    # grey levels finds the gaps whatever the colours (dark on light, light on dark).
+    columns = crop.mean(axis=2).std(axis=0)
+    cuts, spaces = [0], [False]
+    for k in range(1, count):
+        target = k * width // count
+        lo, hi = max(cuts[-1] + height, target - height), min(width - height, target + height)
+        cut = lo + int(np.argmin(columns[lo:hi])) if hi > lo else target
+        empty = columns <= columns[cut] + 0.1 * (float(np.percentile(columns, 90)) - columns[cut]) + 1e-6
+        left = right = cut  # the run of empty columns around the cut: its width tells a space
+        while left > 0 and empty[left - 1]:
+            left -= 1
+        while right < width - 1 and empty[right + 1]:
+            right += 1
+        cuts.append(cut)
+        spaces.append(right - left >= _SPACE_GAP * height)
+    cuts.append(width)
+    return [(spaced, crop[:, a:b]) for spaced, a, b in zip(spaces, cuts, cuts[1:], strict=False) if b - a > 1]
 
 
 def _tall_enough(image: Image.Image) -> Image.Image:
