@@ -64,7 +64,7 @@ def recognise(image: Image.Image, engine: str = "rapidocr") -> str:
         return _tesseract(image)
     if engine != "rapidocr":
         raise ValueError(f"unknown OCR engine {engine!r}")
-    lines = reading_order(_rapidocr_lines(image))
+    lines = _rapidocr_lines(image)
     text = "\n".join(line.text for line in lines)
     if shutil.which("tesseract") is None:
         return text
@@ -161,11 +161,29 @@ def _rapidocr_lines(image: Image.Image) -> list[Line]:
         text, score = result[0], float(result[1])
         if score >= _MIN_SCORE and text.strip():
             texts[number] += (" " if spaced and texts[number] else "") + text.strip()
+    kept = [(box, text) for box, text in zip(boxes, texts, strict=True) if text.strip()]
+    return _ordered([box for box, _ in kept], [text for _, text in kept])
+
+
+def _ordered(boxes: list[np.ndarray], texts: list[str]) -> list[Line]:
+    """Lines (boxes on the image) in reading order, judged on the page turned straight.
+
+    On a page photographed or scanned 1-2 degrees askew, the upright box around a full-width line is twice
+    as tall as the line and overlaps its neighbours: read upright, lines interleave (a two-degree page read
+    at 10 % CER). Turned back by the lines' median slant, each box is as tall as its line again."""
+    slants = [math.atan2(b[1, 1] - b[0, 1], b[1, 0] - b[0, 0]) for b in boxes
+              if np.linalg.norm(b[1] - b[0]) > 2 * np.linalg.norm(b[3] - b[0])]  # long lines tell the slant
+    slant = float(np.median(slants)) if slants else 0.0
+    turn = np.array([[math.cos(slant), -math.sin(slant)], [math.sin(slant), math.cos(slant)]], dtype=np.float32)
+    straight = []
+    for number, box in enumerate(boxes):
+        points = box @ turn  # each point turned by -slant
+        straight.append(Line(*points.min(axis=0).tolist(), *points.max(axis=0).tolist(), str(number)))
+    order = [int(line.text) for line in reading_order(straight)]
     lines = []
-    for box, text in zip(boxes, texts, strict=True):
-        if text.strip():
-            xs, ys = box[:, 0], box[:, 1]
-            lines.append(Line(float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()), text.strip()))
+    for number in order:
+        xs, ys = boxes[number][:, 0], boxes[number][:, 1]
+        lines.append(Line(float(xs.min()), float(ys.min()), float(xs.max()), float(ys.max()), texts[number]))
     return lines
 
 
