@@ -178,7 +178,8 @@ def _ordered(boxes: list[np.ndarray], texts: list[str]) -> list[Line]:
     straight = []
     for number, box in enumerate(boxes):
         points = box @ turn  # each point turned by -slant
-        straight.append(Line(*points.min(axis=0).tolist(), *points.max(axis=0).tolist(), str(number)))
+        (x0, y0), (x1, y1) = points.min(axis=0).tolist(), points.max(axis=0).tolist()
+        straight.append(Line(x0, y0, x1, y1, str(number)))
     order = [int(line.text) for line in reading_order(straight)]
     lines = []
     for number in order:
