@@ -10,7 +10,7 @@ from graph.analytics import bottlenecks, cache, collaboration, trends
 from graph.analytics.demo_history import SLOW_DEPARTMENT, WORSENING, load_demo_history
 from graph.analytics.tasks import TaskTable
 from graph.cypher import cypher
-from graph.demo_org import load_demo_org
+from graph.demo_org import load_demo_org, node_id
 from graph.workflows import actions, runs, templates
 
 DAY = 24 * HOUR
@@ -174,7 +174,8 @@ def test_demo_history_ranks_the_slow_department_and_step_first(history) -> None:
     assert SLOW_DEPARTMENT == "LEGAL"
     top = report["top_bottlenecks"][0]
     assert (top["workflow"], top["step"]) == ("contract-review", "legal")
-    assert len(top["evidence"]) == 5 and "median handling" in top["reason"]
+    assert len(top["evidence"]) == 5 and "bottleneck.handling" in {r["code"] for r in top["reasons"]}
+    assert report["departments"][0]["department_id"] == node_id("dept", "LEGAL")
     assert report["handoffs"]["edges"] and report["people"]
 
 
@@ -187,6 +188,8 @@ def test_demo_history_raises_the_trend_warning(history) -> None:  # type: ignore
     finance = next(w for w in warnings if (w.get("workflow"), w.get("step")) == WORSENING)
     assert finance["test"]["p_value"] < 0.05 and finance["test"]["slope_low_s"] > 0
     assert "Mann-Kendall" in finance["message"] and len(finance["values"]) >= 8
+    assert finance["code"] == "trend.rising_handling_time" and finance["params"]["slope_h"] > 0
+    assert finance["params"]["scope"] == f"{finance['workflow_name']} / {finance['step_name']}"
 
 
 def test_demo_history_is_idempotent_and_cached(history) -> None:  # type: ignore[no-untyped-def]
@@ -206,17 +209,19 @@ def test_collaboration_graph(history) -> None:  # type: ignore[no-untyped-def]
     result = collaboration.collaboration(store)
     nodes = {n["data"]["id"]: n["data"] for n in result["elements"]["nodes"]}
     edges = [e["data"] for e in result["elements"]["edges"]]
-    assert "dept:法务部" in nodes and any(n["kind"] == "person" for n in nodes.values())
+    legal, treasury = node_id("dept", "LEGAL"), node_id("dept", "FIN-TRS")
+    assert nodes[f"dept:{legal}"]["label"] == "法务部" and any(n["kind"] == "person" for n in nodes.values())
     assert all(e["source"] in nodes and e["target"] in nodes and e["weight"] > 0 for e in edges)
     kinds = {k for e in edges for k in e["kinds"]}
     assert {"handoffs", "co_assigned", "comments", "member"} <= kinds
     assert result["bridges"] and result["communities"]
     # The general manager signs every project and contract: the strongest bridge between departments.
     assert result["bridges"][0]["department"] == "总经办"
-    path = collaboration.department_path(store, "法务部", "资金组")
+    path = collaboration.department_path(store, legal, treasury)
     assert path["path"][0]["label"] == "法务部" and path["path"][-1]["label"] == "资金组"
-    assert collaboration.department_path(store, "法务部", "不存在")["path"] is None
-    legal_only = collaboration.collaboration(store, department="法务部")
+    missing = collaboration.department_path(store, legal, "no-such-id")
+    assert missing["path"] is None and missing["reason"] == "path.no_activity"
+    legal_only = collaboration.collaboration(store, department=legal)
     assert len(legal_only["elements"]["nodes"]) < len(nodes)
     contracts = collaboration.collaboration(store, workflow="contract-review", since=NOW - 30 * DAY, until=NOW)
     assert 0 < len(contracts["elements"]["edges"]) < len(edges)
@@ -237,7 +242,8 @@ def test_shared_documents_link_departments(fresh_store) -> None:  # type: ignore
         fresh_store.run(SHARE, {"owner_id": owner, "code": "HR", "id": f"doc{i}", "at": NOW})
     result = collaboration.collaboration(fresh_store)
     edge = next(e["data"] for e in result["elements"]["edges"]
-                if {e["data"]["source"], e["data"]["target"]} == {"dept:法务部", "dept:人力资源部"})
+                if {e["data"]["source"], e["data"]["target"]}
+                == {f"dept:{node_id('dept', 'LEGAL')}", f"dept:{node_id('dept', 'HR')}"})
     assert edge["kinds"] == {"shared_documents": 3}
     assert collaboration.collaboration(fresh_store, since=NOW + 1)["elements"]["edges"] == []
 

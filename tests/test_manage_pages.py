@@ -25,14 +25,17 @@ from graph.analytics import bottlenecks, cache, dashboard, trends
 from graph.analytics.demo_history import load_demo_history
 from graph.analytics.importer import import_log
 from graph.analytics.notices import KIND, notify_trend_warnings
-from graph.demo_org import load_demo_org
+from graph.demo_org import load_demo_org, node_id
 from graph.falkordb_backend import FalkorStore
+from graph.queries.analytics import WORKFLOW_KEYS
 from graph.workflows import actions, inbox, runs
 from webapp import services
 
 ADMIN_PASSWORD = os.environ["HUITONG_ADMIN_PASSWORD"]
 ORG = Org()
 FINANCE = {"财务部", "会计组", "资金组"}
+FINANCE_IDS = {node_id("dept", code) for code in ("FIN", "FIN-ACC", "FIN-TRS")}
+LEGAL_ID = node_id("dept", "LEGAL")
 PAGES = ("/manage/dashboard", "/manage/bottlenecks", "/manage/explorer", "/manage/help")
 
 
@@ -98,7 +101,8 @@ def test_admin_sees_every_page_and_the_nav_link(admin: FlaskClient) -> None:
 def test_dashboard_explains_its_warnings(admin: FlaskClient, history: FalkorStore) -> None:
     page = admin.get("/manage/dashboard").get_data(as_text=True)
     assert 'data-warning="rising_handling_time"' in page
-    assert "Mann-Kendall" in page and "p = " in page and "<polyline points=" in page
+    assert "Kendall" in page and "p = " in page and "<polyline points=" in page
+    assert "hours a week" in page  # the warning worded from its code, in hours
     data = page.split('<script type="application/json" id="dashboard-data">', 1)[1].split("</script>", 1)[0]
     chart = json.loads(data)
     assert len(chart["periods"]) == 12 and chart["rows"] and chart["totals"]
@@ -110,12 +114,12 @@ def test_manager_sees_only_their_subtree(finance_head: FlaskClient, history: Fal
     page = finance_head.get("/manage/bottlenecks").get_data(as_text=True)
     assert 'data-scope="departments"' in page
     departments = _csv(finance_head.get("/manage/export/departments.csv"))
-    assert departments and {r["department"] for r in departments} <= FINANCE
-    assert {"会计组", "资金组"} <= {r["department"] for r in departments}
+    assert departments and {r["Department"] for r in departments} <= FINANCE
+    assert {"会计组", "资金组"} <= {r["Department"] for r in departments}
     people = _csv(finance_head.get("/manage/export/people.csv"))
-    assert people and {r["department"] for r in people} <= FINANCE
+    assert people and {r["Department"] for r in people} <= FINANCE
     handoffs = _csv(finance_head.get("/manage/export/handoffs.csv"))
-    assert handoffs and all(r["from"] in FINANCE or r["to"] in FINANCE for r in handoffs)
+    assert handoffs and all(r["From"] in FINANCE or r["To"] in FINANCE for r in handoffs)
     # Process-level figures are shown to every manager: all steps of all workflows.
     steps = _csv(finance_head.get("/manage/export/steps.csv"))
     assert len(steps) == len(bottlenecks.report(history, now=_now())["steps"])
@@ -133,13 +137,13 @@ def test_explorer_data_never_names_people_out_of_scope(finance_head: FlaskClient
     data = json.loads(text)
     nodes = {n["data"]["id"]: n["data"] for n in data["elements"]["nodes"]}
     people = [n for n in nodes.values() if n["kind"] == "person"]
-    assert people and all(n["department"] in FINANCE for n in people)
-    assert "dept:法务部" in nodes  # other departments stay, as departments
+    assert people and all(n["department"] in FINANCE_IDS for n in people)
+    assert nodes[f"dept:{LEGAL_ID}"]["label"] == "法务部"  # other departments stay, as departments
     assert all(e["data"]["source"] in nodes and e["data"]["target"] in nodes for e in data["elements"]["edges"])
     assert all(b["department"] in FINANCE for b in data["bridges"])
-    path = finance_head.get("/manage/explorer/path.json?a=会计组&b=法务部").get_json()
+    path = finance_head.get(f"/manage/explorer/path.json?a={node_id('dept', 'FIN-ACC')}&b={LEGAL_ID}").get_json()
     assert path["path"][0]["label"] == "会计组" and path["path"][-1]["label"] == "法务部"
-    assert all(step["kind"] == "department" or nodes.get(step["id"], {}).get("department") in FINANCE
+    assert all(step["kind"] == "department" or nodes.get(step["id"], {}).get("department") in FINANCE_IDS
                for step in path["path"])
 
 
@@ -149,16 +153,17 @@ def test_exports_have_the_rows_of_the_page(finance_head: FlaskClient, history: F
     assert response.headers["Content-Disposition"].endswith('.xlsx"')
     sheet = load_workbook(io.BytesIO(response.get_data())).active
     rows = list(sheet.iter_rows(values_only=True))
-    expected = dashboard.dashboard(history, now=_now(), period="month", count=6, departments=FINANCE)["rows"]
-    assert rows[0][:3] == ("department", "period", "active")
+    expected = dashboard.dashboard(history, now=_now(), period="month", count=6, departments=FINANCE_IDS)["rows"]
+    assert rows[0][:3] == ("Department", "Period", "Active tasks")
     assert len(rows) - 1 == len(expected) == 3 * 6
     assert {r[0] for r in rows[1:]} == FINANCE
     totals = _csv(finance_head.get("/manage/export/dashboard_totals.csv?periods=6"))
-    assert {r["department"] for r in totals} == FINANCE
-    done = {r["department"]: int(r["completed"]) for r in totals}
+    assert {r["Department"] for r in totals} == FINANCE
+    done = {r["Department"]: int(r["Completed"]) for r in totals}
     assert done == {d: sum(r["completed"] for r in expected if r["department"] == d) for d in FINANCE}
     top = _csv(finance_head.get("/manage/export/top_bottlenecks.csv"))
-    assert top[0]["rank"] == "1" and top[0]["evidence"]
+    assert top[0]["Rank"] == "1" and top[0]["Slowest tasks"] and "median handling" in top[0]["Why"]
+    assert top[0]["Workflow"] in {w["name"] for w in history.run(WORKFLOW_KEYS)}  # names, not keys
 
 
 def test_bad_filters_are_refused_clearly(finance_head: FlaskClient) -> None:
@@ -168,14 +173,15 @@ def test_bad_filters_are_refused_clearly(finance_head: FlaskClient) -> None:
         "/manage/explorer?from=2026-05-01&to=2026-04-01": "after the end date",
         "/manage/dashboard?periods=0": "Between 1 and 52",
         "/manage/dashboard?period=year": "week or a month",
-        "/manage/dashboard?department=法务部": "not among those you may see",
+        f"/manage/dashboard?department={LEGAL_ID}": "not among those you may see",
+        "/manage/dashboard?department=no-such-department": "not among those you may see",
     }
     for path, message in cases.items():
         response = finance_head.get(path)
         assert response.status_code == 400, path
         assert message in response.get_data(as_text=True), path
-    response = finance_head.get("/manage/explorer/data.json?department=法务部")
-    assert response.status_code == 400 and "not among" in response.get_json()["error"]
+    response = finance_head.get(f"/manage/explorer/data.json?department={LEGAL_ID}")
+    assert response.status_code == 400 and "not among" in response.get_json()["message"]
     assert finance_head.get("/manage/explorer/path.json").status_code == 400
     assert finance_head.get("/manage/export/secrets.csv").status_code == 404
     assert finance_head.get("/manage/export/steps.pdf").status_code == 404
@@ -204,7 +210,9 @@ def test_trend_warnings_notify_the_responsible_heads_once(history: FalkorStore) 
     assert created and all(n["kind"] == KIND and n["text"] for n in created)
     accounting_head = ORG.head["FIN-ACC"]  # 会计组 handles the expense workflow's finance review
     mine = [n for n in inbox.notifications(history, accounting_head, limit=200) if n["kind"] == KIND]
-    assert any(n["title"] == "expense / finance" and "Mann-Kendall" in n["text"] for n in mine)
+    expense = next(w for w in warnings if w.get("workflow") == "expense" and w.get("step") == "finance")
+    title = f"{expense['workflow_name']} / {expense['step_name']}"  # names, not keys
+    assert any(n["title"] == title and "Mann-Kendall" in n["text"] for n in mine)
     assert all(n.get("task_id") for n in mine)
     assert notify_trend_warnings(history, now=now + 60_000) == []  # the same week: nothing new
 

@@ -24,10 +24,9 @@ COMMON = ["/", "/inbox", "/notifications/", "/documents", "/documents?scope=mine
           "/search?q=预算", "/search?q=zzzqqxx", "/workflows/", "/workflows/requests/new", "/decisions", "/account",
           "/account/password", "/documents/no-such-document", "/workflows/runs/no-such-run"]
 ADMIN = ["/admin/org/", "/admin/org/people", "/admin/org/departments", "/admin/ingest", "/admin/audit",
-         "/admin/audit?action=login", "/admin/webhooks", "/manage/explorer", "/manage/help", "/workflows/design"]
-# The dashboard's trend warnings and the bottleneck reasons are still English sentences built in
-# graph/analytics: those two pages join the walk once they carry codes and figures instead.
-MANAGER = ["/manage/explorer", "/manage/help"]
+         "/admin/audit?action=login", "/admin/webhooks", "/manage/dashboard", "/manage/bottlenecks",
+         "/manage/explorer", "/manage/help", "/workflows/design"]
+MANAGER = ["/manage/dashboard", "/manage/bottlenecks", "/manage/explorer", "/manage/help"]
 MEMBER_REFUSED = ["/admin/audit", "/manage/dashboard"]  # the 403 page
 FOLLOW = {  # one page of each kind found by following the first link of the pattern
     "document": re.compile(r'href="(/documents/[0-9a-f-]{8,})"'),

@@ -46,17 +46,19 @@ def import_log(file: Path, key: str | None, name: str | None, as_json: bool) -> 
 @click.option("--json", "as_json", is_flag=True, help="Print JSON: one object per workflow step.")
 def bottlenecks(workflow: str | None, as_json: bool) -> None:
     """Waiting, processing and handling times, SLA breaches and rework per workflow step."""
-    import time
-
     from graph import open_store
-    from graph.analytics import bottlenecks as figures
-    from graph.analytics.tasks import workflow_keys
+    from graph.errors import InvalidInput
+    from graph.usecases import Context
+    from graph.usecases import analytics as uc
+    from graph.usecases.org_admin import operator
 
     with open_store(_settings()) as store:
-        if workflow is not None and workflow not in {row["key"] for row in workflow_keys(store)}:
-            known = ", ".join(sorted(str(row["key"]) for row in workflow_keys(store))) or "none"
-            raise click.ClickException(f"no workflow {workflow!r} (known: {known})")
-        rows = figures.cli_rows(store, workflow, now=int(time.time() * 1000))
+        ctx = Context(store)
+        try:
+            rows = uc.step_rows(ctx, operator("cli"), workflow)
+        except InvalidInput:
+            known = ", ".join(sorted(w["key"] for w in uc.workflows(ctx))) or "none"
+            raise click.ClickException(f"no workflow {workflow!r} (known: {known})") from None
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False))
         return

@@ -19,13 +19,13 @@ Cancelled tasks (siblings of an any-of step, withdrawn runs) count nowhere.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 
 from graph.analytics import cache
-from graph.analytics.tasks import SEP, TaskTable, concat, load_table, person_label, workflow_keys
+from graph.analytics.tasks import SEP, TaskTable, concat, directory, load_table, person_label, workflow_keys
 from graph.store import GraphStore
 
 DAY_MS = 86_400_000
@@ -136,8 +136,10 @@ def groups(codes: np.ndarray) -> Iterator[tuple[int, np.ndarray]]:
 # -- handoffs ----------------------------------------------------------------------------------------
 
 
-def handoffs(table: TaskTable) -> dict[str, Any]:
-    """Department x department matrix of handoffs: counts and median delay (seconds)."""
+def handoffs(table: TaskTable, label: Callable[[str], str] = str) -> dict[str, Any]:
+    """Department x department matrix of handoffs: counts and median delay (seconds).
+
+    Departments are keyed by id (``department_ids``, ``from_id`` / ``to_id``); ``label`` names them."""
     live = np.flatnonzero(~table.cancelled & ~np.isnan(table.created))
     order = live[np.lexsort((table.created[live], np.nan_to_num(table.round[live]), table.run[live]))]
     a, b = order[:-1], order[1:]
@@ -146,11 +148,11 @@ def handoffs(table: TaskTable) -> dict[str, Any]:
     a, b = a[keep], b[keep]
     first_action = np.where(np.isnan(table.opened[b]), table.completed[b], table.opened[b])
     delay = first_action - table.completed[a]
-    names = table.departments
+    keys = table.departments
     pairs: dict[tuple[int, int], list[float]] = {}
     for src, dst, d in zip(table.department[a].tolist(), table.department[b].tolist(), delay.tolist(), strict=True):
         pairs.setdefault((src, dst), []).append(d)
-    used = sorted({i for pair in pairs for i in pair}, key=lambda i: names[i])
+    used = sorted({i for pair in pairs for i in pair}, key=lambda i: (label(keys[i]), keys[i]))
     position = {d: i for i, d in enumerate(used)}
     counts = [[0] * len(used) for _ in used]
     delays: list[list[float | None]] = [[None] * len(used) for _ in used]
@@ -159,9 +161,11 @@ def handoffs(table: TaskTable) -> dict[str, Any]:
         median = _s(_stat(np.array(values, dtype=np.float64), 50))
         counts[position[src]][position[dst]] = len(values)
         delays[position[src]][position[dst]] = median
-        edges.append({"from": names[src], "to": names[dst], "count": len(values), "median_delay_s": median})
+        edges.append({"from": label(keys[src]), "to": label(keys[dst]), "from_id": keys[src], "to_id": keys[dst],
+                      "count": len(values), "median_delay_s": median})
     edges.sort(key=lambda e: (-e["count"], e["from"], e["to"]))
-    return {"departments": [names[i] for i in used], "counts": counts, "median_delay_s": delays, "edges": edges}
+    return {"departments": [label(keys[i]) for i in used], "department_ids": [keys[i] for i in used],
+            "counts": counts, "median_delay_s": delays, "edges": edges}
 
 
 # -- reports -------------------------------------------------------------------------------------------
@@ -214,7 +218,9 @@ def report(store: GraphStore, workflow: str | None = None, *, now: int) -> dict[
                               "runs": len(table.runs)})
         combined = concat(tables)
         measures = Measures(combined, now)
-        departments = [{"department": combined.departments[code], **measures.figures(idx),
+        label = directory(store).label
+        departments = [{"department_id": combined.departments[code], "department": label(combined.departments[code]),
+                        **measures.figures(idx),
                         "people": int(np.unique(combined.person[idx][combined.person[idx] >= 0]).size),
                         "evidence": measures.evidence(idx)}
                        for code, idx in groups(combined.department)]
@@ -224,13 +230,14 @@ def report(store: GraphStore, workflow: str | None = None, *, now: int) -> dict[
             dept_codes = combined.department[idx]
             dept_codes = dept_codes[dept_codes >= 0]
             home = combined.departments[int(np.bincount(dept_codes).argmax())] if dept_codes.size else None
-            people.append({"person": name, "person_id": person_id, "department": home, **measures.figures(idx)})
+            people.append({"person": name, "person_id": person_id, "department_id": home,
+                           "department": label(home) if home else None, **measures.figures(idx)})
         return {
             "now": now, "window_days": WINDOW_DAYS, "workflows": workflows,
             "steps": sorted(steps, key=lambda r: (r["workflow"], r["step"])),
             "departments": rank_departments(departments),
             "people": sorted(people, key=lambda r: -r["load"]),
-            "handoffs": handoffs(combined),
+            "handoffs": handoffs(combined, label),
             "top_bottlenecks": top_bottlenecks(steps),
         }
     return cache.cached(store, ("report", workflow, now // 60_000), compute)
@@ -247,25 +254,34 @@ def rank_departments(rows: list[dict[str, Any]], min_count: int = 20) -> list[di
     return ranked
 
 
+def reasons(step: dict[str, Any]) -> list[dict[str, Any]]:
+    """Why a step is a bottleneck, as codes with figures (hours, shares): the doors word them."""
+    out: list[dict[str, Any]] = [{"code": "bottleneck.load", "params": {"load": step["load"], "count": step["count"]}}]
+    if step["median_handling_s"] is not None:
+        out.append({"code": "bottleneck.handling", "params": {
+            "median_h": _hours(step["median_handling_s"]), "p90_h": _hours(step["p90_handling_s"] or 0)}})
+    if step["median_wait_s"] is not None:
+        out.append({"code": "bottleneck.wait", "params": {"median_h": _hours(step["median_wait_s"])}})
+    if step["breach_rate"]:
+        out.append({"code": "bottleneck.breach", "params": {"rate": step["breach_rate"]}})
+    if step["rework_rate"]:
+        out.append({"code": "bottleneck.rework", "params": {"rate": step["rework_rate"]}})
+    return out
+
+
+def _hours(seconds: float) -> float:
+    return round(seconds / 3600, 1)
+
+
 def top_bottlenecks(steps: list[dict[str, Any]], n: int = TOP) -> list[dict[str, Any]]:
     """Steps that hold the most work on average, each with the figures that make it one."""
     ranked = sorted((s for s in steps if s["load"] > 0), key=lambda s: -s["load"])[:n]
     out = []
     for rank, step in enumerate(ranked, 1):
-        reasons = [f"holds {step['load']:.1f} tasks on average over {step['count']} tasks"]
-        if step["median_handling_s"] is not None:
-            reasons.append(f"median handling {step['median_handling_s'] / 3600:.1f} h "
-                           f"(p90 {(step['p90_handling_s'] or 0) / 3600:.1f} h)")
-        if step["median_wait_s"] is not None:
-            reasons.append(f"median wait before anyone opens it {step['median_wait_s'] / 3600:.1f} h")
-        if step["breach_rate"]:
-            reasons.append(f"{step['breach_rate']:.0%} past their SLA")
-        if step["rework_rate"]:
-            reasons.append(f"{step['rework_rate']:.0%} rework")
         out.append({"rank": rank, "workflow": step["workflow"], "step": step["step"],
                     "step_name": step["step_name"], "load": step["load"], "count": step["count"],
                     "median_handling_s": step["median_handling_s"], "breach_rate": step["breach_rate"],
-                    "reason": "; ".join(reasons), "evidence": step["evidence"]})
+                    "reasons": reasons(step), "evidence": step["evidence"]})
     return out
 
 

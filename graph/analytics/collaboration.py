@@ -32,8 +32,8 @@ MIN_SOURCES = 32
 BRIDGES = 10
 
 
-def _dept(name: str) -> str:
-    return f"dept:{name}"
+def _dept(department_id: str) -> str:
+    return f"dept:{department_id}"
 
 
 def _person(person_id: str) -> str:
@@ -51,7 +51,7 @@ def _subset(table: TaskTable, idx: np.ndarray) -> TaskTable:
 
 def build_graph(store: GraphStore, *, since: int = 0, until: int = FAR_FUTURE, workflow: str | None = None,
                 department: str | None = None) -> nx.Graph:
-    """The weighted collaboration graph (nodes ``dept:<name>`` and ``person:<id>``)."""
+    """The weighted collaboration graph (nodes ``dept:<department id>`` and ``person:<id>``)."""
     people_dir = directory(store)
     graph = nx.Graph()
     counts: Counter[tuple[str, str, str]] = Counter()
@@ -67,7 +67,7 @@ def build_graph(store: GraphStore, *, since: int = 0, until: int = FAR_FUTURE, w
     table = concat(tables) if tables else None
     if table is not None and len(table):
         for edge in handoffs(table)["edges"]:
-            counts[(_dept(edge["from"]), _dept(edge["to"]), "handoffs")] += edge["count"]
+            counts[(_dept(edge["from_id"]), _dept(edge["to_id"]), "handoffs")] += edge["count"]
         home: dict[int, str | None] = {}
         for code, idx in groups(table.person):
             dept_codes = table.department[idx][table.department[idx] >= 0]
@@ -81,9 +81,8 @@ def build_graph(store: GraphStore, *, since: int = 0, until: int = FAR_FUTURE, w
             for a, b in combinations(nodes, 2):
                 counts[(a, b, "co_assigned")] += 1
     for row in store.run(q.SHARED_DOCUMENT_LINKS, {"since": since, "until": until}):
-        source = people_dir.department_name.get(row["source_id"])
-        target = people_dir.department_name.get(row["target_id"])
-        if source and target and source != target:
+        source, target = row["source_id"], row["target_id"]
+        if source in people_dir.department_name and target in people_dir.department_name and source != target:
             counts[(_dept(source), _dept(target), "shared_documents")] += row["documents"]
     for row in store.run(q.COMMENT_LINKS, {"since": since, "until": until, "workflow_key": workflow}):
         a = person_node(row["author_id"], people_dir.person_name.get(row["author_id"]) or row["author_id"],
@@ -91,16 +90,18 @@ def build_graph(store: GraphStore, *, since: int = 0, until: int = FAR_FUTURE, w
         b = person_node(row["person_id"], people_dir.person_name.get(row["person_id"]) or row["person_id"],
                         people_dir.person_department.get(row["person_id"]))
         counts[(a, b, "comments")] += row["comments"]
+    label = people_dir.label
     for node, (name, dept) in names.items():
-        graph.add_node(node, kind="person", label=name, department=dept)
+        graph.add_node(node, kind="person", label=name, department=dept, department_name=label(dept))
         if dept:
-            graph.add_node(_dept(dept), kind="department", label=dept, department=dept)
+            graph.add_node(_dept(dept), kind="department", label=label(dept), department=dept,
+                           department_name=label(dept))
             counts[(node, _dept(dept), "member")] += 1
     for (a, b, kind), n in counts.items():
         for node in (a, b):
             if node not in graph:
-                label = node.split(":", 1)[1]
-                graph.add_node(node, kind="department", label=label, department=label)
+                key = node.split(":", 1)[1]
+                graph.add_node(node, kind="department", label=label(key), department=key, department_name=label(key))
         if graph.has_edge(a, b):
             data = graph.edges[a, b]
             data["weight"] += n
@@ -114,7 +115,7 @@ def build_graph(store: GraphStore, *, since: int = 0, until: int = FAR_FUTURE, w
     return graph
 
 
-def _around(graph: nx.Graph, department: str) -> nx.Graph:
+def _around(graph: nx.Graph, department: str) -> nx.Graph:  # department: an id
     """The department, its people and everything one step from them."""
     core = {n for n, d in graph.nodes(data=True) if d.get("department") == department}
     keep = set(core)
@@ -148,6 +149,7 @@ def analyse(graph: nx.Graph) -> dict[str, Any]:
                          key=lambda c: (-len(c), c[0]))
     community_of = {node: i for i, members in enumerate(communities) for node in members}
     nodes = [{"data": {"id": node, "label": data["label"], "kind": data["kind"], "department": data["department"],
+                       "department_name": data.get("department_name") or "",
                        "betweenness": round(centrality[node], 5), "community": community_of[node],
                        "degree": graph.degree(node, weight="weight")}}
              for node, data in sorted(graph.nodes(data=True))]
@@ -157,8 +159,8 @@ def analyse(graph: nx.Graph) -> dict[str, Any]:
     bridges = sorted((n["data"] for n in nodes if n["data"]["kind"] == "person" and n["data"]["betweenness"] > 0),
                      key=lambda d: -d["betweenness"])[:BRIDGES]
     return {"elements": {"nodes": nodes, "edges": edges},
-            "bridges": [{"id": b["id"], "label": b["label"], "department": b["department"],
-                         "betweenness": b["betweenness"]} for b in bridges],
+            "bridges": [{"id": b["id"], "label": b["label"], "department_id": b["department"],
+                         "department": b["department_name"], "betweenness": b["betweenness"]} for b in bridges],
             "communities": [[graph.nodes[n]["label"] for n in c] for c in communities],
             "betweenness_sources": sample or nodes_n}
 
@@ -173,16 +175,19 @@ def collaboration(store: GraphStore, *, since: int = 0, until: int = FAR_FUTURE,
 
 def department_path(store: GraphStore, source: str, target: str, *, since: int = 0, until: int = FAR_FUTURE,
                     workflow: str | None = None) -> dict[str, Any]:
-    """The strongest chain of collaboration between two departments (names), through people and departments."""
+    """The strongest chain of collaboration between two departments (ids), through people and departments.
+
+    Without a path, ``reason`` is a code (``path.no_activity`` with the department, ``path.not_connected``)."""
     graph = build_graph(store, since=since, until=until, workflow=workflow)
     a, b = _dept(source), _dept(target)
-    for node, name in ((a, source), (b, target)):
+    for node, key in ((a, source), (b, target)):
         if node not in graph:
-            return {"source": source, "target": target, "path": None, "reason": f"no collaboration recorded for {name}"}
+            return {"source": source, "target": target, "path": None, "reason": "path.no_activity",
+                    "params": {"department": directory(store).label(key)}}
     try:
         path = nx.shortest_path(graph, a, b, weight="distance")
     except nx.NetworkXNoPath:
-        return {"source": source, "target": target, "path": None, "reason": "not connected"}
+        return {"source": source, "target": target, "path": None, "reason": "path.not_connected", "params": {}}
     steps = [{"id": n, "label": graph.nodes[n]["label"], "kind": graph.nodes[n]["kind"]} for n in path]
     links = [{"source": x, "target": y, "weight": graph.edges[x, y]["weight"], "kinds": graph.edges[x, y]["kinds"]}
              for x, y in pairwise(path)]

@@ -21,7 +21,7 @@ import numpy as np
 
 from graph.analytics import cache
 from graph.analytics.bottlenecks import tables_for
-from graph.analytics.tasks import concat
+from graph.analytics.tasks import concat, directory
 from graph.queries import dashboard as q
 from graph.store import GraphStore
 
@@ -62,7 +62,7 @@ def _events(store: GraphStore, statement: Any, since: int, until: int) -> list[d
 
 
 def _fold(rows: Iterable[dict[str, Any]], starts: np.ndarray, ends: np.ndarray) -> dict[tuple[str, int], int]:
-    """(department, period index) -> events, from per-day counts."""
+    """(department id, period index) -> events, from per-day counts."""
     out: dict[tuple[str, int], int] = {}
     for row in rows:
         at = float(row["day"]) * DAY_MS
@@ -103,26 +103,27 @@ def _figures(store: GraphStore, now: int, period: str, count: int) -> dict[str, 
     since, until = int(starts[0]), int(ends[-1])
     shares = _fold(_events(store, q.SHARES_PER_DAY, since, until), starts, ends)
     comments = _fold(_events(store, q.COMMENTS_PER_DAY, since, until), starts, ends)
-    departments = sorted({k[0] for k in (*figures, *shares, *comments)})
+    label = directory(store).label
+    departments = sorted({k[0] for k in (*figures, *shares, *comments)}, key=lambda d: (label(d), d))
     rows = []
-    for name in departments:
+    for key in departments:
         for i, bound in enumerate(bounds):
-            base = figures.get((name, i), {"active": 0, "completed": 0, "handled": 0, "completion_rate": None,
-                                           "avg_handling_s": None})
-            shared, said = shares.get((name, i), 0), comments.get((name, i), 0)
-            rows.append({"department": name, "period": bound["label"], "period_start": bound["start"],
-                         "partial": bound["partial"], **base, "documents_shared": shared, "comments": said,
-                         "sharing_events": shared + said})
+            base = figures.get((key, i), {"active": 0, "completed": 0, "handled": 0, "completion_rate": None,
+                                          "avg_handling_s": None})
+            shared, said = shares.get((key, i), 0), comments.get((key, i), 0)
+            rows.append({"department_id": key, "department": label(key), "period": bound["label"],
+                         "period_start": bound["start"], "partial": bound["partial"], **base,
+                         "documents_shared": shared, "comments": said, "sharing_events": shared + said})
     return {"now": now, "period": period, "periods": bounds, "rows": rows}
 
 
 def dashboard(store: GraphStore, *, now: int, period: str = "month", count: int = 12,
               departments: set[str] | frozenset[str] | None = None) -> dict[str, Any]:
-    """Rows per (department, period) and per-department totals; ``departments`` limits them (None: all)."""
+    """Rows per (department, period) and per-department totals; ``departments`` (ids) limits them (None: all)."""
     period_bounds(now, period, count)  # bad arguments fail before anything is read
     result = cache.cached(store, ("dashboard", period, count, now // 60_000), lambda: _figures(store, now, period,
                                                                                                count))
-    rows = [r for r in result["rows"] if departments is None or r["department"] in departments]
+    rows = [r for r in result["rows"] if departments is None or r["department_id"] in departments]
     return {**result, "rows": rows, "totals": totals(rows)}
 
 
@@ -130,9 +131,10 @@ def totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Per department over all periods: active-weighted completion rate, mean handling, sharing events."""
     by: dict[str, dict[str, Any]] = {}
     for row in rows:
-        acc = by.setdefault(row["department"], {"department": row["department"], "active": 0, "completed": 0,
-                                                "handling_sum": 0.0, "handled": 0, "documents_shared": 0,
-                                                "comments": 0, "sharing_events": 0})
+        acc = by.setdefault(row["department_id"], {"department_id": row["department_id"],
+                                                   "department": row["department"], "active": 0, "completed": 0,
+                                                   "handling_sum": 0.0, "handled": 0, "documents_shared": 0,
+                                                   "comments": 0, "sharing_events": 0})
         acc["active"] += row["active"]
         acc["completed"] += row["completed"]
         if row["avg_handling_s"] is not None:
@@ -147,4 +149,4 @@ def totals(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         acc["completion_rate"] = round(acc["completed"] / acc["active"], 4) if acc["active"] else None
         acc["avg_handling_s"] = round(total / handled, 1) if handled else None
         out.append(acc)
-    return sorted(out, key=lambda r: (-r["completed"], r["department"]))
+    return sorted(out, key=lambda r: (-r["completed"], r["department"], r["department_id"]))

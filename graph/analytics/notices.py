@@ -24,11 +24,8 @@ from graph.workflows import reminders
 KIND = "trend_warning"
 MIN_SHARE = 0.2
 ADMIN_ROLE = "admin"
-SCOPE_KEYS = ("workflow", "step", "department")
-
-
 def scope_label(warning: dict[str, Any]) -> str:
-    return " / ".join(str(warning[k]) for k in SCOPE_KEYS if warning.get(k))
+    return trends.scope_label(warning)
 
 
 def _scope_tasks(table: TaskTable, warning: dict[str, Any]) -> np.ndarray:
@@ -38,8 +35,8 @@ def _scope_tasks(table: TaskTable, warning: dict[str, Any]) -> np.ndarray:
     if warning.get("step"):
         codes = [i for i, s in enumerate(table.steps) if s.rpartition("\x1f")[2] == warning["step"]]
         mask &= np.isin(table.step, codes)
-    if warning.get("department"):
-        codes = [i for i, d in enumerate(table.departments) if d == warning["department"]]
+    if warning.get("department_id"):
+        codes = [i for i, d in enumerate(table.departments) if d == warning["department_id"]]
         mask &= np.isin(table.department, codes)
     return np.flatnonzero(mask)
 
@@ -53,9 +50,9 @@ def _workflow_of(table: TaskTable) -> list[str]:
 
 
 def responsible(table: TaskTable, idx: np.ndarray, warning: dict[str, Any]) -> list[str]:
-    """Department names responsible for the warning's scope."""
-    if warning.get("department"):
-        return [warning["department"]]
+    """Ids of the departments responsible for the warning's scope."""
+    if warning.get("department_id"):
+        return [warning["department_id"]]
     codes = table.department[idx]
     codes = codes[codes >= 0]
     if not codes.size:
@@ -65,7 +62,7 @@ def responsible(table: TaskTable, idx: np.ndarray, warning: dict[str, Any]) -> l
 
 
 def recipients(store: GraphStore, departments: list[str]) -> list[str]:
-    heads = {h for row in store.run(q.HEADS_BY_DEPARTMENT_NAME, {"names": departments}) for h in row["heads"]}
+    heads = {h for row in store.run(q.HEADS_OF_DEPARTMENTS, {"ids": departments}) for h in row["heads"]}
     if not heads:
         heads = {row["id"] for row in store.run(wq.ADMINS, {"role": ADMIN_ROLE})}
     return sorted(heads)

@@ -16,14 +16,15 @@ from typing import Any
 
 from graph.actor import Actor
 from graph.analytics.tasks import directory
-from graph.queries import analytics as aq
 from graph.queries import org_admin
 from graph.store import GraphStore
 
 
 @dataclass(frozen=True)
 class Scope:
-    """Department names the viewer may look into (``None``: all of them) and the units that grant it."""
+    """Department ids the viewer may look into (``None``: all of them) and the names of the units that grant it.
+
+    Keyed by id: department names are not unique, and a head of one "综合科" sees nothing of another."""
 
     departments: frozenset[str] | None
     units: tuple[str, ...] = ()
@@ -50,8 +51,7 @@ def _scope(store: GraphStore, actor: Actor) -> Scope:
     ids: set[str] = set()
     for root in roots:
         ids.update(row["id"] for row in store.run(org_admin.DEPARTMENT_SUBTREE, {"id": root["id"]}))
-    names = {row["id"]: row["name"] for row in store.run(aq.DEPARTMENT_NAMES)}
-    return Scope(frozenset(names[i] for i in ids if i in names), tuple(sorted(r["name"] for r in roots)))
+    return Scope(frozenset(ids), tuple(sorted(r["name"] for r in roots)))
 
 
 # -- bottleneck report -------------------------------------------------------------------------------
@@ -60,36 +60,36 @@ def _scope(store: GraphStore, actor: Actor) -> Scope:
 def report(data: dict[str, Any], scope: Scope) -> dict[str, Any]:
     if scope.everything:
         return data
-    return {**data, "departments": [r for r in data["departments"] if scope.allows(r["department"])],
-            "people": [r for r in data["people"] if scope.allows(r["department"])],
+    return {**data, "departments": [r for r in data["departments"] if scope.allows(r["department_id"])],
+            "people": [r for r in data["people"] if scope.allows(r["department_id"])],
             "handoffs": handoffs(data["handoffs"], scope)}
 
 
 def handoffs(matrix: dict[str, Any], scope: Scope) -> dict[str, Any]:
     """Only pairs with at least one end in scope; departments that take part in none are dropped."""
-    names = matrix["departments"]
+    names, ids = matrix["departments"], matrix["department_ids"]
 
     def seen(i: int, j: int) -> bool:
-        return scope.allows(names[i]) or scope.allows(names[j])
+        return scope.allows(ids[i]) or scope.allows(ids[j])
 
     counts = [[c if seen(i, j) else 0 for j, c in enumerate(row)] for i, row in enumerate(matrix["counts"])]
     delays = [[d if seen(i, j) else None for j, d in enumerate(row)] for i, row in enumerate(matrix["median_delay_s"])]
     keep = [i for i in range(len(names)) if any(counts[i][j] or counts[j][i] for j in range(len(names)))]
-    return {"departments": [names[i] for i in keep],
+    return {"departments": [names[i] for i in keep], "department_ids": [ids[i] for i in keep],
             "counts": [[counts[i][j] for j in keep] for i in keep],
             "median_delay_s": [[delays[i][j] for j in keep] for i in keep],
-            "edges": [e for e in matrix["edges"] if scope.allows(e["from"]) or scope.allows(e["to"])]}
+            "edges": [e for e in matrix["edges"] if scope.allows(e["from_id"]) or scope.allows(e["to_id"])]}
 
 
 def warnings(items: list[dict[str, Any]], scope: Scope) -> list[dict[str, Any]]:
-    return [w for w in items if "department" not in w or scope.allows(w["department"])]
+    return [w for w in items if "department_id" not in w or scope.allows(w["department_id"])]
 
 
 # -- collaboration graph -----------------------------------------------------------------------------
 
 
-def _dept_node(name: str) -> str:
-    return f"dept:{name}"
+def _dept_node(department_id: str) -> str:
+    return f"dept:{department_id}"
 
 
 def collaboration(data: dict[str, Any], scope: Scope) -> dict[str, Any]:
@@ -98,6 +98,8 @@ def collaboration(data: dict[str, Any], scope: Scope) -> dict[str, Any]:
         return data
     nodes: dict[str, dict[str, Any]] = {}
     target: dict[str, str | None] = {}
+    labels_of = {n["data"]["department"]: n["data"].get("department_name") or n["data"]["department"]
+                 for n in data["elements"]["nodes"] if n["data"]["department"]}
     for node in data["elements"]["nodes"]:
         info = node["data"]
         if info["kind"] == "department" or scope.allows(info["department"]):
@@ -106,9 +108,10 @@ def collaboration(data: dict[str, Any], scope: Scope) -> dict[str, Any]:
         else:
             target[info["id"]] = _dept_node(info["department"]) if info["department"] else None
     for node_id in {t for t in target.values() if t and t not in nodes}:
-        name = node_id.split(":", 1)[1]
-        nodes[node_id] = {"data": {"id": node_id, "label": name, "kind": "department", "department": name,
-                                   "betweenness": 0.0, "community": -1, "degree": 0}}
+        key = node_id.split(":", 1)[1]
+        name = labels_of.get(key, key)
+        nodes[node_id] = {"data": {"id": node_id, "label": name, "kind": "department", "department": key,
+                                   "department_name": name, "betweenness": 0.0, "community": -1, "degree": 0}}
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     for edge in data["elements"]["edges"]:
         info = edge["data"]
@@ -136,14 +139,16 @@ def path(store: GraphStore, found: dict[str, Any], scope: Scope) -> dict[str, An
     """A department path with people out of scope replaced by their department (repeats collapsed)."""
     if scope.everything or not found.get("path"):
         return found
-    people = directory(store).person_department
+    people_dir = directory(store)
+    people = people_dir.person_department
     steps: list[dict[str, Any]] = []
     for step in found["path"]:
         if step["kind"] == "person":
             person_id = step["id"].split(":", 1)[1]
             department = people.get(person_id)
             if not scope.allows(department):
-                step = {"id": _dept_node(department or "?"), "label": department or "?", "kind": "department"}
+                step = {"id": _dept_node(department or "?"), "label": people_dir.label(department) or "?",
+                        "kind": "department"}
         if not steps or steps[-1]["id"] != step["id"]:
             steps.append(step)
     links = [{"source": a["id"], "target": b["id"]} for a, b in pairwise(steps)]

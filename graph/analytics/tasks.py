@@ -40,7 +40,7 @@ class TaskTable:
     step_names: list[str] = field(default_factory=list)
     runs: list[str] = field(default_factory=list)
     people: list[str] = field(default_factory=list)
-    departments: list[str] = field(default_factory=list)
+    departments: list[str] = field(default_factory=list)  # department ids (a bare name when none matches)
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -48,20 +48,46 @@ class TaskTable:
 
 @dataclass(frozen=True)
 class Directory:
-    """Who belongs where, for tasks that name only their assignee (the engine's own tasks)."""
+    """Who belongs where, for tasks that name only their assignee (the engine's own tasks).
 
-    person_department: dict[str, str]
+    Departments are keyed by id everywhere: names are not unique (two "综合科" under different
+    parents), so a name only ever labels a department for the reader."""
+
+    person_department: dict[str, str]  # person id -> department id
     person_name: dict[str, str]
-    department_name: dict[str, str]
+    department_name: dict[str, str]  # department id -> name
+    ids_by_name: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    person_departments: dict[str, tuple[str, ...]] = field(default_factory=dict)  # every membership
+
+    def label(self, key: str | None) -> str:
+        """What the reader sees for a department key (its name; a bare name stays itself)."""
+        return self.department_name.get(key or "", key or "")
+
+    def resolve(self, name: str, person_id: str = "") -> str:
+        """The department id a task's department *name* stands for: the assignee's own department of that
+        name, else the one department so named; a name no department (or several) carries stays as is."""
+        candidates = self.ids_by_name.get(name, ())
+        if len(candidates) == 1:
+            return candidates[0]
+        mine = [d for d in self.person_departments.get(person_id, ()) if d in candidates]
+        return mine[0] if mine else name
 
 
 def directory(store: GraphStore) -> Directory:
     def load() -> Directory:
         people = store.run(q.PERSON_DEPARTMENTS)
         departments = store.run(q.DEPARTMENT_NAMES)
-        return Directory(person_department={r["person_id"]: r["department"] for r in people},
+        by_name: dict[str, list[str]] = {}
+        for row in departments:
+            by_name.setdefault(row["name"], []).append(row["id"])
+        memberships: dict[str, list[str]] = {}
+        for row in people:
+            memberships.setdefault(row["person_id"], []).append(row["department_id"])
+        return Directory(person_department={r["person_id"]: r["department_id"] for r in people},
                          person_name={r["person_id"]: r["person_name"] for r in people},
-                         department_name={r["id"]: r["name"] for r in departments})
+                         department_name={r["id"]: r["name"] for r in departments},
+                         ids_by_name={k: tuple(sorted(v)) for k, v in by_name.items()},
+                         person_departments={k: tuple(v) for k, v in memberships.items()})
     return cache.cached(store, ("directory",), load)
 
 
@@ -101,11 +127,16 @@ def _load(store: GraphStore, key: str) -> TaskTable:
                                           columns["assignee_name"], columns["department"], strict=True):
         if kind == "person":
             people.append(people_dir.person_name.get(assignee, name) + SEP + assignee)
-            departments.append(dept or people_dir.person_department.get(assignee, ""))
+            departments.append(people_dir.resolve(dept, assignee) if dept
+                               else people_dir.person_department.get(assignee, ""))
+        elif kind == "department" and assignee in people_dir.department_name:
+            people.append("")
+            departments.append(assignee)
         else:
-            # A queue (department / position) or a log's resource: the name is all we have.
+            # A queue (position) or a log's resource: the name is all we have.
             people.append(name + SEP + name if (kind == "external" and name) else "")
-            departments.append(dept or (name if kind == "department" else ""))
+            named = dept or (name if kind == "department" else "")
+            departments.append(people_dir.resolve(named) if named else "")
     status = np.array(columns["status"], dtype=object)
     step_codes, steps = _codes(columns["step"])
     names: dict[str, str] = {}

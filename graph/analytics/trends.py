@@ -26,7 +26,7 @@ from scipy import stats
 
 from graph.analytics import cache
 from graph.analytics.bottlenecks import DAY_MS, Measures, groups, tables_for
-from graph.analytics.tasks import concat
+from graph.analytics.tasks import concat, directory, workflow_keys
 from graph.store import GraphStore
 
 WEEK_MS = 7 * DAY_MS
@@ -111,9 +111,13 @@ def _rising_warning(scope: dict[str, Any], series: dict[str, list[Any]]) -> dict
     result = test_rising([v for _, v in usable])
     if not result.rising:
         return None
-    label = " / ".join(str(v) for v in scope.values())
+    label = scope_label(scope)
     return {
-        "kind": "rising_handling_time", **scope, "metric": "median_handling_s",
+        "kind": "rising_handling_time", "code": "trend.rising_handling_time",
+        "params": {"scope": label, "slope_h": _hours(result.slope or 0), "weeks": result.weeks,
+                   "tau": round(result.tau or 0, 2), "p": round(result.p_value or 0, 4),
+                   "low_h": _hours(result.slope_low or 0), "rise": round(result.relative_rise or 0, 3)},
+        **scope, "metric": "median_handling_s",
         "weeks": [w for w, _ in usable], "values": [v for _, v in usable],
         "test": {"method": "Mann-Kendall (one-sided) + Theil-Sen", "tau": round(result.tau or 0, 3),
                  "p_value": round(result.p_value or 0, 5), "slope_per_week_s": round(result.slope or 0, 1),
@@ -124,6 +128,21 @@ def _rising_warning(scope: dict[str, Any], series: dict[str, list[Any]]) -> dict
                     f"Theil-Sen slope 95% CI lower bound {_duration(result.slope_low or 0)}/week > 0; "
                     f"+{(result.relative_rise or 0):.0%} over the period)"),
     }
+
+
+def _hours(seconds: float) -> float:
+    """Hours with the precision a reader can use: one decimal, two below a tenth of an hour."""
+    hours = seconds / 3600
+    return round(hours, 1) if abs(hours) >= 0.1 else round(hours, 2)
+
+
+SCOPE_KEYS = (("workflow_name", "workflow"), ("step_name", "step"), ("department", "department_id"))
+
+
+def scope_label(scope: dict[str, Any]) -> str:
+    """Workflow / step / department of a warning as the reader knows them (names; keys only when unnamed)."""
+    parts = (scope.get(name) or scope.get(key) for name, key in SCOPE_KEYS)
+    return " / ".join(str(p) for p in parts if p)
 
 
 def _duration(seconds: float) -> str:
@@ -155,9 +174,13 @@ def _queue_warning(scope: dict[str, Any], measures: Measures, idx: np.ndarray, n
     days = 0.0 if clearing > sla_days else (sla_days * throughput - queue) / (arrivals - throughput)
     if days > HORIZON_DAYS:
         return None
-    label = " / ".join(str(v) for v in scope.values())
+    label = scope_label(scope)
     when = "tasks are missing it already" if days == 0 else f"new tasks will miss it in about {days:.0f} days"
-    return {"kind": "sla_breach_expected", **scope, "queue": queue, "arrivals_per_day": round(arrivals, 2),
+    return {"kind": "sla_breach_expected", "code": "trend.sla_breach_expected" if days else "trend.sla_breached",
+            "params": {"scope": label, "arrived": arrived, "finished": finished, "recent_days": RECENT_DAYS,
+                       "queue": queue, "clearing_days": None if math.isinf(clearing) else round(clearing, 1),
+                       "sla_days": round(sla_days, 1), "days": round(days)},
+            **scope, "queue": queue, "arrivals_per_day": round(arrivals, 2),
             "throughput_per_day": round(throughput, 2), "sla_days": round(sla_days, 2),
             "clearing_days": None if math.isinf(clearing) else round(clearing, 2), "days_to_breach": round(days, 1),
             "message": (f"{label}: {arrived} tasks arrived and {finished} were completed in {RECENT_DAYS} days; "
@@ -169,16 +192,20 @@ def trends(store: GraphStore, workflow: str | None = None, *, now: int) -> dict[
     """Weekly series per workflow, step and department, and the warnings they raise."""
     def compute() -> dict[str, Any]:
         tables = tables_for(store, workflow)
+        names = {row["key"]: row["name"] or row["key"] for row in workflow_keys(store)}
+        label = directory(store).label
         scoped: list[tuple[dict[str, Any], Measures, np.ndarray]] = []
         for table in tables:
             measures = Measures(table, now)
-            scoped.append(({"workflow": table.workflow}, measures, np.arange(len(table))))
-            scoped.extend(({"workflow": table.workflow, "step": table.steps[code]}, measures, idx)
+            flow = {"workflow": table.workflow, "workflow_name": names.get(table.workflow, table.workflow)}
+            scoped.append((flow, measures, np.arange(len(table))))
+            scoped.extend(({**flow, "step": table.steps[code], "step_name": table.step_names[code]}, measures, idx)
                           for code, idx in groups(table.step))
         if tables:
             combined = concat(tables)
             measures = Measures(combined, now)
-            scoped.extend(({"department": combined.departments[code]}, measures, idx)
+            scoped.extend(({"department_id": combined.departments[code],
+                            "department": label(combined.departments[code])}, measures, idx)
                           for code, idx in groups(combined.department))
         series, warnings = [], []
         for scope, measures, idx in scoped:

@@ -1,6 +1,6 @@
 """Reads behind the managers' dashboard and trend notices: information-sharing events per day, task cards.
 
-Counts come back per (department, UTC day) so a year of activity is a few thousand rows at most;
+Counts come back per (department id, UTC day) so a year of activity is a few thousand rows at most;
 the dashboard folds the days into weeks or months itself.
 """
 
@@ -16,7 +16,7 @@ SHARES_PER_DAY = cypher(
     WITH coalesce(s.at, d.created_at) AS at, coalesce(s.by, d.owner_id) AS by
     WITH at, by WHERE at >= $since AND at < $until
     MATCH (p:Person {id: by})-[:MEMBER_OF]->(dep:Department)
-    RETURN dep.name AS department, at / $day AS day, count(*) AS events
+    RETURN dep.id AS department, at / $day AS day, count(*) AS events
     """,
     example={"since": 0, "until": 10**15, "day": DAY_MS},
 )
@@ -28,7 +28,7 @@ COMMENTS_PER_DAY = cypher(
     MATCH (c:Comment)
     WITH c WHERE c.at >= $since AND c.at < $until
     MATCH (p:Person {id: c.author_id})-[:MEMBER_OF]->(dep:Department)
-    RETURN dep.name AS department, c.at / $day AS day, count(*) AS events
+    RETURN dep.id AS department, c.at / $day AS day, count(*) AS events
     """,
     example={"since": 0, "until": 10**15, "day": DAY_MS},
 )
@@ -45,14 +45,14 @@ TASK_CARDS = cypher(
     example={"ids": ["t1"]},
 )
 
-# Heads of departments, by department name (task rows name their department, not its id).
-HEADS_BY_DEPARTMENT_NAME = cypher(
-    "dashboard.heads_by_department_name",
+# Heads of departments, by department id (names are not unique).
+HEADS_OF_DEPARTMENTS = cypher(
+    "dashboard.heads_of_departments",
     """
-    UNWIND $names AS name
-    MATCH (h:Person)-[:HEADS]->(d:Department {name: name})
+    UNWIND $ids AS id
+    MATCH (h:Person)-[:HEADS]->(d:Department {id: id})
     WITH d, h WHERE h.active = true
-    RETURN d.name AS department, collect(DISTINCT h.id) AS heads
+    RETURN d.id AS department, collect(DISTINCT h.id) AS heads
     """,
-    example={"names": ["财务部"]},
+    example={"ids": ["dept-fin"]},
 )

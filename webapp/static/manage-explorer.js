@@ -1,13 +1,19 @@
 /* Collaboration explorer: Cytoscape.js over /manage/explorer/data.json.
  *
  * Departments are always shown; a department's people appear when it is expanded (click it), and
- * links to people of collapsed departments are drawn to their department, weights summed. Up to
- * COSE_LIMIT nodes use the force-directed cose layout; above that, communities are laid out as
- * rings packed on rows, which is instant and stays readable at 500+ nodes.
+ * links to people of collapsed departments are drawn to their department, weights summed. Every
+ * link on screen is one aggregated edge: its width grows with the number of interactions, its
+ * colour says the kind that dominates it (colours come from the legend's swatches, so the CSS is
+ * the one place they are defined). Up to COSE_LIMIT nodes use a force-directed layout that keeps
+ * labels apart (fcose when served, else cose with label sizes); above that, communities are laid
+ * out as rings packed on rows, which is instant and stays readable at 500+ nodes. Zoom stops at
+ * MAX_ZOOM so a click never fills the screen with one node; a found path is highlighted in place.
  */
 (function () {
   "use strict";
   var COSE_LIMIT = 150;
+  var MAX_ZOOM = 2;
+  var KINDS = ["handoffs", "co_assigned", "shared_documents", "comments", "member"];
   var RING_GAP = 22;
   var DEPT_GAP = 48;
   var PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
@@ -16,6 +22,12 @@
   var root = document.getElementById("explorer");
   if (!root || typeof cytoscape === "undefined") { return; }
   var msg = function (name) { return root.getAttribute("data-msg-" + name) || ""; };
+  var words = JSON.parse((document.getElementById("explorer-words") || { textContent: "{}" }).textContent || "{}");
+  var kindColours = {};
+  KINDS.forEach(function (kind) {
+    var swatch = document.querySelector("[data-legend-kind='" + kind + "'] .swatch");
+    kindColours[kind] = swatch ? window.getComputedStyle(swatch).backgroundColor : "#8d97aa";
+  });
   var status = document.getElementById("explorer-status");
   var details = document.getElementById("explorer-details");
   var pathResult = document.getElementById("path-result");
@@ -23,7 +35,7 @@
 
   var cy = cytoscape({
     container: document.getElementById("cy"),
-    minZoom: 0.05, maxZoom: 4, wheelSensitivity: 0.3,
+    minZoom: 0.05, maxZoom: MAX_ZOOM, wheelSensitivity: 0.3,
     textureOnViewport: true, hideEdgesOnViewport: true,
     style: [
       { selector: "node", style: { "label": "data(label)", "font-size": 8, "min-zoomed-font-size": 9,
@@ -34,13 +46,13 @@
                                                         "min-zoomed-font-size": 4, "border-width": 1,
                                                         "border-color": "#1d2330" } },
       { selector: "node.expanded", style: { "border-width": 3, "border-color": "#b3261e" } },
-      { selector: "edge", style: { "width": "data(w)", "line-color": "#8d97aa", "opacity": 0.45,
+      { selector: "edge", style: { "width": "data(w)", "line-color": "data(colour)", "opacity": 0.6,
                                    "curve-style": "haystack" } },
       { selector: ".faded", style: { "opacity": 0.12 } },
       { selector: "node.focus", style: { "border-width": 4, "border-color": "#b3261e", "z-index": 10,
                                          "min-zoomed-font-size": 0 } },
       { selector: "node.on-path", style: { "border-width": 4, "border-color": "#b3261e", "min-zoomed-font-size": 0 } },
-      { selector: "edge.on-path", style: { "line-color": "#b3261e", "opacity": 1, "width": 4 } }
+      { selector: "edge.on-path", style: { "line-color": "#b3261e", "opacity": 1, "width": 6, "z-index": 10 } }
     ]
   });
 
@@ -67,7 +79,7 @@
         var option = document.createElement("option");
         var d = state.nodes[id];
         option.value = d.label;
-        option.label = d.kind === "person" && d.department ? d.label + " · " + d.department : d.label;
+        option.label = d.kind === "person" && d.department_name ? d.label + " · " + d.department_name : d.label;
         list.appendChild(option);
       });
     }
@@ -94,15 +106,35 @@
       var a = rep(e.source), b = rep(e.target);
       if (!a || !b || a === b) { return; }
       var key = a < b ? a + "|" + b : b + "|" + a;
-      if (!merged[key]) { merged[key] = { id: key, source: a < b ? a : b, target: a < b ? b : a, weight: 0 }; }
+      if (!merged[key]) {
+        merged[key] = { id: key, source: a < b ? a : b, target: a < b ? b : a, weight: 0, kinds: {} };
+      }
       merged[key].weight += e.weight;
+      Object.keys(e.kinds || {}).forEach(function (kind) {
+        merged[key].kinds[kind] = (merged[key].kinds[kind] || 0) + e.kinds[kind];
+      });
     });
+    var peak = 1;
+    Object.keys(merged).forEach(function (k) { peak = Math.max(peak, merged[k].weight); });
     var edges = Object.keys(merged).map(function (k) {
       var e = merged[k];
-      e.w = Math.min(8, 0.6 + Math.log(1 + e.weight));
+      // Width on a log scale from 1 to 12 px: the busiest link is the widest, a single interaction a hairline.
+      e.w = Math.round((1 + 11 * Math.log(1 + e.weight) / Math.log(1 + peak)) * 10) / 10;
+      e.kind = dominant(e.kinds);
+      e.colour = kindColours[e.kind] || "#8d97aa";
       return { group: "edges", data: e };
     });
     return { nodes: nodes, edges: edges };
+  }
+
+  function dominant(kinds) {
+    var best = "member", most = -1;
+    Object.keys(kinds).forEach(function (kind) {
+      // Membership only ties a person to their department: any real interaction names the link.
+      var n = kind === "member" ? kinds[kind] * 0.001 : kinds[kind];
+      if (n > most) { most = n; best = kind; }
+    });
+    return best;
   }
 
   // Communities as rings (departments in the middle, people around, grouped by department), packed in rows.
@@ -152,8 +184,13 @@
   }
 
   function layoutFor(elements) {
+    if (elements.nodes.length <= COSE_LIMIT && typeof cytoscapeFcose !== "undefined") {
+      return { name: "fcose", animate: false, randomize: true, quality: "default", nodeDimensionsIncludeLabels: true,
+               idealEdgeLength: function () { return 90; }, nodeRepulsion: function () { return 12000; },
+               nodeSeparation: 60, packComponents: true, fit: true, padding: 30 };
+    }
     if (elements.nodes.length <= COSE_LIMIT) {
-      return { name: "cose", animate: false, randomize: true, idealEdgeLength: function () { return 60; },
+      return { name: "cose", nodeDimensionsIncludeLabels: true, animate: false, randomize: true, idealEdgeLength: function () { return 60; },
                nodeRepulsion: function () { return 9000; }, edgeElasticity: function () { return 80; },
                gravity: 0.3, numIter: 600, componentSpacing: 60, nodeOverlap: 8, fit: true, padding: 20 };
     }
@@ -173,7 +210,7 @@
       cy.elements().remove();
       cy.add(elements.nodes);
       cy.add(elements.edges);
-      state.expanded.forEach(function (name) { cy.getElementById(deptId(name)).addClass("expanded"); });
+      state.expanded.forEach(function (key) { cy.getElementById(deptId(key)).addClass("expanded"); });
     });
     cy.layout(layoutFor(elements)).run();
     return nextFrame().then(function () {
@@ -195,10 +232,10 @@
     details.appendChild(title);
     var facts = document.createElement("p");
     facts.className = "muted";
-    var bits = [d.kind === "department" ? "" : d.department, "betweenness " + d.betweenness];
+    var bits = [d.kind === "department" ? "" : d.department_name, (words.betweenness || "") + " " + d.betweenness];
     if (d.kind === "department") {
       var people = Object.keys(state.nodes).filter(function (k) {
-        return state.nodes[k].kind === "person" && state.nodes[k].department === d.label;
+        return state.nodes[k].kind === "person" && state.nodes[k].department === d.department;
       }).length;
       bits.unshift(people + " " + msg("people"));
     }
@@ -212,7 +249,9 @@
       .forEach(function (e) {
         var other = state.nodes[e.source === id ? e.target : e.source];
         var item = document.createElement("li");
-        var kinds = Object.keys(e.kinds || {}).map(function (k) { return k + " " + e.kinds[k]; }).join(", ");
+        var kinds = Object.keys(e.kinds || {}).map(function (k) {
+          return (words["kind_" + k] || k) + " " + e.kinds[k];
+        }).join(", ");
         item.textContent = (other ? other.label : "?") + " — " + e.weight + (kinds ? " (" + kinds + ")" : "");
         list.appendChild(item);
       });
@@ -226,19 +265,30 @@
     var hood = node.closedNeighborhood();
     cy.elements().not(hood).addClass("faded");
     node.addClass("focus");
-    cy.animate({ fit: { eles: hood, padding: 40 }, duration: 250 });
+    fitTo(hood);
     showDetails(id);
   }
 
-  function toggle(name) {
-    if (state.expanded.has(name)) { state.expanded.delete(name); } else { state.expanded.add(name); }
+  // Fit with room around, never closer than a readable zoom: a lone node must not fill the screen.
+  function fitTo(eles) {
+    var level = Math.min(1.4, MAX_ZOOM);
+    cy.stop();
+    cy.fit(eles, 60);
+    if (cy.zoom() > level) {
+      cy.zoom(level);
+      cy.center(eles);
+    }
+  }
+
+  function toggle(key) {
+    if (state.expanded.has(key)) { state.expanded.delete(key); } else { state.expanded.add(key); }
     return render();
   }
 
   cy.on("tap", "node", function (event) {
     var d = event.target.data();
     if (d.kind === "department" && !state.all) {
-      toggle(d.label).then(function () { focusNode(d.id); });
+      toggle(d.department).then(function () { focusNode(d.id); });
     } else {
       focusNode(d.id);
     }
@@ -270,7 +320,7 @@
     url.searchParams.set("a", document.getElementById("path-a").value);
     url.searchParams.set("b", document.getElementById("path-b").value);
     fetchJson(url.toString()).then(function (found) {
-      if (!found.path) { pathResult.textContent = msg("nopath") + " " + (found.reason || ""); return null; }
+      if (!found.path) { pathResult.textContent = msg("nopath") + " " + (found.message || ""); return null; }
       found.path.forEach(function (step) {
         var d = state.nodes[step.id];
         if (d && d.kind === "person" && rep(step.id) !== step.id) { state.expanded.add(d.department); }
@@ -287,7 +337,8 @@
           }
         });
         cy.elements().not(onPath).addClass("faded");
-        cy.animate({ fit: { eles: onPath, padding: 40 }, duration: 250 });
+        fitTo(onPath);
+        root.setAttribute("data-path-shown", String(onPath.nodes().length));
         pathResult.textContent = found.path.map(function (s) { return s.label; }).join(" → ");
       });
     }).catch(function (error) { pathResult.textContent = String(error.message || error); });
@@ -304,7 +355,7 @@
     return fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
       .then(function (response) {
         return response.json().then(function (body) {
-          if (!response.ok) { throw new Error(body.error || response.statusText); }
+          if (!response.ok) { throw new Error(body.message || body.error || response.statusText); }
           return body;
         });
       });

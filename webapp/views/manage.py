@@ -1,169 +1,87 @@
 """``/manage``: the managers' views — dashboard, bottlenecks, collaboration explorer, help, exports.
 
-Managers and administrators only. What each viewer sees is cut to their scope (see
-:mod:`graph.analytics.scope`) before anything is rendered, exported or sent as JSON.
-Figures come from :mod:`graph.analytics` (cached against the graph's task change counter).
+Managers and administrators only. The views only translate: every read goes through the use cases of
+:mod:`graph.usecases.analytics` (access checked and scope resolved once, by department id; exports
+audited), and the codes they return are worded in :mod:`webapp.views.manage_words`. Long tables are
+shown a page at a time.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Blueprint, jsonify, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from graph.analytics import bottlenecks, cache, collaboration, dashboard, trends
-from graph.analytics import scope as scoping
+from graph.analytics import bottlenecks, trends
 from graph.analytics.eventlog import COMPLETION_ONLY
-from graph.analytics.tasks import directory, workflow_keys
+from graph.errors import DomainError, ObjectMissing
+from graph.usecases import Context
+from graph.usecases import analytics as uc
 from webapp import services
-from webapp.auth import audit, current_person, roles_required
+from webapp.auth import current_person, roles_required
+from webapp.messages import message
 from webapp.services import actor
+from webapp.ui import local_time
+from webapp.views import errors
 from webapp.views import manage_tables as tables
-from webapp.views import workflow_ui as ui
+from webapp.views import manage_words as words
 
 bp = Blueprint("manage", __name__, url_prefix="/manage")
 
-ROLES = ("manager", "admin")
-DEFAULT_PERIODS = {"month": 12, "week": 26}
+ROLES = uc.ROLES
 SPARK_W, SPARK_H = 160, 32
-
-
-class BadFilter(ValueError):
-    """A filter the viewer cannot use (unknown workflow, department out of scope, bad date)."""
+PAGE_SIZE = 25
 
 
 @dataclass(frozen=True)
-class Filters:
-    workflow: str | None
-    department: str | None
-    since: str
-    until: str
-    period: str
-    count: int
+class TablePage:
+    """One page of a table's rows and how to reach the others (the query string keeps every filter)."""
 
-    def args(self) -> dict[str, str]:
-        pairs = (("workflow", self.workflow), ("department", self.department), ("from", self.since),
-                 ("to", self.until), ("period", self.period), ("periods", str(self.count)))
-        return {k: v for k, v in pairs if v}
+    name: str
+    rows: list[dict[str, Any]]
+    total: int
+    number: int
+    pages: int
 
-    @property
-    def since_ms(self) -> int:
-        return _day_ms(self.since) if self.since else 0
-
-    @property
-    def until_ms(self) -> int:
-        return _day_ms(self.until) + 86_400_000 if self.until else collaboration.FAR_FUTURE
+    def url(self, number: int) -> str:
+        args = {**request.args.to_dict(), f"{self.name}_page": str(number)}
+        return url_for(str(request.endpoint), **args) + f"#table-{self.name}"
 
 
-def _day_ms(text: str) -> int:
-    day = date.fromisoformat(text)
-    return int(datetime(day.year, day.month, day.day, tzinfo=UTC).timestamp() * 1000)
+def _ctx() -> Context:
+    return services.context()
 
 
-def _scope() -> scoping.Scope:
-    return scoping.scope_for(services.store(), actor())  # roles_required ran first
+def _filters() -> uc.Filters:
+    return uc.parse_filters(_ctx(), actor(), request.args)
 
 
-def _workflows() -> list[dict[str, Any]]:
-    return [w for w in workflow_keys(services.store()) if w["key"]]
-
-
-def _filters(scope: scoping.Scope) -> Filters:
-    args = request.args
-    workflow = args.get("workflow", "").strip() or None
-    if workflow and workflow not in {w["key"] for w in _workflows()}:
-        raise BadFilter(_("There is no workflow “%(key)s”.", key=workflow))
-    department = args.get("department", "").strip() or None
-    if department and not scope.allows(department):
-        raise BadFilter(_("The department “%(name)s” is not among those you may see.", name=department))
-    since, until = args.get("from", "").strip(), args.get("to", "").strip()
-    try:
-        if since:
-            date.fromisoformat(since)
-        if until:
-            date.fromisoformat(until)
-    except ValueError:
-        raise BadFilter(_("Dates are written YYYY-MM-DD.")) from None
-    if since and until and since > until:
-        raise BadFilter(_("The start date comes after the end date."))
-    period = args.get("period", "month")
-    if period not in dashboard.PERIODS:
-        raise BadFilter(_("The period is a week or a month."))
-    raw_count = args.get("periods", "").strip()
-    try:
-        count = int(raw_count) if raw_count else DEFAULT_PERIODS[period]
-    except ValueError:
-        raise BadFilter(_("The number of periods is a whole number.")) from None
-    if not 1 <= count <= dashboard.MAX_PERIODS:
-        raise BadFilter(_("Between 1 and %(n)d periods.", n=dashboard.MAX_PERIODS))
-    return Filters(workflow, department, since, until, period, count)
-
-
-def _refused(message: str, status: int = 400) -> ResponseReturnValue:
+@bp.errorhandler(DomainError)
+def _refused(error: DomainError) -> ResponseReturnValue:
     if request.path.endswith(".json"):
-        return jsonify(error=message), status
-    return render_template("manage/refused.html", message=message), status
+        return jsonify(error=error.code, message=message(error)), error.status
+    return errors.refused(error)
 
 
-@bp.errorhandler(BadFilter)
-def _bad_filter(error: BadFilter) -> ResponseReturnValue:
-    return _refused(str(error))
+def _page(rows: list[dict[str, Any]], name: str) -> TablePage:
+    """One page of a table's rows (``?<name>_page=N``): long tables are read a page at a time."""
+    raw = request.args.get(f"{name}_page", "1")
+    pages = max(1, -(-len(rows) // PAGE_SIZE))
+    number = min(max(int(raw), 1), pages) if raw.isdigit() else 1
+    start = (number - 1) * PAGE_SIZE
+    return TablePage(name, rows[start:start + PAGE_SIZE], len(rows), number, pages)
 
 
-# -- the data behind each page (and each export) -------------------------------------------------------
-
-
-def report_data(scope: scoping.Scope, filters: Filters) -> dict[str, Any]:
-    data = bottlenecks.report(services.store(), filters.workflow, now=ui.now_ms())
-    return scoping.report(data, scope)
-
-
-def dashboard_data(scope: scoping.Scope, filters: Filters) -> dict[str, Any]:
-    wanted = scope.departments
-    if filters.department:
-        wanted = frozenset({filters.department})
-    return dashboard.dashboard(services.store(), now=ui.now_ms(), period=filters.period, count=filters.count,
-                               departments=wanted)
-
-
-def collaboration_data(scope: scoping.Scope, filters: Filters) -> dict[str, Any]:
-    store = services.store()
-    key = ("manage.collaboration", filters.since_ms, filters.until_ms, filters.workflow, filters.department)
-    # Betweenness takes seconds on a year of history: reuse it until tasks change.
-    data = cache.cached(store, key, lambda: collaboration.collaboration(
-        store, since=filters.since_ms, until=filters.until_ms, workflow=filters.workflow,
-        department=filters.department))
-    return scoping.collaboration(data, scope)
-
-
-def table_rows(name: str, scope: scoping.Scope, filters: Filters) -> list[dict[str, Any]]:
-    if name in ("dashboard", "dashboard_totals"):
-        data = dashboard_data(scope, filters)
-        return data["rows"] if name == "dashboard" else data["totals"]
-    if name == "bridges":
-        return collaboration_data(scope, filters)["bridges"]
-    report = report_data(scope, filters)
-    return report["handoffs"]["edges"] if name == "handoffs" else report[name]
-
-
-# -- pages -------------------------------------------------------------------------------------------------
-
-
-def _common(scope: scoping.Scope, filters: Filters, page: str) -> dict[str, Any]:
-    return {"scope": scope, "filters": filters, "page": page, "workflows": _workflows(), "columns": tables.TABLES,
-            "show": tables.show, "departments": _departments(scope), "since_days": since_days,
-            # Department names are no secret: paths may lead anywhere (people on them are scoped).
-            "all_departments": _departments()}
-
-
-def _departments(scope: scoping.Scope | None = None) -> list[str]:
-    names = set(directory(services.store()).department_name.values())
-    return sorted(n for n in names if scope is None or scope.allows(n))
+def _common(filters: uc.Filters, page: str) -> dict[str, Any]:
+    ctx, who = _ctx(), actor()
+    return {"scope": uc.scope(ctx, who), "filters": filters, "page": page, "workflows": uc.workflows(ctx),
+            "columns": tables.TABLES, "show": tables.show, "departments": uc.departments(ctx, who),
+            "since_days": since_days, "paged": _page, "reasons": words.reasons_text}
 
 
 @bp.get("/")
@@ -175,17 +93,16 @@ def index() -> ResponseReturnValue:
 @bp.get("/dashboard")
 @roles_required(*ROLES)
 def dashboard_page() -> ResponseReturnValue:
-    scope = _scope()
-    filters = _filters(scope)
-    data = dashboard_data(scope, filters)
-    found = trends.trends(services.store(), now=ui.now_ms())
-    warnings = [{**w, "spark": sparkline(w.get("values") or [])} for w in scoping.warnings(found["warnings"], scope)]
+    filters = _filters()
+    data = uc.dashboard_view(_ctx(), actor(), filters)
+    warnings = [{**w, "spark": sparkline(w.get("values") or []), "title": words.warning_title(w),
+                 "text": words.warning_text(w)} for w in uc.trend_warnings(_ctx(), actor())]
     chart = {"periods": [p["label"] for p in data["periods"]], "rows": data["rows"], "totals": data["totals"],
              "labels": {"handling": _("Average handling time (hours)"), "completion": _("Completion rate"),
                         "sharing": _("Information sharing (documents shared + comments)"),
-                        "hours": _("hours")}}
+                        "hours": _("hours"), "generated": _("Generated %(when)s", when=local_time(uc.now_ms()))}}
     return render_template("manage/dashboard.html", data=data, chart=chart, warnings=warnings,
-                           **_common(scope, filters, "dashboard"))
+                           **_common(filters, "dashboard"))
 
 
 def heat_level(count: int, peak: int) -> int:
@@ -209,51 +126,43 @@ def sparkline(values: list[float]) -> str:
 @bp.get("/bottlenecks")
 @roles_required(*ROLES)
 def bottlenecks_page() -> ResponseReturnValue:
-    scope = _scope()
-    filters = _filters(scope)
-    report = report_data(scope, filters)
-    collab = collaboration_data(scope, filters)
-    timing = {w["key"]: w["timing"] for w in _workflows()}
+    filters = _filters()
+    report = uc.bottleneck_report(_ctx(), actor(), filters)
+    collab = uc.collaboration_view(_ctx(), actor(), filters)
+    timing = {w["key"]: w["timing"] for w in uc.workflows(_ctx())}
     completion_only = [w for w in report["workflows"] if timing.get(w["workflow"]) == COMPLETION_ONLY]
     peak = max((c for row in report["handoffs"]["counts"] for c in row), default=0)
     return render_template("manage/bottlenecks.html", report=report, collab=collab, completion_only=completion_only,
-                           heat=lambda n: heat_level(n, peak),
-                           **_common(scope, filters, "bottlenecks"))
+                           heat=lambda n: heat_level(n, peak), **_common(filters, "bottlenecks"))
 
 
 @bp.get("/explorer")
 @roles_required(*ROLES)
 def explorer_page() -> ResponseReturnValue:
-    scope = _scope()
-    filters = _filters(scope)
-    return render_template("manage/explorer.html", **_common(scope, filters, "explorer"))
+    filters = _filters()
+    return render_template("manage/explorer.html", words=words.explorer_words(),
+                           all_departments=uc.departments(_ctx(), actor(), everyone=True),
+                           **_common(filters, "explorer"))
 
 
 @bp.get("/explorer/data.json")
 @roles_required(*ROLES)
 def explorer_data() -> ResponseReturnValue:
-    scope = _scope()
-    return jsonify(collaboration_data(scope, _filters(scope)))
+    return jsonify(uc.collaboration_view(_ctx(), actor(), _filters()))
 
 
 @bp.get("/explorer/path.json")
 @roles_required(*ROLES)
 def explorer_path() -> ResponseReturnValue:
-    scope = _scope()
-    filters = _filters(scope)
-    source, target = request.args.get("a", "").strip(), request.args.get("b", "").strip()
-    if not source or not target:
-        return _refused(_("Choose two departments."))
-    found = collaboration.department_path(services.store(), source, target, since=filters.since_ms,
-                                          until=filters.until_ms, workflow=filters.workflow)
-    return jsonify(scoping.path(services.store(), found, scope))
+    found = uc.department_path(_ctx(), actor(), _filters(), request.args.get("a", "").strip(),
+                               request.args.get("b", "").strip())
+    return jsonify({**found, "message": words.path_reason(found) if not found.get("path") else ""})
 
 
 @bp.get("/help")
 @roles_required(*ROLES)
 def help_page() -> ResponseReturnValue:
-    scope = _scope()
-    return render_template("manage/help.html", **_common(scope, _filters(scope), "help"),
+    return render_template("manage/help.html", **_common(_filters(), "help"),
                            window_days=bottlenecks.WINDOW_DAYS, trend=trends)
 
 
@@ -261,12 +170,8 @@ def help_page() -> ResponseReturnValue:
 @roles_required(*ROLES)
 def export(name: str, fmt: str) -> ResponseReturnValue:
     if name not in tables.TABLES or fmt not in tables.FORMATS:
-        return _refused(_("There is no such export."), 404)
-    scope = _scope()
-    filters = _filters(scope)
-    rows = table_rows(name, scope, filters)
-    audit("manage.export", target_kind="table", target_id=name, detail={"format": fmt, "rows": len(rows),
-                                                                         **filters.args()})
+        return errors.refused(ObjectMissing())
+    rows = uc.export_rows(_ctx(), actor(), name, fmt, _filters())
     return tables.export(name, rows, fmt)
 
 

@@ -1,9 +1,9 @@
 """The tables of the manager pages: their columns, how cells read, and CSV / XLSX export of the same rows.
 
-Exports carry raw values (seconds, rates as fractions, ids) under stable column keys, so a
-spreadsheet can compute with them; the pages show the same rows formatted. Text cells that a
-spreadsheet would run as a formula (leading ``=``, ``+``, ``-``, ``@``) are written with a leading
-apostrophe.
+Exports are for the reader: headers in their language with the unit, durations in hours and rates in
+per cent as plain numbers (a spreadsheet can still compute with them), names instead of keys, and the
+file stamped in the organisation's time zone. Text cells that a spreadsheet would run as a formula
+(leading ``=``, ``+``, ``-``, ``@``) are written with a leading apostrophe (:func:`ingest.cells.safe_cell`).
 """
 
 from __future__ import annotations
@@ -11,10 +11,11 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from flask import Response
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
@@ -22,7 +23,8 @@ from openpyxl.styles import Font
 
 from ingest.cells import safe_cell
 from webapp.downloads import content_disposition
-from webapp.views import workflow_ui as ui
+from webapp.ui import zone
+from webapp.views.manage_words import hours, reasons_text
 
 FORMATS = ("csv", "xlsx")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -32,7 +34,7 @@ XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 class Column:
     key: str
     label: Any  # a lazy translation
-    kind: str = "text"  # text | int | number | duration | rate | ids | period
+    kind: str = "text"  # text | int | number | duration (seconds, read in hours) | rate | ids | period | reasons
 
 
 _FIGURES = (
@@ -50,22 +52,22 @@ _FIGURES = (
 )
 
 TABLES: dict[str, tuple[Column, ...]] = {
-    "workflows": (Column("workflow", _l("Workflow")), Column("runs", _l("Runs"), "int"), *_FIGURES),
-    "steps": (Column("workflow", _l("Workflow")), Column("step", _l("Step key")), Column("step_name", _l("Step")),
+    "workflows": (Column("workflow_name", _l("Workflow")), Column("runs", _l("Runs"), "int"), *_FIGURES),
+    "steps": (Column("workflow_name", _l("Workflow")), Column("step_name", _l("Step")),
               *_FIGURES, Column("evidence", _l("Slowest tasks"), "ids")),
     "departments": (Column("rank", _l("Rank"), "int"), Column("department", _l("Department")),
                     Column("people", _l("People"), "int"), *_FIGURES, Column("evidence", _l("Slowest tasks"), "ids")),
     "people": (Column("person", _l("Person")), Column("department", _l("Department")), *_FIGURES),
     "handoffs": (Column("from", _l("From")), Column("to", _l("To")), Column("count", _l("Handoffs"), "int"),
                  Column("median_delay_s", _l("Median delay"), "duration")),
-    "top_bottlenecks": (Column("rank", _l("Rank"), "int"), Column("workflow", _l("Workflow")),
-                        Column("step", _l("Step key")), Column("step_name", _l("Step")),
+    "top_bottlenecks": (Column("rank", _l("Rank"), "int"), Column("workflow_name", _l("Workflow")),
+                        Column("step_name", _l("Step")),
                         Column("load", _l("Load (tasks held)"), "number"), Column("count", _l("Tasks"), "int"),
                         Column("median_handling_s", _l("Median handling"), "duration"),
-                        Column("breach_rate", _l("SLA breach"), "rate"), Column("reason", _l("Why")),
+                        Column("breach_rate", _l("SLA breach"), "rate"), Column("reasons", _l("Why"), "reasons"),
                         Column("evidence", _l("Slowest tasks"), "ids")),
     "bridges": (Column("label", _l("Person")), Column("department", _l("Department")),
-                Column("betweenness", _l("Betweenness"), "number")),
+                Column("betweenness", _l("Bridging score"), "number")),
     "dashboard": (Column("department", _l("Department")), Column("period", _l("Period"), "period"),
                   Column("active", _l("Active tasks"), "int"), Column("completed", _l("Completed"), "int"),
                   Column("completion_rate", _l("Completion rate"), "rate"),
@@ -83,12 +85,23 @@ TABLES: dict[str, tuple[Column, ...]] = {
 }
 
 
+UNITS = {"duration": _l("hours"), "rate": "%"}
+
+
+def header(column: Column) -> str:
+    """A column's heading in the reader's language, with the unit its cells are written in."""
+    unit = UNITS.get(column.kind)
+    return f"{column.label} ({unit})" if unit else str(column.label)
+
+
 def show(value: Any, kind: str) -> str:
     """A cell as the page shows it."""
+    if kind == "reasons":
+        return reasons_text(value) or "—"
     if value is None or value == "":
         return "—"
     if kind == "duration":
-        return ui.duration(int(float(value) * 1000))
+        return _("%(n)s h", n=f"{hours(value):,}")
     if kind == "rate":
         return f"{float(value):.1%}"
     if kind == "number":
@@ -99,27 +112,33 @@ def show(value: Any, kind: str) -> str:
 
 
 def _raw(value: Any, kind: str) -> Any:
+    if kind == "reasons":
+        return safe_cell(reasons_text(value))
     if value is None:
         return ""
     if kind == "ids":
         return " ".join(str(v) for v in value)
+    if kind == "duration":
+        return hours(value)
+    if kind == "rate":
+        return round(float(value) * 100, 1)
     return safe_cell(value)
 
 
 def matrix(rows: list[dict[str, Any]], name: str) -> tuple[list[str], list[list[Any]]]:
     columns = TABLES[name]
-    return [c.key for c in columns], [[_raw(row.get(c.key), c.kind) for c in columns] for row in rows]
+    return [header(c) for c in columns], [[_raw(row.get(c.key), c.kind) for c in columns] for row in rows]
 
 
 def export(name: str, rows: list[dict[str, Any]], fmt: str) -> Response:
     """The rows of table ``name`` as a CSV (UTF-8 with BOM, for spreadsheet programs) or XLSX download."""
-    header, body = matrix(rows, name)
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M")
+    heading_row, body = matrix(rows, name)
+    stamp = datetime.now(zone()).strftime("%Y%m%d-%H%M")
     filename = f"huitong-{name}-{stamp}.{fmt}"
     if fmt == "csv":
         out = io.StringIO()
         writer = csv.writer(out)
-        writer.writerow(header)
+        writer.writerow(heading_row)
         writer.writerows(body)
         data: bytes = ("\ufeff" + out.getvalue()).encode("utf-8")
         mimetype = "text/csv; charset=utf-8"
@@ -128,8 +147,8 @@ def export(name: str, rows: list[dict[str, Any]], fmt: str) -> Response:
         sheet = book.create_sheet(name[:31])
         bold = Font(bold=True)
         heading = []
-        for key in header:
-            cell = WriteOnlyCell(sheet, value=key)
+        for text in heading_row:
+            cell = WriteOnlyCell(sheet, value=text)
             cell.font = bold
             heading.append(cell)
         sheet.append(heading)
