@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Iterator
+from itertools import pairwise
 
 import pytest
 from werkzeug.serving import make_server
@@ -17,7 +18,7 @@ from workflow_support import Org
 
 from graph import accounts
 from graph.analytics.demo_history import load_demo_history
-from graph.demo_org import build_org, load_demo_org
+from graph.demo_org import build_org, load_demo_org, node_id
 from graph.falkordb_backend import FalkorStore
 from settings import Settings
 
@@ -28,6 +29,7 @@ ORG = Org()
 FIN_HEAD = next(str(p["username"]) for p in build_org().people if p["id"] == ORG.head["FIN"])
 BIG_GRAPH_NODES = 600
 RENDER_BUDGET_MS = 4000
+ACCOUNTING = node_id("dept", "FIN-ACC")
 
 
 @pytest.fixture(scope="module")
@@ -105,19 +107,30 @@ def test_explore_expand_find_path_and_export_a_chart(browser, manage_server, tmp
         departments_only = int(explorer.get_attribute("data-rendered-nodes") or 0)
         assert departments_only >= 20  # the demo organisation's departments
         box = page.locator("#cy").bounding_box()
-        position = page.evaluate("""() => {
-            const node = window.huitongExplorer.cy.getElementById('dept:会计组');
-            const p = node.renderedPosition();
+        position = page.evaluate("""id => {
+            const p = window.huitongExplorer.cy.getElementById(id).renderedPosition();
             return {x: p.x, y: p.y};
-        }""")
+        }""", f"dept:{ACCOUNTING}")
         page.mouse.click(box["x"] + position["x"], box["y"] + position["y"])
+        assert page.evaluate("() => window.huitongExplorer.cy.zoom()") <= 2  # a click never over-zooms
         expect(explorer).not_to_have_attribute("data-rendered-nodes", str(departments_only))
         expanded = int(explorer.get_attribute("data-rendered-nodes") or 0)
         assert expanded > departments_only
         expect(page.locator("#explorer-details h3")).to_have_text("会计组")
         people = page.evaluate("() => window.huitongExplorer.cy.nodes('[kind = \"person\"]')"
                                ".map(n => n.data('department'))")
-        assert people and set(people) == {"会计组"}
+        assert people and set(people) == {ACCOUNTING}
+        # -- aggregated links: one edge per pair, width by volume, colour by kind, and a legend --------------
+        edges = page.evaluate("""() => window.huitongExplorer.cy.edges().map(e => ({
+            weight: e.data('weight'), width: parseFloat(e.style('width')), colour: e.style('line-color'),
+            kind: e.data('kind')}))""")
+        assert len({(e["weight"], e["width"]) for e in edges}) > 1
+        by_weight = sorted(edges, key=lambda e: e["weight"])
+        assert by_weight[0]["width"] < by_weight[-1]["width"]  # wider means more interactions
+        assert all(a["width"] <= b["width"] for a, b in pairwise(by_weight))
+        assert len({e["colour"] for e in edges}) > 1 and len({e["kind"] for e in edges}) > 1
+        expect(page.locator("[data-legend] [data-legend-kind]")).to_have_count(5)
+        expect(page.locator("[data-legend-kind=handoffs]")).to_contain_text("流程交接")
 
         # -- search focuses a department's node, the path joins two departments ----------------------------
         page.fill("#explorer-q", "法务部")
@@ -128,6 +141,9 @@ def test_explore_expand_find_path_and_export_a_chart(browser, manage_server, tmp
         page.click("#explorer-path button[type=submit]")
         expect(page.locator("#path-result")).to_contain_text("→")
         assert page.locator("#path-result").inner_text().startswith("会计组")
+        on_path = page.evaluate("() => window.huitongExplorer.cy.nodes('.on-path').map(n => n.data('label'))")
+        assert {"会计组", "法务部"} <= set(on_path)  # the path is highlighted in the graph itself
+        assert page.evaluate("() => window.huitongExplorer.cy.edges('.on-path').length") >= 1
 
         # -- 500+ nodes: the community layout, timed in the browser ---------------------------------------------
         ms = page.evaluate("data => window.huitongExplorer.show(data, true)", _synthetic(BIG_GRAPH_NODES))
@@ -148,6 +164,52 @@ def test_explore_expand_find_path_and_export_a_chart(browser, manage_server, tmp
         download.save_as(target)
         data = target.read_bytes()
         assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+        # The PNG carries the chart's title (drawn by the export, not only shown on the page).
+        png = page.evaluate("() => window.huitongDashboard.png('completion')")
+        assert png["title"] == "各部门任务完成率" and png["url"].startswith("data:image/png")
+
+        # -- the per-period table: collapsed, 25 rows a page ------------------------------------------------------
+        rows = page.locator("table[data-table=dashboard]")
+        expect(rows).to_be_hidden()
+        page.click("#period-rows summary")
+        expect(rows.locator("tbody tr")).to_have_count(25)
+        page.locator("#period-rows a[rel=next]").click()
+        expect(page.locator("table[data-table=dashboard]")).to_have_attribute("data-page", "2")
+        expect(page.locator("table[data-table=dashboard]")).to_be_visible()
         assert errors == [], errors
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("width", (1440, 390))
+@pytest.mark.parametrize("language", ("zh-CN", "en"))
+def test_manager_pages_are_accessible_and_fit(browser, manage_server, width: int, language: str) -> None:  # type: ignore[no-untyped-def]
+    """axe-core finds nothing serious or critical on the four manager pages, and nothing overflows at 390 px."""
+    from test_ui_browser import AXE, SERIOUS, WIDEST
+
+    context = browser.new_context(locale=language, viewport={"width": width, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    problems: dict[str, list[str]] = {}
+    try:
+        page.goto(manage_server + "/login")
+        page.fill("#login", FIN_HEAD)
+        page.fill("#password", PASSWORD)
+        page.click("form.form-stack button[type=submit]")
+        page.wait_for_url(manage_server + "/")
+        for path in ("/manage/dashboard", "/manage/bottlenecks", "/manage/explorer", "/manage/help"):
+            page.goto(manage_server + path)
+            page.wait_for_load_state("load")
+            if path == "/manage/explorer":
+                page.wait_for_selector("#explorer[data-ready=true]")
+            assert page.locator("html").get_attribute("lang") == ("zh-CN" if language == "zh-CN" else "en")
+            page.add_script_tag(path=str(AXE))
+            found = [f"axe {v}" for v in page.evaluate(SERIOUS)]
+            scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+            if scroll > inner:
+                found.append(f"overflow: scrollWidth {scroll} > {inner}: {page.evaluate(WIDEST)}")
+            if found:
+                problems[path] = found
+    finally:
+        context.close()
+    assert not problems, problems
