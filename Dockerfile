@@ -20,6 +20,9 @@ COPY webapp/static/ /srv/huitong/static/
 COPY --from=assets /assets/node_modules/htmx.org/dist/htmx.min.js /srv/huitong/static/vendor/htmx.min.js
 COPY --from=assets /assets/node_modules/htmx-ext-sse/dist/sse.js /srv/huitong/static/vendor/htmx-sse.js
 COPY --from=assets /assets/node_modules/cytoscape/dist/cytoscape.min.js /srv/huitong/static/vendor/cytoscape.min.js
+COPY --from=assets /assets/node_modules/layout-base/layout-base.js /srv/huitong/static/vendor/layout-base.js
+COPY --from=assets /assets/node_modules/cose-base/cose-base.js /srv/huitong/static/vendor/cose-base.js
+COPY --from=assets /assets/node_modules/cytoscape-fcose/cytoscape-fcose.js /srv/huitong/static/vendor/cytoscape-fcose.js
 COPY --from=assets /assets/node_modules/echarts/dist/echarts.min.js /srv/huitong/static/vendor/echarts.min.js
 COPY --from=assets /assets/node_modules/swagger-ui-dist/swagger-ui-bundle.js /srv/huitong/static/vendor/swagger-ui-bundle.js
 COPY --from=assets /assets/node_modules/swagger-ui-dist/swagger-ui.css /srv/huitong/static/vendor/swagger-ui.css

@@ -111,9 +111,11 @@ WORKFLOW_KEYS = cypher(
     "analytics.workflow_keys",
     """
     MATCH (w:Workflow)
-    WITH w.key AS key, w.name AS name, w.timing AS timing, w.source AS source, w.current AS current
+    WITH w.key AS key, w.name AS name, w.name_en AS name_en, w.timing AS timing, w.source AS source,
+         w.current AS current
     ORDER BY current DESC
-    RETURN key, collect(name)[0] AS name, collect(timing)[0] AS timing, collect(source)[0] AS source
+    RETURN key, collect(name)[0] AS name, collect(name_en)[0] AS name_en, collect(timing)[0] AS timing,
+           collect(source)[0] AS source
     ORDER BY key
     """,
 )

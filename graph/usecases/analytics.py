@@ -76,9 +76,11 @@ def scope(ctx: Context, actor: Actor) -> scoping.Scope:
     return scoping.scope_for(ctx.store, actor)
 
 
-def workflows(ctx: Context) -> list[dict[str, Any]]:
-    """Workflow keys with their names (what the filters offer; workflows name nobody)."""
-    return [{**w, "name": w["name"] or w["key"]} for w in workflow_keys(ctx.store) if w["key"]]
+def workflows(ctx: Context, lang: str = "zh") -> list[dict[str, Any]]:
+    """Workflow keys with their names in ``lang`` (what the filters offer; workflows name nobody)."""
+    def name(w: dict[str, Any]) -> str:
+        return str((w.get("name_en") if lang == "en" else None) or w["name"] or w["key"])
+    return [{**w, "name": name(w)} for w in workflow_keys(ctx.store) if w["key"]]
 
 
 def departments(ctx: Context, actor: Actor, *, everyone: bool = False) -> list[dict[str, str]]:
@@ -133,9 +135,9 @@ def _is_date(text: str) -> bool:
 # -- reads -------------------------------------------------------------------------------------------------
 
 
-def _named(ctx: Context, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows that carry a workflow key, with the workflow's name beside it."""
-    names = {w["key"]: w["name"] for w in workflows(ctx)}
+def _named(ctx: Context, actor: Actor, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows that carry a workflow key, with the workflow's name (in the actor's language) beside it."""
+    names = {w["key"]: w["name"] for w in workflows(ctx, actor.lang)}
     return [{**r, "workflow_name": names.get(r.get("workflow") or "", r.get("workflow"))} for r in rows]
 
 
@@ -160,8 +162,8 @@ def bottleneck_report(ctx: Context, actor: Actor, filters: Filters, *, now: int 
     """The bottleneck report cut to the actor's scope, workflows named."""
     allowed = scope(ctx, actor)
     data = scoping.report(bottlenecks.report(ctx.store, filters.workflow, now=now or now_ms()), allowed)
-    return {**data, "workflows": _named(ctx, data["workflows"]), "steps": _named(ctx, data["steps"]),
-            "top_bottlenecks": _named(ctx, data["top_bottlenecks"])}
+    return {**data, "workflows": _named(ctx, actor, data["workflows"]), "steps": _named(ctx, actor, data["steps"]),
+            "top_bottlenecks": _named(ctx, actor, data["top_bottlenecks"])}
 
 
 def collaboration_view(ctx: Context, actor: Actor, filters: Filters) -> dict[str, Any]:

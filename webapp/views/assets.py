@@ -14,6 +14,10 @@ VENDOR_FILES: dict[str, str] = {
     "htmx.min.js": "htmx.org/dist/htmx.min.js",
     "htmx-sse.js": "htmx-ext-sse/dist/sse.js",
     "cytoscape.min.js": "cytoscape/dist/cytoscape.min.js",
+    # The explorer's label-separating layout (fCoSE, MIT) and the two libraries it is built on.
+    "layout-base.js": "layout-base/layout-base.js",
+    "cose-base.js": "cose-base/cose-base.js",
+    "cytoscape-fcose.js": "cytoscape-fcose/cytoscape-fcose.js",
     "echarts.min.js": "echarts/dist/echarts.min.js",
     "swagger-ui-bundle.js": "swagger-ui-dist/swagger-ui-bundle.js",
     "swagger-ui.css": "swagger-ui-dist/swagger-ui.css",

@@ -79,7 +79,7 @@ def _page(rows: list[dict[str, Any]], name: str) -> TablePage:
 
 def _common(filters: uc.Filters, page: str) -> dict[str, Any]:
     ctx, who = _ctx(), actor()
-    return {"scope": uc.scope(ctx, who), "filters": filters, "page": page, "workflows": uc.workflows(ctx),
+    return {"scope": uc.scope(ctx, who), "filters": filters, "page": page, "workflows": uc.workflows(ctx, who.lang),
             "columns": tables.TABLES, "show": tables.show, "departments": uc.departments(ctx, who),
             "since_days": since_days, "paged": _page, "reasons": words.reasons_text}
 
