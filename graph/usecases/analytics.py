@@ -83,6 +83,11 @@ def workflows(ctx: Context, lang: str = "zh") -> list[dict[str, Any]]:
     return [{**w, "name": name(w)} for w in workflow_keys(ctx.store) if w["key"]]
 
 
+def workflows_for(ctx: Context, actor: Actor) -> list[dict[str, Any]]:
+    """:func:`workflows` named in the actor's language, read once per request."""
+    return actor.memo(("analytics.workflows",), lambda: workflows(ctx, actor.lang))
+
+
 def departments(ctx: Context, actor: Actor, *, everyone: bool = False) -> list[dict[str, str]]:
     """``{id, name}`` of the departments in the actor's scope (all of them with ``everyone``: department
     names are no secret, and paths may lead anywhere), sorted by name."""
@@ -96,7 +101,7 @@ def parse_filters(ctx: Context, actor: Actor, args: Mapping[str, str]) -> Filter
     """The filters of a query string, checked: a bad one is an :class:`InvalidInput` naming the field."""
     allowed = scope(ctx, actor)
     workflow = (args.get("workflow") or "").strip() or None
-    if workflow and workflow not in {w["key"] for w in workflows(ctx)}:
+    if workflow and workflow not in {w["key"] for w in workflows_for(ctx, actor)}:
         raise InvalidInput("analytics.unknown_workflow", field="workflow", key=workflow)
     department = (args.get("department") or "").strip() or None
     if department and (department not in directory(ctx.store).department_name or not allowed.allows(department)):
@@ -137,7 +142,7 @@ def _is_date(text: str) -> bool:
 
 def _named(ctx: Context, actor: Actor, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows that carry a workflow key, with the workflow's name (in the actor's language) beside it."""
-    names = {w["key"]: w["name"] for w in workflows(ctx, actor.lang)}
+    names = {w["key"]: w["name"] for w in workflows_for(ctx, actor)}
     return [{**r, "workflow_name": names.get(r.get("workflow") or "", r.get("workflow"))} for r in rows]
 
 
@@ -219,6 +224,6 @@ def export_rows(ctx: Context, actor: Actor, name: str, fmt: str, filters: Filter
 def step_rows(ctx: Context, actor: Actor, workflow: str | None = None) -> list[dict[str, Any]]:
     """``huitong bottlenecks``: figures per workflow step (steps name nobody: every manager sees them)."""
     scope(ctx, actor)
-    if workflow is not None and workflow not in {w["key"] for w in workflows(ctx)}:
+    if workflow is not None and workflow not in {w["key"] for w in workflows_for(ctx, actor)}:
         raise InvalidInput("analytics.unknown_workflow", field="workflow", key=workflow)
     return bottlenecks.cli_rows(ctx.store, workflow, now=now_ms())

@@ -79,7 +79,7 @@ def _page(rows: list[dict[str, Any]], name: str) -> TablePage:
 
 def _common(filters: uc.Filters, page: str) -> dict[str, Any]:
     ctx, who = _ctx(), actor()
-    return {"scope": uc.scope(ctx, who), "filters": filters, "page": page, "workflows": uc.workflows(ctx, who.lang),
+    return {"scope": uc.scope(ctx, who), "filters": filters, "page": page, "workflows": uc.workflows_for(ctx, who),
             "columns": tables.TABLES, "show": tables.show, "departments": uc.departments(ctx, who),
             "since_days": since_days, "paged": _page, "reasons": words.reasons_text}
 
@@ -129,7 +129,7 @@ def bottlenecks_page() -> ResponseReturnValue:
     filters = _filters()
     report = uc.bottleneck_report(_ctx(), actor(), filters)
     collab = uc.collaboration_view(_ctx(), actor(), filters)
-    timing = {w["key"]: w["timing"] for w in uc.workflows(_ctx())}
+    timing = {w["key"]: w["timing"] for w in uc.workflows_for(_ctx(), actor())}
     completion_only = [w for w in report["workflows"] if timing.get(w["workflow"]) == COMPLETION_ONLY]
     peak = max((c for row in report["handoffs"]["counts"] for c in row), default=0)
     return render_template("manage/bottlenecks.html", report=report, collab=collab, completion_only=completion_only,
