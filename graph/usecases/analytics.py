@@ -108,12 +108,9 @@ def parse_filters(ctx: Context, actor: Actor, args: Mapping[str, str]) -> Filter
         # Out of scope and nonexistent read the same: the answer tells nothing about other departments.
         raise InvalidInput("analytics.department", field="department")
     since, until = (args.get("from") or "").strip(), (args.get("to") or "").strip()
-    try:
-        for text in (since, until):
-            if text:
-                date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("analytics.date", field="from" if since and not _is_date(since) else "to") from None
+    for field, text in (("from", since), ("to", until)):
+        if text and not _is_date(text):
+            raise InvalidInput("analytics.date", field=field)
     if since and until and since > until:
         raise InvalidInput("analytics.date_order", field="from")
     period = args.get("period") or "month"
