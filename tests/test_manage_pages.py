@@ -163,7 +163,7 @@ def test_exports_have_the_rows_of_the_page(finance_head: FlaskClient, history: F
     assert done == {d: sum(r["completed"] for r in expected if r["department"] == d) for d in FINANCE}
     top = _csv(finance_head.get("/manage/export/top_bottlenecks.csv"))
     assert top[0]["Rank"] == "1" and top[0]["Slowest tasks"] and "median handling" in top[0]["Why"]
-    assert top[0]["Workflow"] in {w["name"] for w in history.run(WORKFLOW_KEYS)}  # names, not keys
+    assert top[0]["Workflow"] in {w["name_en"] for w in history.run(WORKFLOW_KEYS)}  # names (in English), not keys
 
 
 def test_bad_filters_are_refused_clearly(finance_head: FlaskClient) -> None:
