@@ -103,7 +103,8 @@ def test_explore_expand_find_path_and_export_a_chart(browser, manage_server, tmp
         # -- explorer: departments first, a click shows a department's people -------------------------------
         page.goto(url + "/manage/explorer")
         explorer = page.locator("#explorer")
-        expect(explorer).to_have_attribute("data-ready", "true")
+        # The first load computes betweenness over a year of history (~5 s on a quiet machine).
+        expect(explorer).to_have_attribute("data-ready", "true", timeout=60_000)
         departments_only = int(explorer.get_attribute("data-rendered-nodes") or 0)
         assert departments_only >= 20  # the demo organisation's departments
         box = page.locator("#cy").bounding_box()
