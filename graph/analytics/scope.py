@@ -108,9 +108,9 @@ def collaboration(data: dict[str, Any], scope: Scope) -> dict[str, Any]:
         else:
             target[info["id"]] = _dept_node(info["department"]) if info["department"] else None
     for node_id in {t for t in target.values() if t and t not in nodes}:
-        key = node_id.split(":", 1)[1]
-        name = labels_of.get(key, key)
-        nodes[node_id] = {"data": {"id": node_id, "label": name, "kind": "department", "department": key,
+        department = node_id.split(":", 1)[1]
+        name = labels_of.get(department, department)
+        nodes[node_id] = {"data": {"id": node_id, "label": name, "kind": "department", "department": department,
                                    "department_name": name, "betweenness": 0.0, "community": -1, "degree": 0}}
     merged: dict[tuple[str, str], dict[str, Any]] = {}
     for edge in data["elements"]["edges"]:

@@ -49,7 +49,7 @@ class TablePage:
     pages: int
 
     def url(self, number: int) -> str:
-        args = {**request.args.to_dict(), f"{self.name}_page": str(number)}
+        args: dict[str, Any] = {**request.args.to_dict(), f"{self.name}_page": str(number)}
         return url_for(str(request.endpoint), **args) + f"#table-{self.name}"
 
 
