@@ -80,6 +80,15 @@ def _synthetic(nodes: int, communities: int = 12) -> dict:
     return {"elements": elements}
 
 
+def _sign_in(page, url: str) -> None:  # type: ignore[no-untyped-def]
+    """The head of finance signs in and lands on the home page."""
+    page.goto(url + "/login")
+    page.fill("#login", FIN_HEAD)
+    page.fill("#password", PASSWORD)
+    page.click("form.form-stack button[type=submit]")
+    page.wait_for_url(url + "/")
+
+
 def test_explore_expand_find_path_and_export_a_chart(browser, manage_server, tmp_path) -> None:  # type: ignore[no-untyped-def]
     from playwright.sync_api import expect
 
@@ -92,11 +101,7 @@ def test_explore_expand_find_path_and_export_a_chart(browser, manage_server, tmp
             if ("Refused" in m.text or m.type == "error") and "favicon" not in m.location["url"] else None)
     page.on("pageerror", lambda e: errors.append(str(e)))
     try:
-        page.goto(url + "/login")
-        page.fill("#login", FIN_HEAD)
-        page.fill("#password", PASSWORD)
-        page.click("form.form-stack button[type=submit]")
-        page.wait_for_url(url + "/")
+        _sign_in(page, url)
         page.click("a.nav-manage")
         expect(page.locator("h1")).to_have_text("管理看板")
 
@@ -193,11 +198,7 @@ def test_manager_pages_are_accessible_and_fit(browser, manage_server, width: int
     page.set_default_timeout(60_000)
     problems: dict[str, list[str]] = {}
     try:
-        page.goto(manage_server + "/login")
-        page.fill("#login", FIN_HEAD)
-        page.fill("#password", PASSWORD)
-        page.click("form.form-stack button[type=submit]")
-        page.wait_for_url(manage_server + "/")
+        _sign_in(page, manage_server)
         for path in ("/manage/dashboard", "/manage/bottlenecks", "/manage/explorer", "/manage/help"):
             page.goto(manage_server + path)
             page.wait_for_load_state("load")
