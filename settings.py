@@ -57,6 +57,11 @@ class Settings(BaseSettings):
         "`onnx-int8` (int8 weights: faster still, but dense-only nDCG@10 0.03 lower). The ONNX copies are "
         "exported next to the converted model by `scripts/setup.sh`.",
     )
+    query_threads: int = Field(
+        0, ge=0, le=64,
+        description="ONNX Runtime threads that embed one search query (they sleep, not spin, when idle, so a busy "
+        "machine does not starve them). 0: the machine's cores, at most 4.",
+    )
     model_dir: Path = Field(
         Path(""),
         description="Where the bundled multilingual model is converted to (once, ~470 MB). "
