@@ -54,12 +54,13 @@ def test_healthz_shows_a_running_index_build(client, settings) -> None:  # type:
     from embeddings import builder
 
     folder = settings.data_dir / "search" / builder.PROGRESS_DIR
-    progress = builder.BuildProgress("multilingual-e5-small", 30_000, rows_done=10_000, started=1.0,
-                                     path=folder / "999999999.json")  # no such process: an interrupted build
-    progress.publish()
+    gone = builder.BuildProgress("multilingual-e5-small", 30_000, rows_done=10_000, started=1.0)
+    folder.mkdir(parents=True, exist_ok=True)  # a build whose process died before the end
+    (folder / "999999999.json").write_text(json.dumps({**gone.as_dict(), "pid": 999_999_999, "updated": 4.0}))
     try:
         body = client.get("/healthz").json
         assert body["index_build"]["interrupted"] and not body["index_build"]["running"]
+        assert body["index_build"]["done"] == 10_000 and body["index_build"]["seconds"] == 3.0
         mine = builder.BuildProgress("multilingual-e5-small", 30_000, rows_done=20_000, started=2.0,
                                      path=folder / f"{os.getpid()}.json")  # this process: running
         mine.publish()
