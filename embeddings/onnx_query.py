@@ -157,10 +157,13 @@ def ffn_matmuls(source: Path, folder: Path) -> list[str]:
 def quantise(source: Path, out: Path, nodes: list[str] | None = None, reduce_range: bool = False) -> None:
     """int8 weights per output channel, activations quantised at run time; ``nodes``: only these MatMuls.
     MatMul weights only: the embedding table is a lookup (quantising it saves disk, not time)."""
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
+    # fused kernels are of a domain shape inference does not know: their outputs are fp32, said here
     quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8, per_channel=True, reduce_range=reduce_range,
-                     op_types_to_quantize=["MatMul"], nodes_to_quantize=nodes)
+                     op_types_to_quantize=["MatMul"], nodes_to_quantize=nodes,
+                     extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
 
 
 class QueryEncoder:
