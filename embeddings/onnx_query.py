@@ -133,8 +133,9 @@ def _export(folder: Path, out: Path) -> None:
 
 
 def fuse(source: Path, out: Path, folder: Path) -> None:
-    """ONNX Runtime's transformer optimizer (model type "bert", which covers XLM-RoBERTa): attention, skip layer
-    norm and bias-GELU as single kernels. Same arithmetic up to float rounding."""
+    """ONNX Runtime's transformer optimizer (model type "bert", which covers XLM-RoBERTa): residual + layer norm
+    and bias + GELU as single kernels. Attention stays unfused: its pattern in transformers 5's export (SDPA with
+    a NaN guard) is not one the optimizer knows. Same arithmetic up to float rounding."""
     from onnxruntime.transformers.optimizer import optimize_model
 
     config = _config(folder)
