@@ -14,7 +14,7 @@ spin on the CPU. Quality: every query of each set through each variant against t
 embedded by torch, as in production; bench/search_quality.py's corpus path and nDCG@10), dense and hybrid,
 and the cosine of each variant's query vector to fp32's.
 
-Usage: python bench/query_engines.py DIR [DIR ...] [--queries 200] [--burners 2] [--no-quality]
+Usage: python bench/query_engines.py DIR [DIR ...] [--queries 200] [--burners 2] [--no-quality] [--max-docs N]
 Ends with one JSON line.
 """
 
@@ -100,10 +100,16 @@ def latency(encoders: dict[str, QueryEncoder], queries: list[str]) -> dict[str, 
     return out
 
 
-def quality(path: Path, embedder: Embedder, encoders: dict[str, QueryEncoder], data_dir: Path) -> dict[str, object]:
+def quality(path: Path, embedder: Embedder, encoders: dict[str, QueryEncoder], data_dir: Path,
+            max_docs: int = 0) -> dict[str, object]:
     corpus = read_jsonl(path / "corpus.jsonl")
     queries = {q["_id"]: q["text"] for q in read_jsonl(path / "queries.jsonl")}
     qrels = read_qrels(path / "qrels" / "test.tsv")
+    if max_docs:  # the first documents, and the queries with a relevant one among them (as search_quality.py)
+        corpus = corpus[:max_docs]
+        kept = {doc["_id"] for doc in corpus}
+        qrels = {q: {d: g for d, g in judged.items() if d in kept} for q, judged in qrels.items()}
+        qrels = {q: judged for q, judged in qrels.items() if any(g > 0 for g in judged.values())}
     index = SearchIndex(data_dir, DEFAULT_MODEL, embedder=embedder)
     seconds = index_corpus(index, corpus)
     ids = [qid for qid in qrels if queries.get(qid, "").strip()]
@@ -147,6 +153,7 @@ def main() -> None:
     parser.add_argument("--burners", type=int, default=2, help="busy processes during the loaded pass")
     parser.add_argument("--no-quality", action="store_true")
     parser.add_argument("--data-dir", type=Path, default=Path("data") / "bench-search")
+    parser.add_argument("--max-docs", type=int, default=0, help="quality on the first N documents of each set")
     args = parser.parse_args()
     folder = Path(resolve_model(DEFAULT_MODEL))
     embedder = get_embedder(DEFAULT_MODEL)
@@ -181,8 +188,9 @@ def main() -> None:
             # known (README): quality is measured for the feed-forward int8 variants against fp32
             chosen = {variant: encoders[f"{variant}/2t"] for variant in ("fp32", "ffn-int8", "ffn-int8-rr")}
             for path in args.datasets:
-                data_dir = args.data_dir / f"{path.name}-{DEFAULT_MODEL}"
-                figures[path.name] = quality(path, embedder, chosen, data_dir)
+                suffix = f"-{args.max_docs}" if args.max_docs else ""
+                data_dir = args.data_dir / f"{path.name}-{DEFAULT_MODEL}{suffix}"
+                figures[path.name] = quality(path, embedder, chosen, data_dir, args.max_docs)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     print(json.dumps(figures))
