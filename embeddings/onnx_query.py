@@ -33,7 +33,7 @@ VARIANTS: dict[str, tuple[str, str | None]] = {
     "ffn-int8": ("query-ffn-int8.onnx", "fused"),  # int8 weights in the feed-forward MatMuls only
     "int8": ("query-int8.onnx", "fp32"),  # int8 weights in every MatMul
 }
-ENGINE_VARIANTS = {"onnx": "fp32", "onnx-fused": "fused", "onnx-ffn-int8": "ffn-int8", "onnx-int8": "int8"}
+ENGINE_VARIANTS = {"onnx": "fp32", "onnx-ffn-int8": "ffn-int8", "onnx-int8": "int8"}  # HUITONG_QUERY_ENGINE
 ENGINES = ("torch", *ENGINE_VARIANTS)
 OPSET = 17
 AUTO_THREADS_CAP = 4  # a query is ~20 tokens: more threads than this only add synchronisation (not measured above 2)
