@@ -1,14 +1,18 @@
 """A cheap inference path for search queries: the model exported to ONNX, run by ONNX Runtime.
 
-A query is one short text; torch pays a fixed Python/dispatch cost per call that dominates it. Two engines:
+A query is one short text; torch pays a fixed Python/dispatch cost per call that dominates it. Engines
+(``HUITONG_QUERY_ENGINE``):
 
-* ``onnx`` (the default): the fp32 encoder with ONNX Runtime's graph optimisations (fused attention, layer
-  norm and GELU kernels). The same arithmetic as torch up to float rounding (cosine to torch's vector
-  > 0.9999), so rankings and counts do not change, at a fraction of torch's time per query.
-* ``onnx-int8``: int8 weights per output channel, activations quantised dynamically: faster still, but the
+* ``onnx`` (the default): the fp32 encoder with ONNX Runtime's graph optimisations (fused layer norm and GELU
+  kernels). The same arithmetic as torch up to float rounding (cosine to torch's vector > 0.9999), so rankings
+  and counts do not change, at a fraction of torch's time per query.
+* ``onnx-ffn-int8``: the fp32 model after ONNX Runtime's transformer optimizer, with int8 weights in the
+  feed-forward MatMuls only (two thirds of the encoder's multiply-adds; attention stays fp32). Opt-in.
+* ``onnx-int8``: int8 weights in every MatMul, activations quantised dynamically: faster still, but the
   drift moves borderline documents across the similarity floor (bench/search_quality.py: on CMRC 2018
   dense-only nDCG@10 0.928 against torch's 0.962, hybrid 0.985 against 0.990); opt-in.
 
+bench/query_engines.py compares them (latency quiet and under a CPU-burning load, nDCG@10 against fp32).
 Documents keep the fp32 torch path: their vectors are stored, and every query is compared with them.
 The export runs once per model folder, at setup (or by the first process that asks), under a file
 lock, into ``<folder>/onnx/``; without it queries use torch.
