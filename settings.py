@@ -50,12 +50,18 @@ class Settings(BaseSettings):
             "chunk in the background; search answers from the previous model's vectors until that is done."
         ),
     )
-    query_engine: Literal["onnx", "torch", "onnx-int8"] = Field(
+    query_engine: Literal["onnx", "torch", "onnx-int8", "onnx-ffn-int8"] = Field(
         "onnx",
         description="How search queries are embedded: `onnx` (ONNX Runtime, fp32 with graph optimisations: the "
-        "same vectors as torch, several times less time per query), `torch` (the path documents use) or "
-        "`onnx-int8` (int8 weights: faster still, but dense-only nDCG@10 0.03 lower). The ONNX copies are "
+        "same vectors as torch, several times less time per query), `torch` (the path documents use), "
+        "`onnx-int8` (int8 weights: faster still, but dense-only nDCG@10 0.03 lower) or `onnx-ffn-int8` (int8 in the "
+        "feed-forward layers only). The ONNX copies are "
         "exported next to the converted model by `scripts/setup.sh`.",
+    )
+    query_threads: int = Field(
+        0, ge=0, le=64,
+        description="ONNX Runtime threads that embed one search query (they sleep, not spin, when idle, so a busy "
+        "machine does not starve them). 0: the machine's cores, at most 4.",
     )
     model_dir: Path = Field(
         Path(""),

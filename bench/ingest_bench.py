@@ -7,13 +7,17 @@ embedding, it measures from the start of the job to its end: files/s and MB/s. T
 end-to-end rate to that rate is the figure to watch (target >= 0.8). Each run gets a fresh graph,
 blob store, text store and search index on a scratch data directory.
 
-An embedding run embeds every distinct chunk text once, so its real bound is the encoder: after each such
-run the very same chunk texts (read back from the run's chunk store) go through the raw encoder in this
-process, one ``encode`` call on all the machine's cores with the ingestion batch size, while no worker
-runs. ``chunks_per_s`` of the run over ``encoder_chunks_per_s`` is ``ratio_to_encoder`` (target >= 0.9).
+An embedding run embeds every distinct chunk text once, so its real bound is the encoder: the very same chunk
+texts go through the raw encoder in this process (one ``encode`` call on all the machine's cores with the
+ingestion batch size, while no worker runs) right BEFORE and right AFTER each embedding run, so a change of
+the machine's load weighs on the baseline as on the run. ``chunks_per_s`` of the run over the mean of the two
+``encoder_chunks_per_s`` is ``ratio_to_encoder`` (target >= 0.9). The texts before the first run come from
+this process's own extraction and chunking of the files; after each run, the run's chunk store is read back
+and compared with them (``same_chunks``). ``--batch-sizes`` first measures the raw encoder at several batch
+sizes on a sample of those chunks (taking turns, so load hits all alike).
 
 Usage: python bench/ingest_bench.py [--files 2000] [--no-embedding] [--embedding-only] [--workers 1,2]
-                                   [--concurrency 1]
+                                   [--concurrency 1] [--batch-sizes 16,32,48,64]
 Ends with one JSON line of the figures.
 """
 
@@ -70,7 +74,8 @@ def _schema_with_ingest_labels() -> None:
     schema.LOOKUP_INDEXES.setdefault("IngestFile", ("job_id",))
 
 
-def raw_extraction(folder: Path) -> dict[str, float]:
+def raw_extraction(folder: Path, blocks: list[list[tuple[str, str]]] | None = None) -> dict[str, float]:
+    """One process extracting every file in turn; ``blocks`` receives each extracted file's (text, ref) blocks."""
     from ingest.extract import extract
 
     files = sorted(p for p in folder.rglob("*") if p.is_file())
@@ -79,11 +84,23 @@ def raw_extraction(folder: Path) -> dict[str, float]:
     started = time.perf_counter()
     statuses: dict[str, int] = {}
     for path in files:
-        status = extract(path).status
-        statuses[status] = statuses.get(status, 0) + 1
+        extraction = extract(path)
+        statuses[extraction.status] = statuses.get(extraction.status, 0) + 1
+        if blocks is not None and extraction.ok:
+            blocks.append([(s.text, s.ref) for s in extraction.sections if s.text.strip()])
     seconds = time.perf_counter() - started
     return {"files": len(files), "seconds": round(seconds, 2), "files_per_s": round(len(files) / seconds, 1),
             "mb_per_s": round(size / MB / seconds, 2), "ok": statuses.get("ok", 0)}
+
+
+def planned_chunks(blocks: list[list[tuple[str, str]]]) -> list[str]:
+    """The distinct chunk texts indexing will embed: each file's blocks cut as the search index cuts them."""
+    from embeddings.chunker import chunk_blocks
+
+    embedder = _encoder()
+    texts = (c.text for mine in blocks if mine
+             for c in chunk_blocks(mine, embedder.count_tokens, max_tokens=embedder.max_tokens))
+    return list(dict.fromkeys(texts))
 
 
 def _wipe_files() -> None:
@@ -126,7 +143,9 @@ def _stop(workers: list[subprocess.Popen[bytes]]) -> None:
 
 
 def end_to_end(server: object, settings: object, archive: Path, workers: int, index: bool, run: int,
-               warmup: Path, concurrency: int = 1) -> dict[str, float]:
+               warmup: Path, concurrency: int = 1, texts: list[str] | None = None) -> dict[str, object]:
+    """One job on fresh stores; with embedding, bracketed by the raw encoder on ``texts`` (see the docstring)."""
+    before = encoder_rate(texts) if index and texts else None
     from graph.demo_org import load_demo_org
     from graph.falkordb_backend import FalkorStore
     from ingest import jobs
@@ -158,12 +177,20 @@ def end_to_end(server: object, settings: object, archive: Path, workers: int, in
     summary = jobs.summary(store, job.id)
     store.drop_all()
     store.close()
-    embedded: dict[str, float] = {}
+    embedded: dict[str, object] = {}
     if index:
-        texts = _chunk_texts()
-        embedded = {"chunks": len(texts), "chunks_per_s": round(len(texts) / seconds, 2),
-                    "load_during": round(os.getloadavg()[0], 2), **encoder_rate(texts)}
-        embedded["ratio_to_encoder"] = round(embedded["chunks_per_s"] / embedded["encoder_chunks_per_s"], 3)
+        stored = _chunk_texts()
+        embedded = {"chunks": len(stored), "chunks_per_s": round(len(stored) / seconds, 2),
+                    "load_during": round(os.getloadavg()[0], 2), "same_chunks": set(stored) == set(texts or ())}
+        after = encoder_rate(stored)
+        rates = [after["encoder_chunks_per_s"]]
+        if before is not None:
+            embedded["encoder_before"] = before
+            if embedded["same_chunks"]:
+                rates.append(before["encoder_chunks_per_s"])
+        embedded["encoder_after"] = after
+        embedded["encoder_chunks_per_s"] = round(sum(rates) / len(rates), 2)
+        embedded["ratio_to_encoder"] = round(len(stored) / seconds / embedded["encoder_chunks_per_s"], 3)
     return {"workers": workers, "processes_per_worker": concurrency, "embedding": index, "files": summary["files"],
             "ingested": summary["ingested"],
             "failed": len(summary["failed"]), "unreadable": len(summary["unreadable"]), "seconds": round(seconds, 2),
@@ -179,20 +206,48 @@ def _chunk_texts() -> list[str]:
         return [row[0] for row in conn.execute("SELECT text FROM chunks GROUP BY text_hash ORDER BY MIN(id)")]
 
 
-def encoder_rate(texts: list[str]) -> dict[str, float]:
-    """Chunks/s of the raw encoder on ``texts``: the model the workers used, all cores, one call (it sorts
-    by length and batches with the ingestion batch size)."""
-    from embeddings.embedder import BATCH_SIZE, get_embedder, use_threads
+def _encoder():  # type: ignore[no-untyped-def]
+    """The model the workers use, in this process, on all the machine's cores."""
+    from embeddings.embedder import get_embedder, use_threads
     from settings import load_settings
 
     use_threads(os.cpu_count() or 1)
-    embedder = get_embedder(load_settings().embedding_model)
+    return get_embedder(load_settings().embedding_model)
+
+
+def encoder_rate(texts: list[str]) -> dict[str, float]:
+    """Chunks/s of the raw encoder on ``texts``: one call (it sorts by length and batches with the ingestion
+    batch size)."""
+    from embeddings import embedder as module
+
+    embedder = _encoder()
     started = time.perf_counter()
     embedder.embed(texts)
     seconds = time.perf_counter() - started
     return {"encoder_chunks": len(texts), "encoder_seconds": round(seconds, 2),
-            "encoder_chunks_per_s": round(len(texts) / seconds, 2), "encoder_batch_size": BATCH_SIZE,
-            "encoder_threads": os.cpu_count() or 1}
+            "encoder_chunks_per_s": round(len(texts) / seconds, 2), "encoder_batch_size": module.BATCH_SIZE,
+            "encoder_threads": os.cpu_count() or 1, "load": round(os.getloadavg()[0], 2)}
+
+
+def batch_size_rates(texts: list[str], sizes: list[int], sample: int = 192, rounds: int = 2) -> dict[str, float]:
+    """Raw encoder chunks/s per batch size on the same ``sample`` chunks (spread over the set), the sizes taking
+    turns ``rounds`` times."""
+    from embeddings import embedder as module
+
+    embedder = _encoder()
+    chosen = texts[:: max(1, len(texts) // sample)][:sample]
+    seconds = dict.fromkeys(sizes, 0.0)
+    default = module.BATCH_SIZE
+    try:
+        for _ in range(rounds):
+            for size in sizes:
+                module.BATCH_SIZE = size
+                started = time.perf_counter()
+                embedder.embed(chosen)
+                seconds[size] += time.perf_counter() - started
+    finally:
+        module.BATCH_SIZE = default
+    return {str(size): round(len(chosen) * rounds / seconds[size], 2) for size in sizes}
 
 
 def _admin_id(store: object) -> str:
@@ -211,6 +266,7 @@ def main() -> None:
     parser.add_argument("--no-embedding", action="store_true", help="only the extraction-only runs")
     parser.add_argument("--embedding-only", action="store_true", help="only the runs with embedding")
     parser.add_argument("--concurrency", type=int, default=1, help="pool processes per worker")
+    parser.add_argument("--batch-sizes", default="", help="comma-separated encoder batch sizes to compare first")
     args = parser.parse_args()
 
     settings = load_settings()
@@ -232,15 +288,22 @@ def main() -> None:
             (warmup / f"w{i}.md").write_text(f"# warm-up {i}\n\n{path.name}\n", encoding="utf-8")
         print(f"built {files} files, {size / MB:.1f} MB ({archive.stat().st_size / MB:.1f} MB zipped) "
               f"in {time.perf_counter() - started:.1f} s")
-        raw = raw_extraction(work / "files")
+        blocks: list[list[tuple[str, str]]] = []
+        raw = raw_extraction(work / "files", blocks)
         figures["raw_extraction"] = raw
         print(f"raw extraction, one process: {raw['files_per_s']} files/s, {raw['mb_per_s']} MB/s "
               f"({raw['seconds']} s, {raw['ok']} ok)")
         runs = []
         modes = [False] if args.no_embedding else [True] if args.embedding_only else [False, True]
+        texts = planned_chunks(blocks) if any(modes) else []
+        if texts and args.batch_sizes:
+            figures["encoder_chunks_per_s_by_batch_size"] = rates = batch_size_rates(
+                texts, [int(size) for size in args.batch_sizes.split(",")])
+            print(f"raw encoder chunks/s by batch size (same {min(192, len(texts))} chunks, taking turns): {rates}")
         for index in modes:
             for workers in (int(w) for w in args.workers.split(",")):
-                result = end_to_end(server, settings, archive, workers, index, len(runs), warmup, args.concurrency)
+                result = end_to_end(server, settings, archive, workers, index, len(runs), warmup, args.concurrency,
+                                    texts)
                 result["ratio_to_raw"] = round(result["files_per_s"] / raw["files_per_s"], 2)
                 runs.append(result)
                 print(f"{workers} worker(s) x {args.concurrency} process(es), "
@@ -250,7 +313,8 @@ def main() -> None:
                       f"{result['failed']} failed, {result['unreadable']} unreadable)")
                 if index:
                     print(f"  {result['chunks']} chunks, {result['chunks_per_s']} chunks/s; raw encoder on the same "
-                          f"chunks {result['encoder_chunks_per_s']} chunks/s: ratio {result['ratio_to_encoder']}")
+                          f"chunks {result['encoder_chunks_per_s']} chunks/s (mean of before and after; same chunks "
+                          f"{result['same_chunks']}): ratio {result['ratio_to_encoder']}")
         figures["runs"] = runs
         figures.update(files=files, mb=round(size / MB, 2), target_ratio=0.8)
         extraction = [r for r in runs if not r["embedding"]]

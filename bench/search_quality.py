@@ -264,6 +264,8 @@ def speed(datasets: list[Path]) -> dict:
                                                     "p95": round(float(np.percentile(values, 95)), 2)}
         print(f"{model}: {out[model]}")
     out["chunks_per_s_ratio_to_minilm"] = round(out[DEFAULT_MODEL]["chunks_per_s"] / out[MINILM]["chunks_per_s"], 3)
+    chosen = embedders[DEFAULT_MODEL].query_encoder
+    out["query_engine"] = {"engine": chosen.engine if chosen else "torch", "threads": chosen.threads if chosen else 1}
     out["load_after"] = round(os.getloadavg()[0], 2)
     return out
 

@@ -28,9 +28,10 @@ MODEL_ALIASES = {
 KNOWN_FLOORS = {DEFAULT_MODEL: e5_bundle.SIMILARITY_FLOOR, MINILM: 0.30}
 MODEL_CONFIG = "huitong_model.json"
 BATCH_SIZE = 48  # 32-64 is the measured sweet spot; 128 halves throughput on long chunks
-# A single search query runs on one torch thread. On a busy 2-core machine the second thread of a
-# tiny forward pass waits for a core at every barrier: one short query took 310 ms p50 / 1250 ms p95
-# with 2 threads and 26 / 40 ms with 1 (same load); batches keep torch's default.
+# A single search query on the torch path runs on one torch thread. On a busy 2-core machine the second
+# thread of a tiny forward pass waits for a core at every barrier: one short query took 310 ms p50 / 1250 ms
+# p95 with 2 threads and 26 / 40 ms with 1 (same load); batches keep torch's default. The ONNX path has its
+# own setting (HUITONG_QUERY_THREADS; its threads sleep instead of spinning, see embeddings.onnx_query).
 QUERY_THREADS = 1
 
 
@@ -107,7 +108,8 @@ def _query_encoder(
     model (whose folder is ours), used for other models only when their folder already holds the export."""
     from settings import get_settings
 
-    engine = get_settings().query_engine
+    settings = get_settings()
+    engine = settings.query_engine
     if engine == "torch":
         return None
     try:
@@ -116,7 +118,8 @@ def _query_encoder(
                 return None
             log.warning("exporting the %s query encoder of %s (once; scripts/setup.sh does it ahead)", engine, folder)
             onnx_query.ensure_query_model(folder, engine)
-        return onnx_query.QueryEncoder(folder, max_tokens, QUERY_THREADS, engine, tokenize)
+        threads = onnx_query.query_threads(settings.query_threads)
+        return onnx_query.QueryEncoder(folder, max_tokens, threads, engine, tokenize)
     except (ImportError, OSError, RuntimeError) as error:  # onnxruntime missing or the file damaged: torch
         log.warning("query encoder unavailable, queries use torch: %s", error)
         return None

@@ -149,7 +149,7 @@ class SearchIndex:
         self._lock = threading.RLock()
         self._state: snapshot.Snapshot | None = None
         self._rows_since_snapshot = 0
-        self._build = builder.BackgroundBuild()
+        self._build = builder.BackgroundBuild(self.root / builder.PROGRESS_DIR)
         self._query_vectors: dict[tuple[str, str], np.ndarray] = {}
         self.count_all = False  # True: rank every allowed chunk by meaning (no similarity floor)
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 
 from helpers import run_cli
 
@@ -40,8 +42,32 @@ def test_healthz_is_public_and_says_ok(client, graph_server: EmbeddedServer) -> 
     assert response.status_code == 200
     body = response.json
     workers = body.pop("workers")
+    body.pop("index_build")  # a background build's progress, if this data directory ever had one
     assert body == {"graph": "ok", "broker": "ok", "index": "ok"}
     # Reported, not judged: the page answers 200 whether or not a worker is alive.
     assert set(workers) == {"alive", "queue_depth", "oldest_waiting_seconds"}
     assert isinstance(workers["alive"], int) and isinstance(workers["queue_depth"], int)
     assert "secret" not in response.get_data(as_text=True).lower()
+
+
+def test_healthz_shows_a_running_index_build(client, settings) -> None:  # type: ignore[no-untyped-def]
+    from embeddings import builder
+
+    folder = settings.data_dir / "search" / builder.PROGRESS_DIR
+    gone = builder.BuildProgress("multilingual-e5-small", 30_000, rows_done=10_000, started=1.0)
+    folder.mkdir(parents=True, exist_ok=True)  # a build whose process died before the end
+    (folder / "999999999.json").write_text(json.dumps({**gone.as_dict(), "pid": 999_999_999, "updated": 4.0}))
+    try:
+        body = client.get("/healthz").json
+        assert body["index_build"]["interrupted"] and not body["index_build"]["running"]
+        assert body["index_build"]["done"] == 10_000 and body["index_build"]["seconds"] == 3.0
+        mine = builder.BuildProgress("multilingual-e5-small", 30_000, rows_done=20_000, started=2.0,
+                                     path=folder / f"{os.getpid()}.json")  # this process: running
+        mine.publish()
+        build = client.get("/healthz").json["index_build"]
+        assert {k: build[k] for k in ("running", "done", "total", "share_done", "processes", "interrupted")} == {
+            "running": True, "done": 20_000, "total": 30_000, "share_done": 0.6667, "processes": 1,
+            "interrupted": False}
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert client.get("/healthz").json["index_build"] is None

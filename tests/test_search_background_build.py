@@ -3,11 +3,13 @@ and the built state (saved as a snapshot) is swapped in; the default query engin
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import run_cli
 
 from embeddings import SearchIndex, builder
 from embeddings.embedder import DEFAULT_MODEL, Embedder, get_embedder
@@ -48,6 +50,10 @@ def test_search_answers_from_the_current_index_while_a_large_catch_up_builds(
     assert found(index, "zephyrine") == {"old"}
     progress = index.build_progress()
     assert progress is not None and progress["running"] and progress["rows_total"] >= 10
+    # other processes see it too: `huitong check --json` (here without a graph server, so unhealthy) and /healthz
+    result = run_cli("check", "--json", env={"HUITONG_DATA_DIR": str(tmp_path)})
+    shown = json.loads(result.stdout)["index_build"]
+    assert shown["running"] and shown["processes"] == 1 and shown["done"] == 0 and shown["total"] >= 10, shown
     release.set()
     index.refresh(wait=True)
     assert found(index, "quillback") == {f"new{i}" for i in range(10)}
@@ -55,6 +61,9 @@ def test_search_answers_from_the_current_index_while_a_large_catch_up_builds(
     assert progress is not None and not progress["running"]
     assert progress["rows_done"] == progress["rows_total"] == 11  # no snapshot yet: built from the start
     assert progress["error"] is None and progress["share_done"] == 1.0
+    shown = builder.read_progress(tmp_path / "search")
+    assert shown is not None and not shown["running"] and not shown["interrupted"]
+    assert shown["done"] == shown["total"] == 11 and shown["share_done"] == 1.0
     index.close()
     reopened = SearchIndex(tmp_path, MODEL, embedder=embedder)  # starts from the build's snapshot
     assert found(reopened, "quillback") == {f"new{i}" for i in range(10)}

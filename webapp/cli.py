@@ -134,6 +134,8 @@ def check(as_json: bool) -> None:
             click.echo(f"  {label:12} {count}")
         if report.workers is not None:
             click.echo("workers " + " ".join(f"{k}={v}" for k, v in report.workers.items()))
+        if report.index_build is not None:
+            click.echo("index build " + " ".join(f"{k}={v}" for k, v in report.index_build.items()))
         for name, detail in report.warnings.items():
             click.echo(f"{name:7} WARNING  {detail}")
     sys.exit(0 if report.healthy else 1)

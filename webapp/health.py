@@ -19,6 +19,7 @@ class HealthReport:
     drift: dict[str, object] | None = None
     workers: dict[str, object] | None = None
     embedding: dict[str, object] | None = None  # serving/configured model and re-embedding progress
+    index_build: dict[str, object] | None = None  # the search index's background build (embeddings.builder)
 
     @property
     def healthy(self) -> bool:
@@ -36,6 +37,7 @@ class HealthReport:
             body["workers"] = self.workers
         if self.embedding is not None:
             body["embedding"] = self.embedding
+        body["index_build"] = self.index_build
         if self.warnings:
             body["warnings"] = self.warnings
         return body
@@ -51,6 +53,14 @@ def index_health(settings: Settings) -> tuple[bool, str]:
     if not os.access(directory, os.W_OK):
         return False, f"{directory} is not writable"
     return True, "ok"
+
+
+def index_build(settings: Settings) -> dict[str, object] | None:
+    """The search index's last background build, read from its progress files (no model, no index loaded):
+    ``{running, done, total, share_done, ...}`` (see :func:`embeddings.builder.read_progress`), None if none."""
+    from embeddings.builder import read_progress
+
+    return read_progress(settings.data_dir / "search")
 
 
 def model_health(settings: Settings) -> tuple[bool, str]:
@@ -123,6 +133,7 @@ def check(settings: Settings) -> HealthReport:
     report.checks["index"] = index_health(settings)
     report.checks["model"] = model_health(settings)
     _embedding_progress(report, settings)
+    report.index_build = index_build(settings)
     _private_files(report, settings)
     return report
 

@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from webapp import services
-from webapp.health import index_health, workers_or_none
+from webapp.health import index_build, index_health, workers_or_none
 from workers.broker import broker_ok
 
 bp = Blueprint("health", __name__)
@@ -24,4 +24,5 @@ def healthz() -> ResponseReturnValue:
     if checks["broker"]:
         # Reported, not judged: a site whose workers are down still serves every page.
         body["workers"] = workers_or_none(settings)
+    body["index_build"] = index_build(settings)  # reported, not judged: search answers meanwhile
     return jsonify(body), 200 if all(checks.values()) else 503
