@@ -332,8 +332,11 @@ def _nginx() -> str:
 
 
 def _location(config: str, opening: str) -> str:
+    """The block that ``opening`` starts, up to its closing brace (alone on its line: ${...} holds braces too)."""
     start = config.index(opening)
-    return config[start:config.index("}", start)]
+    end = re.compile(r"^\s*\}\s*$", re.MULTILINE).search(config, start)
+    assert end, opening
+    return config[start:end.start()]
 
 
 def test_proxy_limits_match_the_app() -> None:
@@ -350,7 +353,7 @@ def test_proxy_limits_match_the_app() -> None:
     # nginx drops its idle connections to the app before the app's keep-alive ends them.
     from webapp.front import KEEP_ALIVE_SECONDS
 
-    upstream_idle = re.search(r"upstream huitong_web \{[^}]*keepalive_timeout (\d+)s;", config)
+    upstream_idle = re.search(r"keepalive_timeout (\d+)s;", _location(config, "upstream huitong_web {"))
     assert upstream_idle and int(upstream_idle[1]) < KEEP_ALIVE_SECONDS
 
 
