@@ -65,7 +65,7 @@ class Platform:
             stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
         )
         # First start: demo organisation, history and the model load (minutes on a busy 2-core machine).
-        healthy = wait_until(lambda: get_status(self.base + "/healthz", 3)[0] == 200, timeout=400, interval=0.5)
+        healthy = wait_until(lambda: get_status(self.base + "/healthz", 3)[0] == 200, timeout=600, interval=0.5)
         if not healthy:
             self.stop()  # no server left behind by a failed start
         assert healthy, f"platform did not become healthy: {self.log.read_text()[-3000:]}"

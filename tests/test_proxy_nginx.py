@@ -41,7 +41,7 @@ from serving_support import (
 from graph.throttle import PAIR_FREE_FAILURES
 from webapp.views.assets import NODE_MODULES, VENDOR_FILES
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # a real platform starts first
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]  # a real platform starts first (minutes when busy)
 
 TEMPLATE = ROOT / "deploy" / "nginx.conf.template"
 NGINX = shutil.which("nginx", path=os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"]))
