@@ -271,7 +271,7 @@ def test_live_events_pass_through_unbuffered(platform: Platform, proxy: Proxy) -
         assert b"event: ready" in read_until(direct, b"event: ready", 20)
         lags = []
         for _ in range(3):
-            assert platform.publish(person_id, "inbox") >= 2
+            assert platform.publish(person_id, "inbox") >= 1  # one bus subscription per web process
             assert b"event: inbox" in read_until(direct, b"event: inbox", 10)
             reached_app = time.monotonic()
             assert b"event: inbox" in read_until(proxied, b"event: inbox", 10)
