@@ -33,7 +33,11 @@ COPY --from=assets /assets/node_modules/bootstrap-icons/font/fonts/bootstrap-ico
 COPY --from=assets /assets/node_modules/bootstrap-icons/font/fonts/bootstrap-icons.woff /srv/huitong/static/vendor/fonts/bootstrap-icons.woff
 COPY --from=assets /assets/node_modules/pdfjs-dist/build/pdf.min.mjs /srv/huitong/static/vendor/pdf.min.mjs
 COPY --from=assets /assets/node_modules/pdfjs-dist/build/pdf.worker.min.mjs /srv/huitong/static/vendor/pdf.worker.min.mjs
-ENV HUITONG_MAX_UPLOAD_MB=200
+# The template's placeholders (deploy/nginx.conf.template); compose sets HUITONG_MAX_UPLOAD_MB to web's.
+ENV HUITONG_MAX_UPLOAD_MB=200 \
+    PROXY_UPSTREAM=web:8000 \
+    PROXY_LISTEN=80 \
+    PROXY_STATIC_ROOT=/srv/huitong/static
 EXPOSE 80
 
 # --- Stage 3: runtime (the default target) ---------------------------------------------------

@@ -72,6 +72,9 @@ if [[ $DEV == 1 ]]; then
   [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]] || need+=(fonts-dejavu-core)
   # LDAP sign-in and org sync tests start a throwaway OpenLDAP server (slapd in the foreground, not the service).
   [[ -x /usr/sbin/slapd && -x /usr/bin/ldapsearch ]] || need+=(slapd ldap-utils)
+  # The reverse-proxy tests run docker-compose's nginx configuration in front of a real server (nginx in the
+  # foreground with its own prefix, not the system service).
+  [[ -x /usr/sbin/nginx ]] || need+=(nginx)
   if (( ${#need[@]} )); then
     if [[ $(id -u) == 0 ]]; then
       echo "==> installing ${need[*]} (browser tests)"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -63,7 +64,10 @@ class Platform:
             [sys.executable, "-m", "webapp", "serve", "--port", str(self.port)], cwd=ROOT, env=self.env,
             stdout=self.log.open("wb"), stderr=subprocess.STDOUT,
         )
-        healthy = wait_until(lambda: get_status(self.base + "/healthz", 3)[0] == 200, timeout=240, interval=0.5)
+        # First start: demo organisation, history and the model load (minutes on a busy 2-core machine).
+        healthy = wait_until(lambda: get_status(self.base + "/healthz", 3)[0] == 200, timeout=600, interval=0.5)
+        if not healthy:
+            self.stop()  # no server left behind by a failed start
         assert healthy, f"platform did not become healthy: {self.log.read_text()[-3000:]}"
 
     def stop(self) -> None:
@@ -83,8 +87,8 @@ class Platform:
                   and p.get("active", True)]
         return [(p["username"], p["id"]) for p in people[:count]]
 
-    def sign_in(self, username: str) -> requests.Session:
-        session = requests.Session()
+    def sign_in(self, username: str, session: requests.Session | None = None) -> requests.Session:
+        session = session or requests.Session()
         page = session.get(self.base + "/login", timeout=30)
         token = csrf_token(page.text)
         password = ADMIN_PASSWORD if username == "admin" else DEMO_PASSWORD
@@ -92,6 +96,18 @@ class Platform:
                                                           "csrf_token": token}, allow_redirects=False, timeout=30)
         assert answer.status_code == 302, answer.text[:300]
         return session
+
+    def publish(self, person_id: str, event: str) -> int:
+        """Publish on the platform's own bus, as a worker or a view would; the number of listeners reached."""
+        import redis
+
+        from graph import live as bus
+
+        connection = redis.Redis(unix_socket_path=str(self.data_dir / "graph" / "redis.sock"))
+        try:
+            return int(connection.publish(bus.person_channel(person_id), bus.encode(event, {"n": 1})))
+        finally:
+            connection.close()
 
 
 def csrf_token(page: str) -> str:
@@ -151,3 +167,26 @@ def closed_by_peer(conn: socket.socket, timeout: float) -> bool:
         return False
     except OSError:
         return True
+
+
+def trickle_heads(port: int, healthz: str, count: int, seconds: int) -> tuple[list[float], int]:
+    """``count`` connections to ``port`` that send their request head one line a second for ``seconds``
+    seconds, while ``healthz`` is fetched once a second (every fetch must answer 200). (/healthz latencies,
+    slow connections the server had closed by the end)."""
+    slow = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(count)]
+    try:
+        for conn in slow:
+            conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
+        latencies = []
+        for second in range(seconds):
+            for conn in slow:
+                with contextlib.suppress(OSError):  # already cut off by the server: what we want
+                    conn.sendall(f"X-Slow-{second}: 1\r\n".encode())
+            status, took = get_status(healthz, timeout=10)
+            assert status == 200, status
+            latencies.append(took)
+            time.sleep(max(0.0, 1.0 - took))
+        return latencies, sum(closed_by_peer(conn, 0.2) for conn in slow)
+    finally:
+        for conn in slow:
+            conn.close()

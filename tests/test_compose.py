@@ -332,8 +332,11 @@ def _nginx() -> str:
 
 
 def _location(config: str, opening: str) -> str:
+    """The block that ``opening`` starts, up to its closing brace (alone on its line: ${...} holds braces too)."""
     start = config.index(opening)
-    return config[start:config.index("}", start)]
+    end = re.compile(r"^\s*\}\s*$", re.MULTILINE).search(config, start)
+    assert end, opening
+    return config[start:end.start()]
 
 
 def test_proxy_limits_match_the_app() -> None:
@@ -345,8 +348,31 @@ def test_proxy_limits_match_the_app() -> None:
     from webapp.front import MAX_HEAD_BYTES
 
     assert f"large_client_header_buffers 4 {MAX_HEAD_BYTES // 1024}k;" in config
-    for directive in ("client_header_timeout", "client_body_timeout", "send_timeout", "gzip on", "server web:8000"):
+    for directive in ("client_header_timeout", "client_body_timeout", "send_timeout", "gzip on"):
         assert re.search(rf"^\s*{directive}\b", config, re.MULTILINE), directive
+    # nginx drops its idle connections to the app before the app's keep-alive ends them.
+    from webapp.front import KEEP_ALIVE_SECONDS
+
+    upstream_idle = re.search(r"keepalive_timeout (\d+)s;", _location(config, "upstream huitong_web {"))
+    assert upstream_idle and int(upstream_idle[1]) < KEEP_ALIVE_SECONDS
+
+
+def _proxy_env(dockerfile: list[tuple[str, str]]) -> dict[str, str]:
+    proxy = next(stage for stage in _stages(dockerfile) if stage[0][1].endswith(" AS proxy"))
+    return dict(pair.split("=", 1) for keyword, args in proxy if keyword == "ENV" for pair in shlex.split(args))
+
+
+def test_proxy_template_placeholders_are_set_in_the_image(dockerfile: list[tuple[str, str]]) -> None:
+    """The image's envsubst step leaves an unset ${NAME} as it is, and nginx would not start: every placeholder
+    has a default in the proxy stage, and the defaults are compose's (web's port, the copied static files)."""
+    placeholders = set(re.findall(r"\$\{(\w+)\}", _nginx()))
+    defaults = _proxy_env(dockerfile)
+    assert placeholders == {"HUITONG_MAX_UPLOAD_MB", "PROXY_UPSTREAM", "PROXY_LISTEN", "PROXY_STATIC_ROOT"}
+    assert placeholders <= set(defaults)
+    assert defaults["PROXY_UPSTREAM"] == f"web:{_exposed_port()}"
+    assert load_compose(TEST_ENV)["services"]["proxy"]["ports"] == [f"8000:{defaults['PROXY_LISTEN']}"]
+    assert re.search(r"^\s*listen \$\{PROXY_LISTEN\};", _nginx(), re.MULTILINE)
+    assert re.search(r"^\s*server \$\{PROXY_UPSTREAM\};", _nginx(), re.MULTILINE)
 
 
 def test_proxy_streams_unbuffered_and_buffers_the_rest() -> None:
@@ -380,7 +406,8 @@ def test_proxy_image_holds_every_static_file_the_app_serves(dockerfile: list[tup
         assert f"--from=assets /assets/node_modules/{relative} /srv/huitong/static/vendor/{name}" in copies, name
     assert "webapp/static/ /srv/huitong/static/" in copies
     assert "deploy/nginx.conf.template /etc/nginx/templates/default.conf.template" in copies
-    assert "alias /srv/huitong/static/;" in _location(_nginx(), "location /static/ {")
+    assert "alias ${PROXY_STATIC_ROOT}/;" in _location(_nginx(), "location /static/ {")
+    assert _proxy_env(dockerfile)["PROXY_STATIC_ROOT"] == "/srv/huitong/static"
 
 
 def _named_volumes(service: dict[str, Any]) -> Iterator[tuple[str, str]]:

@@ -4,7 +4,6 @@ keep answering); stream caps, session end and long Chinese queries behave as pro
 
 from __future__ import annotations
 
-import contextlib
 import socket
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from serving_support import (
     open_stream,
     read_until,
     start_platform,
+    trickle_heads,
 )
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]  # a real platform starts first
@@ -44,19 +44,6 @@ def platform() -> Iterator[Platform]:
                              HUITONG_MAX_UPLOAD_MB="1")
     yield running
     running.stop()
-
-
-def _publish(platform: Platform, person_id: str, event: str) -> int:
-    """Publish on the platform's own bus, as a worker or a view would."""
-    import redis
-
-    from graph import live as bus
-
-    connection = redis.Redis(unix_socket_path=str(platform.data_dir / "graph" / "redis.sock"))
-    try:
-        return int(connection.publish(bus.person_channel(person_id), bus.encode(event, {"n": 1})))
-    finally:
-        connection.close()
 
 
 def test_hundreds_of_open_streams_leave_pages_answering(platform: Platform) -> None:
@@ -85,7 +72,7 @@ def test_hundreds_of_open_streams_leave_pages_answering(platform: Platform) -> N
         refused.close()
 
         # Events still reach the right streams (one bus connection per process fans them out).
-        assert _publish(platform, people[1][1], "inbox") >= 1
+        assert platform.publish(people[1][1], "inbox") >= 1
         first_of_second_person = streams[PER_PERSON]
         assert b"event: inbox" in read_until(first_of_second_person, b"event: inbox", 10)
     finally:
@@ -135,25 +122,9 @@ def test_deactivation_from_the_cli_closes_every_stream_at_once(platform: Platfor
 def test_slow_clients_cannot_starve_the_site(platform: Platform) -> None:
     """300 connections that trickle their request head; /healthz answers meanwhile, and the server cuts
     the slow ones off once their head is late (HUITONG_HEADER_TIMEOUT_SECONDS)."""
-    slow = [socket.create_connection(("127.0.0.1", platform.port), timeout=10) for _ in range(300)]
-    try:
-        for conn in slow:
-            conn.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n")
-        latencies = []
-        for second in range(HEADER_TIMEOUT + 3):
-            for conn in slow:
-                with contextlib.suppress(OSError):  # already cut off by the server: what we want
-                    conn.sendall(f"X-Slow-{second}: 1\r\n".encode())
-            status, seconds = get_status(platform.base + "/healthz", timeout=10)
-            assert status == 200, status
-            latencies.append(seconds)
-            time.sleep(max(0.0, 1.0 - seconds))
-        assert max(latencies) < HEALTHZ_BOUND, latencies
-        cut_off = sum(closed_by_peer(conn, 0.2) for conn in slow)
-        assert cut_off == len(slow), f"{len(slow) - cut_off} slow connections still open"
-    finally:
-        for conn in slow:
-            conn.close()
+    latencies, cut_off = trickle_heads(platform.port, platform.base + "/healthz", 300, HEADER_TIMEOUT + 3)
+    assert max(latencies) < HEALTHZ_BOUND, latencies
+    assert cut_off == 300, f"{300 - cut_off} slow connections still open"
 
 
 def test_a_long_chinese_query_is_not_414(platform: Platform) -> None:

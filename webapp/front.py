@@ -7,7 +7,7 @@ holding its socket forever), and a request head may be up to :data:`MAX_HEAD_BYT
 Chinese search queries (nine URL bytes per character) fit in the request line instead of hitting 414.
 
 This works on a fresh machine through ``scripts/run.sh`` with nothing but the Python requirements (no
-system proxy, no root); docker-compose puts nginx in front as well (``deploy/nginx.conf``).
+system proxy, no root); docker-compose puts nginx in front as well (``deploy/nginx.conf.template``).
 """
 
 from __future__ import annotations
