@@ -204,6 +204,9 @@ def test_static_files_come_from_the_proxy_with_gzip(platform: Platform, proxy: P
         assert answer.headers.get("Content-Encoding") == "gzip" and "Accept-Encoding" in answer.headers["Vary"]
         assert answer.headers.get("Cache-Control") == "max-age=3600", answer.headers
         assert answer.content == source.read_bytes(), path
+    for name in (name for name in VENDOR_FILES if name.endswith(".mjs")):  # module scripts (pdf.js) need a JS type
+        module = requests.get(f"{proxy.base}/static/vendor/{name}", timeout=10)
+        assert module.status_code == 200 and module.headers["Content-Type"].startswith("text/javascript"), name
     # A file the proxy lacks gets the app's own 404 page in the reader's language, not nginx's English one.
     missing = requests.get(f"{proxy.base}/static/vendor/missing.js", timeout=10)
     direct = requests.get(f"{platform.base}/static/vendor/missing.js", timeout=10)
