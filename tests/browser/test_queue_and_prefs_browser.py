@@ -16,6 +16,7 @@ import time
 import uuid
 
 import pytest
+from browser_support import sign_in
 from workflow_support import Org
 
 from graph import accounts, org
@@ -47,14 +48,7 @@ def _sign_in(browser, url: str, store: FalkorStore, person_id: str, locale: str,
     else:
         accounts.set_password(store, person_id, PASSWORD)
         username, password = org.get_person(store, person_id)["username"], PASSWORD
-    context = browser.new_context(locale=locale, viewport={"width": width, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)  # the machine is shared: allow for a slow moment
-    page.goto(url + "/login")
-    page.fill("#login", username)
-    page.fill("#password", password)
-    page.click("form.form-stack button[type=submit]")
-    page.wait_for_url(url + "/")
+    _, page = sign_in(browser, url, username, password, locale=locale, width=width)
     return page
 
 
