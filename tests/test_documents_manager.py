@@ -18,7 +18,7 @@ from documents_manager_support import red_pdf
 from flask import Flask
 from PIL import Image
 
-from graph import documents as docs
+from graph import document_rows as docs
 from graph.actor import Actor
 from graph.demo_org import node_id
 from graph.errors import InvalidInput, ObjectMissing

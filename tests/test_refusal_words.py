@@ -11,8 +11,9 @@ from document_pages_support import api_upload, login, make_png, serving, text
 from documents_helpers import People
 from flask import Flask
 
+from graph import document_rows
 from graph.falkordb_backend import FalkorStore
-from ingest import images
+from ingest import images, thumbnails
 from settings import Settings
 
 
@@ -35,12 +36,14 @@ def test_csrf_refusal_is_worded_for_the_reader(site: Flask, org: FalkorStore, pe
     assert htmx.status_code == 400 and htmx.get_json() == {"error": "csrf", "detail": expected}
 
 
-def test_busy_thumbnail_answers_503_with_retry_after(site: Flask, org: FalkorStore, people: People,
+def test_busy_thumbnail_answers_503_with_retry_after(site: Flask, org: FalkorStore, people: People, settings: Settings,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     client = login(site, org, people.one("FIN-ACC", 2)["id"], "zh_CN")
     answer = api_upload(client, [(make_png(640, 480), "busy.png")], title="busy")
     assert answer.status_code == 201, text(answer)
     doc_id = answer.get_json()["results"][0]["document_id"]
+    # the worker made the thumbnail while processing: drop it, so this request has to decode the image
+    thumbnails.thumbnail_path(settings, document_rows.get_document(org, doc_id)["sha256"]).unlink(missing_ok=True)
     monkeypatch.setattr(images, "WAIT_SECONDS", 0.2)
     held = [images._slots.acquire(timeout=1) for _ in range(images.DECODES)]
     try:
