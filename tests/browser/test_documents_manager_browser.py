@@ -82,7 +82,7 @@ def test_list_sorts_collapses_bulk_classifies_and_saves_a_view(browser, ui_serve
         page.locator(".bulk-actions summary").click()
         page.select_option("#bulk-domain", "legal")
         page.locator("button[name=action][value=classify]").click()
-        expect(page.locator(".toast-body").first).to_contain_text(TEXT[locale]["classified"])
+        expect(page.locator(".toast-body").first).to_contain_text(TEXT[locale]["classified"], timeout=20_000)
         expect(page.locator("th[data-sort=title]")).to_have_attribute("aria-sort", "descending")  # order kept
 
         # A saved view: named, then offered in the navigation on every page.

@@ -143,7 +143,7 @@ def test_muted_kinds_do_not_notify_and_the_badge_counts_live(browser, live_serve
         page.click("#notification-prefs button[type=submit]")
         expect(page.locator("#notification-prefs input[value=task_arrived]")).to_be_checked()
         ask(f"通知 {department} {time.time_ns()}")
-        expect(page.locator("#inbox-badge [data-count=unread]")).to_have_text("1", timeout=15_000)  # live
+        expect(page.locator("#inbox-badge [data-count=unread]")).to_have_text("1", timeout=30_000)  # live
     finally:
         page.context.close()
 
