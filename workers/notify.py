@@ -43,7 +43,6 @@ SUBJECTS = {
     "trend_warning": ("趋势预警", "Trend warning"),
 }
 PENDING_BATCH = 500
-_ZONE = ZoneInfo("Asia/Shanghai")
 DEFAULT_POLICY = reminders.ReminderPolicy()
 
 
@@ -141,10 +140,11 @@ def compose(settings: Settings, person: dict[str, Any], notices: list[dict[str, 
     message["From"] = settings.smtp_from
     message["To"] = person["email"]
     lines = [f"{person.get('name') or person.get('username')}:", ""]
+    zone = ZoneInfo(settings.timezone)  # the organisation's zone, as on every page
     for notice in notices:
         zh, en = SUBJECTS.get(notice["kind"], ("通知", "Notification"))
         due = notice.get("due_at") or notice.get("created_at")
-        when = datetime.fromtimestamp(due / 1000, _ZONE).strftime("%Y-%m-%d %H:%M") if due else "-"
+        when = datetime.fromtimestamp(due / 1000, zone).strftime("%Y-%m-%d %H:%M") if due else "-"
         where = " · ".join(str(notice[k]) for k in ("title", "step_name", "by_name") if notice.get(k))
         lines.append(f"- {zh} / {en}: {where} · {when}")
         if notice.get("text"):

@@ -5,7 +5,6 @@
 from __future__ import annotations
 
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
@@ -18,7 +17,6 @@ from webapp import services
 from webapp.ui import local_time
 
 bp = Blueprint("search", __name__)
-ZONE = ZoneInfo("Asia/Shanghai")
 
 LIVE_RESULTS = 5
 SIMILAR_RESULTS = 5
