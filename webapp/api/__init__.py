@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from webapp.api import documents, notification_prefs, openapi, work  # noqa: F401 - registers the operations
+from webapp.api import documents, notification_prefs, openapi, saved_views, work  # noqa: F401 - registers the operations
 from webapp.api.core import bp, install
 
 __all__ = ["bp", "init_api"]
