@@ -29,6 +29,7 @@ from graph.demo_org import load_demo_org, node_id
 from graph.falkordb_backend import FalkorStore
 from graph.queries.analytics import WORKFLOW_KEYS
 from graph.workflows import actions, inbox, runs
+from settings import get_settings
 from webapp import services
 
 ADMIN_PASSWORD = os.environ["HUITONG_ADMIN_PASSWORD"]
@@ -153,7 +154,8 @@ def test_exports_have_the_rows_of_the_page(finance_head: FlaskClient, history: F
     assert response.headers["Content-Disposition"].endswith('.xlsx"')
     sheet = load_workbook(io.BytesIO(response.get_data())).active
     rows = list(sheet.iter_rows(values_only=True))
-    expected = dashboard.dashboard(history, now=_now(), period="month", count=6, departments=FINANCE_IDS)["rows"]
+    expected = dashboard.dashboard(history, now=_now(), period="month", count=6, departments=FINANCE_IDS,
+                                   zone=get_settings().timezone)["rows"]  # the pages' periods are local
     assert rows[0][:3] == ("Department", "Period", "Active tasks")
     assert len(rows) - 1 == len(expected) == 3 * 6
     assert {r[0] for r in rows[1:]} == FINANCE

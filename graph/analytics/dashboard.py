@@ -1,4 +1,5 @@
-"""The managers' dashboard: per department and period (UTC weeks or calendar months), computed in numpy.
+"""The managers' dashboard: per department and period (weeks from Monday or calendar months, in the
+organisation's zone ``HUITONG_TIMEZONE``: a task done late on a Sunday in UTC may be Monday there), in numpy.
 
 Definitions:
 - active: tasks in the department's hands at some time in the period (created before its end and not
@@ -14,8 +15,9 @@ The last period is the current one, still running (``partial``).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import numpy as np
 
@@ -27,30 +29,34 @@ from graph.store import GraphStore
 
 PERIODS = ("week", "month")
 MAX_PERIODS = 52
-DAY_MS = q.DAY_MS
+# Sharing events are counted per quarter hour: every zone's offset from UTC is a whole number of quarter
+# hours, so each bucket falls wholly inside one local week or month (whole UTC days would straddle them).
+BUCKET_MS = 15 * 60_000
 
 
-def _month_start(moment: datetime, back: int) -> datetime:
+def _month_start(moment: datetime, back: int, zone: ZoneInfo) -> datetime:
     index = moment.year * 12 + moment.month - 1 - back
-    return datetime(index // 12, index % 12 + 1, 1, tzinfo=UTC)
+    return datetime(index // 12, index % 12 + 1, 1, tzinfo=zone)
 
 
-def period_bounds(now: int, period: str, count: int) -> list[dict[str, Any]]:
-    """The ``count`` periods ending with the current one, oldest first: start, end (ms), label, partial."""
+def period_bounds(now: int, period: str, count: int, zone: str = "UTC") -> list[dict[str, Any]]:
+    """The ``count`` periods ending with the current one, oldest first: start, end (ms), label, partial.
+    Periods begin at local midnight in ``zone`` (an IANA name), so their lengths follow its clock changes."""
     if period not in PERIODS:
         raise ValueError(f"period must be one of {', '.join(PERIODS)}")
     if not 1 <= count <= MAX_PERIODS:
         raise ValueError(f"between 1 and {MAX_PERIODS} periods")
-    moment = datetime.fromtimestamp(now / 1000, UTC)
+    tz = ZoneInfo(zone)
+    moment = datetime.fromtimestamp(now / 1000, tz)
     out = []
     for back in range(count - 1, -1, -1):
         if period == "month":
-            start, end = _month_start(moment, back), _month_start(moment, back - 1)
+            start, end = _month_start(moment, back, tz), _month_start(moment, back - 1, tz)
             label = start.strftime("%Y-%m")
         else:
-            monday = datetime(moment.year, moment.month, moment.day, tzinfo=UTC) - timedelta(days=moment.weekday())
-            start = monday - timedelta(weeks=back)
-            end = start + timedelta(weeks=1)
+            monday = moment.date() - timedelta(days=moment.weekday(), weeks=back)
+            start = datetime.combine(monday, time(), tz)
+            end = datetime.combine(monday + timedelta(weeks=1), time(), tz)
             label = start.strftime("%G-W%V")
         out.append({"start": int(start.timestamp() * 1000), "end": int(end.timestamp() * 1000), "label": label,
                     "partial": back == 0})
@@ -58,14 +64,14 @@ def period_bounds(now: int, period: str, count: int) -> list[dict[str, Any]]:
 
 
 def _events(store: GraphStore, statement: Any, since: int, until: int) -> list[dict[str, Any]]:
-    return store.run(statement, {"since": since, "until": until, "day": DAY_MS})
+    return store.run(statement, {"since": since, "until": until, "day": BUCKET_MS})
 
 
 def _fold(rows: Iterable[dict[str, Any]], starts: np.ndarray, ends: np.ndarray) -> dict[tuple[str, int], int]:
-    """(department id, period index) -> events, from per-day counts."""
+    """(department id, period index) -> events, from per-quarter-hour counts."""
     out: dict[tuple[str, int], int] = {}
     for row in rows:
-        at = float(row["day"]) * DAY_MS
+        at = float(row["day"]) * BUCKET_MS
         index = int(np.searchsorted(starts, at, side="right")) - 1
         if 0 <= index < len(starts) and at < ends[index] and row["department"]:
             key = (row["department"], index)
@@ -73,8 +79,8 @@ def _fold(rows: Iterable[dict[str, Any]], starts: np.ndarray, ends: np.ndarray) 
     return out
 
 
-def _figures(store: GraphStore, now: int, period: str, count: int) -> dict[str, Any]:
-    bounds = period_bounds(now, period, count)
+def _figures(store: GraphStore, now: int, period: str, count: int, zone: str) -> dict[str, Any]:
+    bounds = period_bounds(now, period, count, zone)
     starts = np.array([b["start"] for b in bounds], dtype=np.float64)
     ends = np.array([b["end"] for b in bounds], dtype=np.float64)
     tables = tables_for(store, None)
@@ -118,11 +124,12 @@ def _figures(store: GraphStore, now: int, period: str, count: int) -> dict[str, 
 
 
 def dashboard(store: GraphStore, *, now: int, period: str = "month", count: int = 12,
-              departments: set[str] | frozenset[str] | None = None) -> dict[str, Any]:
-    """Rows per (department, period) and per-department totals; ``departments`` (ids) limits them (None: all)."""
-    period_bounds(now, period, count)  # bad arguments fail before anything is read
-    result = cache.cached(store, ("dashboard", period, count, now // 60_000), lambda: _figures(store, now, period,
-                                                                                               count))
+              departments: set[str] | frozenset[str] | None = None, zone: str = "UTC") -> dict[str, Any]:
+    """Rows per (department, period) and per-department totals; ``departments`` (ids) limits them (None: all).
+    Periods are local to ``zone`` (the organisation's, ``HUITONG_TIMEZONE``, when a use case asks)."""
+    period_bounds(now, period, count, zone)  # bad arguments fail before anything is read
+    result = cache.cached(store, ("dashboard", period, count, zone, now // 60_000),
+                          lambda: _figures(store, now, period, count, zone))
     rows = [r for r in result["rows"] if departments is None or r["department_id"] in departments]
     return {**result, "rows": rows, "totals": totals(rows)}
 

@@ -1,7 +1,8 @@
 """Reads behind the managers' dashboard and trend notices: information-sharing events per day, task cards.
 
-Counts come back per (department id, UTC day) so a year of activity is a few thousand rows at most;
-the dashboard folds the days into weeks or months itself.
+Counts come back per (department id, time bucket of ``$day`` ms: the dashboard asks for quarter hours, so
+each bucket lies inside one local week or month whatever the organisation's zone) and the dashboard folds
+the buckets into its periods itself.
 """
 
 from graph.cypher import cypher

@@ -23,6 +23,7 @@ from graph.analytics import scope as scoping
 from graph.analytics.tasks import directory, workflow_keys
 from graph.errors import InvalidInput, NotPermitted
 from graph.usecases import Context
+from settings import get_settings
 
 ROLES = ("manager", "admin")
 DEFAULT_PERIODS = {"month": 12, "week": 26}
@@ -64,6 +65,11 @@ def _day_ms(text: str) -> int:
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def zone(ctx: Context) -> str:
+    """The organisation's zone (``HUITONG_TIMEZONE``): dashboard weeks and months begin at its midnight."""
+    return (ctx.settings or get_settings()).timezone
 
 
 # -- access and scope ------------------------------------------------------------------------------------
@@ -150,7 +156,7 @@ def dashboard_view(ctx: Context, actor: Actor, filters: Filters, *, now: int | N
     if filters.department:
         wanted = frozenset({filters.department})
     return dashboard.dashboard(ctx.store, now=now or now_ms(), period=filters.period, count=filters.count,
-                               departments=wanted)
+                               departments=wanted, zone=zone(ctx))
 
 
 def trend_warnings(ctx: Context, actor: Actor, *, now: int | None = None) -> list[dict[str, Any]]:
