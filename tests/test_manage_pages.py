@@ -204,19 +204,28 @@ def test_completion_only_logs_say_what_cannot_be_separated(admin: FlaskClient, h
     assert 'data-timing="completion_only"' not in other
 
 
-def test_trend_warnings_notify_the_responsible_heads_once(history: FalkorStore) -> None:
+def test_trend_warnings_notify_the_responsible_heads_once(app: Flask, history: FalkorStore) -> None:
     now = _now()
     warnings = trends.trends(history, now=now)["warnings"]
     assert any(w.get("workflow") == "expense" and w.get("step") == "finance" for w in warnings)
     created = notify_trend_warnings(history, now=now)
-    assert created and all(n["kind"] == KIND and n["text"] for n in created)
+    # A code with figures, never an English sentence: the reader's language words it.
+    assert created and all(n["kind"] == KIND and n["code"].startswith("trend.") and "text" not in n
+                           for n in created)
     accounting_head = ORG.head["FIN-ACC"]  # 会计组 handles the expense workflow's finance review
     mine = [n for n in inbox.notifications(history, accounting_head, limit=200) if n["kind"] == KIND]
     expense = next(w for w in warnings if w.get("workflow") == "expense" and w.get("step") == "finance")
     title = f"{expense['workflow_name']} / {expense['step_name']}"  # names, not keys
-    assert any(n["title"] == title and "Mann-Kendall" in n["text"] for n in mine)
+    rising = next(n for n in mine if n["title"] == title and n["code"] == "trend.rising_handling_time")
+    assert json.loads(rising["params"])["weeks"] == expense["params"]["weeks"]
     assert all(n.get("task_id") for n in mine)
     assert notify_trend_warnings(history, now=now + 60_000) == []  # the same week: nothing new
+    weeks = expense["params"]["weeks"]
+    zh = login(app, history, accounting_head, language="zh-CN").get("/notifications/").get_data(as_text=True)
+    assert f"每周办理时长中位数正以每周 {expense['params']['slope_h']} 小时的速度上升，已持续 {weeks} 周" in zh
+    en = login(app, history, accounting_head).get("/notifications/").get_data(as_text=True)
+    assert f"the weekly median handling time rises by {expense['params']['slope_h']} hours a week" in en
+    assert "Mann-Kendall" not in zh + en
 
 
 def test_engine_actions_invalidate_the_analytics_cache(history: FalkorStore) -> None:

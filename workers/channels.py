@@ -27,6 +27,7 @@ from urllib.parse import quote_plus
 
 from graph import webhooks
 from graph.store import GraphStore, Row
+from workers import notice_words
 
 TITLES = {
     "task_arrived": ("新任务", "New task"),
@@ -89,9 +90,13 @@ def message(notice: dict[str, Any]) -> str:
         lines.append(str(notice["step_name"]))
     if notice.get("due_at"):
         lines.append(time.strftime("%Y-%m-%d %H:%M", time.gmtime(int(notice["due_at"]) / 1000 + 8 * 3600)))
-    if notice.get("text"):
-        lines.append(str(notice["text"]))
+    lines += notice_words.texts(notice)
     return "\n".join(line for line in lines if line)
+
+
+def _coded(notice: dict[str, Any]) -> list[Any]:
+    # Trend notices differ by their code and figures, not a text; other notices keep their earlier key.
+    return [notice["code"], notice.get("params")] if notice.get("code") else []
 
 
 def queue_notices(store: GraphStore, notices: list[dict[str, Any]], *, now: int | None = None) -> int:
@@ -108,7 +113,7 @@ def queue_notices(store: GraphStore, notices: list[dict[str, Any]], *, now: int 
         if person not in channels_of:
             channels_of[person] = webhooks.channels_of_person(store, person)
         key = hashlib.sha256(json.dumps([notice.get("kind"), notice.get("task_id"), notice.get("due_at"),
-                                         notice.get("text")], default=str).encode()).hexdigest()[:24]
+                                         notice.get("text"), *_coded(notice)], default=str).encode()).hexdigest()[:24]
         body = json.dumps({"text": message(notice)}, ensure_ascii=False)
         for channel in channels_of[person]:
             if notice.get("kind") in (channel["kinds"] or ()):

@@ -21,6 +21,7 @@ from graph import notifications, org
 from graph.store import GraphStore
 from graph.workflows import reminders
 from settings import Settings
+from workers import notice_words
 
 log = logging.getLogger("huitong.notify")
 
@@ -147,8 +148,7 @@ def compose(settings: Settings, person: dict[str, Any], notices: list[dict[str, 
         when = datetime.fromtimestamp(due / 1000, zone).strftime("%Y-%m-%d %H:%M") if due else "-"
         where = " · ".join(str(notice[k]) for k in ("title", "step_name", "by_name") if notice.get(k))
         lines.append(f"- {zh} / {en}: {where} · {when}")
-        if notice.get("text"):
-            lines.append(f"  {notice['text']}")
+        lines += [f"  {said}" for said in notice_words.texts(notice)]
     lines += ["", "汇通 Huitong"]
     message.set_content("\n".join(lines))
     return message

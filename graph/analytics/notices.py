@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from graph.analytics import trends
+from graph.analytics import trend_words, trends
 from graph.analytics.bottlenecks import tables_for
 from graph.analytics.tasks import TaskTable, concat
 from graph.queries import dashboard as q
@@ -24,6 +24,8 @@ from graph.workflows import reminders
 KIND = "trend_warning"
 MIN_SHARE = 0.2
 ADMIN_ROLE = "admin"
+
+
 def scope_label(warning: dict[str, Any]) -> str:
     return trends.scope_label(warning)
 
@@ -88,6 +90,8 @@ def notify_trend_warnings(store: GraphStore, *, now: int) -> list[dict[str, Any]
         task = {**cards[0], "title": label}
         key = f"{warning['kind']}|{label}|{week}"
         for person_id in recipients(store, responsible(table, idx, warning)):
-            rows.append(reminders.notification(KIND, task, person_id, now, key=key, text=warning["message"]))
+            row = reminders.notification(KIND, task, person_id, now, key=key)
+            row["props"].update(trend_words.notice_fields(warning))  # worded in the reader's language
+            rows.append(row)
     fresh = set(reminders.notify(store, rows, now=now))
     return [r["props"] for r in rows if r["props"]["id"] in fresh]

@@ -11,6 +11,7 @@ from flask import jsonify
 from flask.typing import ResponseReturnValue
 
 from graph import accounts, decisions
+from graph.analytics import trend_words
 from graph.usecases import browse
 from graph.usecases import notifications as notices
 from graph.workflows import actions, inbox, runs
@@ -18,6 +19,7 @@ from graph.workflows import usecases as flows
 from webapp import services
 from webapp.api import models as m
 from webapp.api.core import actor, operation, page_links
+from webapp.views import manage_words
 
 MISSING = {404: m.Problem}
 
@@ -119,7 +121,14 @@ def record_decision(body: m.DecisionIn) -> ResponseReturnValue:
 def notifications(query: m.NotificationQuery) -> ResponseReturnValue:
     wanted = min(query.page * query.per_page + 1, notices.LIMIT * 10)
     rows = notices.notifications(services.context(), actor(), unread_only=query.unread, limit=wanted)
-    return jsonify(_paged(rows, query.page, query.per_page))
+    return jsonify(_paged([_worded(r) for r in rows], query.page, query.per_page))
+
+
+def _worded(notice: dict[str, Any]) -> dict[str, Any]:
+    """A trend notice's code and figures (as an object), and its text in the caller's language."""
+    if not notice.get("code"):
+        return notice
+    return {**notice, "params": trend_words.notice_params(notice), "text": manage_words.notice_text(notice)}
 
 
 @operation("POST", "/notifications/<notification_id>/read", summary="Mark a notification read",

@@ -9,19 +9,9 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-WARNINGS: dict[str, Any] = {
-    "trend.rising_handling_time": _l(
-        "%(scope)s: the weekly median handling time rises by %(slope_h)s hours a week over %(weeks)s weeks "
-        "(+%(rise)s over the period)."),
-    "trend.sla_breach_expected": _l(
-        "%(scope)s: %(arrived)s tasks arrived and %(finished)s were completed in %(recent_days)s days; the "
-        "%(queue)s open tasks take %(clearing_days)s days to clear against a time limit of %(sla_days)s days: "
-        "new tasks will miss it in about %(days)s days."),
-    "trend.sla_breached": _l(
-        "%(scope)s: %(arrived)s tasks arrived and %(finished)s were completed in %(recent_days)s days; the "
-        "%(queue)s open tasks take %(clearing_days)s days to clear against a time limit of %(sla_days)s days: "
-        "tasks are missing it already."),
-}
+from graph.analytics import trend_words
+
+WARNINGS: dict[str, Any] = {code: _l(text) for code, text in trend_words.WARNINGS.items()}
 WARNING_TITLES: dict[str, Any] = {"rising_handling_time": _l("Handling time rising"),
                                   "sla_breach_expected": _l("SLA breaches ahead")}
 REASONS: dict[str, Any] = {
@@ -38,33 +28,22 @@ PATH_REASONS: dict[str, Any] = {
 LINK_KINDS: dict[str, Any] = {"handoffs": _l("Workflow handoffs"), "co_assigned": _l("Worked on the same runs"),
                               "shared_documents": _l("Shared documents"), "comments": _l("Comments"),
                               "member": _l("Membership")}
-RATES = ("rate", "rise")
-
-
-def _params(params: dict[str, Any]) -> dict[str, str]:
-    out = {}
-    for key, value in params.items():
-        if value is None:
-            out[key] = "—"
-        elif key in RATES:
-            out[key] = f"{float(value):.0%}"
-        else:
-            out[key] = str(value)
-    return out
 
 
 def _word(catalogue: dict[str, Any], code: str, params: dict[str, Any]) -> str:
     text = catalogue.get(code)
     if text is None:
         return code
-    try:
-        return str(text) % _params(params)
-    except (KeyError, ValueError, TypeError):
-        return str(text)
+    return trend_words.fill(str(text), params)
 
 
 def warning_text(warning: dict[str, Any]) -> str:
     return _word(WARNINGS, warning.get("code", ""), warning.get("params", {}))
+
+
+def notice_text(notice: dict[str, Any]) -> str:
+    """A notification's text in the reader's language (a trend code worded; an old stored text as it is)."""
+    return trend_words.notice_text(notice, _)
 
 
 def warning_title(warning: dict[str, Any]) -> str:

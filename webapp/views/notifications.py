@@ -9,9 +9,13 @@ from flask_babel import gettext as _
 from graph import notifications
 from graph.usecases import notifications as cases
 from webapp import services
+from webapp.views import manage_words
 from webapp.views import workflow_ui as ui
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+# A notice's text in the reader's language (trend warnings are stored as a code with figures).
+bp.add_app_template_global(manage_words.notice_text, "notice_text")
 
 LIMIT = 100
 OPENABLE = ("/workflows/tasks/", "/workflows/runs/", "/documents/")
