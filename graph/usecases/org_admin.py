@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from graph import accounts, audit, org, org_io
+from graph import accounts, audit, department_moves, org, org_io
 from graph.actor import Actor
 from graph.errors import NotPermitted, StateConflict
 from graph.org import OrgError, Problem
@@ -70,7 +70,11 @@ def _audit(ctx: Context, actor: Actor, action: str, kind: str | None = None, tar
 
 
 def create(ctx: Context, actor: Actor, kind: str, form: Mapping[str, str]) -> str:
+    """A new department, position or project; a department's parent is named by id (``parent_id``) or, as
+    the tree picker posts it, by code (``parent``)."""
     require_admin(ctx, actor)
+    if kind == "department" and "parent" in form:
+        form = {**form, "parent_id": department_parent(ctx, actor, None, form["parent"]) or ""}
     entity_id = org.create(ctx.store, kind, form)
     _audit(ctx, actor, f"org.{kind}.create", kind, entity_id,
            {k: form.get(k, "") for k in ("code", "name", "name_en", "parent_id")})
@@ -87,8 +91,24 @@ def update(ctx: Context, actor: Actor, kind: str, entity_id: str, form: Mapping[
     return dict(before)
 
 
-def move_department(ctx: Context, actor: Actor, department_id: str, parent_id: str | None) -> None:
+def department_parent(ctx: Context, actor: Actor, department_id: str | None, parent_code: str) -> str | None:
+    """The id of the department ``parent_code`` names (blank: the top level), checked as the new parent of
+    ``department_id`` (None: a department being created): never itself or one of its own descendants."""
     require_admin(ctx, actor, "department", department_id)
+    _, nodes = org.department_tree(ctx.store)
+    return department_moves.parent_by_code(nodes, department_id, parent_code)
+
+
+def move_department(ctx: Context, actor: Actor, department_id: str, parent_id: str | None, *,
+                    parent_code: str | None = None) -> None:
+    """Put a department under another (by id, or by code as the tree picker posts it) or at the top level;
+    a move under itself or its own descendant is refused with a code (field ``parent``)."""
+    require_admin(ctx, actor, "department", department_id)
+    _, nodes = org.department_tree(ctx.store)
+    if parent_code is not None:
+        parent_id = department_moves.parent_by_code(nodes, department_id, parent_code)
+    elif department_id in nodes and (parent_id or "") in nodes:  # an unknown id is the move's own NotFound
+        department_moves.check(nodes, department_id, parent_id)
     org.move_department(ctx.store, department_id, parent_id)
     _audit(ctx, actor, "org.department.move", "department", department_id, {"parent_id": parent_id})
 

@@ -3,6 +3,9 @@
  * through the options, Enter picks the active one (without submitting the form), Escape closes the list.
  * Picking writes the option's value (a code or user name) into the field, which is what the form posts.
  * No inline handlers (the CSP forbids them); loaded once even when several pickers include it.
+ * Tree pickers (departments: role="tree" popup) browse the tree until something is typed: ArrowRight opens a
+ * branch (or goes to its first child), ArrowLeft closes it (or goes to the parent); only the visible, allowed
+ * departments are stepped through; a click on the triangle opens or closes a branch.
  */
 (function () {
   "use strict";
@@ -13,7 +16,21 @@
     var chosen = document.getElementById(input.id + "-chosen");
     return {list: list, chosen: chosen};
   }
-  function options(list) { return Array.prototype.slice.call(list.querySelectorAll('[role="option"]:not([aria-disabled="true"])')); }
+  function isTree(list) { return !!list && list.getAttribute("role") === "tree"; }
+  // The choices that can be stepped to: allowed, and not inside a closed branch.
+  function options(list) {
+    var role = isTree(list) ? "treeitem" : "option";
+    return Array.prototype.slice.call(list.querySelectorAll('[role="' + role + '"]:not([aria-disabled="true"])'))
+      .filter(function (o) { return !o.closest('[role="group"][hidden]'); });
+  }
+  function expand(item, on) {
+    if (!item || !item.hasAttribute("aria-expanded")) return false;
+    item.setAttribute("aria-expanded", on ? "true" : "false");
+    for (var i = 0; i < item.children.length; i++) {
+      if (item.children[i].getAttribute("role") === "group") item.children[i].hidden = !on;
+    }
+    return true;
+  }
   // A list may be gone: the designer re-renders its fields (and their lists) after many changes.
   function open(input, list) { if (list) { list.hidden = false; input.setAttribute("aria-expanded", "true"); } }
   function close(input, list) {
@@ -21,6 +38,7 @@
     list.hidden = true; input.setAttribute("aria-expanded", "false"); input.removeAttribute("aria-activedescendant");
   }
   function activate(input, list, index) {
+    Array.prototype.forEach.call(list.querySelectorAll('[aria-selected="true"]'), function (o) { o.setAttribute("aria-selected", "false"); });
     var all = options(list);
     all.forEach(function (o, i) { o.setAttribute("aria-selected", i === index ? "true" : "false"); });
     if (all[index]) { input.setAttribute("aria-activedescendant", all[index].id); all[index].scrollIntoView({block: "nearest"}); }
@@ -40,7 +58,8 @@
     } else {
       input.value = value;
     }
-    if (p.chosen) p.chosen.textContent = option.getAttribute("data-label") + " (" + value + ")";
+    var path = option.getAttribute("data-path");  // a department's place in the tree, root first
+    if (p.chosen) p.chosen.textContent = (path ? path + " / " : "") + option.getAttribute("data-label") + " (" + value + ")";
     close(input, p.list);
     input.dispatchEvent(new Event("change", {bubbles: true}));
   }
@@ -55,7 +74,7 @@
   });
   document.addEventListener("htmx:afterSwap", function (e) {
     var list = e.detail.target;
-    if (!list || list.getAttribute("role") !== "listbox") return;
+    if (!list || (list.getAttribute("role") !== "listbox" && !isTree(list))) return;
     var input = document.querySelector('[aria-controls="' + list.id + '"]');
     if (!input || document.activeElement !== input) return;
     open(input, list);
@@ -74,16 +93,37 @@
       activate(input, list, next);
     } else if (e.key === "Enter") {
       if (!list.hidden && at >= 0) { e.preventDefault(); choose(input, all[at]); }
+    } else if ((e.key === "ArrowRight" || e.key === "ArrowLeft") && isTree(list) && !list.hidden && at >= 0) {
+      e.preventDefault();
+      var item = all[at], opened = item.getAttribute("aria-expanded") === "true";
+      if (e.key === "ArrowRight") {
+        if (!opened) { expand(item, true); } else {
+          var first = options(list).indexOf(item) + 1, after = options(list)[first];
+          if (after && item.contains(after)) activate(input, list, first);
+        }
+      } else if (opened) {
+        expand(item, false);
+      } else {
+        var parent = item.parentNode.closest('[role="treeitem"]'), index = options(list).indexOf(parent);
+        if (index >= 0) activate(input, list, index);
+      }
     } else if (e.key === "Escape") {
       if (!list.hidden) { e.preventDefault(); close(input, list); }
     }
   });
   // mousedown, not click: it comes before the field's blur closes the list.
   document.addEventListener("mousedown", function (e) {
-    var option = e.target.closest && e.target.closest('.picker-list [role="option"]');
-    if (!option || option.getAttribute("aria-disabled") === "true") return;
+    var toggle = e.target.closest && e.target.closest(".picker-tree .picker-toggle");
+    if (toggle) {
+      e.preventDefault();
+      var branch = toggle.closest('[role="treeitem"]');
+      expand(branch, branch.getAttribute("aria-expanded") !== "true");
+      return;
+    }
+    var option = e.target.closest && e.target.closest('.picker-list [role="option"], .picker-list [role="treeitem"]');
+    if (!option || option.getAttribute("aria-disabled") === "true") { if (option) e.preventDefault(); return; }
     e.preventDefault();
-    var input = document.querySelector('[aria-controls="' + option.parentNode.id + '"]');
+    var input = document.querySelector('[aria-controls="' + option.closest(".picker-list").id + '"]');
     if (input) choose(input, option);
   });
   // Fields built by scripts (the workflow designer) search without htmx: the same endpoint, the same options.

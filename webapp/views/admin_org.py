@@ -22,12 +22,14 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from werkzeug.utils import secure_filename
 
-from graph import org, org_io
+from graph import department_moves, org, org_io
+from graph.errors import InvalidInput
 from graph.org import OrgError, Problem
 from graph.usecases import org_admin as cases
 from webapp import services
 from webapp.auth import current_person, roles_required
 from webapp.downloads import content_disposition
+from webapp.messages import MESSAGES, message
 
 bp = Blueprint("admin_org", __name__, url_prefix="/admin/org")
 
@@ -41,6 +43,13 @@ TITLES = {"departments": _l("Departments"), "positions": _l("Positions"), "proje
 IMPORT_TOKEN_RE = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 IMPORT_MAX_AGE_S = 24 * 3600
 SESSION_IMPORT = "org_import_token"
+# The tree picker's refusals (the same sentences as the organisation module's own checks).
+MESSAGES.update({
+    department_moves.UNDER_ITSELF: _l("A department cannot be moved under itself."),
+    department_moves.UNDER_DESCENDANT: _l("“%(code)s” cannot move under “%(parent)s”: that department is inside it."),
+    department_moves.INACTIVE_PARENT: _l("The parent department “%(code)s” is inactive."),
+    department_moves.UNKNOWN_PARENT: _l("No active department has the code “%(code)s”."),
+})
 
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -152,15 +161,21 @@ def _render_coded_form(kinds: str, entity: Mapping[str, Any] | None, values: Map
                        errors: Mapping[str | None, list[str]] | None = None, section: str = "details",
                        status: int = 200) -> ResponseReturnValue:
     kind = _kind(kinds)
+    errors = dict(errors or {})
+    if "parent_id" in errors:  # the organisation module names the field by id; the picker posts a code
+        errors["parent"] = errors.get("parent", []) + errors.pop("parent_id")
     context: dict[str, Any] = {"kinds": kinds, "kind": kind, "title": TITLES[kinds], "entity": entity,
-                               "values": values, "errors": errors or {}, "section": section}
+                               "values": values, "errors": errors, "section": section}
     if kind == "department":
-        context["parent_options"] = _department_options(entity["id"] if entity else None)
+        _, nodes = org.department_tree(services.store())
         context["move_options"] = [o for o in _department_options() if not entity or o["id"] != entity["id"]]
+        # The tree picker shows codes: what was posted, else the parent the page was opened for or has now.
+        named = nodes.get(str(values.get("parent_id") or ""))
+        context["parent_code"] = values.get("parent", named.row["code"] if named else "")
         if entity:
-            _, nodes = org.department_tree(services.store())
             node = nodes.get(entity["id"])
-            context["current_parent_id"] = node.row["parent_id"] if node else None
+            if "parent" not in values:
+                context["parent_code"] = (node.row["parent_code"] if node else None) or ""
             context["members"] = node.row["members"] if node else 0
             context["path"] = org.department_path(nodes, entity["id"])
     return render_template("admin/coded_form.html", **context), status
@@ -176,6 +191,8 @@ def create(kinds: str) -> ResponseReturnValue:
         entity_id = cases.create(services.context(), services.actor(), kind, request.form)
     except OrgError as error:
         return _render_coded_form(kinds, None, request.form, _errors(error), status=422)
+    except InvalidInput as error:  # the tree picker's parent: unknown or inactive
+        return _render_coded_form(kinds, None, request.form, _refusal(error), status=422)
     flash(_("Created %(code)s.", code=request.form.get("code", "").strip()), "success")
     return redirect(url_for("admin_org.edit", kinds=kinds, entity_id=entity_id))
 
@@ -208,11 +225,24 @@ def move(entity_id: str) -> ResponseReturnValue:
     entity = _entity_or_404("department", entity_id)
     parent_id = request.form.get("parent_id", "").strip() or None
     try:
-        cases.move_department(services.context(), services.actor(), entity_id, parent_id)
+        cases.move_department(services.context(), services.actor(), entity_id, parent_id,
+                              parent_code=request.form.get("parent"))
     except OrgError as error:
         return _render_coded_form("departments", entity, entity, _errors(error), "move", 422)
+    except InvalidInput as error:  # under itself or its own descendant, or no such department
+        return move_refused(entity, error)
     flash(_("Moved %(code)s.", code=entity["code"]), "success")
     return redirect(url_for("admin_org.edit", kinds="departments", entity_id=entity_id))
+
+
+def _refusal(error: InvalidInput) -> dict[str | None, list[str]]:
+    return {error.params.get("field") or None: [message(error)]}
+
+
+def move_refused(entity: Mapping[str, Any], error: InvalidInput) -> ResponseReturnValue:
+    """The department page again, the refused parent kept in the picker and the reason beside it."""
+    values = {**entity, "parent": request.form.get("parent", "")}
+    return _render_coded_form("departments", entity, values, _refusal(error), "move", 422)
 
 
 @bp.post("/<any(departments, positions, projects):kinds>/<entity_id>/status")

@@ -11,8 +11,11 @@ from flask import Blueprint, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from graph import org, org_impact
+from graph.errors import InvalidInput
+from graph.usecases import org_admin as cases
 from webapp import services
 from webapp.auth import roles_required
+from webapp.views import admin_org
 
 bp = Blueprint("org_impact", __name__, url_prefix="/admin/org/impact")
 
@@ -46,7 +49,14 @@ def _person(person_id: str) -> dict:
 @roles_required("admin")
 def move(entity_id: str) -> ResponseReturnValue:
     entity = _entity("department", entity_id)
-    impact = org_impact.preview_move(services.store(), entity_id, request.form.get("parent_id", "").strip() or None)
+    parent_id = request.form.get("parent_id", "").strip() or None
+    if "parent" in request.form:  # the tree picker posts a code: a refused parent is said before any preview
+        try:
+            parent_id = cases.department_parent(services.context(), services.actor(), entity_id,
+                                                request.form["parent"])
+        except InvalidInput as error:
+            return admin_org.move_refused(entity, error)
+    impact = org_impact.preview_move(services.store(), entity_id, parent_id)
     return _render(impact, url_for("admin_org.move", entity_id=entity_id),
                    url_for("admin_org.edit", kinds="departments", entity_id=entity_id), entity["code"])
 

@@ -1,4 +1,5 @@
-"""``/pick/<kind>``: the search behind every picker (people, departments, positions, projects).
+"""``/pick/<kind>``: the search behind every picker (people, departments, positions, projects); with
+``tree=1`` the department picker browses the tree (``pickers/_tree.html``) until something is typed.
 
 A GET that changes nothing (so no CSRF token is involved); htmx sends what was typed and swaps the options
 into the combobox's list. The options are rendered by ``pickers/_options.html``; the combobox itself is the
@@ -53,6 +54,10 @@ def search(kind: str) -> ResponseReturnValue:
     if request.args.get("multiple"):  # a comma-separated list: the last entry is the one being typed
         text = re.split(r"[,，]", text)[-1]
     try:
+        if kind == "department" and request.args.get("tree") == "1":
+            found = pickers.department_tree(services.store(), services.actor(), text, lang=lang,
+                                            exclude=request.args.get("exclude") or None)
+            return render_template("pickers/_tree.html", choices=found, list_id=list_id, browsing=not text.strip())
         if kind == "share":
             choices = _shares(text, lang)
         else:
