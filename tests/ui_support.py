@@ -198,3 +198,15 @@ def content_names(store: FalkorStore) -> set[str]:
         UNION MATCH (d:Decision) RETURN d.title AS text
     """)
     return {str(r["text"]) for r in store.run(statement, {}) if r["text"]}
+
+
+def graph_names(store: FalkorStore) -> set[str]:
+    """Names the graph gives its workflows and their steps, in both languages, as the analytics rows carry
+    them (a step keeps the name it had when its task was made): names, not UI words, on any page."""
+    from graph.analytics.bottlenecks import tables_for
+    from graph.analytics.tasks import workflow_keys
+
+    names = {str(n) for w in workflow_keys(store) for n in (w.get("name"), w.get("name_en")) if n}
+    for table in tables_for(store, None):
+        names.update(str(n) for n in table.step_names if n)
+    return names
