@@ -23,7 +23,8 @@ INACTIVE_PARENT = "department.parent_inactive"
 def subtree(nodes: Mapping[str, org.DeptNode], department_id: str | None) -> set[str]:
     """The ids of a department and everything below it (empty for none: a new department has no subtree)."""
     found: set[str] = set()
-    stack = [nodes[department_id]] if department_id in nodes else []
+    start = nodes.get(department_id or "")
+    stack = [start] if start is not None else []
     while stack:
         node = stack.pop()
         if node.row["id"] not in found:  # a damaged tree with a loop still ends
@@ -42,7 +43,7 @@ def check(nodes: Mapping[str, org.DeptNode], department_id: str | None, parent_i
     if department_id is not None and parent_id == department_id:
         raise InvalidInput(UNDER_ITSELF, field=FIELD, code=parent.row["code"])
     if parent_id in subtree(nodes, department_id):
-        moving = nodes[department_id].row["code"] if department_id in nodes else ""
+        moving = nodes[department_id or ""].row["code"]  # a subtree holding the parent is a known department's
         raise InvalidInput(UNDER_DESCENDANT, field=FIELD, code=moving, parent=parent.row["code"])
     if not parent.row["active"]:
         raise InvalidInput(INACTIVE_PARENT, field=FIELD, code=parent.row["code"])

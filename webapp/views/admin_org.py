@@ -236,7 +236,8 @@ def move(entity_id: str) -> ResponseReturnValue:
 
 
 def _refusal(error: InvalidInput) -> dict[str | None, list[str]]:
-    return {error.params.get("field") or None: [message(error)]}
+    field = error.params.get("field")
+    return {str(field) if field else None: [message(error)]}
 
 
 def move_refused(entity: Mapping[str, Any], error: InvalidInput) -> ResponseReturnValue:
