@@ -167,6 +167,7 @@ def end_to_end(server: object, settings: object, archive: Path, workers: int, in
         warm = jobs.start_job(store, settings, warmup, owner, jobs.JobOptions(index=index, batch_files=1))  # type: ignore[arg-type]
         jobs.plan_job(store, settings, warm.id, enqueue_batch)  # type: ignore[arg-type]
         jobs.wait(store, settings, warm.id, timeout=600, interval=0.2)  # type: ignore[arg-type]
+        warm_texts = set(_chunk_texts()) if index else set()  # the warm-up's chunks are not the run's
         started = time.perf_counter()
         job = jobs.start_job(store, settings, archive, owner, jobs.JobOptions(index=index))  # type: ignore[arg-type]
         jobs.plan_job(store, settings, job.id, enqueue_batch)  # type: ignore[arg-type]
@@ -179,7 +180,7 @@ def end_to_end(server: object, settings: object, archive: Path, workers: int, in
     store.close()
     embedded: dict[str, object] = {}
     if index:
-        stored = _chunk_texts()
+        stored = [text for text in _chunk_texts() if text not in warm_texts]
         embedded = {"chunks": len(stored), "chunks_per_s": round(len(stored) / seconds, 2),
                     "load_during": round(os.getloadavg()[0], 2), "same_chunks": set(stored) == set(texts or ())}
         after = encoder_rate(stored)
@@ -202,7 +203,10 @@ def _chunk_texts() -> list[str]:
     """The distinct chunk texts the last run stored (each was embedded once: vectors are cached by text)."""
     import sqlite3
 
-    with sqlite3.connect(DATA_DIR / "search" / "chunks.sqlite3") as conn:
+    path = DATA_DIR / "search" / "chunks.sqlite3"
+    if not path.is_file():
+        return []
+    with sqlite3.connect(path) as conn:
         return [row[0] for row in conn.execute("SELECT text FROM chunks GROUP BY text_hash ORDER BY MIN(id)")]
 
 

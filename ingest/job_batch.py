@@ -7,6 +7,7 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
@@ -96,11 +97,11 @@ def run_batch(store: GraphStore, settings: Settings, job_id: str, file_ids: list
             present.append(record)
         else:
             results[record["id"]] = FileResult(record["id"], "failed", error=MISSING_BYTES)
-    stored = _store_files(ctx, present, results)
-    _process(ctx, present, stored, results)
-    ordered = [results[record["id"]] for record in files]
     if options.index:
-        _index(ctx, ordered)
+        _store_and_index(ctx, present, results)
+    else:
+        _process(ctx, present, _store_files(ctx, present, results), results)
+    ordered = [results[record["id"]] for record in files]
     if ordered:
         ingest_db.set_outcomes(store, [r.row() for r in ordered], docs.now_ms())
     maybe_finish(store, settings, job_id)
@@ -290,6 +291,25 @@ def _located(store: GraphStore, key: str, job: Row, record: Row, stored: _Stored
     ingest_db.set_location(store, key=key, source=job["source"], path=record["path"], sha256=record["sha256"],
                          document_id=stored.document_id, job_id=job["id"], outcome=stored.outcome, now=docs.now_ms())
     return stored
+
+
+INDEX_LEAD_FILES = 16  # files of a batch stored and extracted before its first embedding starts
+
+
+def _store_and_index(ctx: _Batch, records: list[Row], results: dict[str, FileResult]) -> None:
+    """Store, extract and index the batch with the encoder busy as early as possible: the first
+    ``INDEX_LEAD_FILES`` files are stored and extracted, their chunks are embedded in a second thread while this
+    one stores and extracts the rest (torch leaves the GIL during a forward pass; extraction and the graph wait
+    on other processes), then the rest is embedded in one length-sorted pass. The encoder, the bound of
+    ingestion with embedding, otherwise waits for the whole batch's extraction and graph writes."""
+    lead, rest = records[:INDEX_LEAD_FILES], records[INDEX_LEAD_FILES:]
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-index") as indexer:
+        pending = []
+        for window in (lead, rest) if rest else (lead,):
+            _process(ctx, window, _store_files(ctx, window, results), results)
+            pending.append(indexer.submit(_index, ctx, [results[record["id"]] for record in window]))
+    for future in pending:
+        future.result()  # a graph outage met while indexing is raised here: the task is retried
 
 
 def _index(ctx: _Batch, results: list[FileResult]) -> None:
