@@ -4,6 +4,7 @@ and each chunk's vector is the one the encoder gives that chunk on its own."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from pathlib import Path
 
@@ -50,6 +51,14 @@ def test_a_file_failing_mid_batch_fails_alone_and_every_other_file_is_indexed_ri
     assert [f["id"] for f in files] == batch
     victim = next(f for f in files[6:] if "copy-" not in f["path"])  # in the second window
     _squat(org, owner["id"], started.job["source"], victim)
+    passes: list[tuple[str, list[str]]] = []
+    real = index_registry.index_documents
+
+    def recording(store: FalkorStore, settings: Settings, document_ids: list[str]) -> int:
+        passes.append((threading.current_thread().name, list(document_ids)))
+        return real(store, settings, document_ids)
+
+    monkeypatch.setattr(index_registry, "index_documents", recording)
 
     outcome = jobs.run_batch(org, settings, started.id, batch)
 
@@ -57,7 +66,7 @@ def test_a_file_failing_mid_batch_fails_alone_and_every_other_file_is_indexed_ri
     recorded = {f["path"]: f for f in jobs.iter_files(org, started.id)}
     assert recorded[victim["path"]]["status"] == "failed" and recorded[victim["path"]]["error"]
     index = index_registry.search_index(settings)
-    landed = {f["document_id"]: f for f in recorded.values() if f["outcome"] == "ingested"}
+    landed = {f["document_id"]: f for f in recorded.values() if f.get("outcome") == "ingested"}
     assert len(landed) == distinct - 1
     for document_id, row in landed.items():
         document = document_rows.get_document(org, document_id)
@@ -67,7 +76,12 @@ def test_a_file_failing_mid_batch_fails_alone_and_every_other_file_is_indexed_ri
         stored = index.store.document(document_id)
         assert stored is not None and stored[0] == document["current_version_id"]
         assert index.store.chunk_count(document_id) > 0
-        assert not row["extraction_reason"]
+        assert not row.get("extraction_reason")
+    # two embedding passes, off the batch's thread: the lead's files, then the rest's, each file once
+    lead_ids = {recorded[f["path"]].get("document_id") for f in files[:4]}
+    assert [name.startswith("ingest-index") for name, _ in passes] == [True, True]
+    assert set(passes[0][1]) == lead_ids & set(landed) and set(passes[0][1] + passes[1][1]) == set(landed)
+    assert len(passes[0][1]) + len(passes[1][1]) == len(landed)
     # The vectors stored for the batch are those of each chunk embedded alone (batching changes padding only).
     _, rows, _ = index.store.changes_since(Watermark(), index.model_name)
     mine = [r for r in rows if r.document_id in landed]
