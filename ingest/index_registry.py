@@ -31,15 +31,25 @@ def search_index(settings: Settings) -> Any:
         return index
 
 
-def index_metadata(store: GraphStore, document_id: str) -> dict[str, str | int | float | None]:
-    """The facets the search engine filters and counts on, from the document node."""
-    doc = document_rows.get_document(store, document_id)
+def index_metadata(store: GraphStore, document_id: str, doc: dict[str, Any] | None = None,
+                   departments: dict[str, str | None] | None = None) -> dict[str, str | int | float | None]:
+    """The facets the search engine filters and counts on, from the document node (``doc`` when the caller
+    has just read it; ``departments``: owner id -> primary department, shared by the documents of one bulk call,
+    which mostly have one owner)."""
+    doc = doc if doc is not None else document_rows.get_document(store, document_id)
     if doc is None:
         raise docs.NotFound("no such document")
-    department = store.run(q.PRIMARY_DEPARTMENT, {"person_id": doc["owner_id"]})
+    owner = doc["owner_id"]
+    if departments is None or owner not in departments:
+        rows = store.run(q.PRIMARY_DEPARTMENT, {"person_id": owner})
+        found = rows[0]["id"] if rows else None
+        if departments is not None:
+            departments[owner] = found
+    else:
+        found = departments[owner]
     return {"title": doc["title"], "kind": doc["kind"], "domain": doc["domain"], "data_type": doc["data_type"],
             "access": doc["access"], "owner_id": doc["owner_id"], "filename": doc.get("filename"),
-            "department_id": department[0]["id"] if department else None,
+            "department_id": found,
             "uploaded_at": doc["created_at"], "updated_at": doc["updated_at"]}
 
 
@@ -82,13 +92,15 @@ def index_documents(store: GraphStore, settings: Settings, document_ids: Iterabl
     texts = TextStore.from_settings(settings)
     pending: list[Any] = []
     chunks = 0
+    departments: dict[str, str | None] = {}
     for document_id in dict.fromkeys(document_ids):
         doc = document_rows.get_document(store, document_id)
         stored = texts.load(doc["current_version_id"]) if doc else None
         blocks = [(s.text, s.ref) for s in stored.sections if s.text.strip()] if stored else []
         if not blocks:
             continue
-        pending.append(DocumentInput(document_id, stored.version_id, blocks, index_metadata(store, document_id)))
+        metadata = index_metadata(store, document_id, doc, departments)
+        pending.append(DocumentInput(document_id, stored.version_id, blocks, metadata))
         if len(pending) >= batch_size:
             chunks += _flush(index, store, pending)
             pending = []

@@ -293,7 +293,7 @@ def _located(store: GraphStore, key: str, job: Row, record: Row, stored: _Stored
     return stored
 
 
-INDEX_LEAD_FILES = 16  # files of a batch stored and extracted before its first embedding starts
+INDEX_LEAD_FILES = 8  # files of a batch stored and extracted before its first embedding starts
 
 
 def _store_and_index(ctx: _Batch, records: list[Row], results: dict[str, FileResult]) -> None:
