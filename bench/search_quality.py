@@ -205,18 +205,19 @@ def run_dataset(path: Path, model: str, data_dir: Path | None, max_docs: int = 0
 
 
 def compare_query_engines(index: SearchIndex, queries: dict[str, str], qrels: dict, ids: list[str]) -> dict:
-    """nDCG@10 over all queries with the int8 ONNX query encoder and with torch (documents: torch either way)."""
+    """nDCG@10 over all queries with the configured ONNX query encoder (named by its engine) and with torch
+    (documents: torch either way)."""
     embedder = index.embedder
     encoder = embedder.query_encoder
     if encoder is None:
-        return {"onnx-int8": "not exported: queries used torch"}
+        return {get_settings().query_engine: "not exported: queries used torch"}
     out: dict = {}
-    for name, engine in (("onnx-int8", encoder), ("torch", None)):
+    for name, engine in ((encoder.engine, encoder), ("torch", None)):
         embedder.query_encoder = engine
         index._query_vectors.clear()
         out[name] = {mode: evaluate(index, queries, qrels, ids, mode)["ndcg@10"] for mode in ("dense", "hybrid")}
     embedder.query_encoder = encoder
-    out["ndcg@10_loss"] = {m: round(out["torch"][m] - out["onnx-int8"][m], 4) for m in ("dense", "hybrid")}
+    out["ndcg@10_loss"] = {m: round(out["torch"][m] - out[encoder.engine][m], 4) for m in ("dense", "hybrid")}
     print(f"  query engines (all queries, nDCG@10): {out}")
     return out
 

@@ -28,6 +28,16 @@ def matched_documents(row_doc: np.ndarray, n_docs: int, matches: Sequence[Signal
     return np.flatnonzero(hit)
 
 
+def counted_only(
+    fused: Sequence[tuple[str, float]], matched: np.ndarray, doc_index: Mapping[str, int]
+) -> list[tuple[str, float]]:
+    """The fused head without the documents no signal counts: the dense head ranks rows below the similarity
+    floor too (so a keyword match is also ranked by its meaning), but a document only there is not a result."""
+    counted = np.zeros(int(matched.max()) + 1 if len(matched) else 0, dtype=np.bool_)
+    counted[matched] = True
+    return [(doc, score) for doc, score in fused if doc_index[doc] < len(counted) and counted[doc_index[doc]]]
+
+
 def facets(
     columns: Mapping[str, FacetColumn], docs: np.ndarray, doc_meta: Sequence[Metadata]
 ) -> dict[str, list[tuple[str, int]]]:

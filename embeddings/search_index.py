@@ -429,6 +429,7 @@ class SearchIndex:
             fused = fuse(signals, weights, zero_floor=frozenset({"keyword"}))
             everything = [every for _, every in ranked.values()]
             matched = matches.matched_documents(row_doc, len(catalog.doc_ids), everything)
+            fused = matches.counted_only(fused, matched, catalog.doc_index)
             facets = matches.facets(catalog.facet_columns(facet_fields), matched, catalog.doc_meta)
             end = page * per_page
             if end > len(fused):  # a page past the fused head

@@ -94,8 +94,11 @@ class VectorIndex:
     def search_above(
         self, query: np.ndarray, allowed: AllowedRows | np.ndarray, k: int, floor: float
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """Rows scoring at least ``floor``: (head rows, head scores) = the best ``k`` of them, best first, and
-        (rows, scores) of EVERY one of them, in no particular order (a result count covers them all).
+        """(head rows, head scores) = the best ``k`` allowed rows, best first, WHETHER OR NOT they clear ``floor``,
+        and (rows, scores) of EVERY row scoring at least ``floor``, in no particular order (a result count covers
+        them all). The head ranks; the rows above the floor count. Fusion needs the similarity of rows below the
+        floor that another signal matched (a keyword match is ranked by its meaning too), but such a row counts
+        only through that other signal.
 
         Where the exact strategy applies, one pass scores every allowed row and yields both. Otherwise, when
         HNSW's top-``k`` window is full of rows above the floor, one exact range pass over the allowed rows finds
@@ -111,13 +114,11 @@ class VectorIndex:
             subset = np.ascontiguousarray(allowed.rows, dtype=np.int64)
             subset_scores = self._scores_of(vector, subset)
             hit = subset_scores >= floor
-            all_rows, all_scores = subset[hit], subset_scores[hit]
-            return (*top_k(all_rows, all_scores, k), all_rows, all_scores)
+            return (*top_k(subset, subset_scores, k), subset[hit], subset_scores[hit])
         rows, scores = self.search(query, allowed, k)
         keep = scores >= floor
         if len(rows) < k or not keep.all():
-            rows, scores = rows[keep], scores[keep]
-            return rows, scores, rows, scores
+            return rows, scores, rows[keep], scores[keep]
         params = None
         selector = faiss.IDSelectorBitmap(self.rows, faiss.swig_ptr(allowed.bits))  # alive through the call
         if allowed.count < self.rows:
