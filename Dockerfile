@@ -33,6 +33,9 @@ COPY --from=assets /assets/node_modules/bootstrap-icons/font/fonts/bootstrap-ico
 COPY --from=assets /assets/node_modules/bootstrap-icons/font/fonts/bootstrap-icons.woff /srv/huitong/static/vendor/fonts/bootstrap-icons.woff
 COPY --from=assets /assets/node_modules/pdfjs-dist/build/pdf.min.mjs /srv/huitong/static/vendor/pdf.min.mjs
 COPY --from=assets /assets/node_modules/pdfjs-dist/build/pdf.worker.min.mjs /srv/huitong/static/vendor/pdf.worker.min.mjs
+# ...and the folders of VENDOR_FOLDERS (pdf.js's CMaps and standard fonts, for PDFs with fonts not embedded).
+COPY --from=assets /assets/node_modules/pdfjs-dist/cmaps/ /srv/huitong/static/vendor/pdfjs/cmaps/
+COPY --from=assets /assets/node_modules/pdfjs-dist/standard_fonts/ /srv/huitong/static/vendor/pdfjs/standard_fonts/
 # The template's placeholders (deploy/nginx.conf.template); compose sets HUITONG_MAX_UPLOAD_MB to web's.
 ENV HUITONG_MAX_UPLOAD_MB=200 \
     PROXY_UPSTREAM=web:8000 \

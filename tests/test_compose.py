@@ -396,7 +396,7 @@ def test_proxy_streams_unbuffered_and_buffers_the_rest() -> None:
 
 
 def test_proxy_image_holds_every_static_file_the_app_serves(dockerfile: list[tuple[str, str]]) -> None:
-    from webapp.views.assets import VENDOR_FILES
+    from webapp.views.assets import VENDOR_FILES, VENDOR_FOLDERS
 
     stages = _stages(dockerfile)
     proxy = next(stage for stage in stages if stage[0][1].endswith(" AS proxy"))
@@ -404,6 +404,8 @@ def test_proxy_image_holds_every_static_file_the_app_serves(dockerfile: list[tup
     copies = [args for keyword, args in proxy if keyword == "COPY"]
     for name, relative in VENDOR_FILES.items():
         assert f"--from=assets /assets/node_modules/{relative} /srv/huitong/static/vendor/{name}" in copies, name
+    for name, relative in VENDOR_FOLDERS.items():
+        assert f"--from=assets /assets/node_modules/{relative}/ /srv/huitong/static/vendor/{name}/" in copies, name
     assert "webapp/static/ /srv/huitong/static/" in copies
     assert "deploy/nginx.conf.template /etc/nginx/templates/default.conf.template" in copies
     assert "alias ${PROXY_STATIC_ROOT}/;" in _location(_nginx(), "location /static/ {")
@@ -505,7 +507,7 @@ def _npm_package(relative: str) -> str:
 
 
 def test_image_serves_assets_from_where_the_web_app_looks(dockerfile: list[tuple[str, str]]) -> None:
-    from webapp.views.assets import NODE_MODULES, VENDOR_FILES
+    from webapp.views.assets import NODE_MODULES, VENDOR_FILES, VENDOR_FOLDERS
 
     # The web app resolves node_modules next to its source tree, so the image must keep the code
     # in place (editable install) with node_modules beside it.
@@ -518,7 +520,8 @@ def test_image_serves_assets_from_where_the_web_app_looks(dockerfile: list[tuple
     assert any(keyword == "RUN" and re.search(r"pip install .*(--editable|-e) \.", args) for keyword, args in runtime)
     # The image runs `npm ci --omit=dev`: every served package must be a runtime dependency.
     dependencies = json.loads((ROOT / "package.json").read_text(encoding="utf-8"))["dependencies"]
-    assert {_npm_package(relative) for relative in VENDOR_FILES.values()} <= set(dependencies)
+    served = [*VENDOR_FILES.values(), *VENDOR_FOLDERS.values()]
+    assert {_npm_package(relative) for relative in served} <= set(dependencies)
 
 
 def test_dockerfile_installs_the_pinned_cpu_torch(dockerfile: list[tuple[str, str]]) -> None:

@@ -39,7 +39,7 @@ from serving_support import (
 )
 
 from graph.throttle import PAIR_FREE_FAILURES
-from webapp.views.assets import NODE_MODULES, VENDOR_FILES
+from webapp.views.assets import NODE_MODULES, VENDOR_FILES, VENDOR_FOLDERS
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]  # a real platform starts first (minutes when busy)
 
@@ -98,6 +98,8 @@ def static_root(target: Path) -> Path:
     for name, relative in VENDOR_FILES.items():
         (target / "vendor" / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(NODE_MODULES / relative, target / "vendor" / name)
+    for name, relative in VENDOR_FOLDERS.items():
+        shutil.copytree(NODE_MODULES / relative, target / "vendor" / name)
     (target / PROXY_ONLY).write_text("served by nginx\n")
     return target
 
@@ -207,6 +209,12 @@ def test_static_files_come_from_the_proxy_with_gzip(platform: Platform, proxy: P
     for name in (name for name in VENDOR_FILES if name.endswith(".mjs")):  # module scripts (pdf.js) need a JS type
         module = requests.get(f"{proxy.base}/static/vendor/{name}", timeout=10)
         assert module.status_code == 200 and module.headers["Content-Type"].startswith("text/javascript"), name
+    # pdf.js's CMaps and standard fonts (PDFs with fonts not embedded) are the proxy's files too, byte for byte.
+    for name, file_name in (("pdfjs/cmaps", "UniGB-UCS2-H.bcmap"), ("pdfjs/standard_fonts", "FoxitSerif.pfb")):
+        answer = requests.get(f"{proxy.base}/static/vendor/{name}/{file_name}", timeout=10)
+        assert answer.status_code == 200, name
+        assert answer.content == (NODE_MODULES / VENDOR_FOLDERS[name] / file_name).read_bytes()
+        assert requests.get(f"{platform.base}/static/vendor/{name}/{file_name}", timeout=10).content == answer.content
     # A file the proxy lacks gets the app's own 404 page in the reader's language, not nginx's English one.
     missing = requests.get(f"{proxy.base}/static/vendor/missing.js", timeout=10)
     direct = requests.get(f"{platform.base}/static/vendor/missing.js", timeout=10)

@@ -1,6 +1,7 @@
 // The document page's preview of a PDF: pdf.js (npm, served locally with its worker) draws the first pages
 // from the download route. No eval (the CSP forbids it); one request for the file, not ranges (each request
-// to the download route is an audited download).
+// to the download route is an audited download). The CMaps and standard fonts (npm, served locally too) let
+// pdf.js draw text in fonts a PDF names but does not embed, as Chinese office PDFs often do (STSong-Light).
 const box = document.querySelector("[data-pdf-preview]");
 
 async function preview(box) {
@@ -8,7 +9,7 @@ async function preview(box) {
   pdfjs.GlobalWorkerOptions.workerSrc = box.dataset.worker;
   const pdf = await pdfjs.getDocument({
     url: box.dataset.src, isEvalSupported: false, disableRange: true, disableStream: true, disableAutoFetch: true,
-    withCredentials: true,
+    withCredentials: true, cMapUrl: box.dataset.cmaps, cMapPacked: true, standardFontDataUrl: box.dataset.fonts,
   }).promise;
   const pages = Math.min(pdf.numPages, Number(box.dataset.pages || 3));
   box.querySelector(".pdf-loading")?.remove();

@@ -32,18 +32,36 @@ VENDOR_FILES: dict[str, str] = {
     "pdf.min.mjs": "pdfjs-dist/build/pdf.min.mjs",
     "pdf.worker.min.mjs": "pdfjs-dist/build/pdf.worker.min.mjs",
 }
+# Public folder -> folder inside node_modules, every file in it served. pdf.js reads these when a PDF names a
+# font it does not embed: the packed CMaps map the codes of CJK fonts (e.g. STSong-Light, UniGB-UCS2-H) to
+# characters, the standard fonts stand in for the 14 base fonts. Without them such text is drawn blank.
+VENDOR_FOLDERS: dict[str, str] = {
+    "pdfjs/cmaps": "pdfjs-dist/cmaps",
+    "pdfjs/standard_fonts": "pdfjs-dist/standard_fonts",
+}
 
 bp = Blueprint("assets", __name__)
 
 
+def _vendor_path(name: str) -> Path | None:
+    """The file in node_modules behind a public name, or None when the name is not served."""
+    relative = VENDOR_FILES.get(name)
+    if relative is not None:
+        return NODE_MODULES / relative
+    folder, _, file_name = name.rpartition("/")
+    inside = VENDOR_FOLDERS.get(folder)
+    if inside is None or not file_name or file_name.startswith("."):
+        return None
+    return NODE_MODULES / inside / file_name
+
+
 @bp.get("/static/vendor/<path:name>")
 def vendor(name: str) -> ResponseReturnValue:
-    relative = VENDOR_FILES.get(name)
-    if relative is None:
+    path = _vendor_path(name)
+    if path is None:
         abort(404)
-    path = NODE_MODULES / relative
     if not path.is_file():
-        abort(404, description=f"front-end asset {relative} missing: run `npm ci`")
+        abort(404, description=f"front-end asset {name} missing: run `npm ci`")
     # Module scripts need a JavaScript type (nosniff is set); Python 3.11's table does not know .mjs.
     mimetype = "text/javascript" if path.suffix == ".mjs" else None
     return send_from_directory(path.parent, path.name, max_age=3600, mimetype=mimetype)
