@@ -3,10 +3,11 @@
 Usage: python bench/pages_bench.py [--old-commit e7b0df2] [--rounds 3] [--repeat 5]
 The same demo graph (organisation, templates, 16 documents, a fifth of the history) is served by the code of
 ``--old-commit`` (``git archive`` into a temp folder; default: main as it stood before the third round) and by
-this tree, in alternating rounds; each page is opened signed in (the member's pages as a member, the task and
-run as the person holding the most open tasks, the manager and admin pages as admin) through the WSGI test
-client, so the time is the server's alone. A page whose address is a link (``@pattern<source``) takes the first
-link matching the pattern on the source page, the same for both trees. Ends with one JSON line of the figures.
+this tree, in alternating rounds; each page is opened signed in through the WSGI test client, so the time is the
+server's alone: the member's pages as a member; a task and a run (``{run}``: the run of their first task) as
+the person holding the most open tasks; the manager and admin pages as admin. A page whose address is a link
+(``@pattern<source``) takes the first link matching the pattern on the source page, the same for both trees.
+Ends with one JSON line of the figures.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ DEFAULT_OLD = "e7b0df2"  # main at 14:55 UTC on 2026-12-03, before the third rou
 DOCUMENT, TASK = r"@/documents/[0-9a-f-]{36}(?=\")<", r"@/workflows/tasks/[\w-]+(?=\")<"
 PAGES = {"member": ["/", "/documents", DOCUMENT + "/documents", "/search?q=预算", "/inbox",
                     r"@/workflows/[\w-]+/start(?=\")</workflows/", "/workflows/", "/notifications/", "/account"],
-         "approver": [TASK + "/inbox", r"@/workflows/runs/[\w-]+(?=\")<" + TASK + "/inbox"],
+         "approver": [TASK + "/inbox", "/workflows/runs/{run}"],
          "admin": ["/workflows/design", "/manage/dashboard", "/manage/bottlenecks", "/manage/explorer/data.json",
                    "/admin/org/people", "/admin/audit"]}
 
@@ -74,10 +75,11 @@ print(json.dumps(times))
 """
 
 
-def _times(code: Path, settings: object, who: dict[str, list[str]], repeat: int) -> dict[str, list[float]]:
+def _times(code: Path, settings: object, who: dict[str, list[str]], pages: dict[str, list[str]],
+           repeat: int) -> dict[str, list[float]]:
     env = {**os.environ, "PYTHONPATH": str(code), "HUITONG_GRAPH_NAME": GRAPH,
            "HUITONG_DATA_DIR": str(settings.data_dir)}  # type: ignore[attr-defined]
-    done = subprocess.run([sys.executable, "-c", _CLIENT, json.dumps([who, PAGES, repeat])], cwd=code, env=env,
+    done = subprocess.run([sys.executable, "-c", _CLIENT, json.dumps([who, pages, repeat])], cwd=code, env=env,
                           capture_output=True, text=True, timeout=3600)
     if done.returncode != 0:
         raise RuntimeError(f"page run in {code} failed:\n{done.stderr[-3000:]}")
@@ -139,13 +141,17 @@ def main() -> None:
         accounts.set_password(store, member["id"], password)
         approver = _busiest_approver(store, accounts.list_people(store))
         accounts.set_password(store, approver["id"], password)
+        from graph.workflows import inbox
+
+        run = inbox.my_tasks(store, str(approver["id"]), now=int(time.time() * 1000), limit=1)[0]["run_id"]
+        pages = {role: [p.replace("{run}", str(run)) for p in paths] for role, paths in PAGES.items()}
         who = {"member": [member["username"], password], "approver": [approver["username"], password],
                "admin": ["admin", password]}
         before: dict[str, list[float]] = {}
         after: dict[str, list[float]] = {}
         for _ in range(args.rounds):
             for target, code in ((before, old), (after, ROOT)):
-                for path, values in _times(code, settings, who, args.repeat).items():
+                for path, values in _times(code, settings, who, pages, args.repeat).items():
                     target.setdefault(path, []).extend(values)
     finally:
         store.drop_all()
@@ -154,10 +160,10 @@ def main() -> None:
     figures: dict[str, object] = {"old_commit": args.old_commit, "requests_per_page": len(next(iter(after.values())))}
     ratios = []
     for page in after:
+        path = _label(page.replace(str(run), "<id>"))
         if page not in before:
-            print(f"{_label(page)}: not served by {args.old_commit}")
+            print(f"{path}: not served by {args.old_commit}")
             continue
-        path = _label(page)
         b50, a50 = statistics.median(before[page]), statistics.median(after[page])
         ratios.append(a50 / max(b50, 0.1))
         figures[path] = {"before_ms_p50": round(b50, 1), "after_ms_p50": round(a50, 1),

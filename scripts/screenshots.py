@@ -31,14 +31,15 @@ MEMBER_PASSWORD = secrets.token_urlsafe(12)
 WIDTHS = {"desktop": (1440, 900), "mobile": (390, 844)}
 LOCALES = {"zh": ("zh-CN", ""), "en": ("en-US", "-en")}
 # (file name, who, path or ``@pattern`` of the first link to follow from the previous page of that person, or
-# from the page after ``<``). The documents list shows PDFs: their first pages are the thumbnails.
+# from the page after ``<``; ``{run}``: the run of the approver's first task). The documents list shows PDFs:
+# their first pages are the thumbnails.
 PAGES = [
     ("home", "member", "/"), ("documents", "member", "/documents?kind=pdf"),
     ("document", "member", r"@/documents/[0-9a-f-]{36}"), ("search", "member", "/search?q=预算"),
     ("picker", "member", "/documents/upload"), ("workflows", "member", "/workflows/"),
     ("start", "member", r"@/workflows/[\w-]+/start"), ("notifications", "member", "/notifications/"),
     ("inbox", "approver", "/inbox"), ("task", "approver", r"@/workflows/tasks/[\w-]+"),
-    ("run", "member", r"@/workflows/runs/[\w-]+</inbox?tab=started"),
+    ("run", "approver", "/workflows/runs/{run}"),
     ("dashboard", "admin", "/manage/dashboard"), ("bottlenecks", "admin", "/manage/bottlenecks"),
     ("explorer", "admin", "/manage/explorer"), ("designer", "admin", "/workflows/design?key=expense"),
     ("audit", "admin", "/admin/audit"), ("org", "admin", "/admin/org/people"),
@@ -71,8 +72,11 @@ def _serve(data_dir: Path) -> tuple[str, object, dict[str, str]]:
     accounts.set_password(store, approver["id"], MEMBER_PASSWORD)
     server = make_server("127.0.0.1", 0, create_app(settings), threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    from graph.workflows import inbox
+
+    task = inbox.my_tasks(store, str(approver["id"]), now=int(time.time() * 1000), limit=1)[0]
     return (f"http://127.0.0.1:{server.server_port}", server,
-            {"member": str(member["username"]), "approver": str(approver["username"])})
+            {"member": str(member["username"]), "approver": str(approver["username"]), "run": str(task["run_id"])})
 
 
 def _busiest_approver(store: object, people: list[dict[str, object]]) -> dict[str, object]:
@@ -158,7 +162,7 @@ def main() -> int:
                         if only and name not in only:
                             continue
                         page = pages[role]
-                        if not _show(page, url, name, target):
+                        if not _show(page, url, name, target.replace("{run}", usernames["run"])):
                             continue
                         path = args.out / f"{name}-{width_name}{suffix}.png"
                         page.screenshot(path=str(path), full_page=False)

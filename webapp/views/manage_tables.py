@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Response
+from flask import Response, g
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
@@ -101,7 +101,7 @@ def show(value: Any, kind: str) -> str:
     if value is None or value == "":
         return "—"
     if kind == "duration":
-        return _("%(n)s h", n=f"{hours(value):,}")
+        return _hour_format() % {"n": f"{hours(value):,}"}
     if kind == "rate":
         return f"{float(value):.1%}"
     if kind == "number":
@@ -109,6 +109,14 @@ def show(value: Any, kind: str) -> str:
     if kind == "int":
         return f"{int(value):,}"
     return str(value)
+
+
+def _hour_format() -> str:
+    """The reader's "%(n)s h", looked up once per request: a page of tables shows hundreds of durations, and
+    each translation look-up walks Flask-Babel's context."""
+    if "hour_format" not in g:
+        g.hour_format = _("%(n)s h")
+    return str(g.hour_format)
 
 
 def _raw(value: Any, kind: str) -> Any:
