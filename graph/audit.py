@@ -154,3 +154,13 @@ def iter_events(store: GraphStore, where: AuditFilter, *, page_size: int = 1000)
 
 def known_actions(store: GraphStore) -> list[str]:
     return [row["action"] for row in store.run(q.ACTIONS) if row["action"]]
+
+
+def run_audited(store: GraphStore, plain: Any, audited: Any, params: Mapping[str, Any],
+                event: Event | None) -> list[Row]:
+    """Run the write ``plain``, or, when there is an ``event`` to record, its twin ``audited`` that records
+    the event in the same statement (:func:`graph.queries.audit.audited`): both stored or neither."""
+    if event is None:
+        return store.run(plain, dict(params))
+    return store.run(audited, {**params, **event.statement_params()})
+

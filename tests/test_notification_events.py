@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import functools
 import socketserver
 import threading
 from collections.abc import Iterator
@@ -79,8 +78,8 @@ def start(store: FalkorStore, settings: Settings, key: str, now: int = NOW) -> s
 
 
 def approve(store: FalkorStore, task: dict[str, Any], person_id: str, now: int) -> None:
-    usecases.act(store, actor(store, person_id), task["id"], "approve", functools.partial(
-        actions.approve, store, task["id"], person_id, now=now, **step_inputs(store, task)), now=now)
+    usecases.act(store, actor(store, person_id), task["id"], "approve", lambda event: actions.approve(
+        store, task["id"], person_id, now=now, event=event, **step_inputs(store, task)), now=now)
 
 
 def test_a_run_notifies_each_person_it_concerns_once(wf: FalkorStore, settings: Settings) -> None:
@@ -110,8 +109,8 @@ def test_a_run_notifies_each_person_it_concerns_once(wf: FalkorStore, settings: 
 def test_rejection_return_feedback_and_withdrawal_notify(wf: FalkorStore, settings: Settings) -> None:
     run_id = start(wf, settings, "expense", NOW)
     (task,) = current_tasks(wf, run_id)
-    usecases.act(wf, actor(wf, HEAD), task["id"], "reject", functools.partial(
-        actions.reject, wf, task["id"], HEAD, now=NOW + HOUR, comment="缺发票"), now=NOW + HOUR)
+    usecases.act(wf, actor(wf, HEAD), task["id"], "reject", lambda event: actions.reject(
+        wf, task["id"], HEAD, now=NOW + HOUR, comment="缺发票", event=event), now=NOW + HOUR)
     (rejected,) = notices(wf, INITIATOR, "run_rejected")  # back to the initiator for changes
     (revise,) = current_tasks(wf, run_id)
     assert rejected["task_id"] == revise["id"]

@@ -347,6 +347,7 @@ from webapp import (  # noqa: E402, F401
     cli_notifications,
     cli_ops,
     cli_org,
+    cli_requests,
     cli_tokens,
     cli_trash,
     cli_users,

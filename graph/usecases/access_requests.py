@@ -42,8 +42,9 @@ def request_access(ctx: Context, actor: Actor, document_id: str, note: str = "",
     if not actor.person_id:
         return
     rule = _limit(actor)
-    if throttle.retry_at(ctx.store, [rule], now) > now:
-        raise TooManyRequests("access_request.too_many")
+    retry = throttle.retry_at(ctx.store, [rule], now)
+    if retry > now:
+        raise TooManyRequests("access_request.too_many", seconds=max(1, -(-(retry - now) // 1000)))
     throttle.fail(ctx.store, [rule], now)  # every request counts, whatever the id names
     if permissions.decide(ctx.store, actor.person_id, document_id).read.allowed:
         return  # already a reader: nothing to ask for

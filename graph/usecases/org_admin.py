@@ -66,6 +66,13 @@ def _audit(ctx: Context, actor: Actor, action: str, kind: str | None = None, tar
                  client=actor.address, detail={**(detail or {}), "door": actor.door})
 
 
+def _event(actor: Actor, action: str, kind: str, target_id: str, detail: Mapping[str, Any] | None = None
+           ) -> audit.Event:
+    """The event a change records in its own statement (graph.queries.org_audited): both stored or neither."""
+    return audit.Event(action, actor.person_id or None, kind, target_id, actor.address,
+                       {**(detail or {}), "door": actor.door})
+
+
 # -- departments, positions, projects ------------------------------------------------------------------------
 
 
@@ -75,19 +82,17 @@ def create(ctx: Context, actor: Actor, kind: str, form: Mapping[str, str]) -> st
     require_admin(ctx, actor)
     if kind == "department" and "parent" in form:
         form = {**form, "parent_id": department_parent(ctx, actor, None, form["parent"]) or ""}
-    entity_id = org.create(ctx.store, kind, form)
-    _audit(ctx, actor, f"org.{kind}.create", kind, entity_id,
-           {k: form.get(k, "") for k in ("code", "name", "name_en", "parent_id")})
-    return entity_id
+    return org.create(ctx.store, kind, form, _event(actor, f"org.{kind}.create", kind, "", {
+        k: form.get(k, "") for k in ("code", "name", "name_en", "parent_id")}))
 
 
 def update(ctx: Context, actor: Actor, kind: str, entity_id: str, form: Mapping[str, str]) -> dict[str, Any]:
     """Returns the fields as they were."""
     require_admin(ctx, actor, kind, entity_id)
-    before = org.update(ctx.store, kind, entity_id, form)
+    before = org.get(ctx.store, kind, entity_id)
     after = {k: form.get(k, "").strip() for k in ("code", "name", "name_en")}
-    _audit(ctx, actor, f"org.{kind}.update", kind, entity_id,
-           {"before": {k: before.get(k) for k in after}, "after": after})
+    org.update(ctx.store, kind, entity_id, form, _event(actor, f"org.{kind}.update", kind, entity_id, {
+        "before": {k: before.get(k) for k in after}, "after": after}))
     return dict(before)
 
 
@@ -109,22 +114,21 @@ def move_department(ctx: Context, actor: Actor, department_id: str, parent_id: s
         parent_id = department_moves.parent_by_code(nodes, department_id, parent_code)
     elif department_id in nodes and (parent_id or "") in nodes:  # an unknown id is the move's own NotFound
         department_moves.check(nodes, department_id, parent_id)
-    org.move_department(ctx.store, department_id, parent_id)
-    _audit(ctx, actor, "org.department.move", "department", department_id, {"parent_id": parent_id})
+    org.move_department(ctx.store, department_id, parent_id,
+                        _event(actor, "org.department.move", "department", department_id, {"parent_id": parent_id}))
 
 
 def set_status(ctx: Context, actor: Actor, kind: str, entity_id: str, active: bool,
                move_members_to: str | None = None) -> dict[str, Any]:
     """(De)activate; a department's members move to ``move_members_to`` first. Returns the audit detail."""
     require_admin(ctx, actor, kind, entity_id)
-    detail: dict[str, Any] = {}
+    action = f"org.{kind}.{'activate' if active else 'deactivate'}"
     if kind == "department" and not active:
-        moved = org.deactivate_department(ctx.store, entity_id, move_members_to)
-        detail = {"moved_members_to": move_members_to, "moved": moved}
-    else:
-        org.set_active(ctx.store, kind, entity_id, active)
-    _audit(ctx, actor, f"org.{kind}.{'activate' if active else 'deactivate'}", kind, entity_id, detail)
-    return detail
+        event = _event(actor, action, kind, entity_id, {"moved_members_to": move_members_to})
+        moved = org.deactivate_department(ctx.store, entity_id, move_members_to, event=event)
+        return {"moved_members_to": move_members_to, "moved": moved}
+    org.set_active(ctx.store, kind, entity_id, active, _event(actor, action, kind, entity_id))
+    return {}
 
 
 # -- people ---------------------------------------------------------------------------------------------------
@@ -132,18 +136,16 @@ def set_status(ctx: Context, actor: Actor, kind: str, entity_id: str, active: bo
 
 def create_person(ctx: Context, actor: Actor, form: Mapping[str, str], roles: list[str]) -> str:
     require_admin(ctx, actor)
-    person_id = org.create_person(ctx.store, form, roles)
-    _audit(ctx, actor, "org.person.create", "person", person_id,
-           {"username": form.get("username", "").strip().lower(), "roles": roles})
-    return person_id
+    return org.create_person(ctx.store, form, roles, _event(actor, "org.person.create", "person", "", {
+        "username": form.get("username", "").strip().lower(), "roles": roles}))
 
 
 def update_person(ctx: Context, actor: Actor, person_id: str, form: Mapping[str, str]) -> dict[str, Any]:
     require_admin(ctx, actor, "person", person_id)
-    before = org.update_person(ctx.store, person_id, form)
+    before = org.get_person(ctx.store, person_id)
     after = {k: form.get(k, "").strip() for k in ("name", "email")}
-    _audit(ctx, actor, "org.person.update", "person", person_id,
-           {"before": {k: before.get(k) for k in after}, "after": after})
+    org.update_person(ctx.store, person_id, form, _event(actor, "org.person.update", "person", person_id, {
+        "before": {k: before.get(k) for k in after}, "after": after}))
     return dict(before)
 
 
@@ -167,26 +169,23 @@ def set_person_active(ctx: Context, actor: Actor, person_id: str, active: bool) 
     if not active and person_id == actor.person_id:
         raise OrgError(Problem(org.N_("You cannot deactivate your own account.")))
     sessions = 0 if active else accounts.end_sessions(ctx.store, person_ids=[person_id])
-    org.set_person_active(ctx.store, person_id, active)
-    _audit(ctx, actor, f"org.person.{'activate' if active else 'deactivate'}", "person", person_id,
-           {"sessions_ended": sessions} if not active else None)
+    org.set_person_active(ctx.store, person_id, active, _event(
+        actor, f"org.person.{'activate' if active else 'deactivate'}", "person", person_id,
+        {"sessions_ended": sessions} if not active else None))
     return sessions
 
 
 def add_membership(ctx: Context, actor: Actor, person_id: str, kind: str, code: str) -> dict[str, Any]:
     require_admin(ctx, actor, "person", person_id)
-    target = org.add_membership(ctx.store, person_id, kind, code)
-    _audit(ctx, actor, "org.membership.add", "person", person_id,
-           {"kind": kind, "code": target["code"], "target_id": target["id"]})
+    target = org.add_membership(ctx.store, person_id, kind, code,
+                                _event(actor, "org.membership.add", "person", person_id, {"kind": kind}))
     return dict(target)
 
 
 def remove_membership(ctx: Context, actor: Actor, person_id: str, kind: str, target_id: str) -> bool:
     require_admin(ctx, actor, "person", person_id)
-    removed = bool(org.remove_membership(ctx.store, person_id, kind, target_id))
-    if removed:
-        _audit(ctx, actor, "org.membership.remove", "person", person_id, {"kind": kind, "target_id": target_id})
-    return removed
+    return bool(org.remove_membership(ctx.store, person_id, kind, target_id, _event(
+        actor, "org.membership.remove", "person", person_id, {"kind": kind, "target_id": target_id})))
 
 
 # -- bulk import and export -----------------------------------------------------------------------------------

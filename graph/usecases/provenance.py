@@ -15,9 +15,8 @@ from typing import Any
 
 from graph.actor import Actor
 from graph.queries import audit as aq
-from graph.queries import documents as q
 from graph.store import Row
-from graph.usecases import Context
+from graph.usecases import Context, documents
 from graph.usecases.access import require_manager, require_reader
 
 # action -> the word the timeline shows
@@ -33,6 +32,7 @@ READS = {
     "document.read": "read",  # text reads audited before views were (kept so old trails still show)
 }
 LIMIT = 200
+READS_ON_PAGE = 30  # the document page lists the newest reads; each row is formatted (time, label) per request
 
 
 def timeline(ctx: Context, actor: Actor, document_id: str, *, limit: int = LIMIT) -> list[Row]:
@@ -43,12 +43,11 @@ def timeline(ctx: Context, actor: Actor, document_id: str, *, limit: int = LIMIT
     require_reader(ctx.store, actor, document_id)
     entries = _entries(ctx, document_id, CHANGES, limit)
     seen = {e["detail"].get("version_id") for e in entries if e["action"] in ("document.upload", "document.version")}
-    for row in ctx.store.run(q.LIST_VERSIONS, {"id": document_id}):
-        v = row["version"]
+    for v in documents.versions(ctx, actor, document_id):  # read once per request with the page's other parts
         if v["id"] not in seen:
             entries.append({"at": v["created_at"], "kind": "uploaded" if v["number"] == 1 else "new_version",
-                            "action": "version", "actor_id": v["author_id"], "actor": row["author_username"],
-                            "actor_name": row["author_name"],
+                            "action": "version", "actor_id": v["author_id"], "actor": v["author_username"],
+                            "actor_name": v["author_name"],
                             "detail": {"version_id": v["id"], "number": v["number"], "filename": v.get("filename")}})
     return sorted(entries, key=lambda e: e["at"])
 

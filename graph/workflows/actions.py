@@ -12,8 +12,9 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from graph import decisions
+from graph import audit, decisions
 from graph.analytics import cache
+from graph.queries import workflow_audited as aq
 from graph.queries import workflows as q
 from graph.store import GraphStore
 from graph.workflows import reminders
@@ -29,6 +30,10 @@ from graph.workflows.runs import (
     task_row,
 )
 from graph.workflows.sla import DEFAULT_CALENDAR, WorkingCalendar
+
+# ``event`` (every action): the audit event of the action, written by the statement that records its decision
+# (graph.queries.workflow_audited), so the two are stored together or not at all. None: not audited here.
+Event = audit.Event | None
 
 ADMIN_ROLE = "admin"
 # Decisions that count as "somebody acted": once one exists the initiator can no longer withdraw.
@@ -94,10 +99,11 @@ def _decision(kind: str, ctx: _Context, now: int, comment: str = "", **extra: An
 
 
 def _decide(store: GraphStore, ctx: _Context, decision: dict[str, Any], task_changes: dict[str, Any], *,
-            run_changes: dict[str, Any] | None = None, from_statuses: tuple[str, ...] = ("open",)) -> str:
-    rows = store.run(q.DECIDE, {"task_id": ctx.task["id"], "from_statuses": list(from_statuses),
-                                "assignee_id": ctx.task["assignee_id"], "actor_id": ctx.actor["id"],
-                                "task": task_changes, "run": run_changes or {}, "decision": decision})
+            run_changes: dict[str, Any] | None = None, from_statuses: tuple[str, ...] = ("open",),
+            event: Event = None) -> str:
+    rows = audit.run_audited(store, q.DECIDE, aq.DECIDE_AUDITED, {
+        "task_id": ctx.task["id"], "from_statuses": list(from_statuses), "assignee_id": ctx.task["assignee_id"],
+        "actor_id": ctx.actor["id"], "task": task_changes, "run": run_changes or {}, "decision": decision}, event)
     if not rows:
         raise Conflict("the task changed meanwhile: reload it and try again")
     cache.bump(store)  # every task change makes cached analytics stale
@@ -106,26 +112,27 @@ def _decide(store: GraphStore, ctx: _Context, decision: dict[str, Any], task_cha
 
 
 def _assign(store: GraphStore, ctx: _Context, target: Assignee, decision: dict[str, Any],
-            task_changes: dict[str, Any]) -> None:
+            task_changes: dict[str, Any], event: Event = None) -> None:
     changes = {"assignee_kind": target.kind, "assignee_id": target.id, "assignee_name": target.name, **task_changes}
-    rows = store.run(q.ASSIGN, {
+    rows = audit.run_audited(store, q.ASSIGN, aq.ASSIGN_AUDITED, {
         "task_id": ctx.task["id"], "assignee_id": ctx.task["assignee_id"], "actor_id": ctx.actor["id"],
         "person_id": target.id if target.kind == "person" else None,
         "department_id": target.id if target.kind == "department" else None,
-        "position_id": target.id if target.kind == "position" else None, "task": changes, "decision": decision})
+        "position_id": target.id if target.kind == "position" else None, "task": changes, "decision": decision},
+        event)
     if not rows:
         raise Conflict("the task changed meanwhile: reload it and try again")
     cache.bump(store)
     ctx.task.update(changes)
 
 
-def _take(store: GraphStore, ctx: _Context, now: int) -> None:
-    """Authorise, and claim a queue task for the actor first."""
+def _take(store: GraphStore, ctx: _Context, now: int, event: Event = None) -> None:
+    """Authorise, and claim a queue task for the actor first (``event``: when the claim is the action)."""
     _authorise(ctx)
     if ctx.task["assignee_kind"] != "person":
         me = Assignee("person", ctx.actor["id"], ctx.actor["name"])
         _assign(store, ctx, me, _decision("claim", ctx, now),
-                {"claimed_at": now, "queue_id": ctx.task["assignee_id"]})
+                {"claimed_at": now, "queue_id": ctx.task["assignee_id"]}, event)
 
 
 # -- task actions --------------------------------------------------------------------------------------
@@ -141,23 +148,24 @@ def open_task(store: GraphStore, task_id: str, actor_id: str, *, now: int) -> di
     return ctx.task
 
 
-def claim(store: GraphStore, task_id: str, actor_id: str, *, now: int) -> None:
+def claim(store: GraphStore, task_id: str, actor_id: str, *, now: int, event: Event = None) -> None:
     ctx = _load(store, task_id, actor_id)
     _require_status(ctx, *OPEN_TASK_STATUSES)
     if ctx.task["assignee_kind"] == "person":
         raise Conflict(f"the task is already assigned to {ctx.task['assignee_name']}")
-    _take(store, ctx, now)
+    _take(store, ctx, now, event)
 
 
 def approve(store: GraphStore, task_id: str, actor_id: str, *, now: int, comment: str = "",
             values: dict[str, Any] | None = None, checklist: list[str] | tuple[str, ...] = (),
-            attachments: dict[str, Any] | None = None, calendar: WorkingCalendar = DEFAULT_CALENDAR) -> None:
+            attachments: dict[str, Any] | None = None, calendar: WorkingCalendar = DEFAULT_CALENDAR,
+            event: Event = None) -> None:
     """Approve (or, for a cross-department request, complete) a task; the run moves on when the step is done."""
     ctx, extra = _checked_approval(store, task_id, actor_id, values, checklist, attachments)
     _take(store, ctx, now)
     kind, outcome = ("complete", "done") if ctx.task["kind"] == "adhoc" else ("approve", "approved")
     _decide(store, ctx, _decision(kind, ctx, now, comment, **extra),
-            {"status": "done", "outcome": outcome, "completed_at": now})
+            {"status": "done", "outcome": outcome, "completed_at": now}, event=event)
     _after_task(store, ctx.run["id"], ctx.task, now=now, calendar=calendar)
 
 
@@ -205,7 +213,7 @@ def _check_step_inputs(ctx: _Context, values: dict[str, Any] | None, checklist: 
 
 
 def reject(store: GraphStore, task_id: str, actor_id: str, *, now: int, comment: str,
-           calendar: WorkingCalendar = DEFAULT_CALENDAR) -> None:
+           calendar: WorkingCalendar = DEFAULT_CALENDAR, event: Event = None) -> None:
     """Reject: the step's reject behaviour applies (back to the initiator, to an earlier step, or the end)."""
     ctx = _load(store, task_id, actor_id)
     _require_kind(ctx, "approval", "adhoc")
@@ -215,18 +223,18 @@ def reject(store: GraphStore, task_id: str, actor_id: str, *, now: int, comment:
     _take(store, ctx, now)
     if ctx.task["kind"] == "adhoc":
         _decide(store, ctx, _decision("decline", ctx, now, comment),
-                {"status": "done", "outcome": "declined", "completed_at": now})
+                {"status": "done", "outcome": "declined", "completed_at": now}, event=event)
         _after_task(store, ctx.run["id"], ctx.task, now=now, calendar=calendar)
         return
     _decide(store, ctx, _decision("reject", ctx, now, comment),
-            {"status": "done", "outcome": "rejected", "completed_at": now})
+            {"status": "done", "outcome": "rejected", "completed_at": now}, event=event)
     on_reject = ctx.step["on_reject"] if ctx.step else {"to": "initiator"}
     target = str(on_reject.get("step") if on_reject["to"] == "step" else on_reject["to"])
     _send_back(store, ctx, target, now=now, calendar=calendar, outcome="rejected")
 
 
 def return_task(store: GraphStore, task_id: str, actor_id: str, *, now: int, comment: str,
-                to_step: str | None = None, calendar: WorkingCalendar = DEFAULT_CALENDAR) -> None:
+                to_step: str | None = None, calendar: WorkingCalendar = DEFAULT_CALENDAR, event: Event = None) -> None:
     """Return (退回) to a chosen earlier step, or to the initiator when ``to_step`` is None."""
     ctx = _load(store, task_id, actor_id)
     _require_kind(ctx, "approval")
@@ -239,11 +247,12 @@ def return_task(store: GraphStore, task_id: str, actor_id: str, *, now: int, com
         raise Conflict(f"{to_step!r} is not an earlier step of this workflow")
     _take(store, ctx, now)
     _decide(store, ctx, _decision("return", ctx, now, comment, to_step=to_step or "initiator"),
-            {"status": "done", "outcome": "returned", "completed_at": now})
+            {"status": "done", "outcome": "returned", "completed_at": now}, event=event)
     _send_back(store, ctx, to_step or "initiator", now=now, calendar=calendar, outcome="returned")
 
 
-def request_info(store: GraphStore, task_id: str, actor_id: str, *, now: int, question: str) -> None:
+def request_info(store: GraphStore, task_id: str, actor_id: str, *, now: int, question: str,
+                 event: Event = None) -> None:
     """Ask the initiator for more information; the task waits until they answer."""
     ctx = _load(store, task_id, actor_id)
     _require_status(ctx, "open")
@@ -252,29 +261,25 @@ def request_info(store: GraphStore, task_id: str, actor_id: str, *, now: int, qu
     _require_comment(question)
     _take(store, ctx, now)
     decision = _decision("request_info", ctx, now, question)
-    _decide(store, ctx, decision, {"status": "info_requested"})
+    _decide(store, ctx, decision, {"status": "info_requested"}, event=event)
     reminders.notify(store, [reminders.notification(
         "info_requested", ctx.task, ctx.run["initiator_id"], now, key=decision["id"], text=question)], now=now)
 
 
-def provide_info(store: GraphStore, task_id: str, actor_id: str, *, now: int, answer: str) -> None:
+def provide_info(store: GraphStore, task_id: str, actor_id: str, *, now: int, answer: str,
+                 event: Event = None) -> None:
     """The initiator answers a request for information; the task is open again."""
     ctx = _load(store, task_id, actor_id)
     _require_status(ctx, "info_requested")
     if ctx.run["initiator_id"] != actor_id:
         raise NotAllowed("only the initiator answers a request for information")
     _require_comment(answer)
-    rows = store.run(q.DECIDE, {"task_id": task_id, "from_statuses": ["info_requested"],
-                                "assignee_id": ctx.task["assignee_id"], "actor_id": actor_id,
-                                "task": {"status": "open"}, "run": {},
-                                "decision": _decision("provide_info", ctx, now, answer)})
-    if not rows:
-        raise Conflict("the task changed meanwhile: reload it and try again")
-    cache.bump(store)
+    _decide(store, ctx, _decision("provide_info", ctx, now, answer), {"status": "open"},
+            from_statuses=("info_requested",), event=event)
 
 
 def delegate(store: GraphStore, task_id: str, actor_id: str, to_person_id: str, *, now: int,
-             comment: str = "") -> None:
+             comment: str = "", event: Event = None) -> None:
     """Hand one's task to another person (委托/转交)."""
     ctx = _load(store, task_id, actor_id)
     _require_status(ctx, *OPEN_TASK_STATUSES)
@@ -284,18 +289,18 @@ def delegate(store: GraphStore, task_id: str, actor_id: str, to_person_id: str, 
         raise Conflict("a task cannot be delegated to oneself")
     _take(store, ctx, now)
     _assign(store, ctx, Assignee("person", target["id"], target["name"]),
-            _decision("delegate", ctx, now, comment, to_id=target["id"]), {"delegated_from": actor_id})
+            _decision("delegate", ctx, now, comment, to_id=target["id"]), {"delegated_from": actor_id}, event)
 
 
 def reassign(store: GraphStore, task_id: str, admin_id: str, *, to_kind: str, to_id: str, now: int,
-             comment: str = "") -> None:
+             comment: str = "", event: Event = None) -> None:
     """An admin moves any open task to a person or a department / position queue."""
     ctx = _load(store, task_id, admin_id)
     if not ctx.is_admin:
         raise NotAllowed("only an administrator may reassign tasks of others")
     _require_status(ctx, *OPEN_TASK_STATUSES)
     target = _target(store, to_kind, to_id)
-    _assign(store, ctx, target, _decision("reassign", ctx, now, comment, to_id=to_id, to_kind=to_kind), {})
+    _assign(store, ctx, target, _decision("reassign", ctx, now, comment, to_id=to_id, to_kind=to_kind), {}, event)
 
 
 def _target(store: GraphStore, kind: str, target_id: str) -> Assignee:
@@ -311,7 +316,7 @@ def _target(store: GraphStore, kind: str, target_id: str) -> Assignee:
 
 
 def add_signer(store: GraphStore, task_id: str, actor_id: str, signer_id: str, *, now: int, comment: str = "",
-               calendar: WorkingCalendar = DEFAULT_CALENDAR) -> str:
+               calendar: WorkingCalendar = DEFAULT_CALENDAR, event: Event = None) -> str:
     """加签: another person must also approve this step; returns the new task's id."""
     ctx = _load(store, task_id, actor_id)
     _require_kind(ctx, "approval")
@@ -331,12 +336,13 @@ def add_signer(store: GraphStore, task_id: str, actor_id: str, signer_id: str, *
     if not result or not result[0]["created"]:
         raise Conflict("the run moved on meanwhile: reload it and try again")
     cache.bump(store)
-    store.run(q.NOTE_ON_RUN, {"run_id": ctx.run["id"], "actor_id": actor_id, "task_id": task_id,
-                              "decision": _decision("add_signer", ctx, now, comment, to_id=signer_id)})
+    audit.run_audited(store, q.NOTE_ON_RUN, aq.NOTE_ON_RUN_AUDITED, {
+        "run_id": ctx.run["id"], "actor_id": actor_id, "task_id": task_id,
+        "decision": _decision("add_signer", ctx, now, comment, to_id=signer_id)}, event)
     return str(rows[0]["props"]["id"])
 
 
-def urge(store: GraphStore, task_id: str, actor_id: str, *, now: int, comment: str = "") -> int:
+def urge(store: GraphStore, task_id: str, actor_id: str, *, now: int, comment: str = "", event: Event = None) -> int:
     """催办: the initiator (or an admin) nudges the assignee; at most one nudge per hour. Returns notices sent."""
     ctx = _load(store, task_id, actor_id)
     _require_status(ctx, *OPEN_TASK_STATUSES)
@@ -347,13 +353,14 @@ def urge(store: GraphStore, task_id: str, actor_id: str, *, now: int, comment: s
     made = reminders.notify(store, [reminders.notification("urge", ctx.task, p, now, key=str(hour), text=comment)
                                     for p in people], now=now)
     if made:
-        store.run(q.NOTE_ON_RUN, {"run_id": ctx.run["id"], "actor_id": actor_id, "task_id": task_id,
-                                  "decision": _decision("urge", ctx, now, comment)})
+        audit.run_audited(store, q.NOTE_ON_RUN, aq.NOTE_ON_RUN_AUDITED, {
+            "run_id": ctx.run["id"], "actor_id": actor_id, "task_id": task_id,
+            "decision": _decision("urge", ctx, now, comment)}, event)
     return len(made)
 
 
 def resubmit(store: GraphStore, task_id: str, actor_id: str, *, now: int, form: dict[str, Any] | None = None,
-             comment: str = "", calendar: WorkingCalendar = DEFAULT_CALENDAR) -> None:
+             comment: str = "", calendar: WorkingCalendar = DEFAULT_CALENDAR, event: Event = None) -> None:
     """The initiator resubmits a returned run (with corrected form values); it starts again at the first step."""
     ctx = _load(store, task_id, actor_id)
     _require_kind(ctx, "revise")
@@ -368,14 +375,15 @@ def resubmit(store: GraphStore, task_id: str, actor_id: str, *, now: int, form: 
     assignees = resolve_step(store, first, ctx.run["initiator_id"], clean)
     run_form = json.dumps(clean, ensure_ascii=False)
     _decide(store, ctx, _decision("resubmit", ctx, now, comment), {"status": "done", "outcome": "resubmitted",
-                                                                   "completed_at": now}, run_changes={"form": run_form})
+                                                                   "completed_at": now},
+            run_changes={"form": run_form}, event=event)
     rows = approval_rows({**ctx.run, "form": run_form}, first, _step_ids(store, ctx.run)[first["key"]], assignees,
                          prev_id=ctx.task["id"], now=now, calendar=calendar)
     advance(store, ctx.run, rows, now=now, changes={"status": "running", "current_step": first["key"]})
 
 
 def give_feedback(store: GraphStore, task_id: str, actor_id: str, *, accepted: bool, rating: int, now: int,
-                  comment: str = "") -> None:
+                  comment: str = "", event: Event = None) -> None:
     """The initiator's acceptance feedback (accepted or not, rating 1–5) ends the run."""
     ctx = _load(store, task_id, actor_id)
     _require_kind(ctx, "acceptance")
@@ -386,7 +394,7 @@ def give_feedback(store: GraphStore, task_id: str, actor_id: str, *, accepted: b
     _decide(store, ctx, _decision("feedback", ctx, now, comment, accepted=bool(accepted), rating=rating),
             {"status": "done", "outcome": "accepted" if accepted else "not_accepted", "completed_at": now},
             run_changes={"status": "closed", "ended_at": now, "accepted": bool(accepted), "rating": rating,
-                         "feedback": comment.strip(), "due_at": None})
+                         "feedback": comment.strip(), "due_at": None}, event=event)
 
 
 # -- moving the run on ---------------------------------------------------------------------------------

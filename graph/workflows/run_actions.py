@@ -6,9 +6,12 @@ copied people, deciders, assignees and members of assigned queues; administrator
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from graph import audit
 from graph.analytics import cache
 from graph.queries import workflow_access as aq
+from graph.queries import workflow_audited as audited_q
 from graph.queries import workflows as q
 from graph.store import GraphStore
 from graph.workflows.actions import ACTING_KINDS, _require_comment, _run_context, _seq
@@ -25,17 +28,23 @@ def takes_part(store: GraphStore, run_id: str, person_id: str) -> bool:
     return rows[0]["active"] is True and bool(rows[0]["participant"] or rows[0]["admin"])
 
 
-def comment(store: GraphStore, run_id: str, actor_id: str, text: str, *, now: int, task_id: str | None = None) -> str:
-    """Comment on a run (optionally on one of its tasks): participants only."""
+def comment(store: GraphStore, run_id: str, actor_id: str, text: str, *, now: int, task_id: str | None = None,
+            event: audit.Event | None = None) -> str:
+    """Comment on a run (optionally on one of its tasks): participants only. ``event``: its audit record
+    (given the new comment's id), written by the same statement as the comment."""
     if not takes_part(store, run_id, actor_id):
         raise NotAllowed(f"{actor_id} takes no part in this run")
     _require_comment(text)
     view = _run_context(store, run_id)
     if task_id is not None and task_id not in {t["id"] for t in view["tasks"]}:
         raise NotFound(f"task {task_id!r} is not part of this run")
-    rows = store.run(q.ADD_COMMENT, {"run_id": run_id, "actor_id": actor_id, "task_id": task_id,
-                                     "comment": {"id": new_id(), "text": text.strip(), "at": now, "run_id": run_id,
-                                                 "task_id": task_id, "author_id": actor_id}})
+    comment_id = new_id()
+    if event is not None:
+        event = replace(event, detail={**dict(event.detail or {}), "comment_id": comment_id})  # type: ignore[arg-type]
+    rows = audit.run_audited(store, q.ADD_COMMENT, audited_q.ADD_COMMENT_AUDITED, {
+        "run_id": run_id, "actor_id": actor_id, "task_id": task_id,
+        "comment": {"id": comment_id, "text": text.strip(), "at": now, "run_id": run_id, "task_id": task_id,
+                    "author_id": actor_id}}, event)
     return str(rows[0]["id"])
 
 

@@ -122,6 +122,11 @@ def _audit(store: GraphStore, actor: Actor, action: str, kind: str, target: str,
                  client=actor.address, detail=detail or None)
 
 
+def _event(actor: Actor, action: str, kind: str, target: str, now: int, **detail: Any) -> audit.Event:
+    """The event a write statement records itself (see graph.queries.workflow_audited)."""
+    return audit.Event(action, actor.person_id, kind, target, actor.address, detail or None, now)
+
+
 def people_of_run(store: GraphStore, run_id: str) -> set[str]:
     """Everyone whose inbox a change of this run may change: initiator, copied, assignees, queue members."""
     return notices.people_of(store, notices.snapshot(store, run_id))
@@ -213,21 +218,21 @@ def start_request(store: GraphStore, actor: Actor, title: str, parts: list[dict[
     return run_id
 
 
-def act(store: GraphStore, actor: Actor, task_id: str, action: str, run: Callable[[], object], *, now: int,
-        files: list[dict[str, Any]] | None = None) -> str:
+def act(store: GraphStore, actor: Actor, task_id: str, action: str, run: Callable[[audit.Event], object], *,
+        now: int, files: list[dict[str, Any]] | None = None) -> str:
     """Do ``action`` on a task (``run`` performs it in the engine, which authorises the actor for the
-    task itself); files supplied with it are attached to the task and its decision. Returns the run id."""
+    task itself, and records the ``workflow.<action>`` event it is given with the decision, in the same
+    statement); files supplied with it are attached to the task and its decision. Returns the run id."""
     _task, run_id = task_run(store, actor, task_id)
     files = files or []
     _check_files(store, actor, files)
     before = notices.snapshot(store, run_id)
-    run()
+    run(_event(actor, f"workflow.{action}", "task", task_id, now, run_id=run_id))
     if files:
         decision = store.run(q.RUN_DECISIONS, {"run_id": run_id})
         mine = [d["decision"]["id"] for d in decision if d["decision"].get("task_id") == task_id
                 and d["by_id"] == actor.person_id]
         _attach(store, actor, task_id, files, now=now, decision_id=mine[-1] if mine else None)
-    _audit(store, actor, f"workflow.{action}", "task", task_id, run_id=run_id)
     actor.forget()  # the actor's standing may have changed (claimed, delegated away...)
     _participants_changed(store, run_id)
     _announce(store, actor, run_id, before, now=now)
@@ -241,8 +246,8 @@ def comment(store: GraphStore, actor: Actor, run_id: str, text: str, *, now: int
         _task, task_run_id = task_run(store, actor, task_id)
         if task_run_id != run_id:
             raise ObjectMissing("workflow.task_missing", task_id=task_id)
-    comment_id = run_actions.comment(store, run_id, actor.person_id, text, now=now, task_id=task_id)
-    _audit(store, actor, "workflow.comment", "run", run_id, comment_id=comment_id)
+    comment_id = run_actions.comment(store, run_id, actor.person_id, text, now=now, task_id=task_id,
+                                     event=_event(actor, "workflow.comment", "run", run_id, now))
     _mention(store, actor, run_id, comment_id, text, now=now)
     _announce(store, actor, run_id, notices.snapshot(store, run_id), now=now)
     return comment_id
@@ -337,6 +342,11 @@ class BulkOutcome:
     failed: list[tuple[dict[str, Any] | None, str, WorkflowError | None]] = field(default_factory=list)
 
 
+def _approve_as(store: GraphStore, task_id: str, person_id: str, event: audit.Event, *, now: int,
+                comment: str) -> None:
+    actions.approve(store, task_id, person_id, now=now, comment=comment, event=event)
+
+
 def bulk_approve(store: GraphStore, actor: Actor, task_ids: list[str], *, comment: str, now: int) -> BulkOutcome:
     """Approve several plain approvals at once; each one that cannot be is reported, the others go on."""
     outcome = BulkOutcome()
@@ -351,7 +361,7 @@ def bulk_approve(store: GraphStore, actor: Actor, task_ids: list[str], *, commen
             continue
         try:
             act(store, actor, task_id, "approve", functools.partial(
-                actions.approve, store, task_id, actor.person_id, now=now, comment=comment), now=now)
+                _approve_as, store, task_id, actor.person_id, now=now, comment=comment), now=now)
         except WorkflowError as error:
             outcome.failed.append((task, task_id, error))
             continue

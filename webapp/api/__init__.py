@@ -7,7 +7,14 @@ from __future__ import annotations
 
 from flask import Flask
 
-from webapp.api import documents, notification_prefs, openapi, saved_views, work  # noqa: F401 - registers the operations
+from webapp.api import (  # noqa: F401 - registers the operations
+    access_requests,
+    documents,
+    notification_prefs,
+    openapi,
+    saved_views,
+    work,
+)
 from webapp.api.core import bp, install
 
 __all__ = ["bp", "init_api"]

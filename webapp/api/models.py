@@ -175,6 +175,14 @@ class TaskAction(BaseModel):
     to_step: str | None = Field(None, max_length=100, description="Step to return to (return).")
 
 
+class AccessRequestIn(BaseModel):
+    note: str = Field("", max_length=500, description="Why the caller asks (shown to the owner).")
+
+
+class AccessRequested(BaseModel):
+    requested: bool
+
+
 class Acted(BaseModel):
     run_id: str
     task_id: str

@@ -61,17 +61,17 @@ def my_tasks(query: m.TaskQuery) -> ResponseReturnValue:
                    next=page_links(query.page, query.per_page, found.has_next))
 
 
-Handler = Callable[[Any, str, str, int, m.TaskAction], Any]
+Handler = Callable[[Any, str, str, int, m.TaskAction, Any], Any]
 ACTIONS: dict[str, Handler] = {
-    "approve": lambda s, t, me, now, a: actions.approve(s, t, me, now=now, comment=a.comment,
-                                                        values=a.values or None),
-    "reject": lambda s, t, me, now, a: actions.reject(s, t, me, now=now, comment=a.comment),
-    "return": lambda s, t, me, now, a: actions.return_task(s, t, me, now=now, comment=a.comment,
-                                                           to_step=a.to_step),
-    "claim": lambda s, t, me, now, a: actions.claim(s, t, me, now=now),
-    "request_info": lambda s, t, me, now, a: actions.request_info(s, t, me, now=now, question=a.comment),
-    "provide_info": lambda s, t, me, now, a: actions.provide_info(s, t, me, now=now, answer=a.comment),
-    "urge": lambda s, t, me, now, a: actions.urge(s, t, me, now=now, comment=a.comment),
+    "approve": lambda s, t, me, now, a, e: actions.approve(s, t, me, now=now, comment=a.comment,
+                                                           values=a.values or None, event=e),
+    "reject": lambda s, t, me, now, a, e: actions.reject(s, t, me, now=now, comment=a.comment, event=e),
+    "return": lambda s, t, me, now, a, e: actions.return_task(s, t, me, now=now, comment=a.comment,
+                                                              to_step=a.to_step, event=e),
+    "claim": lambda s, t, me, now, a, e: actions.claim(s, t, me, now=now, event=e),
+    "request_info": lambda s, t, me, now, a, e: actions.request_info(s, t, me, now=now, question=a.comment, event=e),
+    "provide_info": lambda s, t, me, now, a, e: actions.provide_info(s, t, me, now=now, answer=a.comment, event=e),
+    "urge": lambda s, t, me, now, a, e: actions.urge(s, t, me, now=now, comment=a.comment, event=e),
 }
 
 
@@ -81,8 +81,8 @@ ACTIONS: dict[str, Handler] = {
 def act(task_id: str, body: m.TaskAction) -> ResponseReturnValue:
     store, who, now = services.store(), actor(), now_ms()
     handler = ACTIONS[body.action]
-    run_id = flows.act(store, who, task_id, body.action, lambda: handler(store, task_id, who.person_id, now, body),
-                       now=now)
+    run_id = flows.act(store, who, task_id, body.action,
+                       lambda event: handler(store, task_id, who.person_id, now, body, event), now=now)
     return jsonify(run_id=run_id, task_id=task_id, action=body.action)
 
 

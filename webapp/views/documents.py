@@ -130,7 +130,8 @@ def _page_context(document_id: str, *, explicit: bool = True) -> dict[str, Any]:
                                "domains": ui.domain_options(), "levels": ui.level_options(), "errors": {},
                                "values": {"title": doc["title"], "domain": doc["domain"], "access": doc["access"],
                                           "revision": doc["revision"]},
-                               "reads": provenance.reads(ctx, actor, document_id) if doc["can_see_reads"] else None}
+                               "reads": (provenance.reads(ctx, actor, document_id, limit=provenance.READS_ON_PAGE)
+                                         if doc["can_see_reads"] else None), "reads_shown": provenance.READS_ON_PAGE}
     for name in PARTS:
         context.update(_part_context(name, doc))
     return context

@@ -308,17 +308,19 @@ def _approval_inputs(store: Any, task: dict[str, Any], files: dict[str, Any]) ->
             "attachments": files or None}
 
 
-def _approve(store: Any, task: dict[str, Any], me: str, now: int, comment: str) -> None:
-    actions.approve(store, task["id"], me, now=now, comment=comment, **_approval_inputs(store, task, g.workflow_files))
+def _approve(store: Any, task: dict[str, Any], me: str, now: int, comment: str, event: Any) -> None:
+    actions.approve(store, task["id"], me, now=now, comment=comment, event=event,
+                    **_approval_inputs(store, task, g.workflow_files))
 
 
-def _resubmit(store: Any, task: dict[str, Any], me: str, now: int, comment: str) -> None:
+def _resubmit(store: Any, task: dict[str, Any], me: str, now: int, comment: str, event: Any) -> None:
     view = runs.run_view(store, task["run_id"])
     fields = (view["definition"] or {}).get("form", [])
-    actions.resubmit(store, task["id"], me, now=now, form=ui.posted_values(fields), comment=comment)
+    actions.resubmit(store, task["id"], me, now=now, form=ui.posted_values(fields), comment=comment,
+                     event=event)
 
 
-def _reassign(store: Any, task: dict[str, Any], me: str, now: int, comment: str) -> None:
+def _reassign(store: Any, task: dict[str, Any], me: str, now: int, comment: str, event: Any) -> None:
     kind = request.form.get("to_kind", "")
     if kind == "person":
         target = _username_id("to_code")
@@ -327,25 +329,27 @@ def _reassign(store: Any, task: dict[str, Any], me: str, now: int, comment: str)
         if found is None:
             raise FormError({"to_code": _("no such department or position")})
         target = found
-    actions.reassign(store, task["id"], me, to_kind=kind, to_id=target, now=now, comment=comment)
+    actions.reassign(store, task["id"], me, to_kind=kind, to_id=target, now=now, comment=comment,
+                     event=event)
 
 
-ACTIONS: dict[str, Callable[[Any, dict[str, Any], str, int, str], Any]] = {
+ACTIONS: dict[str, Callable[[Any, dict[str, Any], str, int, str, Any], Any]] = {
     "approve": _approve,
-    "reject": lambda s, t, me, now, c: actions.reject(s, t["id"], me, now=now, comment=c),
-    "return": lambda s, t, me, now, c: actions.return_task(s, t["id"], me, now=now, comment=c,
-                                                           to_step=request.form.get("to_step") or None),
-    "claim": lambda s, t, me, now, c: actions.claim(s, t["id"], me, now=now),
-    "request_info": lambda s, t, me, now, c: actions.request_info(s, t["id"], me, now=now, question=c),
-    "provide_info": lambda s, t, me, now, c: actions.provide_info(s, t["id"], me, now=now, answer=c),
-    "delegate": lambda s, t, me, now, c: actions.delegate(s, t["id"], me, _username_id("username"), now=now,
-                                                          comment=c),
-    "add_signer": lambda s, t, me, now, c: actions.add_signer(s, t["id"], me, _username_id("username"), now=now,
-                                                              comment=c),
-    "urge": lambda s, t, me, now, c: actions.urge(s, t["id"], me, now=now, comment=c),
+    "reject": lambda s, t, me, now, c, e: actions.reject(s, t["id"], me, now=now, comment=c, event=e),
+    "return": lambda s, t, me, now, c, e: actions.return_task(s, t["id"], me, now=now, comment=c,
+                                                              to_step=request.form.get("to_step") or None, event=e),
+    "claim": lambda s, t, me, now, c, e: actions.claim(s, t["id"], me, now=now, event=e),
+    "request_info": lambda s, t, me, now, c, e: actions.request_info(s, t["id"], me, now=now, question=c, event=e),
+    "provide_info": lambda s, t, me, now, c, e: actions.provide_info(s, t["id"], me, now=now, answer=c, event=e),
+    "delegate": lambda s, t, me, now, c, e: actions.delegate(s, t["id"], me, _username_id("username"), now=now,
+                                                             comment=c, event=e),
+    "add_signer": lambda s, t, me, now, c, e: actions.add_signer(s, t["id"], me, _username_id("username"), now=now,
+                                                                 comment=c, event=e),
+    "urge": lambda s, t, me, now, c, e: actions.urge(s, t["id"], me, now=now, comment=c, event=e),
     "resubmit": _resubmit,
-    "feedback": lambda s, t, me, now, c: actions.give_feedback(
-        s, t["id"], me, accepted=request.form.get("accepted") == "yes", rating=_rating(), now=now, comment=c),
+    "feedback": lambda s, t, me, now, c, e: actions.give_feedback(
+        s, t["id"], me, accepted=request.form.get("accepted") == "yes", rating=_rating(), now=now, comment=c,
+        event=e),
     "reassign": _reassign,
 }
 DONE_MESSAGES = {
@@ -376,8 +380,8 @@ def act(task_id: str, action: str) -> ResponseReturnValue:
                                                                           ui.posted_attachments(None, names)))
             g.workflow_files = ui.posted_attachments(store, names)
         files = [{"field": name, **f} for name, items in g.workflow_files.items() for f in items]
-        usecases.act(store, ui.actor(), task_id, action, lambda: handler(store, task, me, now, comment), now=now,
-                     files=files)
+        usecases.act(store, ui.actor(), task_id, action,
+                     lambda event: handler(store, task, me, now, comment, event), now=now, files=files)
     except InvalidInput as error:
         return _render_run(run_id, task_id, {f"{action}.attachments.{error.params.get('field', '')}":
                                              ui.domain_message(error)}, 422, posted=request.form.to_dict())
