@@ -39,17 +39,13 @@ def index_metadata(store: GraphStore, document_id: str, doc: dict[str, Any] | No
     doc = doc if doc is not None else document_rows.get_document(store, document_id)
     if doc is None:
         raise docs.NotFound("no such document")
-    owner = doc["owner_id"]
-    if departments is None or owner not in departments:
+    owner, known = doc["owner_id"], departments if departments is not None else {}
+    if owner not in known:
         rows = store.run(q.PRIMARY_DEPARTMENT, {"person_id": owner})
-        found = rows[0]["id"] if rows else None
-        if departments is not None:
-            departments[owner] = found
-    else:
-        found = departments[owner]
+        known[owner] = rows[0]["id"] if rows else None
     return {"title": doc["title"], "kind": doc["kind"], "domain": doc["domain"], "data_type": doc["data_type"],
             "access": doc["access"], "owner_id": doc["owner_id"], "filename": doc.get("filename"),
-            "department_id": found,
+            "department_id": known[owner],
             "uploaded_at": doc["created_at"], "updated_at": doc["updated_at"]}
 
 
