@@ -192,6 +192,29 @@ def test_demo_history_raises_the_trend_warning(history) -> None:  # type: ignore
     assert finance["params"]["scope"] == f"{finance['workflow_name']} / {finance['step_name']}"
 
 
+def test_trend_warnings_in_the_organisations_weeks(history) -> None:  # type: ignore[no-untyped-def]
+    """Counted in Shanghai's weeks the demo raises the same warnings (codes and figures), and the managers hear
+    of each once in that week."""
+    from graph.analytics.notices import notify_trend_warnings
+
+    store, _ = history
+    local = trends.trends(store, now=NOW, zone="Asia/Shanghai")
+
+    def said(warnings: list[dict[str, object]]) -> set[tuple[object, ...]]:
+        return {(w["code"], w.get("workflow"), w.get("step"), w.get("department_id")) for w in warnings}
+
+    assert said(local["warnings"]) == said(trends.trends(store, now=NOW)["warnings"])
+    finance = next(w for w in local["warnings"] if (w.get("workflow"), w.get("step")) == WORSENING
+                   and w["kind"] == "rising_handling_time")
+    assert finance["params"]["weeks"] >= 8 and finance["params"]["slope_h"] > 0
+    # Its weeks begin at Monday 00:00 in Shanghai: 16:00 UTC on the Sunday.
+    assert all((w + 8 * HOUR) % (7 * DAY) == 4 * DAY for w in finance["weeks"])  # 1970-01-05 was a Monday
+    created = notify_trend_warnings(store, now=NOW, zone="Asia/Shanghai")
+    assert created and {n["code"] for n in created} <= {"trend.rising_handling_time", "trend.sla_breach_expected",
+                                                          "trend.sla_breached"}
+    assert notify_trend_warnings(store, now=NOW + HOUR, zone="Asia/Shanghai") == []  # the same local week
+
+
 def test_demo_history_is_idempotent_and_cached(history) -> None:  # type: ignore[no-untyped-def]
     store, first = history
     counts = store.counts()

@@ -92,9 +92,10 @@ def trend_warnings(now: int | None = None) -> dict[str, int]:
     from settings import get_settings
     from workers.notify import deliver
 
-    store = _store()
-    created = notify_trend_warnings(store, now=int(time.time() * 1000) if now is None else now)
-    return deliver(store, get_settings(), created)
+    store, settings = _store(), get_settings()
+    created = notify_trend_warnings(store, now=int(time.time() * 1000) if now is None else now,
+                                    zone=settings.timezone)
+    return deliver(store, settings, created)
 
 
 @app.task(name="huitong.deliveries")

@@ -3,8 +3,9 @@
 Responsible for a department's warning are its heads; for a workflow's or a step's, the heads of the
 departments that handle at least :data:`MIN_SHARE` of its tasks (the administrators when nobody is).
 Each notice points at the scope's most recent task, so it opens on real work. Notice ids derive from
-warning kind, scope, ISO week and recipient (see :func:`graph.workflows.reminders.notification`):
-running the scan again, from any number of workers, notifies nobody twice.
+warning kind, scope, ISO week (the organisation's, as the trend series count weeks) and recipient (see
+:func:`graph.workflows.reminders.notification`): running the scan again, from any number of workers,
+notifies nobody twice.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import numpy as np
 
 from graph.analytics import trend_words, trends
 from graph.analytics.bottlenecks import tables_for
+from graph.analytics.dashboard import period_bounds
 from graph.analytics.tasks import TaskTable, concat
 from graph.queries import dashboard as q
 from graph.queries import workflows as wq
@@ -70,13 +72,14 @@ def recipients(store: GraphStore, departments: list[str]) -> list[str]:
     return sorted(heads)
 
 
-def notify_trend_warnings(store: GraphStore, *, now: int) -> list[dict[str, Any]]:
-    """Notify the responsible managers of every current warning; returns the notifications that are new."""
-    warnings = trends.trends(store, now=now)["warnings"]
+def notify_trend_warnings(store: GraphStore, *, now: int, zone: str = "UTC") -> list[dict[str, Any]]:
+    """Notify the responsible managers of every current warning (weeks local to ``zone``, the organisation's
+    ``HUITONG_TIMEZONE``); returns the notifications that are new."""
+    warnings = trends.trends(store, now=now, zone=zone)["warnings"]
     if not warnings:
         return []
     table = concat(tables_for(store, None))
-    week = now // trends.WEEK_MS
+    week = period_bounds(now, "week", 1, zone)[0]["label"]
     rows = []
     for warning in warnings:
         idx = _scope_tasks(table, warning)

@@ -7,7 +7,8 @@ A series warns as *rising* only when all of these hold, so noise does not raise 
 - the two-sided 95% confidence interval of the Theil–Sen slope lies above zero;
 - the fitted rise over the series is at least :data:`MIN_RELATIVE_RISE` of its median (a trend too
   small to matter to anyone is not worth a warning).
-The statistic used is the weekly median handling time (waiting + processing).
+The statistic used is the weekly median handling time (waiting + processing). Weeks are the organisation's
+(``HUITONG_TIMEZONE``, as on the dashboard): they begin on Monday at local midnight and follow clock changes.
 
 A queue warns when, over the last :data:`RECENT_DAYS` days, arrivals outpaced throughput by more
 than twice the Poisson noise of the counts, at least :data:`MIN_QUEUE` tasks are open, and clearing
@@ -26,11 +27,10 @@ from scipy import stats
 
 from graph.analytics import cache
 from graph.analytics.bottlenecks import DAY_MS, Measures, groups, tables_for
+from graph.analytics.dashboard import period_bounds
 from graph.analytics.tasks import concat, directory, workflow_keys
 from graph.store import GraphStore
 
-WEEK_MS = 7 * DAY_MS
-MONDAY_MS = 4 * DAY_MS  # 1970-01-05, the first Monday after the epoch (UTC)
 MIN_WEEKS = 8
 MAX_WEEKS = 26
 MIN_TASKS_PER_WEEK = 5
@@ -73,30 +73,29 @@ def test_rising(values: np.ndarray | list[float], *, alpha: float = ALPHA, min_p
                      relative)
 
 
-def _week(ms: np.ndarray) -> np.ndarray:
-    return np.floor((ms - MONDAY_MS) / WEEK_MS)
+def week_starts(at: float, zone: str = "UTC") -> np.ndarray:
+    """Starts (ms) of the :data:`MAX_WEEKS` complete weeks before the week holding ``at``, then of that week,
+    in ``zone``: the dashboard's own local weeks (Monday, local midnight)."""
+    bounds = period_bounds(int(at), "week", MAX_WEEKS + 1, zone)
+    return np.array([b["start"] for b in bounds], dtype=np.float64)
 
 
-def week_start(week: int) -> int:
-    return int(MONDAY_MS + week * WEEK_MS)
-
-
-def weekly(measures: Measures, idx: np.ndarray) -> dict[str, list[Any]]:
-    """Complete weeks (by completion) of tasks ``idx``: counts, median handling (s), breach rate."""
+def weekly(measures: Measures, idx: np.ndarray, zone: str = "UTC") -> dict[str, list[Any]]:
+    """Complete weeks (by completion, in ``zone``) of tasks ``idx``: counts, median handling (s), breach rate."""
     table = measures.table
     done = idx[~np.isnan(measures.handling[idx])]
-    current = _week(np.array([measures.window_end]))[0]
-    weeks = _week(table.completed[done])
-    keep = weeks < current
+    starts = week_starts(measures.window_end, zone)
+    current = len(starts) - 1  # the week still running is left out, as are weeks before the first
+    weeks = np.searchsorted(starts, table.completed[done], side="right") - 1
+    keep = (weeks >= 0) & (weeks < current)
     done, weeks = done[keep], weeks[keep]
     out: dict[str, list[Any]] = {"week": [], "count": [], "median_handling_s": [], "breach_rate": []}
     if not done.size:
         return out
-    first = max(weeks.min(), current - MAX_WEEKS)
-    for week in np.arange(first, current):
+    for week in range(int(weeks.min()), current):
         members = done[weeks == week]
         decided = measures.decided[members]
-        out["week"].append(week_start(int(week)))
+        out["week"].append(int(starts[week]))
         out["count"].append(int(members.size))
         out["median_handling_s"].append(round(float(np.median(measures.handling[members])) / 1000, 1)
                                         if members.size else None)
@@ -188,8 +187,8 @@ def _queue_warning(scope: dict[str, Any], measures: Measures, idx: np.ndarray, n
                         f"— {when}")}
 
 
-def trends(store: GraphStore, workflow: str | None = None, *, now: int) -> dict[str, Any]:
-    """Weekly series per workflow, step and department, and the warnings they raise."""
+def trends(store: GraphStore, workflow: str | None = None, *, now: int, zone: str = "UTC") -> dict[str, Any]:
+    """Weekly series per workflow, step and department (weeks local to ``zone``), and the warnings they raise."""
     def compute() -> dict[str, Any]:
         tables = tables_for(store, workflow)
         names = {row["key"]: row["name"] or row["key"] for row in workflow_keys(store)}
@@ -209,10 +208,10 @@ def trends(store: GraphStore, workflow: str | None = None, *, now: int) -> dict[
                           for code, idx in groups(combined.department))
         series, warnings = [], []
         for scope, measures, idx in scoped:
-            weekly_series = weekly(measures, idx)
+            weekly_series = weekly(measures, idx, zone)
             series.append({**scope, **weekly_series})
             for warning in (_rising_warning(scope, weekly_series), _queue_warning(scope, measures, idx, now)):
                 if warning:
                     warnings.append(warning)
         return {"now": now, "series": series, "warnings": warnings}
-    return cache.cached(store, ("trends", workflow, now // 60_000), compute)
+    return cache.cached(store, ("trends", workflow, zone, now // 60_000), compute)

@@ -68,7 +68,7 @@ def now_ms() -> int:
 
 
 def zone(ctx: Context) -> str:
-    """The organisation's zone (``HUITONG_TIMEZONE``): dashboard weeks and months begin at its midnight."""
+    """The organisation's zone (``HUITONG_TIMEZONE``): dashboard and trend weeks and months begin at its midnight."""
     return (ctx.settings or get_settings()).timezone
 
 
@@ -162,7 +162,7 @@ def dashboard_view(ctx: Context, actor: Actor, filters: Filters, *, now: int | N
 def trend_warnings(ctx: Context, actor: Actor, *, now: int | None = None) -> list[dict[str, Any]]:
     """Current trend warnings about what the actor may see (codes + params; workflow and step names)."""
     allowed = scope(ctx, actor)
-    found = trends.trends(ctx.store, now=now or now_ms())
+    found = trends.trends(ctx.store, now=now or now_ms(), zone=zone(ctx))
     return scoping.warnings(found["warnings"], allowed)
 
 
