@@ -120,3 +120,56 @@ def test_the_pages_post_codes_and_say_why_a_move_is_refused(app: Flask, org_stor
     assert re.search(r'name="parent"[^>]*value="LEGAL"', client.get(new).get_data(as_text=True))
     unknown = post(client, f"{BASE}/departments/new", new, code="NEW-X", name="新部门", parent="NO-SUCH")
     assert unknown.status_code == 422 and "NO-SUCH".lower() in unknown.get_data(as_text=True)
+
+
+def test_the_members_rule_refuses_itself_descendants_and_closed_departments() -> None:
+    nodes, members = _tree(), department_moves.MEMBERS
+    itself = _refused(lambda: department_moves.parent_by_code(nodes, "FIN", "fin", members))
+    assert (itself.code, itself.params) == (department_moves.MEMBERS_TO_ITSELF,
+                                            {"field": "move_members", "code": "FIN"})
+    below = _refused(lambda: department_moves.parent_by_code(nodes, "FIN", "PAY", members))
+    assert (below.code, below.params) == (department_moves.MEMBERS_TO_DESCENDANT,
+                                          {"field": "move_members", "code": "FIN", "target": "PAY"})
+    assert _refused(lambda: department_moves.parent_by_code(nodes, "FIN", "OLD", members)).code == \
+        department_moves.MEMBERS_TO_INACTIVE
+    unknown = _refused(lambda: department_moves.parent_by_code(nodes, "FIN", "NO-SUCH", members))
+    assert (unknown.code, unknown.params["field"]) == (department_moves.UNKNOWN_PARENT, "move_members")
+    assert department_moves.parent_by_code(nodes, "FIN", " legal ", members) == "LEGAL"
+    assert department_moves.parent_by_code(nodes, "PAY", "HQ", members) == "HQ"  # an ancestor is outside it
+    assert department_moves.parent_by_code(nodes, "FIN", "", members) is None  # nobody moves
+
+
+@pytest.mark.parametrize(("language", "said"), [("en", "which is being deactivated"), ("zh-CN", "正在停用")])
+def test_deactivation_picks_the_members_department_from_the_tree(app: Flask, org_store: FalkorStore,  # noqa: F811
+                                                                 language: str, said: str) -> None:
+    client = browser(app)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    assert sign_in(client, "admin", ADMIN_PASSWORD).status_code == 302
+    fin, acc, legal = (dept_id(org_store, c) for c in ("FIN", "FIN-ACC", "LEGAL"))
+    edit = f"{BASE}/departments/{fin}"
+    page = client.get(edit).get_data(as_text=True)
+    assert re.search(r'<input id="move_members" name="move_members"[^>]*role="combobox"[^>]*aria-haspopup="tree"',
+                     page, re.S)
+    assert 'id="move_members-list" role="tree"' in page and page.count(f'"exclude": "{fin}"') == 2
+    assert 'name="move_members_to"' not in page and "<select" not in page.split('id="status-title"')[1]
+    # Into its own sub-department, or itself: refused beside the field before the preview, and by the change.
+    for path in (f"{BASE}/impact/departments/{fin}/status", f"{edit}/status"):
+        refused = post(client, path, edit, active="false", move_members="FIN-ACC")
+        text = refused.get_data(as_text=True)
+        assert refused.status_code == 422 and said in text, path
+        assert re.search(r'<ul class="field-errors" id="move_members-error">', text)
+        assert re.search(r'name="move_members"[^>]*value="FIN-ACC"', text) and 'aria-invalid="true"' in text
+    itself = post(client, f"{BASE}/impact/departments/{fin}/status", edit, active="false", move_members="fin")
+    assert itself.status_code == 422 and 'id="move_members-error"' in itself.get_data(as_text=True)
+    assert org.get(org_store, "department", fin)["active"] is True
+    # Another department: the preview carries the code to the change, which moves the members and closes it.
+    acc_edit = f"{BASE}/departments/{acc}"
+    counts = {d: org.department_tree(org_store)[1][d].row["members"] for d in (acc, legal)}
+    preview = post(client, f"{BASE}/impact/departments/{acc}/status", acc_edit, active="false", move_members="legal")
+    assert preview.status_code == 200 and 'name="move_members" value="legal"' in preview.get_data(as_text=True)
+    done = post(client, f"{acc_edit}/status", acc_edit, active="false", move_members="legal")
+    assert done.status_code == 302 and org.get(org_store, "department", acc)["active"] is False
+    assert counts[acc] and org.department_tree(org_store)[1][legal].row["members"] == counts[legal] + counts[acc]
+    blank = post(client, f"{BASE}/departments/{dept_id(org_store, 'FIN-TRS')}/status", edit, active="false",
+                 move_members="")
+    assert blank.status_code == 422 and 'id="move_members-error"' in blank.get_data(as_text=True)  # members stay

@@ -111,6 +111,28 @@ def test_dashboard_explains_its_warnings(admin: FlaskClient, history: FalkorStor
     assert week.count("-W") >= 8
 
 
+def test_steps_are_named_in_the_readers_language(app: Flask, history: FalkorStore) -> None:
+    """Where a workflow defines an English step name, English pages show it and Chinese pages the Chinese one
+    (the workflow pages' rule): bottleneck rows, exports and the dashboard's trend warnings."""
+    from graph.analytics.tasks import step_names
+
+    names = {(r["workflow"], r["step"]): r for r in step_names(history)}
+    finance = names[("expense", "finance")]
+    assert finance["name_en"] and finance["name"] and finance["name_en"] != finance["name"]
+    workflow = next(w for w in history.run(WORKFLOW_KEYS) if w["key"] == "expense")
+    for language, step, flow in (("en", finance["name_en"], workflow["name_en"]),
+                                 ("zh-CN", finance["name"], workflow["name"])):
+        client = login(app, history, ORG.admin, language=language)
+        page = client.get("/manage/bottlenecks?workflow=expense").get_data(as_text=True)
+        assert f">{step}<" in page, language
+        other = finance["name"] if language == "en" else finance["name_en"]
+        assert f">{other}<" not in page, language
+        rows = _csv(client.get("/manage/export/steps.csv?workflow=expense"))
+        assert step in {v for r in rows for v in r.values()}, language
+        board = client.get("/manage/dashboard").get_data(as_text=True)
+        assert f"{flow} / {step}" in board, language  # the rising warning about the expense finance step
+
+
 def test_manager_sees_only_their_subtree(finance_head: FlaskClient, history: FalkorStore) -> None:
     page = finance_head.get("/manage/bottlenecks").get_data(as_text=True)
     assert 'data-scope="departments"' in page

@@ -132,8 +132,8 @@ def _english_page(html: str, known: set[str], kind: str | None) -> list[str]:
 @pytest.fixture(scope="module")
 def known_en(demo_graph: FalkorStore, known: set[str]) -> set[str]:  # noqa: F811
     # The search word typed (echoed back) and the demo uploads' version note: the uploader's own words. The
-    # manager pages name steps and workflows as the analytics rows carry them (Chinese only for a step whose
-    # tasks were made before it had an English name): names from the graph, not UI words.
+    # manager pages name workflows and steps in English wherever their definitions do (Chinese only where
+    # there is no English name): names from the graph, not UI words.
     return known | content_names(demo_graph) | graph_names(demo_graph) | {"预算", "首次上传"}
 
 
@@ -152,3 +152,34 @@ def test_the_english_detector_finds_raw_words() -> None:
     html = ('<body><p>Status: 待处理 · initiator_head</p><a href="/workflows/runs/r1">差旅报销</a>'
             '<span translate="no">李娜</span><p>汇通 · 中文</p><p>王芳 approved</p></body>')
     assert raw_words_en(html, {"王芳"}) == ["待处理", "initiator_head"]
+
+
+# -- pages no link leads to from the walk: a document's version comparison -----------------------------------
+
+
+def _comparison(store: FalkorStore) -> tuple[str, str]:
+    """(owner id, comparison page) of a demo document with two versions."""
+    from graph.cypher import cypher
+
+    statement = cypher("tests.ui_two_versions", """
+        MATCH (d:Document)-[:HAS_VERSION]->(v:Version)
+        WITH d, count(v) AS versions WHERE versions > 1
+        RETURN d.id AS id, d.owner_id AS owner ORDER BY id LIMIT 1
+    """)
+    rows = store.run(statement, {})
+    assert rows, "the demo has a document with two versions"
+    return rows[0]["owner"], f"/documents/{rows[0]['id']}/diff"
+
+
+@pytest.mark.parametrize("lang", ["zh-CN", "en"])
+def test_version_comparison_in_the_readers_language(app: Flask, demo_graph: FalkorStore, known: set[str],  # noqa: F811
+                                                    known_en: set[str], lang: str) -> None:
+    owner, path = _comparison(demo_graph)
+    client = login(app, demo_graph, owner, language=lang)
+    page = client.get(path)
+    assert page.status_code == 200 and 'class="diff"' in page.get_data(as_text=True)
+    if lang == "en":
+        problems = _walk(client, [path], known_en, lang="en", detect=_english_page)
+    else:
+        problems = _walk(client, [path], known)
+    assert not problems, problems

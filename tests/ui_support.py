@@ -200,13 +200,11 @@ def content_names(store: FalkorStore) -> set[str]:
     return {str(r["text"]) for r in store.run(statement, {}) if r["text"]}
 
 
-def graph_names(store: FalkorStore) -> set[str]:
-    """Names the graph gives its workflows and their steps, in both languages, as the analytics rows carry
-    them (a step keeps the name it had when its task was made): names, not UI words, on any page."""
-    from graph.analytics.bottlenecks import tables_for
-    from graph.analytics.tasks import workflow_keys
+def graph_names(store: FalkorStore, lang: str = "en") -> set[str]:
+    """Names the graph gives its workflows and their steps as a reader of ``lang`` sees them (the English name
+    where one is defined, else the Chinese one: :func:`graph.names.in_language`): names, not UI words."""
+    from graph.analytics.tasks import step_names, workflow_keys
+    from graph.names import in_language
 
-    names = {str(n) for w in workflow_keys(store) for n in (w.get("name"), w.get("name_en")) if n}
-    for table in tables_for(store, None):
-        names.update(str(n) for n in table.step_names if n)
-    return names
+    rows = [*workflow_keys(store), *step_names(store)]
+    return {name for r in rows if (name := in_language(r.get("name"), r.get("name_en"), lang))}

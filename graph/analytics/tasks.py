@@ -95,6 +95,12 @@ def workflow_keys(store: GraphStore) -> list[dict[str, Any]]:
     return store.run(q.WORKFLOW_KEYS)
 
 
+def step_names(store: GraphStore) -> list[dict[str, Any]]:
+    """``{workflow, step, name, name_en}`` of every step key the workflows' definitions name (the current
+    version's names first): the rows themselves carry the Chinese name a task was made with."""
+    return store.run(q.STEP_NAMES)
+
+
 def load_table(store: GraphStore, key: str) -> TaskTable:
     """The tasks of workflow ``key`` (cached until tasks change)."""
     return cache.cached(store, ("tasks", key), lambda: _load(store, key))

@@ -120,6 +120,19 @@ WORKFLOW_KEYS = cypher(
     """,
 )
 
+# The names every workflow's definition gives its steps, the current version's first (then the newest).
+STEP_NAMES = cypher(
+    "analytics.step_names",
+    """
+    MATCH (s:Step)
+    MATCH (w:Workflow {id: s.workflow_id})
+    WITH w.key AS workflow, s.key AS step, s.name AS name, s.name_en AS name_en,
+         coalesce(w.current, false) AS current, coalesce(w.version, 0) AS version
+    ORDER BY current DESC, version DESC
+    RETURN workflow, step, collect(name)[0] AS name, collect(name_en)[0] AS name_en
+    """,
+)
+
 # Order of the fields packed into each row of TASK_ROWS.
 TASK_FIELDS = ("id", "run_id", "step", "step_name", "round", "created_at", "opened_at", "claimed_at", "completed_at",
                "due_at", "status", "assignee_kind", "assignee_id", "assignee_name", "queue_id", "department",

@@ -20,8 +20,9 @@ from graph import audit
 from graph.actor import Actor
 from graph.analytics import bottlenecks, cache, collaboration, dashboard, trends
 from graph.analytics import scope as scoping
-from graph.analytics.tasks import directory, workflow_keys
+from graph.analytics.tasks import directory, step_names, workflow_keys
 from graph.errors import InvalidInput, NotPermitted
+from graph.names import in_language
 from graph.usecases import Context
 from settings import get_settings
 
@@ -84,14 +85,21 @@ def scope(ctx: Context, actor: Actor) -> scoping.Scope:
 
 def workflows(ctx: Context, lang: str = "zh") -> list[dict[str, Any]]:
     """Workflow keys with their names in ``lang`` (what the filters offer; workflows name nobody)."""
-    def name(w: dict[str, Any]) -> str:
-        return str((w.get("name_en") if lang == "en" else None) or w["name"] or w["key"])
-    return [{**w, "name": name(w)} for w in workflow_keys(ctx.store) if w["key"]]
+    return [{**w, "name": in_language(w["name"], w.get("name_en"), lang) or w["key"]}
+            for w in workflow_keys(ctx.store) if w["key"]]
 
 
 def workflows_for(ctx: Context, actor: Actor) -> list[dict[str, Any]]:
     """:func:`workflows` named in the actor's language, read once per request."""
     return actor.memo(("analytics.workflows",), lambda: workflows(ctx, actor.lang))
+
+
+def step_names_for(ctx: Context, actor: Actor) -> dict[tuple[str, str], str]:
+    """(workflow key, step key) -> the step's name in the actor's language, as its workflow defines it (the
+    workflow pages' rule), read once per request."""
+    return actor.memo(("analytics.step_names",), lambda: {
+        (r["workflow"], r["step"]): in_language(r["name"], r["name_en"], actor.lang)
+        for r in step_names(ctx.store) if r["workflow"] and r["step"]})
 
 
 def departments(ctx: Context, actor: Actor, *, everyone: bool = False) -> list[dict[str, str]]:
@@ -144,9 +152,18 @@ def _is_date(text: str) -> bool:
 
 
 def _named(ctx: Context, actor: Actor, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Rows that carry a workflow key, with the workflow's name (in the actor's language) beside it."""
+    """Rows that carry a workflow key (and a step key), with the workflow's (and the step's) name in the actor's
+    language beside it; a step no definition names keeps the name its tasks were made with."""
     names = {w["key"]: w["name"] for w in workflows_for(ctx, actor)}
-    return [{**r, "workflow_name": names.get(r.get("workflow") or "", r.get("workflow"))} for r in rows]
+    steps = step_names_for(ctx, actor)
+    out = []
+    for row in rows:
+        key = row.get("workflow") or ""
+        named = {**row, "workflow_name": names.get(key, row.get("workflow"))} if "workflow" in row else {**row}
+        if row.get("step"):
+            named["step_name"] = steps.get((key, row["step"])) or row.get("step_name") or row["step"]
+        out.append(named)
+    return out
 
 
 def dashboard_view(ctx: Context, actor: Actor, filters: Filters, *, now: int | None = None) -> dict[str, Any]:
@@ -163,7 +180,9 @@ def trend_warnings(ctx: Context, actor: Actor, *, now: int | None = None) -> lis
     """Current trend warnings about what the actor may see (codes + params; workflow and step names)."""
     allowed = scope(ctx, actor)
     found = trends.trends(ctx.store, now=now or now_ms(), zone=zone(ctx))
-    return scoping.warnings(found["warnings"], allowed)
+    named = _named(ctx, actor, scoping.warnings(found["warnings"], allowed))
+    # The scope a warning's sentence names, in the actor's language too.
+    return [{**w, "params": {**w.get("params", {}), "scope": trends.scope_label(w)}} for w in named]
 
 
 def bottleneck_report(ctx: Context, actor: Actor, filters: Filters, *, now: int | None = None) -> dict[str, Any]:

@@ -118,12 +118,28 @@ def move_department(ctx: Context, actor: Actor, department_id: str, parent_id: s
                         _event(actor, "org.department.move", "department", department_id, {"parent_id": parent_id}))
 
 
+def members_target(ctx: Context, actor: Actor, department_id: str, code: str) -> str | None:
+    """The id of the department ``code`` names (blank: nobody moves) as the new department of the active members
+    of ``department_id`` when it is deactivated: never itself, one of its descendants or a closed department
+    (field ``move_members``)."""
+    require_admin(ctx, actor, "department", department_id)
+    _, nodes = org.department_tree(ctx.store)
+    return department_moves.parent_by_code(nodes, department_id, code, department_moves.MEMBERS)
+
+
 def set_status(ctx: Context, actor: Actor, kind: str, entity_id: str, active: bool,
-               move_members_to: str | None = None) -> dict[str, Any]:
-    """(De)activate; a department's members move to ``move_members_to`` first. Returns the audit detail."""
+               move_members_to: str | None = None, *, members_code: str | None = None) -> dict[str, Any]:
+    """(De)activate; a department's members move to ``move_members_to`` first (by id, or by code as the tree
+    picker posts it: ``members_code``). Returns the audit detail."""
     require_admin(ctx, actor, kind, entity_id)
     action = f"org.{kind}.{'activate' if active else 'deactivate'}"
     if kind == "department" and not active:
+        _, nodes = org.department_tree(ctx.store)
+        if members_code is not None:
+            move_members_to = department_moves.parent_by_code(nodes, entity_id, members_code,
+                                                              department_moves.MEMBERS)
+        elif entity_id in nodes and (move_members_to or "") in nodes:  # an unknown id is the organisation's refusal
+            department_moves.check(nodes, entity_id, move_members_to, department_moves.MEMBERS)
         event = _event(actor, action, kind, entity_id, {"moved_members_to": move_members_to})
         moved = org.deactivate_department(ctx.store, entity_id, move_members_to, event=event)
         return {"moved_members_to": move_members_to, "moved": moved}

@@ -49,6 +49,10 @@ MESSAGES.update({
     department_moves.UNDER_DESCENDANT: _l("“%(code)s” cannot move under “%(parent)s”: that department is inside it."),
     department_moves.INACTIVE_PARENT: _l("The parent department “%(code)s” is inactive."),
     department_moves.UNKNOWN_PARENT: _l("No active department has the code “%(code)s”."),
+    department_moves.MEMBERS_TO_ITSELF: _l("Members cannot be moved to the department being deactivated."),
+    department_moves.MEMBERS_TO_DESCENDANT: _l(
+        "“%(target)s” is inside “%(code)s”, which is being deactivated: choose a department outside it."),
+    department_moves.MEMBERS_TO_INACTIVE: _l("The target department “%(code)s” is inactive."),
 })
 
 
@@ -138,37 +142,19 @@ def listing(kinds: str) -> ResponseReturnValue:
 
 # -- departments, positions, projects: create / edit / move / (de)activate --------------------------------
 
-def _department_options(exclude_subtree_of: str | None = None) -> list[dict[str, Any]]:
-    """Active departments as (id, indented label), optionally without one department's subtree."""
-    roots, _nodes = org.department_tree(services.store())
-    options: list[dict[str, Any]] = []
-
-    def walk(node: org.DeptNode) -> None:
-        if node.row["id"] == exclude_subtree_of:
-            return
-        if node.row["active"]:
-            options.append({"id": node.row["id"], "label": "\u2003" * node.depth + f"{node.row['code']} · "
-                            f"{node.row['name']}"})
-        for child in node.children:
-            walk(child)
-
-    for root in roots:
-        walk(root)
-    return options
-
-
 def _render_coded_form(kinds: str, entity: Mapping[str, Any] | None, values: Mapping[str, Any],
                        errors: Mapping[str | None, list[str]] | None = None, section: str = "details",
                        status: int = 200) -> ResponseReturnValue:
     kind = _kind(kinds)
     errors = dict(errors or {})
-    if "parent_id" in errors:  # the organisation module names the field by id; the picker posts a code
-        errors["parent"] = errors.get("parent", []) + errors.pop("parent_id")
+    for by_id, picked in (("parent_id", "parent"), ("move_members_to", "move_members")):
+        if by_id in errors:  # the organisation module names the field by id; the tree picker posts a code
+            errors[picked] = errors.get(picked, []) + errors.pop(by_id)
     context: dict[str, Any] = {"kinds": kinds, "kind": kind, "title": TITLES[kinds], "entity": entity,
                                "values": values, "errors": errors, "section": section}
     if kind == "department":
         _, nodes = org.department_tree(services.store())
-        context["move_options"] = [o for o in _department_options() if not entity or o["id"] != entity["id"]]
+        context["members_code"] = values.get("move_members", "")
         # The tree picker shows codes: what was posted, else the parent the page was opened for or has now.
         named = nodes.get(str(values.get("parent_id") or ""))
         context["parent_code"] = values.get("parent", named.row["code"] if named else "")
@@ -192,7 +178,7 @@ def create(kinds: str) -> ResponseReturnValue:
     except OrgError as error:
         return _render_coded_form(kinds, None, request.form, _errors(error), status=422)
     except InvalidInput as error:  # the tree picker's parent: unknown or inactive
-        return _render_coded_form(kinds, None, request.form, _refusal(error), status=422)
+        return _render_coded_form(kinds, None, request.form, refusal(error), status=422)
     flash(_("Created %(code)s.", code=request.form.get("code", "").strip()), "success")
     return redirect(url_for("admin_org.edit", kinds=kinds, entity_id=entity_id))
 
@@ -235,7 +221,7 @@ def move(entity_id: str) -> ResponseReturnValue:
     return redirect(url_for("admin_org.edit", kinds="departments", entity_id=entity_id))
 
 
-def _refusal(error: InvalidInput) -> dict[str | None, list[str]]:
+def refusal(error: InvalidInput) -> dict[str | None, list[str]]:
     field = error.params.get("field")
     return {str(field) if field else None: [message(error)]}
 
@@ -243,7 +229,14 @@ def _refusal(error: InvalidInput) -> dict[str | None, list[str]]:
 def move_refused(entity: Mapping[str, Any], error: InvalidInput) -> ResponseReturnValue:
     """The department page again, the refused parent kept in the picker and the reason beside it."""
     values = {**entity, "parent": request.form.get("parent", "")}
-    return _render_coded_form("departments", entity, values, _refusal(error), "move", 422)
+    return _render_coded_form("departments", entity, values, refusal(error), "move", 422)
+
+
+def status_refused(kinds: str, entity: Mapping[str, Any],
+                   errors: Mapping[str | None, list[str]]) -> ResponseReturnValue:
+    """The page again after a refused (de)activation, the members' department kept in the picker."""
+    values = {**entity, "move_members": request.form.get("move_members", "")}
+    return _render_coded_form(kinds, entity, values, errors, "status", 422)
 
 
 @bp.post("/<any(departments, positions, projects):kinds>/<entity_id>/status")
@@ -254,9 +247,12 @@ def set_status(kinds: str, entity_id: str) -> ResponseReturnValue:
     active = request.form.get("active") == "true"
     target = request.form.get("move_members_to", "").strip() or None
     try:
-        cases.set_status(services.context(), services.actor(), kind, entity_id, active, target)
+        cases.set_status(services.context(), services.actor(), kind, entity_id, active, target,
+                         members_code=request.form.get("move_members"))
     except OrgError as error:
-        return _render_coded_form(kinds, entity, entity, _errors(error), "status", 422)
+        return status_refused(kinds, entity, _errors(error))
+    except InvalidInput as error:  # the members' new department: itself, inside it, closed or unknown
+        return status_refused(kinds, entity, refusal(error))
     message = _("Reactivated %(code)s.", code=entity["code"]) if active else _("Deactivated %(code)s.",
                                                                               code=entity["code"])
     flash(message, "success")

@@ -65,9 +65,14 @@ def move(entity_id: str) -> ResponseReturnValue:
 @roles_required("admin")
 def status(kinds: str, entity_id: str) -> ResponseReturnValue:
     entity = _entity(KINDS[kinds], entity_id)
-    impact = org_impact.preview_status(services.store(), KINDS[kinds], entity_id,
-                                       request.form.get("active") == "true",
-                                       request.form.get("move_members_to", "").strip() or None)
+    active, target = request.form.get("active") == "true", request.form.get("move_members_to", "").strip() or None
+    if KINDS[kinds] == "department" and not active and "move_members" in request.form:
+        try:  # the tree picker posts a code: a refused department is said before any preview
+            target = cases.members_target(services.context(), services.actor(), entity_id,
+                                          request.form["move_members"])
+        except InvalidInput as error:
+            return admin_org.status_refused(kinds, entity, admin_org.refusal(error))
+    impact = org_impact.preview_status(services.store(), KINDS[kinds], entity_id, active, target)
     return _render(impact, url_for("admin_org.set_status", kinds=kinds, entity_id=entity_id),
                    url_for("admin_org.edit", kinds=kinds, entity_id=entity_id), entity["code"])
 

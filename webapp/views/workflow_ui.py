@@ -17,6 +17,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from graph.errors import DomainError
+from graph.names import in_language
 from graph.store import GraphStore
 from graph.workflows import actions, runs, usecases
 from graph.workflows.runs import OPEN_TASK_STATUSES
@@ -82,15 +83,13 @@ def now_ms() -> int:
 def text(name: Any) -> str:
     """A {zh, en} name in the request's language."""
     if isinstance(name, dict):
-        first, second = ("zh", "en") if current_language() == "zh_CN" else ("en", "zh")
-        return str(name.get(first) or name.get(second) or "")
+        return in_language(name.get("zh"), name.get("en"), current_language())
     return "" if name is None else str(name)
 
 
 def item_name(item: dict[str, Any], base: str) -> str:
     """``name`` / ``name_en`` style properties of a node in the request's language."""
-    zh, en = item.get(base), item.get(f"{base}_en")
-    return str((en or zh) if current_language() == "en" else (zh or en) or "")
+    return in_language(item.get(base), item.get(f"{base}_en"), current_language())
 
 
 def when(ms: int | None) -> str:
