@@ -145,31 +145,32 @@ def test_deactivation_picks_the_members_department_from_the_tree(app: Flask, org
     client = browser(app)
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
     assert sign_in(client, "admin", ADMIN_PASSWORD).status_code == 302
-    fin, acc, legal = (dept_id(org_store, c) for c in ("FIN", "FIN-ACC", "LEGAL"))
-    edit = f"{BASE}/departments/{fin}"
+    acc, trs, legal = (dept_id(org_store, c) for c in ("FIN-ACC", "FIN-TRS", "LEGAL"))
+    org.create(org_store, "department", {"code": "FIN-ACC-AP", "name": "应付小组", "parent_id": acc})
+    edit = f"{BASE}/departments/{acc}"
     page = client.get(edit).get_data(as_text=True)
     assert re.search(r'<input id="move_members" name="move_members"[^>]*role="combobox"[^>]*aria-haspopup="tree"',
                      page, re.S)
-    assert 'id="move_members-list" role="tree"' in page and page.count(f'"exclude": "{fin}"') == 2
+    assert 'id="move_members-list" role="tree"' in page and page.count(f'"exclude": "{acc}"') == 2
     assert 'name="move_members_to"' not in page and "<select" not in page.split('id="status-title"')[1]
     # Into its own sub-department, or itself: refused beside the field before the preview, and by the change.
-    for path in (f"{BASE}/impact/departments/{fin}/status", f"{edit}/status"):
-        refused = post(client, path, edit, active="false", move_members="FIN-ACC")
+    for path in (f"{BASE}/impact/departments/{acc}/status", f"{edit}/status"):
+        refused = post(client, path, edit, active="false", move_members="FIN-ACC-AP")
         text = refused.get_data(as_text=True)
         assert refused.status_code == 422 and said in text, path
-        assert re.search(r'<ul class="field-errors" id="move_members-error">', text)
-        assert re.search(r'name="move_members"[^>]*value="FIN-ACC"', text) and 'aria-invalid="true"' in text
-    itself = post(client, f"{BASE}/impact/departments/{fin}/status", edit, active="false", move_members="fin")
+        assert '<ul class="field-errors" id="move_members-error">' in text
+        assert re.search(r'name="move_members"[^>]*value="FIN-ACC-AP"', text) and 'aria-invalid="true"' in text
+    itself = post(client, f"{BASE}/impact/departments/{acc}/status", edit, active="false", move_members="fin-acc")
     assert itself.status_code == 422 and 'id="move_members-error"' in itself.get_data(as_text=True)
-    assert org.get(org_store, "department", fin)["active"] is True
+    assert org.get(org_store, "department", acc)["active"] is True
+    # Nobody named while members remain: the organisation's refusal, beside the same field.
+    trs_edit = f"{BASE}/departments/{trs}"
+    blank = post(client, f"{trs_edit}/status", trs_edit, active="false", move_members="")
+    assert blank.status_code == 422 and 'id="move_members-error"' in blank.get_data(as_text=True)
     # Another department: the preview carries the code to the change, which moves the members and closes it.
-    acc_edit = f"{BASE}/departments/{acc}"
-    counts = {d: org.department_tree(org_store)[1][d].row["members"] for d in (acc, legal)}
-    preview = post(client, f"{BASE}/impact/departments/{acc}/status", acc_edit, active="false", move_members="legal")
+    counts = {d: org.department_tree(org_store)[1][d].row["members"] for d in (trs, legal)}
+    preview = post(client, f"{BASE}/impact/departments/{trs}/status", trs_edit, active="false", move_members="legal")
     assert preview.status_code == 200 and 'name="move_members" value="legal"' in preview.get_data(as_text=True)
-    done = post(client, f"{acc_edit}/status", acc_edit, active="false", move_members="legal")
-    assert done.status_code == 302 and org.get(org_store, "department", acc)["active"] is False
-    assert counts[acc] and org.department_tree(org_store)[1][legal].row["members"] == counts[legal] + counts[acc]
-    blank = post(client, f"{BASE}/departments/{dept_id(org_store, 'FIN-TRS')}/status", edit, active="false",
-                 move_members="")
-    assert blank.status_code == 422 and 'id="move_members-error"' in blank.get_data(as_text=True)  # members stay
+    done = post(client, f"{trs_edit}/status", trs_edit, active="false", move_members="legal")
+    assert done.status_code == 302 and org.get(org_store, "department", trs)["active"] is False
+    assert counts[trs] and org.department_tree(org_store)[1][legal].row["members"] == counts[legal] + counts[trs]

@@ -123,3 +123,75 @@ def test_tree_picker_by_keyboard(browser, live_server, demo: FalkorStore, locale
         expect(page.locator("#parent")).to_have_value(made["OTHER_code"])
     finally:
         context.close()
+
+
+MEMBERS_REFUSED = {"zh-CN": "不能把成员移到正在停用的部门",
+                   "en-US": "Members cannot be moved to the department being deactivated"}
+
+
+@pytest.mark.parametrize(("locale", "width"), CASES)
+def test_deactivation_picks_the_members_department_by_keyboard(browser, live_server, demo: FalkorStore,  # type: ignore[no-untyped-def]
+                                                               locale: str, width: int) -> None:
+    """Deactivating a department with a member: the tree picker offers the department itself greyed out (posting
+    it is refused beside the field), then another department is picked with the keyboard; the impact preview,
+    and the change moves the member and closes the department."""
+    from playwright.sync_api import expect
+    from test_ui_browser import AXE, SERIOUS, WIDEST
+
+    url, made = live_server.url, _branch(demo)
+    tag = made["LOW_code"].lower().replace("-", "")
+    member = org.create_person(demo, {"username": f"m{tag}", "name": f"成员{tag[-4:]}", "email": f"{tag}@example.com"})
+    org.add_membership(demo, member, "department", made["LOW_code"])
+    context = browser.new_context(locale=locale, viewport={"width": width, "height": 900}, bypass_csp=True)
+    page = context.new_page()
+    page.set_default_timeout(30_000)
+    try:
+        page.goto(url + "/login")
+        page.fill("#login", "admin")
+        page.fill("#password", os.environ["HUITONG_ADMIN_PASSWORD"])
+        page.click("form.form-stack button[type=submit]")
+        page.wait_for_url(url + "/")
+        edit = f"{url}/admin/org/departments/{made['LOW']}"
+        page.goto(edit)
+        field, tree = page.locator("#move_members"), page.locator("#move_members-list")
+        expect(field).to_have_attribute("aria-haspopup", "tree")
+        field.focus()
+        expect(tree).to_be_visible()  # focus browses the whole tree
+        page.add_script_tag(path=str(AXE))
+        assert page.evaluate(SERIOUS) == [], locale
+        scroll, inner = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+        assert scroll <= inner, page.evaluate(WIDEST)
+
+        # The department itself is offered greyed out: the arrows pass it by; posting it is refused by the field.
+        page.keyboard.type(made["LOW_code"])
+        itself = tree.locator(f'[data-value="{made["LOW_code"]}"]')
+        expect(itself).to_have_attribute("aria-disabled", "true")
+        page.keyboard.press("ArrowDown")
+        expect(itself).to_have_attribute("aria-selected", "false")
+        page.keyboard.press("Enter")  # nothing to pick: the form goes to the preview, and comes back refused
+        expect(page.locator("#move_members-error")).to_contain_text(MEMBERS_REFUSED[locale])
+        expect(page.locator("#move_members")).to_have_attribute("aria-invalid", "true")
+        expect(page.locator("#move_members")).to_have_value(made["LOW_code"])
+
+        # Another department, typed and picked with Enter; Enter again sends the form to the impact preview.
+        field = page.locator("#move_members")
+        field.focus()
+        page.keyboard.press("Control+A")
+        page.keyboard.type(made["OTHER_code"].lower())
+        other = page.locator(f'#move_members-list [data-value="{made["OTHER_code"]}"]')
+        expect(other).to_be_visible()
+        page.keyboard.press("ArrowDown")
+        expect(other).to_have_attribute("aria-selected", "true")
+        page.keyboard.press("Enter")
+        expect(field).to_have_value(made["OTHER_code"])
+        page.keyboard.press("Enter")
+        apply = page.locator("form[action$='/status'] button[type=submit]")
+        expect(apply).to_be_visible()
+        apply.focus()
+        page.keyboard.press("Enter")
+        page.wait_for_url(edit)
+        assert org.get(demo, "department", made["LOW"])["active"] is False
+        assert [m["code"] for m in org.memberships(demo, member) if m.get("kind") == "department"] == \
+            [made["OTHER_code"]]
+    finally:
+        context.close()
