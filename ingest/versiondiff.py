@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import difflib
 import html
+import re
 from dataclasses import dataclass
 
 # difflib's side-by-side table is quadratic in the worst case: beyond this, compare the heads only.
 MAX_LINES = 4000
+# difflib's navigation columns: links named "f", "n" and "t" (first, next, top), English letters no reader can
+# use (and read out one by one by screen readers). The table is read top to bottom without them.
+_NAVIGATION = re.compile(r'<t([dh]) class="diff_next"[^>]*>.*?</t\1>|<colgroup></colgroup>')
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ def diff_texts(old: str, new: str, old_label: str = "old", new_label: str = "new
     unified = list(difflib.unified_diff(old_lines, new_lines, old_label, new_label, n=context, lineterm=""))
     added = sum(1 for line in unified if line.startswith("+") and not line.startswith("+++"))
     removed = sum(1 for line in unified if line.startswith("-") and not line.startswith("---"))
-    table = difflib.HtmlDiff(tabsize=4, wrapcolumn=80).make_table(
+    table = _NAVIGATION.sub("", difflib.HtmlDiff(tabsize=4, wrapcolumn=80).make_table(
         old_lines, new_lines, html.escape(old_label), html.escape(new_label), context=True, numlines=context
-    )
+    ))
     return TextDiff("\n".join(unified), table, added, removed, truncated)

@@ -25,6 +25,7 @@ from ui_support import (  # noqa: F401  (demo_graph: a fixture)
 from web_support import login
 from workflow_support import Org
 
+from graph.cypher import cypher
 from graph.falkordb_backend import FalkorStore
 
 ORG = Org()
@@ -157,16 +158,16 @@ def test_the_english_detector_finds_raw_words() -> None:
 # -- pages no link leads to from the walk: a document's version comparison -----------------------------------
 
 
+TWO_VERSIONS = cypher("tests.ui_two_versions", """
+    MATCH (d:Document)-[:HAS_VERSION]->(v:Version)
+    WITH d, count(v) AS versions WHERE versions > 1
+    RETURN d.id AS id, d.owner_id AS owner ORDER BY id LIMIT 1
+""")
+
+
 def _comparison(store: FalkorStore) -> tuple[str, str]:
     """(owner id, comparison page) of a demo document with two versions."""
-    from graph.cypher import cypher
-
-    statement = cypher("tests.ui_two_versions", """
-        MATCH (d:Document)-[:HAS_VERSION]->(v:Version)
-        WITH d, count(v) AS versions WHERE versions > 1
-        RETURN d.id AS id, d.owner_id AS owner ORDER BY id LIMIT 1
-    """)
-    rows = store.run(statement, {})
+    rows = store.run(TWO_VERSIONS, {})
     assert rows, "the demo has a document with two versions"
     return rows[0]["owner"], f"/documents/{rows[0]['id']}/diff"
 
@@ -177,7 +178,9 @@ def test_version_comparison_in_the_readers_language(app: Flask, demo_graph: Falk
     owner, path = _comparison(demo_graph)
     client = login(app, demo_graph, owner, language=lang)
     page = client.get(path)
-    assert page.status_code == 200 and 'class="diff"' in page.get_data(as_text=True)
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'class="diff"' in html
+    assert "diff_next" not in html  # difflib's "f", "n", "t" links are not shown
     if lang == "en":
         problems = _walk(client, [path], known_en, lang="en", detect=_english_page)
     else:
