@@ -90,7 +90,8 @@ def two_versions(demo: FalkorStore, settings: Settings) -> tuple[str, set[str]]:
     new = ["季度报告 Quarterly report " + tag, "第一行保持不变。", "新的数字：一百三十万元，另加一段说明。"]
     ctx = Context(demo, settings)
     names = (f"报告{tag}.docx", f"报告{tag}-v2.docx")
-    first = ingest_cases.upload(ctx, actor, ingest_cases.Upload(_docx(*old), names[0]), title=f"季度报告{tag}")
+    first = ingest_cases.upload(ctx, actor, ingest_cases.Upload(_docx(*old), names[0]), title=f"季度报告{tag}",
+                                domain="general", access="internal")
     second = ingest_cases.upload(ctx, actor, ingest_cases.Upload(_docx(*new), names[1]),
                                  document_id=first.document_id)
     for made in (first, second):  # the text each version holds (what the worker does after an upload)
