@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
 
@@ -36,12 +39,9 @@ def _branch(store: FalkorStore) -> dict[str, str]:
     return {**{f"{k}_code": v for k, v in codes.items()}, **ids}
 
 
-@pytest.mark.parametrize(("locale", "width"), CASES)
-def test_tree_picker_by_keyboard(browser, live_server, demo: FalkorStore, locale: str, width: int) -> None:  # type: ignore[no-untyped-def]
-    from playwright.sync_api import expect
-    from test_ui_browser import AXE, SERIOUS, WIDEST
-
-    url, made = live_server.url, _branch(demo)
+@contextmanager
+def _as_admin(browser, url: str, locale: str, width: int) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """A page signed in as the administrator, in ``locale`` at ``width`` px (closed afterwards)."""
     context = browser.new_context(locale=locale, viewport={"width": width, "height": 900}, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(30_000)
@@ -51,6 +51,36 @@ def test_tree_picker_by_keyboard(browser, live_server, demo: FalkorStore, locale
         page.fill("#password", os.environ["HUITONG_ADMIN_PASSWORD"])
         page.click("form.form-stack button[type=submit]")
         page.wait_for_url(url + "/")
+        yield page
+    finally:
+        context.close()
+
+
+def _post_greyed(page, field: str, code: str, said: str) -> None:  # type: ignore[no-untyped-def]
+    """Type the code of a department offered greyed out: the arrows pass it by; Enter, with nothing picked, posts
+    the form, which comes back refused beside the field (``said``), the code kept."""
+    from playwright.sync_api import expect
+
+    tree = page.locator(f"#{field}-list")
+    page.keyboard.type(code)
+    expect(tree.locator('[role="group"]')).to_have_count(0)  # the matches, flat, have replaced the tree
+    greyed = tree.locator(f'[data-value="{code}"]')
+    expect(greyed).to_have_attribute("aria-disabled", "true")
+    page.keyboard.press("ArrowDown")
+    expect(greyed).to_have_attribute("aria-selected", "false")
+    page.keyboard.press("Enter")
+    expect(page.locator(f"#{field}-error")).to_contain_text(said)
+    expect(page.locator(f"#{field}")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator(f"#{field}")).to_have_value(code)
+
+
+@pytest.mark.parametrize(("locale", "width"), CASES)
+def test_tree_picker_by_keyboard(browser, live_server, demo: FalkorStore, locale: str, width: int) -> None:  # type: ignore[no-untyped-def]
+    from playwright.sync_api import expect
+    from test_ui_browser import AXE, SERIOUS, WIDEST
+
+    url, made = live_server.url, _branch(demo)
+    with _as_admin(browser, url, locale, width) as page:
         edit = f"{url}/admin/org/departments/{made['MID']}"
         page.goto(edit)
         field, tree = page.locator("#parent"), page.locator("#parent-list")
@@ -88,16 +118,7 @@ def test_tree_picker_by_keyboard(browser, live_server, demo: FalkorStore, locale
         expect(field).to_have_attribute("aria-expanded", "false")
 
         # Its own descendant is offered greyed out: the arrows pass it by; posting it is refused by the field.
-        page.keyboard.type(made["LOW_code"])
-        expect(tree.locator('[role="group"]')).to_have_count(0)  # the matches, flat, have replaced the tree
-        low = tree.locator(f'[data-value="{made["LOW_code"]}"]')
-        expect(low).to_have_attribute("aria-disabled", "true")
-        page.keyboard.press("ArrowDown")
-        expect(low).to_have_attribute("aria-selected", "false")
-        page.keyboard.press("Enter")  # nothing to pick: the form goes, and comes back refused
-        expect(page.locator("#parent-error")).to_contain_text(REFUSED[locale])
-        expect(page.locator("#parent")).to_have_attribute("aria-invalid", "true")
-        expect(page.locator("#parent")).to_have_value(made["LOW_code"])
+        _post_greyed(page, "parent", made["LOW_code"], REFUSED[locale])
         assert org.department_tree(demo)[1][made["MID"]].row["parent_code"] == made["TOP_code"]
 
         # Type to filter, pick with Enter: the path is shown; the preview, then the move.
@@ -121,8 +142,6 @@ def test_tree_picker_by_keyboard(browser, live_server, demo: FalkorStore, locale
         page.wait_for_url(edit)
         assert org.department_tree(demo)[1][made["MID"]].row["parent_code"] == made["OTHER_code"]
         expect(page.locator("#parent")).to_have_value(made["OTHER_code"])
-    finally:
-        context.close()
 
 
 MEMBERS_REFUSED = {"zh-CN": "不能把成员移到正在停用的部门",
@@ -142,15 +161,7 @@ def test_deactivation_picks_the_members_department_by_keyboard(browser, live_ser
     tag = made["LOW_code"].lower().replace("-", "")
     member = org.create_person(demo, {"username": f"m{tag}", "name": f"成员{tag[-4:]}", "email": f"{tag}@example.com"})
     org.add_membership(demo, member, "department", made["LOW_code"])
-    context = browser.new_context(locale=locale, viewport={"width": width, "height": 900}, bypass_csp=True)
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    try:
-        page.goto(url + "/login")
-        page.fill("#login", "admin")
-        page.fill("#password", os.environ["HUITONG_ADMIN_PASSWORD"])
-        page.click("form.form-stack button[type=submit]")
-        page.wait_for_url(url + "/")
+    with _as_admin(browser, url, locale, width) as page:
         edit = f"{url}/admin/org/departments/{made['LOW']}"
         page.goto(edit)
         field, tree = page.locator("#move_members"), page.locator("#move_members-list")
@@ -163,16 +174,7 @@ def test_deactivation_picks_the_members_department_by_keyboard(browser, live_ser
         assert scroll <= inner, page.evaluate(WIDEST)
 
         # The department itself is offered greyed out: the arrows pass it by; posting it is refused by the field.
-        page.keyboard.type(made["LOW_code"])
-        expect(tree.locator('[role="group"]')).to_have_count(0)  # the matches, flat, have replaced the tree
-        itself = tree.locator(f'[data-value="{made["LOW_code"]}"]')
-        expect(itself).to_have_attribute("aria-disabled", "true")
-        page.keyboard.press("ArrowDown")
-        expect(itself).to_have_attribute("aria-selected", "false")
-        page.keyboard.press("Enter")  # nothing to pick: the form goes to the preview, and comes back refused
-        expect(page.locator("#move_members-error")).to_contain_text(MEMBERS_REFUSED[locale])
-        expect(page.locator("#move_members")).to_have_attribute("aria-invalid", "true")
-        expect(page.locator("#move_members")).to_have_value(made["LOW_code"])
+        _post_greyed(page, "move_members", made["LOW_code"], MEMBERS_REFUSED[locale])
 
         # Another department, typed and picked with Enter; Enter again sends the form to the impact preview.
         field = page.locator("#move_members")
@@ -194,5 +196,3 @@ def test_deactivation_picks_the_members_department_by_keyboard(browser, live_ser
         assert org.get(demo, "department", made["LOW"])["active"] is False
         assert [m["code"] for m in org.memberships(demo, member) if m.get("kind") == "department"] == \
             [made["OTHER_code"]]
-    finally:
-        context.close()
