@@ -119,3 +119,18 @@ def test_audit_page_statements_do_not_grow_with_rows_or_actors(app: Flask, demo:
     # The many-row page adds the documents' look-up (titles and the readable set's version), nothing per row.
     assert len(rows) <= len(one_row) + 2, (one_row, rows)
     assert rows.count("audit_titles.person") == 1
+
+
+def test_the_catalogue_follows_the_request_and_force_locale(app: Flask) -> None:
+    """The request's catalogue is found once, yet a force_locale block and the next request in another
+    language each get their own words."""
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context("/", headers={"Accept-Language": "zh-CN"}):
+        assert gettext("Signed out") == "退出登录"
+        with force_locale("en"):
+            assert gettext("Signed out") == "Signed out"
+        assert gettext("Signed out") == "退出登录"
+    with app.test_request_context("/", headers={"Accept-Language": "en"}):
+        assert gettext("Signed out") == "Signed out"
+        assert app.jinja_env.from_string('{{ _("Signed out") }}').render() == "Signed out"
