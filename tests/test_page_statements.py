@@ -134,3 +134,18 @@ def test_the_catalogue_follows_the_request_and_force_locale(app: Flask) -> None:
     with app.test_request_context("/", headers={"Accept-Language": "en"}):
         assert gettext("Signed out") == "Signed out"
         assert app.jinja_env.from_string('{{ _("Signed out") }}').render() == "Signed out"
+
+
+def test_pages_read_their_header_once(app: Flask, demo: FalkorStore, sent: list[str]) -> None:
+    """Every page's header (badge and views) is one statement, also where the page itself shows the views
+    (the documents list) or the badge numbers (the inbox)."""
+    from web_support import PASSWORD
+
+    person = new_person(demo)
+    client = app.test_client()
+    assert sign_in(client, person.username, PASSWORD).status_code == 302
+    for url in ("/account", "/documents", "/inbox", "/notifications/"):
+        names, _page = _page_statements(client, sent, url)
+        assert names.count("page_header.of_person") == 1, (url, names)
+        assert "saved_views.list" not in names and "workflows.inbox_counts" not in names, (url, names)
+        assert "workflows.notifications_for" not in names or url == "/notifications/", (url, names)
