@@ -44,6 +44,10 @@ class Actor:
             self._memo[key] = compute()
         return self._memo[key]  # type: ignore[return-value]
 
+    def remembers(self, key: Hashable) -> bool:
+        """Whether ``key`` was computed already in this request (to skip a combined read of it)."""
+        return key in self._memo
+
     def forget(self, key: Hashable | None = None) -> None:
         """Drop memoised decisions after a write that changes them (all of them when ``key`` is None)."""
         if key is None:

@@ -65,9 +65,9 @@ def _inbox_runs(name: str, relationship: str) -> Statement:
 INBOX_STARTED = _inbox_runs("workflows.inbox_started", "INITIATED_BY")
 INBOX_COPIED = _inbox_runs("workflows.inbox_copied", "CC")
 
-INBOX_COUNTS = cypher(
-    "workflows.inbox_counts",
-    """
+# The badge numbers of one person: their open tasks (overdue, due soon), their queues' unclaimed tasks, the
+# active runs they started or are copied on, and their unread notices. Shared with the page header's statement.
+COUNTS_BODY = """
     MATCH (me:Person {id: $person_id})
     OPTIONAL MATCH (me)<-[:ASSIGNED_TO]-(t:Task) WHERE t.status IN ['open', 'info_requested']
     WITH me, count(t) AS mine,
@@ -78,9 +78,16 @@ INBOX_COUNTS = cypher(
     OPTIONAL MATCH (me)<-[:INITIATED_BY]-(r:WorkflowRun) WHERE r.status IN $active
     WITH me, mine, overdue, due_soon, queues, count(r) AS started
     OPTIONAL MATCH (me)<-[:CC]-(c:WorkflowRun) WHERE c.status IN $active
-    RETURN mine, overdue, due_soon, queues, started, count(c) AS copied
-    """,
-    example={"person_id": "u1", "now": 0, "soon": 0, "active": ["running"]},
+    WITH me, mine, overdue, due_soon, queues, started, count(c) AS copied
+    OPTIONAL MATCH (me)<-[:TO]-(n:Notification) WHERE n.read_at IS NULL
+    WITH me, mine, overdue, due_soon, queues, started, copied, count(n) AS unread
+"""
+COUNTS_EXAMPLE = {"person_id": "u1", "now": 0, "soon": 0, "active": ["running"]}
+
+INBOX_COUNTS = cypher(
+    "workflows.inbox_counts",
+    COUNTS_BODY + "RETURN mine, overdue, due_soon, queues, started, copied, unread",
+    example=COUNTS_EXAMPLE,
 )
 
 # -- reminders and notifications --------------------------------------------------------------------

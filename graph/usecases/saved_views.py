@@ -30,10 +30,14 @@ def clean_query(values: Mapping[str, str]) -> str:
     return urlencode({k: v for k, v in kept.items() if v})
 
 
+def memo_key(actor: Actor) -> tuple[str, str]:
+    """Where the actor's views are memoised for the request (the page header reads them with its badge)."""
+    return ("saved_views", actor.person_id)
+
+
 def views(ctx: Context, actor: Actor) -> list[Row]:
     """The actor's own saved views, by name."""
-    return actor.memo(("saved_views", actor.person_id),
-                      lambda: ctx.store.run(q.LIST, {"person_id": actor.person_id}))
+    return actor.memo(memo_key(actor), lambda: ctx.store.run(q.LIST, {"person_id": actor.person_id}))
 
 
 def view(ctx: Context, actor: Actor, view_id: str) -> Row:

@@ -24,6 +24,7 @@ UNDATED_MS = 3 * 24 * 3_600_000  # an item without a deadline ranks as due this 
 MAX_PAGE = 200
 TABS = ("mine", "queues", "started", "copied")
 UNREAD_LIMIT = 100  # the badge counts unread notices up to this many ("99+")
+BADGE_KEY = ("inbox.badge",)  # where the badge numbers are memoised on the actor for the request
 
 
 def my_tasks(store: GraphStore, person_id: str, *, now: int, search: str | None = None,
@@ -59,11 +60,20 @@ def copied_runs(store: GraphStore, person_id: str, *, now: int, active_only: boo
 
 
 def counts(store: GraphStore, person_id: str, *, now: int, soon_ms: int = DUE_SOON_MS) -> dict[str, int]:
-    """Badge numbers: mine (with overdue and due_soon among them), queues, started, copied."""
+    """Badge numbers: mine (with overdue and due_soon among them), queues, started, copied, and unread
+    notices (up to ``UNREAD_LIMIT``), in one statement: the header of every page asks for them."""
     rows = store.run(q.INBOX_COUNTS, {"person_id": person_id, "now": now, "soon": now + soon_ms,
                                       "active": list(ACTIVE_RUN_STATUSES)})
-    empty = {"mine": 0, "overdue": 0, "due_soon": 0, "queues": 0, "started": 0, "copied": 0}
-    return {k: int(v or 0) for k, v in rows[0].items()} if rows else empty
+    return badge_numbers(rows[0] if rows else {})
+
+
+BADGE_NUMBERS = ("mine", "overdue", "due_soon", "queues", "started", "copied", "unread")
+
+
+def badge_numbers(row: dict[str, Any]) -> dict[str, int]:
+    """The badge's numbers from a counting row (zero for a person the graph does not know)."""
+    found = {k: int(row.get(k) or 0) for k in BADGE_NUMBERS}
+    return {**found, "unread": min(found["unread"], UNREAD_LIMIT)}
 
 
 def notifications(store: GraphStore, person_id: str, *, unread_only: bool = False,
@@ -111,7 +121,7 @@ class InboxPage:
     bulk: frozenset[str] = field(default_factory=frozenset)  # tasks approvable from the list (plain approvals)
 
 
-def _person(actor: Actor) -> str:
+def person_of(actor: Actor) -> str:
     """An inbox is its owner's: one without a person (an operator, the scheduler) has none."""
     if not actor.person_id:
         raise ObjectMissing("inbox.missing")
@@ -124,7 +134,7 @@ def inbox_page(store: GraphStore, actor: Actor, tab: str = "mine", *, now: int, 
     """One page of the actor's own inbox tab (``approvable``: also which tasks may be approved from the
     list, one definition lookup per task). Nothing is audited (a person reading their own work list
     changes nothing and reveals nothing of anyone else's) and nothing is announced."""
-    me = _person(actor)
+    me = person_of(actor)
     if tab not in TABS:
         raise InvalidInput("inbox.bad_tab", field="tab", value=str(tab)[:40], known=", ".join(TABS))
     page, per_page = max(int(page), 1), _page(per_page)
@@ -157,10 +167,6 @@ def _bulk_approvable(store: GraphStore, actor: Actor, tasks: list[dict[str, Any]
 
 def badge(store: GraphStore, actor: Actor, *, now: int) -> dict[str, int]:
     """The header badge: the actor's inbox counts and unread notices (up to ``UNREAD_LIMIT``)."""
-    me = _person(actor)
-
-    def compute() -> dict[str, int]:
-        unread = notifications(store, me, unread_only=True, limit=UNREAD_LIMIT)
-        return {**counts(store, me, now=now), "unread": len(unread)}
-
-    return dict(actor.memo(("inbox.badge",), compute))  # the page and its header ask once per request
+    me = person_of(actor)
+    # The page and its header ask once per request.
+    return dict(actor.memo(BADGE_KEY, lambda: counts(store, me, now=now)))

@@ -93,11 +93,11 @@ def events() -> ResponseReturnValue:
     rows = [] if query.errors else trail.list_events(store, query.where, offset=(page - 1) * PAGE_SIZE,
                                                       limit=PAGE_SIZE)
     pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    targets, names = audit_ui.targets_and_names(store, services.actor(), rows, current_language())
     return render_template(
         "audit/events.html", query=query, rows=rows, iso=_iso, page=page, pages=pages, total=total,
         actions=trail.known_actions(store), target_kinds=sorted(trail.TARGET_KINDS), local_time=local_time,
-        ui=audit_ui, names=audit_ui.actor_names(store) if rows else {},
-        targets=audit_ui.targets(store, services.actor(), rows, current_language()),
+        ui=audit_ui, names=names, targets=targets,
     ), 400 if query.errors else 200
 
 

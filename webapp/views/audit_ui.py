@@ -9,7 +9,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import lazy_gettext as _l
 
-from graph import accounts, audit_titles
+from graph import audit_titles
 
 ACTIONS = {
     "login.success": _l("Signed in"), "login.failure": _l("Sign-in failed"), "login.throttle": _l("Sign-in throttled"),
@@ -75,14 +75,16 @@ def detail_pairs(detail: Any) -> list[tuple[str, str]]:
     return pairs
 
 
-def actor_names(store: Any) -> dict[str, str]:
-    """Person id -> display name, for the page's rows (one query per page)."""
-    return {p["id"]: p.get("name") or p.get("username") or p["id"] for p in accounts.list_people(store)}
-
-
-def targets(store: Any, actor: Any, rows: list[dict[str, Any]], lang: str) -> dict[tuple[str, str], Any]:
-    """The page's targets with their titles (batched: one look-up per kind on the page)."""
-    return audit_titles.titles(store, actor, ((r.get("target_kind"), r.get("target_id")) for r in rows), lang=lang)
+def targets_and_names(store: Any, actor: Any, rows: list[dict[str, Any]],
+                      lang: str) -> tuple[dict[tuple[str, str], Any], dict[str, str]]:
+    """The page's targets with their titles, and its actors' names (person id -> name). Batched: one look-up
+    per kind on the page, the actors riding along with the people the events are about, so the page never
+    reads the whole directory."""
+    pairs = [(r.get("target_kind"), r.get("target_id")) for r in rows]
+    pairs += [("person", r.get("actor_id")) for r in rows]
+    found = audit_titles.titles(store, actor, pairs, lang=lang)
+    names = {key[1]: target.title for key, target in found.items() if key[0] == "person" and target.title}
+    return found, names
 
 
 def target_url(target: audit_titles.Target) -> str | None:

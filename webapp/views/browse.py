@@ -9,6 +9,7 @@ fragment keeps itself current through ``/documents/live`` (document and new-docu
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -20,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from graph import live as bus
 from graph.classification import DataType
 from graph.usecases import browse as cases
-from graph.usecases import saved_views
+from graph.usecases import page_header
 from ingest.filetypes import FileKind
 from ingest.thumbnails import cached
 from webapp import events, services
@@ -139,7 +140,8 @@ def index() -> ResponseReturnValue:
     context["tree"] = cases.classification_tree(ctx, actor, scope)
     context["folders"] = _visible_folders(cases.department_folders(ctx, actor))
     context["open_folders"] = _branch(context["folders"], values["folder"])
-    context["views"] = saved_views.views(ctx, actor)
+    # The person's views, read with the header's badge numbers (the page shows both): one statement.
+    context["views"] = page_header.header(ctx, actor, now=int(time.time() * 1000)).views
     context["current_view"] = next((v for v in context["views"] if v["id"] == request.args.get("view")), None)
     return render_template("documents/browse.html", **context)
 

@@ -8,6 +8,7 @@ to its maker: anybody else's answers as a missing page (404).
 
 from __future__ import annotations
 
+import time
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, flash, redirect, request, url_for
@@ -18,7 +19,7 @@ from flask_babel import ngettext
 
 from graph.errors import DomainError, GraphError, InvalidInput
 from graph.store import Row
-from graph.usecases import saved_views
+from graph.usecases import page_header, saved_views
 from ingest import bulk_actions
 from webapp import services
 from webapp.messages import MESSAGES, message
@@ -114,6 +115,7 @@ def my_saved_views() -> list[Row]:
     if current_person() is None:
         return []
     try:
-        return saved_views.views(services.context(), services.actor())
+        # Read with the header's badge numbers: one statement for both.
+        return page_header.header(services.context(), services.actor(), now=int(time.time() * 1000)).views
     except (GraphError, DomainError):
         return []

@@ -7,6 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from graph import GraphUnavailable
+from graph.usecases import page_header
 from graph.workflows import inbox, runs, usecases
 from webapp import services
 from webapp.auth import current_person
@@ -39,7 +40,8 @@ def index() -> ResponseReturnValue:
                              page=_page(), per_page=PAGE_SIZE)
     context = {"tab": tab, "rows": found.rows, "q": search, "workflow": workflow_key or "", "closed": closed,
                "page": found.page, "has_next": found.has_next, "bulk": set(found.bulk),
-               "counts": inbox.badge(store, me, now=now), "workflows": runs.list_workflows(store), "tabs": TABS}
+               "counts": page_header.header(services.context(), me, now=now).badge,
+               "workflows": runs.list_workflows(store), "tabs": TABS}
     fragment = request.headers.get("HX-Request") == "true" and request.headers.get("HX-Target") == "inbox-results"
     return render_template("inbox/_results.html" if fragment else "inbox/index.html", **context)
 
@@ -75,7 +77,7 @@ def inbox_badge() -> dict[str, int] | None:
     if current_person() is None:
         return None
     try:
-        return inbox.badge(services.store(), actor(), now=ui.now_ms())
+        return page_header.header(services.context(), actor(), now=ui.now_ms()).badge  # one read with the views
     except GraphUnavailable:
         return None
 
