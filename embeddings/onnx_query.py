@@ -32,14 +32,18 @@ from pathlib import Path
 
 import numpy as np
 
-# One file per variant; each is derived from the one named second (the fp32 export from the model itself).
+# One file per variant; each is derived from the one named second (the exports from the model itself).
 VARIANTS: dict[str, tuple[str, str | None]] = {
     "fp32": ("query-fp32.onnx", None),
-    "fused": ("query-fp32-fused.onnx", "fp32"),  # ONNX Runtime's transformer optimizer: fused attention, layer norms
+    "fused": ("query-fp32-fused.onnx", "fp32"),  # ONNX Runtime's transformer optimizer: fused layer norms, GELU
     "ffn-int8": ("query-ffn-int8.onnx", "fused"),  # int8 weights in the feed-forward MatMuls only
     "int8": ("query-int8.onnx", "fp32"),  # int8 weights in every MatMul
+    "eager": ("query-eager.onnx", None),  # eager attention: a pattern the optimizer fuses into one Attention kernel
+    "eager-fused": ("query-eager-fused.onnx", "eager"),
+    # int8 weights with activations quantised per block of 32 (MatMulNBits, accuracy level 4), feed-forward only
+    "eager-ffn-q8": ("query-eager-ffn-q8.onnx", "eager-fused"),
 }
-ENGINE_VARIANTS = {"onnx": "fused", "onnx-ffn-int8": "ffn-int8", "onnx-int8": "int8"}  # HUITONG_QUERY_ENGINE
+ENGINE_VARIANTS = {"onnx": "eager-fused", "onnx-ffn-int8": "ffn-int8", "onnx-int8": "int8"}  # HUITONG_QUERY_ENGINE
 ENGINES = ("torch", *ENGINE_VARIANTS)
 OPSET = 17
 AUTO_THREADS_CAP = 4  # a query is ~20 tokens: more threads than this only add synchronisation (not measured above 2)
@@ -94,13 +98,9 @@ def _build(folder: Path, variant: str) -> None:
         out = work / target.name
         source = VARIANTS[variant][1]
         if source is None:
-            _export(folder, out)
-        elif variant == "fused":
-            fuse(variant_path(folder, source), out, folder)
-        elif variant == "ffn-int8":
-            quantise(variant_path(folder, source), out, ffn_matmuls(variant_path(folder, source), folder))
+            _export(folder, out, eager=variant == "eager")
         else:
-            quantise(variant_path(folder, source), out)
+            _STEPS[variant](variant_path(folder, source), out, folder)
         os.replace(out, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -110,11 +110,14 @@ def _config(folder: Path) -> dict[str, int]:
     return json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
 
 
-def _export(folder: Path, out: Path) -> None:
+def _export(folder: Path, out: Path, eager: bool = False) -> None:
+    """``eager``: transformers' eager attention (matmul, scale, mask, softmax, matmul), a pattern ONNX Runtime's
+    optimizer fuses into one Attention kernel; the default (SDPA) exports with a NaN guard it does not know."""
     import torch
     from transformers import AutoModel
 
-    model = AutoModel.from_pretrained(str(folder), dtype=torch.float32)
+    extra = {"attn_implementation": "eager"} if eager else {}
+    model = AutoModel.from_pretrained(str(folder), dtype=torch.float32, **extra)
     model.eval()
 
     class MeanPooled(torch.nn.Module):
@@ -140,8 +143,8 @@ def _export(folder: Path, out: Path) -> None:
 
 def fuse(source: Path, out: Path, folder: Path) -> None:
     """ONNX Runtime's transformer optimizer (model type "bert", which covers XLM-RoBERTa): residual + layer norm
-    and bias + GELU as single kernels. Attention stays unfused: its pattern in transformers 5's export (SDPA with
-    a NaN guard) is not one the optimizer knows. Same arithmetic up to float rounding."""
+    and bias + GELU as single kernels, and, on the eager export, attention (Q/K/V projections, scores, softmax,
+    weighted sum) as one. Same arithmetic up to float rounding."""
     from onnxruntime.transformers.optimizer import optimize_model
 
     config = _config(folder)
@@ -150,15 +153,27 @@ def fuse(source: Path, out: Path, folder: Path) -> None:
     model.save_model_to_file(str(out))
 
 
-def ffn_matmuls(source: Path, folder: Path) -> list[str]:
-    """The feed-forward MatMuls: those whose weight has the model's intermediate (FFN) width on one side."""
+def weight_matmuls(source: Path, folder: Path, parts: tuple[str, ...] = ("up", "down"),
+                   skip_layers: tuple[int, ...] = ()) -> list[str]:
+    """MatMuls by the shape of their weight: ``up`` (hidden -> FFN width), ``down`` (FFN width -> hidden),
+    ``out`` (attention's output projection, hidden -> hidden); ``skip_layers``: those encoder layers (by the
+    ``layer.N`` in the node's name; negative counts from the last) keep fp32."""
     import onnx
 
-    width = int(_config(folder)["intermediate_size"])
-    model = onnx.load(str(source))
-    shapes = {init.name: tuple(init.dims) for init in model.graph.initializer}
+    config = _config(folder)
+    hidden, width, layers = (int(config[k]) for k in ("hidden_size", "intermediate_size", "num_hidden_layers"))
+    shapes = {"up": (hidden, width), "down": (width, hidden), "out": (hidden, hidden)}
+    wanted = {shapes[part] for part in parts}
+    skipped = {f"layer.{n % layers}/" for n in skip_layers}
+    model = onnx.load(str(source), load_external_data=False)
+    weights = {init.name: tuple(init.dims) for init in model.graph.initializer}
     return [node.name for node in model.graph.node if node.op_type == "MatMul"
-            and any(width in shapes.get(name, ()) and len(shapes[name]) == 2 for name in node.input)]
+            and weights.get(node.input[1]) in wanted and not any(s in node.name for s in skipped)]
+
+
+def ffn_matmuls(source: Path, folder: Path) -> list[str]:
+    """The feed-forward MatMuls: those whose weight has the model's intermediate (FFN) width on one side."""
+    return weight_matmuls(source, folder)
 
 
 def quantise(source: Path, out: Path, nodes: list[str] | None = None, reduce_range: bool = False) -> None:
@@ -171,6 +186,36 @@ def quantise(source: Path, out: Path, nodes: list[str] | None = None, reduce_ran
     quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8, per_channel=True, reduce_range=reduce_range,
                      op_types_to_quantize=["MatMul"], nodes_to_quantize=nodes,
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+
+
+def quantise_blocks(source: Path, out: Path, nodes: list[str], block: int = 32) -> None:
+    """int8 weights in blocks of ``block`` input rows, each with its own scale (MatMulNBits), computed in int8
+    with the activations quantised per block too (accuracy level 4): one outlier channel of a hidden state
+    costs the precision of its block only, where per-tensor dynamic quantisation spreads it over the row."""
+    import onnx
+    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
+
+    # the quantizer takes every MatMul unless excluded (its nodes_to_include only adds to that)
+    others = [node.name for node in onnx.load(str(source), load_external_data=False).graph.node
+              if node.op_type == "MatMul" and node.name not in set(nodes)]
+    quantizer = MatMulNBitsQuantizer(str(source), bits=8, block_size=block, is_symmetric=True, accuracy_level=4,
+                                     nodes_to_exclude=others)
+    quantizer.process()
+    quantizer.model.save_model_to_file(str(out), use_external_data_format=False)
+
+
+def _ffn_int8(source: Path, out: Path, folder: Path) -> None:
+    quantise(source, out, ffn_matmuls(source, folder))
+
+
+def _ffn_q8(source: Path, out: Path, folder: Path) -> None:
+    quantise_blocks(source, out, weight_matmuls(source, folder))
+
+
+_STEPS: dict[str, Callable[[Path, Path, Path], None]] = {
+    "fused": fuse, "eager-fused": fuse, "ffn-int8": _ffn_int8, "eager-ffn-q8": _ffn_q8,
+    "int8": lambda source, out, folder: quantise(source, out),
+}
 
 
 class QueryEncoder:
