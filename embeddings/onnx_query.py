@@ -3,13 +3,17 @@
 A query is one short text; torch pays a fixed Python/dispatch cost per call that dominates it. Engines
 (``HUITONG_QUERY_ENGINE``):
 
-* ``onnx`` (the default): the fp32 encoder after ONNX Runtime's transformer optimizer (fused residual + layer
-  norm and bias + GELU kernels). The same arithmetic as torch up to float rounding (cosine to torch's vector
-  > 0.9999), so rankings and counts do not change, at a fraction of torch's time per query; 22-32 % less time
-  than the plain fp32 export in the same run of bench/query_engines.py (2 threads: p50 25.0 vs 36.9 ms at load
-  3.4-5.6, 78 vs 99 ms with two CPU burners on top).
-* ``onnx-ffn-int8``: the fp32 model after ONNX Runtime's transformer optimizer, with int8 weights in the
-  feed-forward MatMuls only (two thirds of the encoder's multiply-adds; attention stays fp32). Opt-in.
+* ``onnx`` (the default): the encoder exported with eager attention, then ONNX Runtime's transformer
+  optimizer: each layer's attention (Q/K/V projections, scores, softmax, weighted sum) is one Attention kernel,
+  residual + layer norm and bias + GELU are fused too (123 nodes where the SDPA export's optimized graph has
+  599: transformers 5 exports SDPA with a NaN guard the optimizer does not recognise). fp32 throughout: cosine
+  to the plain export's vector 1.0 on all 450 bench queries, so rankings and counts do not change. In one run of
+  bench/query_engines.py (2 threads, load 5.5-6.9) p50 24.4 ms against the former SDPA-fused file's 27.1 on
+  CMRC's 17-token queries, 32.4 against 35.3 on Cranfield's 32-token ones.
+* ``onnx-ffn-int8``: the SDPA export after the optimizer, with int8 weights in the feed-forward MatMuls only
+  (two thirds of the encoder's multiply-adds; attention stays fp32). Opt-in: its per-tensor activation
+  quantisation costs 0.0175 dense nDCG@10 on Cranfield. Int8 blocks of 32 with block-quantised activations
+  (MatMulNBits) keep cosine 0.99995 but are slower than fp32 on this AVX2 machine (bench/query_engines.py).
 * ``onnx-int8``: int8 weights in every MatMul, activations quantised dynamically: faster still, but the
   drift moves borderline documents across the similarity floor (bench/search_quality.py: on CMRC 2018
   dense-only nDCG@10 0.928 against torch's 0.962, hybrid 0.985 against 0.990); opt-in.
@@ -40,8 +44,6 @@ VARIANTS: dict[str, tuple[str, str | None]] = {
     "int8": ("query-int8.onnx", "fp32"),  # int8 weights in every MatMul
     "eager": ("query-eager.onnx", None),  # eager attention: a pattern the optimizer fuses into one Attention kernel
     "eager-fused": ("query-eager-fused.onnx", "eager"),
-    # int8 weights with activations quantised per block of 32 (MatMulNBits, accuracy level 4), feed-forward only
-    "eager-ffn-q8": ("query-eager-ffn-q8.onnx", "eager-fused"),
 }
 ENGINE_VARIANTS = {"onnx": "eager-fused", "onnx-ffn-int8": "ffn-int8", "onnx-int8": "int8"}  # HUITONG_QUERY_ENGINE
 ENGINES = ("torch", *ENGINE_VARIANTS)
@@ -188,32 +190,12 @@ def quantise(source: Path, out: Path, nodes: list[str] | None = None, reduce_ran
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
 
 
-def quantise_blocks(source: Path, out: Path, nodes: list[str], block: int = 32) -> None:
-    """int8 weights in blocks of ``block`` input rows, each with its own scale (MatMulNBits), computed in int8
-    with the activations quantised per block too (accuracy level 4): one outlier channel of a hidden state
-    costs the precision of its block only, where per-tensor dynamic quantisation spreads it over the row."""
-    import onnx
-    from onnxruntime.quantization.matmul_nbits_quantizer import MatMulNBitsQuantizer
-
-    # the quantizer takes every MatMul unless excluded (its nodes_to_include only adds to that)
-    others = [node.name for node in onnx.load(str(source), load_external_data=False).graph.node
-              if node.op_type == "MatMul" and node.name not in set(nodes)]
-    quantizer = MatMulNBitsQuantizer(str(source), bits=8, block_size=block, is_symmetric=True, accuracy_level=4,
-                                     nodes_to_exclude=others)
-    quantizer.process()
-    quantizer.model.save_model_to_file(str(out), use_external_data_format=False)
-
-
 def _ffn_int8(source: Path, out: Path, folder: Path) -> None:
     quantise(source, out, ffn_matmuls(source, folder))
 
 
-def _ffn_q8(source: Path, out: Path, folder: Path) -> None:
-    quantise_blocks(source, out, weight_matmuls(source, folder))
-
-
 _STEPS: dict[str, Callable[[Path, Path, Path], None]] = {
-    "fused": fuse, "eager-fused": fuse, "ffn-int8": _ffn_int8, "eager-ffn-q8": _ffn_q8,
+    "fused": fuse, "eager-fused": fuse, "ffn-int8": _ffn_int8,
     "int8": lambda source, out, folder: quantise(source, out),
 }
 
