@@ -166,9 +166,9 @@ def top_k(rows: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.
         kth = scores[top].min()
         # argpartition picks any of the rows tied at the k-th score: when more rows hold it than were picked,
         # the earliest rows among them are taken (one pass over the scores when there is no such tie).
-        if not np.isnan(kth) and np.count_nonzero(scores >= kth) > k:
-            above = np.flatnonzero(scores > kth)
-            tied = np.flatnonzero(scores == kth)
+        reach = np.flatnonzero(scores >= kth) if not np.isnan(kth) else top
+        if len(reach) > k:
+            above, tied = reach[scores[reach] > kth], reach[scores[reach] == kth]
             need = k - len(above)
             tied = tied[np.argpartition(rows[tied], need - 1)[:need]] if need < len(tied) else tied
             top = np.concatenate((above, tied))
