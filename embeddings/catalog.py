@@ -161,7 +161,19 @@ def top_k(rows: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.
     k = min(k, len(rows))
     if k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-    top = np.argpartition(-scores, k - 1)[:k] if k < len(rows) else np.arange(len(rows))
+    if k < len(rows):
+        top = np.argpartition(-scores, k - 1)[:k]
+        kth = scores[top].min()
+        # argpartition picks any of the rows tied at the k-th score: when more rows hold it than were picked,
+        # the earliest rows among them are taken (one pass over the scores when there is no such tie).
+        reach = np.flatnonzero(scores >= kth) if not np.isnan(kth) else top
+        if len(reach) > k:
+            above, tied = reach[scores[reach] > kth], reach[scores[reach] == kth]
+            need = k - len(above)
+            tied = tied[np.argpartition(rows[tied], need - 1)[:need]] if need < len(tied) else tied
+            top = np.concatenate((above, tied))
+    else:
+        top = np.arange(len(rows))
     top = top[np.lexsort((rows[top], -scores[top]))]
     return rows[top].astype(np.int64), scores[top].astype(np.float32)
 

@@ -82,21 +82,33 @@ def index_documents(store: GraphStore, settings: Settings, document_ids: Iterabl
                     batch_size: int = 64) -> int:
     """Index the current versions of many documents, embedding their chunks in shared batches
     (bulk loads: much faster than one document at a time). Returns the number of chunks."""
+    return index_prepared(store, settings, prepared_documents(store, settings, document_ids), batch_size=batch_size)
+
+
+def prepared_documents(store: GraphStore, settings: Settings, document_ids: Iterable[str]) -> Iterator[Any]:
+    """What indexing needs of each document (its current version's stored text and its facets), one
+    ``DocumentInput`` at a time (a reindex of everything never holds all the texts); documents without text are
+    left out. Apart from ``index_prepared`` so a bulk job reads these while the encoder is busy with other files."""
     from embeddings.search_index import DocumentInput
 
-    index = search_index(settings)
     texts = TextStore.from_settings(settings)
-    pending: list[Any] = []
-    chunks = 0
     departments: dict[str, str | None] = {}
     for document_id in dict.fromkeys(document_ids):
         doc = document_rows.get_document(store, document_id)
         stored = texts.load(doc["current_version_id"]) if doc else None
         blocks = [(s.text, s.ref) for s in stored.sections if s.text.strip()] if stored else []
-        if not blocks:
-            continue
-        metadata = index_metadata(store, document_id, doc, departments)
-        pending.append(DocumentInput(document_id, stored.version_id, blocks, metadata))
+        if blocks:
+            metadata = index_metadata(store, document_id, doc, departments)
+            yield DocumentInput(document_id, stored.version_id, blocks, metadata)
+
+
+def index_prepared(store: GraphStore, settings: Settings, documents: Iterable[Any], *, batch_size: int = 64) -> int:
+    """Index ``prepared_documents``' inputs, ``batch_size`` documents per embedding call; returns the chunks."""
+    index = search_index(settings)
+    pending: list[Any] = []
+    chunks = 0
+    for item in documents:
+        pending.append(item)
         if len(pending) >= batch_size:
             chunks += _flush(index, store, pending)
             pending = []

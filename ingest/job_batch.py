@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 from graph import document_rows
 from graph import documents as docs
@@ -300,26 +301,41 @@ def _store_and_index(ctx: _Batch, records: list[Row], results: dict[str, FileRes
     """Store, extract and index the batch with the encoder busy as early as possible: the first
     ``INDEX_LEAD_FILES`` files are stored and extracted, their chunks are embedded in a second thread while this
     one stores and extracts the rest (torch leaves the GIL during a forward pass; extraction and the graph wait
-    on other processes), then the rest is embedded in one length-sorted pass. The encoder, the bound of
-    ingestion with embedding, otherwise waits for the whole batch's extraction and graph writes."""
+    on other processes), then the rest is embedded in one pass (the encoder groups its chunks by length). The
+    encoder, the bound of ingestion with embedding, otherwise waits for the whole batch's extraction and graph
+    writes. What indexing reads (stored texts, facets from the graph) is read here too, not on the encoder's
+    thread, whose every other moment is an idle encoder."""
     lead, rest = records[:INDEX_LEAD_FILES], records[INDEX_LEAD_FILES:]
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-index") as indexer:
         pending = []
         for window in (lead, rest) if rest else (lead,):
             _process(ctx, window, _store_files(ctx, window, results), results)
-            pending.append(indexer.submit(_index, ctx, [results[record["id"]] for record in window]))
+            mine = [results[record["id"]] for record in window]
+            pending.append(indexer.submit(_index, ctx, mine, _prepare(ctx, mine)))
     for future in pending:
         future.result()  # a graph outage met while indexing is raised here: the task is retried
 
 
-def _index(ctx: _Batch, results: list[FileResult]) -> None:
+def _prepare(ctx: _Batch, results: list[FileResult]) -> list[Any] | Exception:
+    """The search-index inputs of the files to index (or why they cannot be read)."""
     wanted = [r.document_id for r in results if r.index and r.document_id]
-    if wanted:
-        try:
-            index_registry.index_documents(ctx.store, ctx.settings, wanted)
-        except GraphUnavailable:
-            raise
-        except Exception as error:  # the files are stored and extracted; say why they are not searchable yet
-            for r in results:
-                if r.index:
-                    r.extraction_reason = f"not indexed: {type(error).__name__}: {error}"[:500]
+    try:
+        return list(index_registry.prepared_documents(ctx.store, ctx.settings, wanted)) if wanted else []
+    except GraphUnavailable:
+        raise
+    except Exception as error:  # said per file by _index
+        return error
+
+
+def _index(ctx: _Batch, results: list[FileResult], prepared: list[Any] | Exception) -> None:
+    try:
+        if isinstance(prepared, Exception):
+            raise prepared
+        if prepared:
+            index_registry.index_prepared(ctx.store, ctx.settings, prepared)
+    except GraphUnavailable:
+        raise
+    except Exception as error:  # the files are stored and extracted; say why they are not searchable yet
+        for r in results:
+            if r.index:
+                r.extraction_reason = f"not indexed: {type(error).__name__}: {error}"[:500]

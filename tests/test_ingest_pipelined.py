@@ -52,13 +52,13 @@ def test_a_file_failing_mid_batch_fails_alone_and_every_other_file_is_indexed_ri
     victim = next(f for f in files[6:] if "copy-" not in f["path"])  # in the second window
     _squat(org, owner["id"], started.job["source"], victim)
     passes: list[tuple[str, list[str]]] = []
-    real = index_registry.index_documents
+    real = index_registry.index_prepared
 
-    def recording(store: FalkorStore, settings: Settings, document_ids: list[str]) -> int:
-        passes.append((threading.current_thread().name, list(document_ids)))
-        return real(store, settings, document_ids)
+    def recording(store: FalkorStore, settings: Settings, documents: list) -> int:
+        passes.append((threading.current_thread().name, [d.document_id for d in documents]))
+        return real(store, settings, documents)
 
-    monkeypatch.setattr(index_registry, "index_documents", recording)
+    monkeypatch.setattr(index_registry, "index_prepared", recording)
 
     outcome = jobs.run_batch(org, settings, started.id, batch)
 
