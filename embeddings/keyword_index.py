@@ -8,9 +8,10 @@ give, so forbidden documents influence nothing, not even IDF.
 
 from __future__ import annotations
 
+import itertools
 import threading
 from array import array
-from collections import Counter
+from collections import Counter, OrderedDict
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,12 @@ from embeddings.catalog import AllowedRows, GrowArray, as_allowed_rows, top_k
 K1 = 1.2
 B = 0.75
 _MAX_TF = 65535
+# The scores of recently searched terms per row set: common words recur across one person's searches (live
+# results while typing, paging) and across everyone's unrestricted ones, and a common word's postings at 1M
+# chunks hold ~10^5 rows to filter, gather and score. Bounded in bytes for all row sets together.
+TERM_CACHE_BYTES = 64 * 2**20
+_SET_NUMBER = "keyword-row-set"
+_set_numbers = itertools.count()
 
 
 class KeywordIndex:
@@ -27,6 +34,8 @@ class KeywordIndex:
         self._postings: dict[str, tuple[array, array]] = {}
         self.doc_len = GrowArray(np.int32)
         self._accumulator = _Accumulator()
+        self.term_cache_bytes = TERM_CACHE_BYTES
+        self._term_cache = _TermCache(TERM_CACHE_BYTES)
 
     @property
     def rows(self) -> int:
@@ -66,38 +75,55 @@ class KeywordIndex:
 
         Unsorted by score: a result count and facets need the set, only the head needs an order."""
         query = Counter(t for t in terms if t in self._postings)
+        reused = isinstance(allowed, AllowedRows)  # a bare mask is a new row set on every call: not cached
         allowed = as_allowed_rows(allowed)
-        n = allowed.count
-        if not query or n == 0:
+        if not query or allowed.count == 0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        lengths = self.doc_len.view
-        avgdl = self._avgdl(allowed)
-        mask = None if n == len(allowed.mask) else allowed.mask  # everything allowed: no per-posting filter
         hit_rows: list[np.ndarray] = []
         hit_scores: list[np.ndarray] = []
         for term, qtf in query.items():
-            rows_arr, tf_arr = self._postings[term]
-            rows = np.frombuffer(rows_arr, dtype=np.int32)
-            tf = np.frombuffer(tf_arr, dtype=np.uint16)
-            if mask is not None:
-                keep = mask[rows]
-                rows, tf = rows[keep], tf[keep]
-            if not len(rows):
-                continue
-            df = len(rows)
-            idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
-            # qtf * idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * len / avgdl)), in few in-place passes:
-            # a common word's postings hold ~10^5 rows at 1M chunks
-            denom = lengths[rows] * (K1 * B / avgdl)
-            denom += K1 * (1.0 - B)
-            denom += tf
-            score = tf * (qtf * idf * (K1 + 1.0))
-            score /= denom
-            hit_rows.append(rows)
-            hit_scores.append(score)
+            key = self._cache_key(allowed, term, qtf) if reused else None
+            found = self._term_cache.get(key) if key is not None else None
+            if found is None:
+                found = self._term_scores(term, qtf, allowed)
+                if key is not None:
+                    self._term_cache.put(key, found)
+            if len(found[0]):
+                hit_rows.append(found[0])
+                hit_scores.append(found[1])
         if not hit_rows:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        return _sum_by_row(hit_rows, hit_scores, len(lengths), self._accumulator)
+        return _sum_by_row(hit_rows, hit_scores, self.rows, self._accumulator)
+
+    def _cache_key(self, allowed: AllowedRows, term: str, qtf: int) -> tuple[int, int, str, int] | None:
+        if self.term_cache_bytes <= 0:
+            return None
+        token = allowed.memo.get(_SET_NUMBER)
+        if not isinstance(token, int):  # a number for this row set, never reused (an id() would be once freed)
+            token = allowed.memo[_SET_NUMBER] = next(_set_numbers)
+        return token, self.rows, term, qtf  # rows only grow: new rows, new keys
+
+    def _term_scores(self, term: str, qtf: int, allowed: AllowedRows) -> tuple[np.ndarray, np.ndarray]:
+        """(allowed posting rows ascending, BM25 contribution float64) of one query term."""
+        n = allowed.count
+        rows_arr, tf_arr = self._postings[term]
+        rows = np.frombuffer(rows_arr, dtype=np.int32)
+        tf = np.frombuffer(tf_arr, dtype=np.uint16)
+        if n != len(allowed.mask):  # everything allowed: no per-posting filter
+            keep = allowed.mask[rows]
+            rows, tf = rows[keep], tf[keep]
+        if not len(rows):
+            return rows, np.zeros(0, dtype=np.float64)
+        df = len(rows)
+        idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
+        # qtf * idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * len / avgdl)), in few in-place passes:
+        # a common word's postings hold ~10^5 rows at 1M chunks
+        denom = self.doc_len.view[rows] * (K1 * B / self._avgdl(allowed))
+        denom += K1 * (1.0 - B)
+        denom += tf
+        score = tf * (qtf * idf * (K1 + 1.0))
+        score /= denom
+        return rows, score
 
     # ---- persistence: one flat array per field, offsets per term ----------------------------
     def save(self, path: Path) -> None:
@@ -127,6 +153,39 @@ class KeywordIndex:
                 index._postings[term] = (array("i", rows[a:b].tobytes()), array("H", tfs[a:b].tobytes()))
             index.doc_len = GrowArray(np.int32, data["doc_len"])
         return index
+
+
+class _TermCache:
+    """Least recently used (rows, scores) per (row set, rows indexed, term, query frequency), bounded in bytes;
+    thread-safe. Entries are private copies: a view of a posting array would block its growth."""
+
+    def __init__(self, capacity: int) -> None:
+        self._entries: OrderedDict[tuple[int, int, str, int], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._capacity = capacity
+        self._bytes = 0
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[int, int, str, int]) -> tuple[np.ndarray, np.ndarray] | None:
+        with self._lock:
+            found = self._entries.get(key)
+            if found is not None:
+                self._entries.move_to_end(key)
+            return found
+
+    def put(self, key: tuple[int, int, str, int], value: tuple[np.ndarray, np.ndarray]) -> None:
+        size = value[0].nbytes + value[1].nbytes
+        if size > self._capacity // 4:  # one huge list would evict everything else
+            return
+        value = (np.array(value[0]), value[1])  # posting rows may be a view of the growing array
+        value[0].flags.writeable = value[1].flags.writeable = False  # shared by later searches
+        with self._lock:
+            if key in self._entries:
+                return
+            self._entries[key] = value
+            self._bytes += size
+            while self._bytes > self._capacity:
+                _, (rows, scores) = self._entries.popitem(last=False)
+                self._bytes -= rows.nbytes + scores.nbytes
 
 
 class _Accumulator:

@@ -53,6 +53,10 @@ CREATE TABLE IF NOT EXISTS embedding_cache (
 """
 
 Metadata = dict[str, str | int | float | None]
+# Reads through a memory map of the file instead of a read() per page: the 10 snippet chunks of a search at 1M
+# chunks (365 MB store) took 4-5 ms p50 and 15-26 ms p95 through SQLite's 2 MB page cache on a busy machine,
+# 0.2 ms mapped. Only the address range is reserved; SQLite caps it at its compiled maximum (~2 GB).
+MMAP_BYTES = 2 << 30
 # (distinct chunk texts, how many have a vector of the model bound as the one parameter)
 VECTOR_COVERAGE_SQL = (
     "SELECT COUNT(*), COUNT(e.text_hash) FROM (SELECT DISTINCT text_hash FROM chunks) c "
@@ -103,6 +107,7 @@ class ChunkStore:
             # NORMAL in WAL mode survives a killed process; only an OS crash may drop the last commits
             self._conn.execute("PRAGMA synchronous=NORMAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
+            self._conn.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
             self._conn.executescript(_SCHEMA)
 
     def close(self) -> None:

@@ -10,6 +10,9 @@ fewer than k hits (selectors starve HNSW when they exclude much of the graph).
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import faiss
@@ -29,11 +32,17 @@ EF_SEARCH_BY_ROWS = ((500_000, 768),)
 # A selector allowing a share f < 1/2 of the rows widens the beam by 1/(2f), up to this.
 EF_SEARCH_MAX = 1024
 # Exact scans of up to this many rows cost a few ms; beyond it, HNSW when at least HNSW_MIN_FRACTION of the rows
-# is allowed. Measured at 1M rows, 10% allowed (bench/search_bench.py): the exact scan of those 100k rows is
-# exact but ~15-30 ms p95, HNSW with a selector 11-16 ms at recall@10 0.9835 (a selector that excludes most
-# of the graph starves the walk); at 100k rows, all allowed, exact 15-18 ms against HNSW's ~5.
+# is allowed. Measured at 1M rows, 10% allowed (bench/search_bench.py): HNSW with a selector 11-16 ms p95 at
+# recall@10 0.9835 whatever the beam (a selector that excludes 90% of the graph starves the walk); the exact
+# scan of those 100k rows is exact at ~16 ms p50 (one thread, fp32 read in place). Tried for that share and
+# slower or no faster: an 8-bit copy scanned with FAISS's bitmap selector (15 ms, same as fp32: decoding costs
+# what the smaller reads save), an IVF over 1024 lists (recall@10 0.93 at 64 probes on the proxy corpus).
+# At 100k rows, all allowed, exact 15-18 ms against HNSW's ~5.
 EXACT_MAX_ROWS = 50_000
-HNSW_MIN_FRACTION = 0.05
+HNSW_MIN_FRACTION = 0.15
+# An exact scan of more rows than this is split across two threads (FAISS releases the GIL): the scan is
+# bound by memory reads, which one core does not saturate.
+SPLIT_ROWS = 50_000
 
 
 class VectorIndex:
@@ -137,10 +146,15 @@ class VectorIndex:
     def _scores_of(self, vector: np.ndarray, subset: np.ndarray) -> np.ndarray:
         """Inner products of ``vector`` with the given rows, read in place (a numpy gather would copy them)."""
         scores = np.empty(len(subset), dtype=np.float32)
-        faiss.fvec_inner_products_by_idx(
-            faiss.swig_ptr(scores), faiss.swig_ptr(vector), faiss.swig_ptr(self._matrix()), faiss.swig_ptr(subset),
-            self.dim, 1, len(subset),
-        )
+        matrix = self._matrix()
+
+        def part(lo: int, hi: int) -> None:
+            faiss.fvec_inner_products_by_idx(
+                faiss.swig_ptr(scores[lo:hi]), faiss.swig_ptr(vector), faiss.swig_ptr(matrix),
+                faiss.swig_ptr(subset[lo:hi]), self.dim, 1, hi - lo,
+            )
+
+        _in_halves(len(subset), part)
         return scores
 
     def _exact(self, query: np.ndarray, allowed: AllowedRows, k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -149,14 +163,20 @@ class VectorIndex:
         # row), and a numpy gather + matmul hands small products to a threaded BLAS, which was 10-100x
         # slower on a busy 2-core machine.
         subset = np.ascontiguousarray(allowed.rows, dtype=np.int64)
-        scores = np.empty((1, k), dtype=np.float32)
-        rows = np.empty((1, k), dtype=np.int64)
-        faiss.knn_inner_products_by_idx(
-            faiss.swig_ptr(query), faiss.swig_ptr(self._matrix()), faiss.swig_ptr(subset),
-            self.dim, 1, self.rows, len(subset), k, faiss.swig_ptr(scores), faiss.swig_ptr(rows),
-        )
-        keep = rows[0] >= 0
-        return rows[0][keep], scores[0][keep]
+        scores = np.full((2, k), -np.inf, dtype=np.float32)
+        rows = np.full((2, k), -1, dtype=np.int64)
+        matrix = self._matrix()
+
+        def part(lo: int, hi: int) -> None:
+            half = 0 if lo == 0 else 1
+            faiss.knn_inner_products_by_idx(
+                faiss.swig_ptr(query), faiss.swig_ptr(matrix), faiss.swig_ptr(subset[lo:hi]),
+                self.dim, 1, self.rows, hi - lo, k, faiss.swig_ptr(scores[half]), faiss.swig_ptr(rows[half]),
+            )
+
+        _in_halves(len(subset), part)
+        keep = rows.ravel() >= 0
+        return top_k(rows.ravel()[keep], scores.ravel()[keep], k)
 
     def _hnsw(self, query: np.ndarray, allowed: AllowedRows, k: int) -> tuple[np.ndarray, np.ndarray]:
         ef = max(self.ef_search(allowed.count / self.rows), 2 * k)
@@ -175,3 +195,23 @@ class VectorIndex:
     @classmethod
     def load(cls, path: Path, dim: int) -> VectorIndex:
         return cls(dim, faiss.read_index(str(path)))
+
+
+_helpers: dict[int, ThreadPoolExecutor] = {}
+
+
+def _in_halves(n: int, work: Callable[[int, int], None]) -> None:
+    """``work(lo, hi)`` over [0, n): past SPLIT_ROWS, the second half in a helper thread meanwhile."""
+    if n <= SPLIT_ROWS:
+        work(0, n)
+        return
+    pid = os.getpid()  # a pool inherited through fork has no thread in the child
+    pool = _helpers.get(pid)
+    if pool is None:
+        pool = _helpers[pid] = ThreadPoolExecutor(
+            max_workers=1, thread_name_prefix="dense-half", initializer=faiss.omp_set_num_threads, initargs=(1,),
+        )
+    middle = n // 2
+    second = pool.submit(work, middle, n)
+    work(0, middle)
+    second.result()
