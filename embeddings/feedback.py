@@ -77,8 +77,8 @@ def _expansion(texts: Sequence[str], query_terms: set[str], idf: Callable[[list[
             if term in known:
                 weights[term] = weights.get(term, 0.0) + tf / total * known[term]
     best = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:count]
-    total = sum(w for _, w in best)
-    return {term: w / total for term, w in best} if total > 0 else {}
+    mass = sum(w for _, w in best)
+    return {term: w / mass for term, w in best} if mass > 0 else {}
 
 
 def rerank(

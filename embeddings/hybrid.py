@@ -69,7 +69,7 @@ def fuse_heads(
     for name, ((rows, scores), _) in ranked.items():  # fusion ranks the head of each list
         ids = [int(c) for c in chunk_ids[rows]]
         doc_of = {c: catalog.doc_ids[d] for c, d in zip(ids, row_doc[rows].tolist(), strict=True)}
-        signals[name] = collapse(ids, scores, doc_of)
+        signals[name] = collapse(ids, scores.tolist(), doc_of)
     return signals, fuse(signals, dict(weights), zero_floor=frozenset({"keyword"}))
 
 
