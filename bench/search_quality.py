@@ -9,7 +9,8 @@ Each DIR holds corpus.jsonl, queries.jsonl and qrels/test.tsv. The corpus goes t
 chunk -> embed -> store -> index path (the embedding cache under --data-dir makes reruns fast).
 Queries are split deterministically (sha256 of the query id, even/odd) into a tuning half and a held-out
 half; the keyword weight of the fusion is the best of a grid on the tuning half, and every figure is
-reported on both halves. nDCG@10 uses graded gains; Recall@100 counts any listed pair as relevant.
+reported on both halves (hybrid also without the pseudo-relevance feedback the model may use for the
+set's language, as hybrid_no_feedback). nDCG@10 uses graded gains; Recall@100 counts any listed pair as relevant.
 The floor calibration compares each query's similarity to its relevant documents with its similarity
 to random other documents of the set (and the share of each clearing a sweep of floors: each set is one
 language, so this is the per-language view), and the best cosine of nonsense queries of both scripts, which
@@ -198,6 +199,10 @@ def run_dataset(path: Path, model: str, data_dir: Path | None, max_docs: int = 0
             figures = out[name][mode]
             print(f"  {name:7s} {mode:8s} nDCG@10 {figures['ndcg@10']:.4f}  Recall@100 {figures['recall@100']:.4f}"
                   f"  ({len(ids)} queries, {per_query:.1f} ms/query)")
+        feedback, index.feedback = index.feedback, {}  # the same fusion without pseudo-relevance feedback
+        out[name]["hybrid_no_feedback"] = evaluate(index, queries, qrels, ids, "hybrid")
+        index.feedback = feedback
+        print(f"  {name:7s} hybrid without feedback nDCG@10 {out[name]['hybrid_no_feedback']['ndcg@10']:.4f}")
     print(f"  keyword weight tuned on the tuning half: {best}; floor {floor}: {out['floor_calibration']}")
     out["query_engine"] = compare_query_engines(index, queries, qrels, evaluated)
     index.close()

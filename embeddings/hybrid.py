@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import html
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from embeddings.catalog import Catalog
+from embeddings.matches import SignalMatches
 from embeddings.store import Metadata
 from embeddings.text_tokens import token_spans
 
@@ -56,6 +58,19 @@ def fuse(
             weights.get(name, 1.0) * scores.get(doc, floor) for name, (floor, scores) in normalised.items()
         )
     return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+
+
+def fuse_heads(
+    ranked: Mapping[str, tuple[SignalMatches, SignalMatches]], catalog: Catalog, weights: Mapping[str, float]
+) -> tuple[dict[str, dict[str, DocRank]], list[tuple[str, float]]]:
+    """Each signal's head (rows best first) collapsed to documents, and their fusion (keyword: zero floor)."""
+    chunk_ids, row_doc = catalog.chunk_ids.view, catalog.row_doc.view
+    signals: dict[str, dict[str, DocRank]] = {}
+    for name, ((rows, scores), _) in ranked.items():  # fusion ranks the head of each list
+        ids = [int(c) for c in chunk_ids[rows]]
+        doc_of = {c: catalog.doc_ids[d] for c, d in zip(ids, row_doc[rows].tolist(), strict=True)}
+        signals[name] = collapse(ids, scores.tolist(), doc_of)
+    return signals, fuse(signals, dict(weights), zero_floor=frozenset({"keyword"}))
 
 
 def facet_counts(metas: Iterable[Metadata], fields: Sequence[str]) -> dict[str, list[tuple[str, int]]]:

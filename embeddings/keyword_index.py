@@ -125,6 +125,41 @@ class KeywordIndex:
         score /= denom
         return rows, score
 
+    def row_scores(self, term_weights: dict[str, float], rows: np.ndarray, allowed: AllowedRows) -> np.ndarray:
+        """BM25 of weighted terms on the given ``rows`` only (statistics over the allowed rows, as ``matches``):
+        a search's feedback re-scores its few hundred candidates without walking whole postings by row.
+        Terms no allowed row holds are skipped."""
+        out = np.zeros(len(rows), dtype=np.float64)
+        n = allowed.count
+        if n == 0 or not len(rows):
+            return out
+        lengths = self.doc_len.view[rows]
+        norm = lengths * (K1 * B / self._avgdl(allowed)) + K1 * (1.0 - B)
+        for term, idf, (term_rows, tfs) in self._stats(term_weights, allowed):
+            pos = np.minimum(np.searchsorted(term_rows, rows), len(term_rows) - 1)
+            tf = np.where(term_rows[pos] == rows, tfs[pos], 0).astype(np.float64)
+            out += term_weights[term] * idf * tf * (K1 + 1.0) / (tf + norm)
+        return out
+
+    def idf(self, terms: list[str], allowed: AllowedRows) -> dict[str, float]:
+        """BM25's idf of each term over the allowed rows (terms no allowed row holds are left out)."""
+        return {term: idf for term, idf, _ in self._stats(dict.fromkeys(terms, 1.0), allowed)}
+
+    def _stats(self, terms: dict[str, float], allowed: AllowedRows) -> list[tuple[str, float, tuple]]:
+        n = allowed.count
+        full = n == len(allowed.mask)
+        out = []
+        for term in terms:
+            entry = self._postings.get(term)
+            if entry is None:
+                continue
+            rows = np.frombuffer(entry[0], dtype=np.int32)
+            df = len(rows) if full else int(np.count_nonzero(allowed.mask[rows]))
+            if df:
+                idf = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+                out.append((term, idf, (rows, np.frombuffer(entry[1], dtype=np.uint16))))
+        return out
+
     # ---- persistence: one flat array per field, offsets per term ----------------------------
     def save(self, path: Path) -> None:
         terms = list(self._postings)
