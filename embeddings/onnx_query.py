@@ -33,6 +33,7 @@ import shutil
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -118,7 +119,7 @@ def _export(folder: Path, out: Path, eager: bool = False) -> None:
     import torch
     from transformers import AutoModel
 
-    extra = {"attn_implementation": "eager"} if eager else {}
+    extra: dict[str, Any] = {"attn_implementation": "eager"} if eager else {}
     model = AutoModel.from_pretrained(str(folder), dtype=torch.float32, **extra)
     model.eval()
 

@@ -230,8 +230,10 @@ def test_slow_clients_wait_at_the_proxy_and_are_cut_off(platform: Platform, prox
     assert found
     header_timeout = int(found[1])
     latencies, cut_off = trickle_heads(proxy.port, proxy.base + "/healthz", SLOW_CLIENTS, header_timeout + 3)
-    # Every fetch answered 200 within 10 s; all but one (a busy moment of a shared machine) within the bound.
-    assert sorted(latencies)[-2] < HEALTHZ_BOUND, latencies
+    # Every fetch answered 200 within 10 s; the typical one at once, and all but two (busy moments of a
+    # shared machine) within the bound. A starved server fails every fetch after its threads are taken.
+    assert sorted(latencies)[len(latencies) // 2] < 1.0, latencies
+    assert sum(took >= HEALTHZ_BOUND for took in latencies) <= 2, latencies
     assert cut_off == SLOW_CLIENTS, f"{SLOW_CLIENTS - cut_off} slow connections still open"
     assert proxy.error_log().count("client timed out") >= SLOW_CLIENTS  # nginx cut them off, not the app
 
