@@ -1,6 +1,6 @@
 """Server time of the main pages, an older commit against this tree, in one run, on one graph.
 
-Usage: python bench/pages_bench.py [--old-commit e7b0df2] [--rounds 3] [--repeat 5]
+Usage: python bench/pages_bench.py [--old-commit e7b0df2] [--rounds 3] [--repeat 5] [--pages /admin/org,/workflows/]
 The same demo graph (organisation, templates, 16 documents, a fifth of the history) is served by the code of
 ``--old-commit`` (``git archive`` into a temp folder; default: main as it stood before the third round) and by
 this tree, in alternating rounds; each page is opened signed in through the WSGI test client, so the time is the
@@ -120,7 +120,9 @@ def main() -> None:
     parser.add_argument("--old-commit", default=DEFAULT_OLD)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--pages", default="", help="comma-separated parts of page names: time only those")
     args = parser.parse_args()
+    wanted = [part for part in args.pages.split(",") if part]
     settings = load_settings()
     server = embedded_server(settings)
     server.ensure_running()
@@ -144,7 +146,8 @@ def main() -> None:
         from graph.workflows import inbox
 
         run = inbox.my_tasks(store, str(approver["id"]), now=int(time.time() * 1000), limit=1)[0]["run_id"]
-        pages = {role: [p.replace("{run}", str(run)) for p in paths] for role, paths in PAGES.items()}
+        pages = {role: [p.replace("{run}", str(run)) for p in paths
+                        if not wanted or any(part in _label(p) for part in wanted)] for role, paths in PAGES.items()}
         who = {"member": [member["username"], password], "approver": [approver["username"], password],
                "admin": ["admin", password]}
         before: dict[str, list[float]] = {}
