@@ -22,11 +22,12 @@ alike).
 Measured on this 2-core machine (same 150 files, 614 chunks): one pool process of two torch threads reached
 0.80-0.84 of the raw encoder (its serial moments - extraction, graph and chunk-store writes, task starts -
 leave the encoder idle, and its two threads wait on each other at every step under load); two pool processes
-of one thread each with 16-file tasks (``--concurrency 2 --batch-files 16``) overlap one process's serial
-work with the other's encoding, and reached 1.05 of the undisturbed raw encoder measured right after.
+of one thread each - what ``huitong serve`` starts (HUITONG_WORKERS=2), the default here - overlap one process's
+serial work with the other's encoding: 0.995 and 0.877 of the raw encoder with 16-file tasks (the default for jobs
+that embed), 0.74 and 0.82 with 64-file tasks (150 files make three tasks, so one process ends alone).
 
 Usage: python bench/ingest_bench.py [--files 2000] [--no-embedding] [--embedding-only] [--workers 1,2]
-                                   [--concurrency 1] [--batch-files 64] [--batch-sizes 16,32,48,64]
+                                   [--concurrency 2] [--batch-files 16] [--batch-sizes 16,32,48,64]
                                    [--rounds 1]
 Ends with one JSON line of the figures.
 """
@@ -209,7 +210,7 @@ def end_to_end(server: object, settings: object, archive: Path, workers: int, in
         embedded["encoder_after"] = after
         embedded["encoder_chunks_per_s"] = round(sum(rates) / len(rates), 2)
         embedded["ratio_to_encoder"] = round(len(stored) / seconds / embedded["encoder_chunks_per_s"], 3)
-    return {"workers": workers, "processes_per_worker": concurrency, "batch_files": options.batch_files,
+    return {"workers": workers, "processes_per_worker": concurrency, "batch_files": options.files_per_batch,
             "embedding": index, "files": summary["files"],
             "ingested": summary["ingested"],
             "failed": len(summary["failed"]), "unreadable": len(summary["unreadable"]), "seconds": round(seconds, 2),
@@ -287,7 +288,8 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="comma-separated worker counts")
     parser.add_argument("--no-embedding", action="store_true", help="only the extraction-only runs")
     parser.add_argument("--embedding-only", action="store_true", help="only the runs with embedding")
-    parser.add_argument("--concurrency", type=int, default=1, help="pool processes per worker")
+    parser.add_argument("--concurrency", type=int, default=0,
+                        help="pool processes per worker (0: HUITONG_WORKERS, as `huitong serve` starts them)")
     parser.add_argument("--batch-files", type=int, default=0, help="files per worker task (0: the job default)")
     parser.add_argument("--batch-sizes", default="", help="comma-separated encoder batch sizes to compare first")
     parser.add_argument("--rounds", type=int, default=1,
@@ -295,6 +297,7 @@ def main() -> None:
     args = parser.parse_args()
 
     settings = load_settings()
+    args.concurrency = args.concurrency or settings.workers
     server = embedded_server(settings)
     server.ensure_running()
     work = Path(tempfile.mkdtemp(prefix="ht-bench-ingest-files-"))

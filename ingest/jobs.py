@@ -165,7 +165,7 @@ class _Planner:
         self.bytes_total += row["size"]
         self.batch.append(row["id"])
         self.batch_bytes += row["size"]
-        if len(self.batch) >= self.options.batch_files or self.batch_bytes >= self.options.batch_bytes:
+        if len(self.batch) >= self.options.files_per_batch or self.batch_bytes >= self.options.batch_bytes:
             self.flush()
 
     def flush(self, planned: bool = False) -> None:
@@ -267,7 +267,7 @@ def _batches(rows: list[Row], options: JobOptions) -> Iterator[list[str]]:
     for row in rows:
         batch.append(row["id"])
         size += row["size"] or 0
-        if len(batch) >= options.batch_files or size >= options.batch_bytes:
+        if len(batch) >= options.files_per_batch or size >= options.batch_bytes:
             yield batch
             batch, size = [], 0
     if batch:
