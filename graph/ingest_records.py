@@ -58,8 +58,11 @@ def set_plan_counts(store: GraphStore, job_id: str, *, total: int, bytes_total: 
                                   "now": now})
 
 
-def fail_job(store: GraphStore, job_id: str, error: str, now: int) -> None:
-    store.run(q.FAIL_JOB, {"id": job_id, "error": error[:1000], "now": now})
+def fail_job(store: GraphStore, job_id: str, reason: Row, now: int) -> None:
+    """``reason``: the sentence, its code and parameters (``error``, ``error_code``, ``error_params``)."""
+    store.run(q.FAIL_JOB, {"id": job_id, "error": str(reason.get("error") or "")[:1000],
+                           "error_code": reason.get("error_code"), "error_params": reason.get("error_params"),
+                           "now": now})
 
 
 def finish_job(store: GraphStore, job_id: str, now: int) -> bool:

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
+from ingest.reasons import Reason, Refusal
+
 KIB = 1024
 MIB = 1024 * KIB
 GIB = 1024 * MIB
@@ -41,8 +43,8 @@ _ENCRYPTED_FLAG = 0x1
 _UNICODE_PATH_EXTRA = 0x7075
 
 
-class ArchiveError(ValueError):
-    """The archive as a whole cannot be walked (unreadable, or over a limit); ``str`` is for the user."""
+class ArchiveError(Refusal):
+    """The archive as a whole cannot be walked (unreadable, or over a limit); ``reason`` says why."""
 
 
 @dataclass(frozen=True)
@@ -69,62 +71,70 @@ class Limits:
 
 @dataclass(frozen=True)
 class Entry:
-    """One member: a file to read (``error`` None) or one refused, with the reason."""
+    """One member: a file to read (``reason`` None) or one refused, with the reason."""
 
     path: str
     size: int
-    error: str | None = None
+    reason: Reason | None = None
     opener: Callable[[], IO[bytes]] | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
-        return self.error is None
+        return self.reason is None
+
+    @property
+    def error(self) -> str | None:
+        """The reason as an English sentence (None: readable)."""
+        return None if self.reason is None else self.reason.text
 
     def open(self) -> IO[bytes]:
         """The member's bytes. Read it before the walk moves on: tar members are only readable in turn."""
         if self.opener is None:
-            raise ArchiveError(f"{self.path}: {self.error or 'not readable'}")
+            raise ArchiveError(self.reason or Reason.of("ingest.unreadable", detail=self.path))
         return self.opener()
 
 
-class UnsafePath(ValueError):
-    pass
+class UnsafePath(Refusal):
+    """A member name that could escape its folder; ``reason`` says how."""
 
 
 def safe_path(name: str) -> str:
     """The member name as a clean relative path; raises :class:`UnsafePath` for names that could escape."""
     if "\x00" in name:
-        raise UnsafePath("the name contains a NUL character")
+        raise UnsafePath(Reason.of("ingest.path_nul"))
     name = name.replace("\\", "/")
     if name.startswith("/") or _DRIVE.match(name):
-        raise UnsafePath("absolute path refused")
+        raise UnsafePath(Reason.of("ingest.path_absolute"))
     parts = [p for p in name.split("/") if p not in ("", ".")]
     if ".." in parts:
-        raise UnsafePath("path climbs out of the archive (..) - refused")
+        raise UnsafePath(Reason.of("ingest.path_climbs"))
     if not parts:
-        raise UnsafePath("empty name")
+        raise UnsafePath(Reason.of("ingest.path_empty"))
     return "/".join(parts)
 
 
-def source_kind(path: Path) -> str:
-    """``dir``, ``zip`` or ``tar``; raises :class:`ArchiveError` for anything else."""
+def source_kind(path: Path, name: str | None = None) -> str:
+    """``dir``, ``zip`` or ``tar``; raises :class:`ArchiveError` for anything else (naming the source ``name``,
+    e.g. the uploaded file's own name, by default the path's)."""
     if path.is_dir():
         return "dir"
     if not path.is_file():
-        raise ArchiveError(f"{path} is neither a folder nor a file")
+        raise ArchiveError(Reason.of("ingest.source_missing", name=name or path.name))
     if zipfile.is_zipfile(path):
         return "zip"
     with suppress(OSError, tarfile.TarError, EOFError, zlib.error):
         if tarfile.is_tarfile(path):
             return "tar"
-    raise ArchiveError(f"{path.name} is not a zip or tar archive (tar.gz, tgz, tar.bz2, tar.xz) nor a folder")
+    raise ArchiveError(Reason.of("ingest.not_archive", name=name or path.name))
 
 
-def walk(source: Path, limits: Limits | None = None, workdir: Path | None = None) -> Iterator[Entry]:
-    """Every member of the archive or folder at ``source``, in a stable order (archive order, folders sorted)."""
+def walk(source: Path, limits: Limits | None = None, workdir: Path | None = None, *,
+         name: str | None = None) -> Iterator[Entry]:
+    """Every member of the archive or folder at ``source`` (called ``name``, by default the path's), in a stable
+    order (archive order, folders sorted)."""
     limits = limits or Limits()
     budget = _Budget(limits)
-    kind = source_kind(source)
+    kind = source_kind(source, name)
     if kind == "dir":
         yield from _walk_dir(source, budget, workdir)
     else:
@@ -140,43 +150,42 @@ class _Budget:
     files: int = 0
     bytes: int = 0
 
-    def check_archive(self, label: str, files: int, declared_bytes: int) -> str | None:
+    def check_archive(self, files: int, declared_bytes: int) -> Reason | None:
         """Why an archive with this many members and bytes may not be unpacked (None: it may)."""
         if self.files + files > self.limits.max_files:
-            return (f"{label} holds {files} entries; with the rest that is over the limit of "
-                    f"{self.limits.max_files} files")
+            return Reason.of("ingest.too_many_files", files=files, limit=self.limits.max_files)
         if self.bytes + declared_bytes > self.limits.max_total_bytes:
-            return (f"{label} would unpack to {_size(declared_bytes)}; with the rest that is over the limit of "
-                    f"{_size(self.limits.max_total_bytes)}")
+            return Reason.of("ingest.archive_too_large", size=_size(declared_bytes),
+                             limit=_size(self.limits.max_total_bytes))
         return None
 
-    def take(self, size: int) -> str | None:
+    def take(self, size: int) -> Reason | None:
         """Count one member; why it may not be read (None: it may)."""
         self.files += 1
         if self.files > self.limits.max_files:
-            return f"over the limit of {self.limits.max_files} files"
+            return Reason.of("ingest.file_limit", limit=self.limits.max_files)
         if size > self.limits.max_member_bytes:
-            return f"larger ({_size(size)}) than the per-file limit of {_size(self.limits.max_member_bytes)}"
+            return Reason.of("ingest.too_large", size=_size(size), limit=_size(self.limits.max_member_bytes))
         if self.bytes + size > self.limits.max_total_bytes:
-            return f"the archive unpacks to more than the limit of {_size(self.limits.max_total_bytes)}"
+            return Reason.of("ingest.total_limit", limit=_size(self.limits.max_total_bytes))
         self.bytes += size
         return None
 
-    def ratio_refusal(self, size: int, compressed: int) -> str | None:
+    def ratio_refusal(self, size: int, compressed: int) -> Reason | None:
         if size <= self.limits.ratio_floor_bytes:
             return None
         ratio = size / max(compressed, 1)
         if ratio > self.limits.max_ratio:
-            return (f"compression ratio {ratio:.0f}:1 is over the limit of {self.limits.max_ratio:.0f}:1 "
-                    "(possible zip bomb) - not unpacked")
+            return Reason.of("ingest.ratio", ratio=f"{ratio:.0f}", limit=f"{self.limits.max_ratio:.0f}")
         return None
 
 
 def _size(n: int) -> str:
+    """A size with its binary unit (the units read the same in every language)."""
     for unit, scale in (("GiB", GIB), ("MiB", MIB), ("KiB", KIB)):
         if n >= scale:
             return f"{n / scale:.1f} {unit}"
-    return f"{n} bytes"
+    return f"{n} B"
 
 
 # -- folders -------------------------------------------------------------------------------------------------
@@ -190,24 +199,24 @@ def _walk_dir(root: Path, budget: _Budget, workdir: Path | None) -> Iterator[Ent
         for name in [d for d in dirnames if (here / d).is_symlink()]:
             dirnames.remove(name)  # never descended: a link may lead out of the folder or round in a loop
             budget.files += 1
-            yield Entry(_rel(here / name, root), 0, "symbolic link to a folder - not followed")
+            yield Entry(_rel(here / name, root), 0, Reason.of("ingest.link_folder"))
         for name in sorted(filenames):
             path = here / name
             rel = _rel(path, root)
             target = path.resolve() if path.is_symlink() else path
             if path.is_symlink() and not _inside(target, root):
                 budget.files += 1
-                yield Entry(rel, 0, "symbolic link pointing outside the folder - not followed")
+                yield Entry(rel, 0, Reason.of("ingest.link_outside"))
                 continue
             try:
                 info = target.stat()
             except OSError as error:
                 budget.files += 1
-                yield Entry(rel, 0, f"cannot read: {error.strerror or error}")
+                yield Entry(rel, 0, Reason.of("ingest.unreadable", detail=str(error.strerror or error)))
                 continue
             if not stat.S_ISREG(info.st_mode):
                 budget.files += 1
-                yield Entry(rel, 0, "not a regular file")
+                yield Entry(rel, 0, Reason.of("ingest.not_regular"))
                 continue
             yield from _member(rel, info.st_size, _file_opener(target), 0, budget, workdir)
 
@@ -245,12 +254,11 @@ def _member(path: str, size: int, opener: Callable[[], IO[bytes]], depth: int, b
         return
     if depth + 1 > budget.limits.max_depth:
         budget.files += 1
-        yield Entry(path, size, f"archive nested deeper than {budget.limits.max_depth} levels - not unpacked")
+        yield Entry(path, size, Reason.of("ingest.too_deep", limit=budget.limits.max_depth))
         return
     if size > budget.limits.max_total_bytes - budget.bytes:
         budget.files += 1
-        limit = _size(budget.limits.max_total_bytes)
-        yield Entry(path, size, f"nested archive larger than what is left of the {limit} limit")
+        yield Entry(path, size, Reason.of("ingest.nested_too_large", limit=_size(budget.limits.max_total_bytes)))
         return
     yield from _unpack_nested(path, size, opener, nested, depth + 1, budget, workdir)
 
@@ -277,11 +285,11 @@ def _unpack_nested(path: str, size: int, opener: Callable[[], IO[bytes]], kind: 
                 copied = _copy_bounded(stream, out, size)
         except Exception as error:  # a broken member must not end the walk of the rest
             budget.files += 1
-            yield Entry(path, size, f"nested archive unreadable: {_reason(error)}")
+            yield Entry(path, size, Reason.failure("ingest.nested_unreadable", error))
             return
         if copied > size:
             budget.files += 1
-            yield Entry(path, size, "nested archive is longer than its declared size - refused")
+            yield Entry(path, size, Reason.of("ingest.nested_longer"))
             return
         try:
             actual = source_kind(temp)
@@ -289,7 +297,7 @@ def _unpack_nested(path: str, size: int, opener: Callable[[], IO[bytes]], kind: 
             actual = None
         if actual != kind:
             budget.files += 1
-            yield Entry(path, size, f"named like a {kind} archive but is not one")
+            yield Entry(path, size, Reason.of("ingest.not_that_archive", format=kind))
             return
         yield from _walk_archive(temp, kind, path + "/", depth, budget, workdir, top=False)
     finally:
@@ -320,21 +328,21 @@ def _walk_archive(path: Path, kind: str, prefix: str, depth: int, budget: _Budge
         if top and not seen:
             raise
         budget.files += 1
-        yield Entry(label, 0, "archive over the limits - not unpacked" if not seen else
-                    f"archive over the limits after {seen} entries - the rest is not unpacked")
+        yield Entry(label, 0, Reason.of("ingest.over_limits") if not seen else
+                    Reason.of("ingest.over_limits_after", seen=seen))
     except (zipfile.BadZipFile, tarfile.TarError, OSError, EOFError, zlib.error) as error:
         if top and not seen:
-            raise ArchiveError(f"the archive is damaged: {_reason(error)}") from None
+            raise ArchiveError(Reason.failure("ingest.damaged", error)) from None
         budget.files += 1
         # What was read so far stands; the damage itself is reported as one failed entry.
-        yield Entry(label, 0, f"archive damaged after {seen} entries: {_reason(error)}")
+        yield Entry(label, 0, Reason.failure("ingest.damaged_after", error, seen=seen))
 
 
 def _walk_zip(path: Path, prefix: str, depth: int, budget: _Budget, workdir: Path | None,
               top: bool) -> Iterator[Entry]:
     with zipfile.ZipFile(path) as archive:
         infos = [i for i in archive.infolist() if not i.is_dir()]
-        refusal = budget.check_archive(prefix.rstrip("/") or "the archive", len(infos), sum(i.file_size for i in infos))
+        refusal = budget.check_archive(len(infos), sum(i.file_size for i in infos))
         if refusal:
             if top:
                 raise ArchiveError(refusal)
@@ -347,15 +355,15 @@ def _walk_zip(path: Path, prefix: str, depth: int, budget: _Budget, workdir: Pat
                 rel = prefix + safe_path(name)
             except UnsafePath as error:
                 budget.files += 1
-                yield Entry(prefix + name, info.file_size, str(error))
+                yield Entry(prefix + name, info.file_size, error.reason)
                 continue
             if stat.S_ISLNK(info.external_attr >> 16):
                 budget.files += 1
-                yield Entry(rel, info.file_size, "symbolic link inside the archive - not followed")
+                yield Entry(rel, info.file_size, Reason.of("ingest.link_inside"))
                 continue
             if info.flag_bits & _ENCRYPTED_FLAG:
                 budget.files += 1
-                yield Entry(rel, info.file_size, "encrypted (password-protected) member - cannot be read")
+                yield Entry(rel, info.file_size, Reason.of("ingest.encrypted_member"))
                 continue
             yield from _member(rel, info.file_size, functools.partial(archive.open, info), depth, budget, workdir,
                                compressed=info.compress_size)
@@ -411,22 +419,22 @@ def _walk_tar(path: Path, prefix: str, depth: int, budget: _Budget, workdir: Pat
                 rel = prefix + safe_path(name)
             except UnsafePath as error:
                 budget.files += 1
-                yield Entry(prefix + name, member.size, str(error))
+                yield Entry(prefix + name, member.size, error.reason)
                 continue
             if member.issym() or member.islnk():
                 budget.files += 1
-                yield Entry(rel, 0, "link inside the archive - not followed")
+                yield Entry(rel, 0, Reason.of("ingest.link_inside"))
                 continue
             if not member.isfile():
                 budget.files += 1
-                yield Entry(rel, 0, "not a regular file (device, pipe...) - skipped")
+                yield Entry(rel, 0, Reason.of("ingest.not_regular"))
                 continue
             inflated += member.size
             # Compression covers the whole tar stream, so the ratio is judged on everything so far.
             refusal = budget.ratio_refusal(inflated, compressed)
             if refusal:
                 if top:
-                    raise ArchiveError(f"the archive {refusal}")
+                    raise ArchiveError(refusal)
                 budget.files += 1
                 yield Entry(prefix.rstrip("/"), inflated, refusal)
                 return
@@ -437,7 +445,7 @@ def _walk_tar(path: Path, prefix: str, depth: int, budget: _Budget, workdir: Pat
 def _tar_stream(archive: tarfile.TarFile, member: tarfile.TarInfo) -> IO[bytes]:
     stream = archive.extractfile(member)
     if stream is None:
-        raise ArchiveError(f"{member.name}: not a regular file")
+        raise ArchiveError(Reason.of("ingest.not_regular"))
     return stream
 
 
@@ -453,7 +461,4 @@ def tar_member_name(name: str) -> str:
             return raw.decode(encoding)
     return raw.decode("utf-8", "replace")
 
-
-def _reason(error: BaseException) -> str:
-    return f"{type(error).__name__}: {error}"[:300]
 

@@ -31,6 +31,7 @@ from ingest.job_model import (
     _job,
 )
 from ingest.job_report import maybe_finish
+from ingest.reasons import DETAIL, Reason
 from settings import Settings
 
 # -- running a batch -----------------------------------------------------------------------------------------
@@ -58,7 +59,9 @@ class FileResult:
     id: str
     status: str  # done | failed
     outcome: str | None = None
-    error: str | None = None
+    error: str | None = None  # the reason as an English sentence; the code and parameters beside it
+    error_code: str | None = None
+    error_params: str | None = None
     document_id: str | None = None
     version_id: str | None = None
     extraction: str | None = None
@@ -67,6 +70,10 @@ class FileResult:
 
     def row(self) -> Row:
         return {k: v for k, v in asdict(self).items() if k != "index"}
+
+    @classmethod
+    def refused(cls, file_id: str, reason: Reason) -> FileResult:
+        return cls(file_id, "failed", **reason.record())
 
 
 @dataclass
@@ -97,7 +104,7 @@ def run_batch(store: GraphStore, settings: Settings, job_id: str, file_ids: list
         if _blob_present(ctx.blobs, record):
             present.append(record)
         else:
-            results[record["id"]] = FileResult(record["id"], "failed", error=MISSING_BYTES)
+            results[record["id"]] = FileResult.refused(record["id"], MISSING_BYTES)
     if options.index:
         _store_and_index(ctx, present, results)
     else:
@@ -116,15 +123,23 @@ def _blob_present(blobs: BlobStore, record: Row) -> bool:
         return False
 
 
-def _message(error: Exception) -> str:
-    text = str(error) if isinstance(error, docs.DocumentError | JobError) else f"{type(error).__name__}: {error}"
-    return text[:500]
+def _reason(error: Exception, path: str) -> Reason:
+    """Why one file failed: an upload refusal keeps the upload's own code (its words as the detail)."""
+    if isinstance(error, JobError) and error.reason.code:
+        return error.reason
+    if isinstance(error, docs.DocumentError):
+        from ingest.usecases import upload_refusal  # here: the use cases import more than a batch needs
+
+        refusal = upload_refusal(error, PurePosixPath(path).name)
+        params = {k: v for k, v in refusal.params.items() if k not in ("reason", "field")}
+        return Reason(refusal.code, params | {DETAIL: str(error)[:500]})
+    return Reason.failure("ingest.failed", error)
 
 
 def _failed(record: Row, error: Exception) -> FileResult:
     if isinstance(error, GraphUnavailable | LockTimeout):
         raise error  # the graph is down or a lock is stuck: the task is retried, nothing is marked
-    return FileResult(record["id"], "failed", error=_message(error))
+    return FileResult.refused(record["id"], _reason(error, record["path"]))
 
 
 def location_key(actor_id: str, source: str, path: str) -> str:
@@ -232,8 +247,9 @@ def _process(ctx: _Batch, records: list[Row], stored: dict[str, _Stored], result
         if processed is not None:
             status, reason = processed.status, processed.reason
         needs_index = found.outcome in ("ingested", "version") and status == "ok" and not indexed
-        results[record["id"]] = FileResult(record["id"], "done", found.outcome, None, found.document_id,
-                                           found.version_id, status, reason, needs_index)
+        results[record["id"]] = FileResult(record["id"], "done", found.outcome, document_id=found.document_id,
+                                           version_id=found.version_id, extraction=status, extraction_reason=reason,
+                                           index=needs_index)
 
 
 @dataclass(frozen=True)
@@ -275,7 +291,7 @@ def _store_file(ctx: _Batch, record: Row, blob: Path) -> _Stored:
     document_id, outcome = (own_id, "ingested") if own_id in same else (sorted(same)[0], "duplicate")
     document = document_rows.get_document(store, document_id)
     if document is None:
-        raise JobError("the document vanished while it was being ingested")
+        raise JobError(Reason.of("ingest.document_vanished"))
     return _located(store, key, job, record, _Stored(outcome, document_id, document["current_version_id"]))
 
 

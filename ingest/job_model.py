@@ -12,23 +12,24 @@ from graph import ingest_records as ingest_db
 from graph.store import GraphStore, Row
 from ingest.archive import MIB, Limits
 from ingest.mapping import MappingRules, Placement, rules_from_dict
+from ingest.reasons import Reason, Refusal
 
 OUTCOMES = ("ingested", "duplicate", "version", "unchanged")
 ACTIVE = ("planning", "running")
 REPORT_COLUMNS = ("path", "size", "sha256", "status", "outcome", "error", "document_id", "version_id", "extraction",
-                  "extraction_reason", "domain", "access", "shares", "rule")
+                  "extraction_reason", "domain", "access", "shares", "rule", "error_code", "error_params")
 _NAMESPACE = uuid.UUID("6f1d3c52-8a4e-4f0b-9c57-2d1e8b7a9e10")
 LOCK_LEASE_SECONDS = 6.0  # a shared lock's lease, renewed while held (see workers.ingest_tasks)
 UPLOADS = "uploads"
-MISSING_BYTES = "the stored bytes of this file are missing"
+MISSING_BYTES = Reason.of("ingest.missing_bytes")
 EXTRACTION_BATCH_FILES, EMBEDDING_BATCH_FILES = 64, 16  # files per Celery task (see JobOptions.files_per_batch)
 
 BatchEnqueue = Callable[[str, list[str], str | None], object]  # (job id, file ids, queue)
 LockFactory = Callable[[list[str], float], AbstractContextManager[object]]  # (names, lease seconds): all held
 
 
-class JobError(ValueError):
-    """A job that cannot start or continue; ``str`` is for the user."""
+class JobError(Refusal):
+    """A job that cannot start or continue; ``str`` is for the user (``reason`` when it has a code)."""
 
 
 class LockTimeout(JobError):

@@ -21,6 +21,7 @@ from graph.store import GraphStore, Row
 from ingest.archive import MIB
 from ingest.cells import safe_cell
 from ingest.job_model import ACTIVE, OUTCOMES, REPORT_COLUMNS, UPLOADS, _job
+from ingest.reasons import parse_params
 from settings import Settings
 
 # -- progress, completion, reports -----------------------------------------------------------------------------
@@ -147,7 +148,8 @@ def summary(store: GraphStore, job_id: str) -> dict[str, Any]:
     if state.failed or state.unreadable:
         for f in iter_files(store, job_id):
             if f["status"] == "failed":
-                failed.append({"path": f["path"], "error": f.get("error")})
+                failed.append({"path": f["path"], "error": f.get("error"), "error_code": f.get("error_code"),
+                               "error_params": parse_params(f.get("error_params"))})
             elif f.get("extraction") not in (None, "ok", "pending"):
                 unreadable.append({"path": f["path"], "status": f.get("extraction"),
                                    "reason": f.get("extraction_reason")})
@@ -187,7 +189,7 @@ def _csv_text(rows: Iterable[Row]) -> str:
 
 def _json_text(job: Row, figures: dict[str, Any], rows: list[Row]) -> str:
     head = {k: job.get(k) for k in ("id", "source", "source_kind", "status", "actor_username", "created_at",
-                                     "finished_at", "error")}
+                                     "finished_at", "error", "error_code")}
     return json.dumps({"job": head, "summary": figures, "files": rows}, ensure_ascii=False, indent=1)
 
 

@@ -79,6 +79,7 @@ from ingest.job_report import (  # noqa: F401 - the public surface of ingest.job
     write_reports,
 )
 from ingest.mapping import MappingError, MappingRules, validate
+from ingest.reasons import NO_REASON, Reason, reason_of
 from settings import Settings
 
 # -- starting ------------------------------------------------------------------------------------------------
@@ -92,13 +93,13 @@ def start_job(store: GraphStore, settings: Settings, path: Path, actor_id: str, 
     or :class:`JobError`; nothing is written then.
     """
     path = Path(path).resolve()
-    kind = archive.source_kind(path)
+    kind = archive.source_kind(path, source)
     if not ingest_db.person_exists(store, actor_id):
-        raise JobError("the user is not a known, active person")
+        raise JobError(Reason.of("ingest.unknown_person"))
     validate(store, options.rules or MappingRules(source="options"), options.fallback)
     name = (source or path.name).strip()[:200]
     if not name:
-        raise JobError("the source needs a name")
+        raise JobError(Reason.of("ingest.source_name"))
     fingerprint = source_fingerprint(path, kind)
     found = ingest_db.find_resumable(store, actor_id, name, fingerprint)
     if found:
@@ -189,8 +190,7 @@ class _Planner:
         staged, self.staged = self.staged, []
         for (row, _), blob in zip(staged, self.blobs.commit_all([s for _, s in staged]), strict=True):
             if isinstance(blob, Exception):
-                row.update(status="failed", error=f"cannot store the member: {type(blob).__name__}: {blob}"[:500],
-                           sha256=None)
+                row.update(status="failed", sha256=None, **Reason.failure("ingest.store_failed", blob).record())
                 self.bytes_total -= row["size"]
                 with suppress(ValueError):
                     self.batch.remove(row["id"])
@@ -211,14 +211,14 @@ def plan_job(store: GraphStore, settings: Settings, job_id: str, enqueue: BatchE
     seen: set[str] = set()
     workdir = settings.data_dir / "ingest" / "tmp"
     try:
-        for seq, entry in enumerate(archive.walk(Path(job["path"]), options.limits, workdir)):
+        for seq, entry in enumerate(archive.walk(Path(job["path"]), options.limits, workdir, name=job["source"])):
             planner.add(*_plan_entry(job_id, seq, entry, options, blobs, seen))
             if len(planner.rows) >= 500:
                 planner.flush()
     except (ArchiveError, OSError) as error:
         for _, staged in planner.staged:
             staged.discard()
-        ingest_db.fail_job(store, job_id, str(error), docs.now_ms())
+        ingest_db.fail_job(store, job_id, reason_of(error, "ingest.unreadable").record(), docs.now_ms())
         raise JobError(f"the job failed: {error}") from None
     planner.flush(planned=True)
     maybe_finish(store, settings, job_id)
@@ -230,24 +230,24 @@ def _plan_entry(job_id: str, seq: int, entry: archive.Entry, options: JobOptions
     """The member's record, and its bytes hashed into a temporary file that the next flush stores."""
     placement = options.rules.place(entry.path, options.fallback) if options.rules else options.fallback
     row: Row = {"id": file_id(job_id, seq, entry.path), "seq": seq, "path": entry.path, "size": entry.size,
-                "sha256": None, "status": "queued", "error": None, "domain": placement.domain,
+                "sha256": None, "status": "queued", **NO_REASON, "domain": placement.domain,
                 "access": placement.access, "shares": list(placement.shares), "rule": placement.rule}
-    error = entry.error
+    reason = entry.reason
     staged = None
-    if error is None and entry.path in seen:
-        error = "the archive holds this path more than once; only the first copy is ingested"
-    if error is None:
+    if reason is None and entry.path in seen:
+        reason = Reason.of("ingest.duplicate_path")
+    if reason is None:
         try:
             with entry.open() as stream:
                 staged = blobs.stage(cast(BinaryIO, stream), sync=False)
             row.update(sha256=staged.sha256, size=staged.size)
         except BlobTooLarge as too_large:
-            error = str(too_large)
+            reason = Reason.of("ingest.over_size_limit", limit=f"{too_large.limit_bytes // MIB} MiB")
         except Exception as failure:  # a damaged member (CRC, truncated stream) fails alone
-            error = f"cannot read the member: {type(failure).__name__}: {failure}"[:500]
+            reason = Reason.failure("ingest.unreadable", failure)
     seen.add(entry.path)
-    if error is not None:
-        row.update(status="failed", error=error)
+    if reason is not None:
+        row.update(status="failed", **reason.record())
     return row, staged
 
 

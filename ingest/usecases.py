@@ -39,7 +39,7 @@ class Upload:
     filename: str
 
 
-def _upload_error(error: docs.DocumentError, filename: str) -> DomainError:
+def upload_refusal(error: docs.DocumentError, filename: str) -> DomainError:
     """An upload refusal as a code + params (the pipeline keeps the technical cause as ``reason``)."""
     cause = error.__context__
     if isinstance(error, docs.NotFound) and "share" in str(error):
@@ -82,7 +82,7 @@ def upload(ctx: Context, actor: Actor, item: Upload, *, domain: str | None = Non
     except docs.StaleBase as stale:
         raise version_conflicts.refuse(ctx, actor, stale, note) from None
     except docs.DocumentError as error:
-        raise _upload_error(error, item.filename) from None
+        raise upload_refusal(error, item.filename) from None
     forget(actor, result.document_id)
     if result.created:
         cases.announce_new(ctx, result.document_id)

@@ -8,8 +8,10 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
 
 from graph.errors import DomainError, ObjectMissing
+from ingest.reasons import DETAIL, parse_params
 
 NOT_FOUND = _l("Nothing here: this page does not exist, or you may not see it.")
 _KINDS = {"department": _l("department"), "project": _l("project"), "position": _l("position"),
@@ -59,6 +61,46 @@ MESSAGES: dict[str, Any] = {
     "inbox.bad_tab": _l("Unknown inbox tab: %(value)s."),
     "reminders.scheduler_only": _l("Only the scheduler or an administrator can run the reminder scan."),
     "org.import_not_clean": _l("The files do not import cleanly (%(problems)s problem(s)); nothing was written."),
+    # Bulk ingestion: why a member of an archive (or a whole job) failed (codes of ingest.reasons).
+    "ingest.path_nul": _l("The name contains a NUL character; the file was refused."),
+    "ingest.path_absolute": _l("The path is absolute; the file was refused."),
+    "ingest.path_climbs": _l("The path climbs out of the archive (..); the file was refused."),
+    "ingest.path_empty": _l("The name is empty."),
+    "ingest.source_missing": _l("%(name)s is neither a folder nor a file."),
+    "ingest.not_archive": _l("%(name)s is not a zip or tar archive (tar.gz, tgz, tar.bz2, tar.xz) nor a folder."),
+    "ingest.too_many_files": _l("The archive holds %(files)s entries; with the rest that is over the limit of "
+                                "%(limit)s files."),
+    "ingest.archive_too_large": _l("The archive would unpack to %(size)s; with the rest that is over the limit of "
+                                   "%(limit)s."),
+    "ingest.file_limit": _l("Over the limit of %(limit)s files."),
+    "ingest.too_large": _l("The file (%(size)s) is larger than the per-file limit of %(limit)s."),
+    "ingest.total_limit": _l("The archive unpacks to more than the limit of %(limit)s."),
+    "ingest.ratio": _l("The compression ratio %(ratio)s:1 is over the limit of %(limit)s:1 (possibly a zip bomb); "
+                       "not unpacked."),
+    "ingest.link_folder": _l("A symbolic link to a folder; not followed."),
+    "ingest.link_outside": _l("A symbolic link pointing outside the folder; not followed."),
+    "ingest.link_inside": _l("A link inside the archive; not followed."),
+    "ingest.not_regular": _l("Not a regular file (a device, a pipe…); skipped."),
+    "ingest.unreadable": _l("The file could not be read."),
+    "ingest.too_deep": _l("An archive nested deeper than %(limit)s levels; not unpacked."),
+    "ingest.nested_too_large": _l("A nested archive larger than what is left of the %(limit)s limit."),
+    "ingest.nested_unreadable": _l("The nested archive could not be read."),
+    "ingest.nested_longer": _l("The nested archive is longer than its declared size; refused."),
+    "ingest.not_that_archive": _l("Named like a %(format)s archive, but it is not one."),
+    "ingest.over_limits": _l("The archive is over the limits; not unpacked."),
+    "ingest.over_limits_after": _l("The archive went over the limits after %(seen)s entries; the rest is not "
+                                   "unpacked."),
+    "ingest.damaged": _l("The archive is damaged."),
+    "ingest.damaged_after": _l("The archive is damaged after %(seen)s entries."),
+    "ingest.encrypted_member": _l("The file is encrypted (password-protected) and cannot be read."),
+    "ingest.duplicate_path": _l("The archive holds this path more than once; only the first copy is ingested."),
+    "ingest.over_size_limit": _l("The file is larger than the upload limit of %(limit)s."),
+    "ingest.store_failed": _l("The file could not be stored."),
+    "ingest.missing_bytes": _l("The stored bytes of this file are missing."),
+    "ingest.document_vanished": _l("The document was removed while it was being ingested."),
+    "ingest.failed": _l("The file could not be ingested."),
+    "ingest.unknown_person": _l("The user is not a known, active person."),
+    "ingest.source_name": _l("The source needs a name."),
 }
 
 
@@ -76,6 +118,20 @@ def message(error: DomainError) -> str:
         return str(text) % params
     except (KeyError, ValueError, TypeError):
         return str(text)
+
+
+def stored_message(code: str | None, params: object, text: str | None) -> Markup:
+    """A refusal kept in a record (code, parameters as JSON or a map, the sentence written then) in the reader's
+    words; the technical ``detail`` follows as it is (not translated). A record without a known code (written
+    before codes existed) is shown as it was stored."""
+    if not code or code not in MESSAGES:
+        return escape(text or "")
+    values = parse_params(params)
+    detail = values.pop(DETAIL, None)
+    said = escape(message(DomainError(code, **values)))
+    if detail:
+        said += Markup(' <span class="reason-detail" translate="no">%s</span>') % str(detail)
+    return said
 
 
 def cli_message(error: DomainError) -> str:

@@ -92,10 +92,12 @@ FAIL_JOB = cypher(
     "ingest_jobs.fail",
     """
     MATCH (j:IngestJob {id: $id})
-    SET j.status = 'failed', j.error = $error, j.finished_at = $now, j.updated_at = $now
+    SET j.status = 'failed', j.error = $error, j.error_code = $error_code, j.error_params = $error_params,
+        j.finished_at = $now, j.updated_at = $now
     RETURN j.id AS id
     """,
-    example={"id": "job1", "error": "not an archive", "now": 0},
+    example={"id": "job1", "error": "a.zip is not a zip or tar archive", "error_code": "ingest.not_archive",
+             "error_params": '{"name": "a.zip"}', "now": 0},
     writes=True,
 )
 
@@ -117,7 +119,8 @@ UPSERT_FILES = cypher(
     UNWIND $rows AS r
     MERGE (f:IngestFile {id: r.id})
     ON CREATE SET f.job_id = $job_id, f.seq = r.seq, f.path = r.path, f.size = r.size, f.sha256 = r.sha256,
-                  f.status = r.status, f.error = r.error, f.domain = r.domain, f.access = r.access,
+                  f.status = r.status, f.error = r.error, f.error_code = r.error_code,
+                  f.error_params = r.error_params, f.domain = r.domain, f.access = r.access,
                   f.shares = r.shares, f.rule = r.rule, f.created_at = $now
     WITH f
     MATCH (j:IngestJob {id: $job_id})
@@ -126,7 +129,8 @@ UPSERT_FILES = cypher(
     """,
     example={"job_id": "job1", "now": 0, "rows": [
         {"id": "f1", "seq": 1, "path": "a/b.txt", "size": 3, "sha256": "0" * 64, "status": "queued", "error": None,
-         "domain": "general", "access": "internal", "shares": ["department:FIN"], "rule": 1}]},
+         "error_code": None, "error_params": None, "domain": "general", "access": "internal",
+         "shares": ["department:FIN"], "rule": 1}]},
     writes=True,
 )
 
@@ -157,13 +161,15 @@ SET_OUTCOMES = cypher(
     """
     UNWIND $rows AS r
     MATCH (f:IngestFile {id: r.id})
-    SET f.status = r.status, f.outcome = r.outcome, f.error = r.error, f.document_id = r.document_id,
+    SET f.status = r.status, f.outcome = r.outcome, f.error = r.error, f.error_code = r.error_code,
+        f.error_params = r.error_params, f.document_id = r.document_id,
         f.version_id = r.version_id, f.extraction = r.extraction, f.extraction_reason = r.extraction_reason,
         f.finished_at = $now
     RETURN count(f) AS count
     """,
     example={"now": 0, "rows": [{"id": "f1", "status": "done", "outcome": "ingested", "error": None,
-                                 "document_id": "doc1", "version_id": "v1", "extraction": "ok",
+                                 "error_code": None, "error_params": None, "document_id": "doc1",
+                                 "version_id": "v1", "extraction": "ok",
                                  "extraction_reason": None}]},
     writes=True,
 )
@@ -183,7 +189,7 @@ FAILURES = cypher(
     """
     MATCH (f:IngestFile {job_id: $job_id})
     WHERE f.status = 'failed'
-    RETURN f.path AS path, f.error AS error
+    RETURN f.path AS path, f.error AS error, f.error_code AS error_code, f.error_params AS error_params
     ORDER BY f.seq
     LIMIT $limit
     """,

@@ -11,11 +11,14 @@ from __future__ import annotations
 import re
 import secrets
 import shutil
+from collections.abc import Mapping
 from pathlib import Path, PurePath
+from typing import Any
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from markupsafe import Markup
 from werkzeug.datastructures import FileStorage
 
 from graph.classification import LEVELS, DomainCatalogue
@@ -23,9 +26,11 @@ from graph.errors import ObjectMissing
 from ingest import job_usecases, jobs
 from ingest.archive import ArchiveError
 from ingest.mapping import MappingError, parse_rules
+from ingest.reasons import Refusal
 from webapp import services
 from webapp.auth import roles_required
 from webapp.downloads import content_disposition
+from webapp.messages import stored_message
 from webapp.services import actor
 
 bp = Blueprint("ingest_admin", __name__, url_prefix="/admin/ingest")
@@ -33,6 +38,16 @@ bp = Blueprint("ingest_admin", __name__, url_prefix="/admin/ingest")
 PAGE_SIZE = 20
 _JOB_ID = re.compile(r"^[0-9a-f-]{36}$")
 _UNSAFE_NAME = re.compile(r"[\x00-\x1f/\\]")
+
+
+@bp.app_template_global()
+def failure_reason(record: Mapping[str, Any]) -> Markup:
+    """Why a file (or a whole job) failed, in the reader's language; old records keep their stored sentence."""
+    return stored_message(record.get("error_code"), record.get("error_params"), record.get("error"))
+
+
+def _refused(error: Refusal) -> str:
+    return stored_message(error.reason.code, error.reason.params, str(error))
 
 
 def _form_context(**extra: object) -> dict[str, object]:
@@ -96,7 +111,7 @@ def start() -> ResponseReturnValue:
         except MappingError as error:
             errors.extend(error.problems)
         except (ArchiveError, jobs.JobError) as error:
-            errors.append(str(error))
+            errors.append(_refused(error))
     if errors:
         shutil.rmtree(folder, ignore_errors=True)
         return render_template("ingest/index.html", **_form_context(errors=errors)), 400
