@@ -143,3 +143,14 @@ def test_a_job_stores_codes_and_its_page_words_them(app: Flask, org: FalkorStore
     assert job is not None and job["status"] == "failed" and job["error_code"] == "ingest.not_archive"
     with app.test_request_context(), force_locale("zh_Hans_CN"):
         assert "不是" in str(failure_reason(job)) and "broken.zip" in str(failure_reason(job))
+
+
+def test_a_comparison_with_an_empty_side_says_so_in_the_readers_words() -> None:
+    from ingest.versiondiff import diff_texts
+
+    first = diff_texts("", "第一行\n第二行")
+    assert first.old_empty and not first.new_empty and first.added == 2
+    assert "Empty File" not in first.html and "No Differences Found" not in first.html
+    same = diff_texts("", "")
+    assert same.identical and same.old_empty and same.new_empty and "No Differences" not in same.html
+    assert not diff_texts("a", "b").old_empty
