@@ -154,3 +154,13 @@ def test_a_comparison_with_an_empty_side_says_so_in_the_readers_words() -> None:
     same = diff_texts("", "")
     assert same.identical and same.old_empty and same.new_empty and "No Differences" not in same.html
     assert not diff_texts("a", "b").old_empty
+
+
+def test_the_empty_side_note_is_translated(words: Flask) -> None:
+    from flask import render_template
+
+    from ingest.versiondiff import diff_texts
+
+    with force_locale("zh_Hans_CN"):
+        page = render_template("documents/_diff_result.html", diff=diff_texts("旧的文字", ""))
+    assert "较新的版本没有任何文字。" in page and "holds no text" not in page

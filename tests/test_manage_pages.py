@@ -8,6 +8,7 @@ trend notices (idempotent) and the workflow engine invalidating the analytics ca
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 import os
@@ -24,7 +25,8 @@ from workflow_support import FORMS, Org, actor_for, current_tasks, step_inputs
 from graph.analytics import bottlenecks, cache, dashboard, trends
 from graph.analytics.demo_history import load_demo_history
 from graph.analytics.importer import import_log
-from graph.analytics.notices import KIND, notify_trend_warnings
+from graph.analytics.notices import KIND, named, notify_trend_warnings
+from graph.analytics.tasks import step_names, workflow_keys
 from graph.demo_org import load_demo_org, node_id
 from graph.falkordb_backend import FalkorStore
 from graph.queries.analytics import WORKFLOW_KEYS
@@ -248,6 +250,13 @@ def test_trend_warnings_notify_the_responsible_heads_once(app: Flask, history: F
     en = login(app, history, accounting_head).get("/notifications/").get_data(as_text=True)
     assert f"the weekly median handling time rises by {expense['params']['slope_h']} hours a week" in en
     assert "Mann-Kendall" not in zh + en
+    # The scope is stored by key and named when shown: English names for an English reader, Chinese otherwise.
+    flows = {r["key"]: r for r in workflow_keys(history)}
+    steps = {(r["workflow"], r["step"]): r for r in step_names(history)}
+    title_en = f"{flows['expense']['name_en']} / {steps[('expense', 'finance')]['name_en']}"
+    assert html.escape(title_en) in en and title not in en and title in zh, title_en
+    legacy = {"id": "n-old", "kind": KIND, "title": title, "code": "trend.rising_handling_time", "params": "{}"}
+    assert named(history, [legacy], "en") == [legacy]  # stored before scopes were kept: as it was stored
 
 
 def test_engine_actions_invalidate_the_analytics_cache(history: FalkorStore) -> None:

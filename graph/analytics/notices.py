@@ -17,7 +17,9 @@ import numpy as np
 from graph.analytics import trend_words, trends
 from graph.analytics.bottlenecks import tables_for
 from graph.analytics.dashboard import period_bounds
-from graph.analytics.tasks import TaskTable, concat
+from graph.analytics.tasks import TaskTable, concat, step_names, workflow_keys
+from graph.names import in_language
+from graph.queries import analytics as aq
 from graph.queries import dashboard as q
 from graph.queries import workflows as wq
 from graph.store import GraphStore
@@ -30,6 +32,28 @@ ADMIN_ROLE = "admin"
 
 def scope_label(warning: dict[str, Any]) -> str:
     return trends.scope_label(warning)
+
+
+def named(store: GraphStore, notices: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """The notices with every trend notice's scope named for a reader of ``lang`` (English names where they
+    exist, :func:`graph.names.in_language`): as its ``title`` and as ``scope_name`` for its text. A notice
+    stored before scopes were kept by key shows the names it stored."""
+    if not any(n.get("kind") == KIND and trend_words.notice_scope(n) for n in notices):
+        return notices  # the usual list: no names to look up
+    flows = {r["key"]: in_language(r["name"], r.get("name_en"), lang) for r in workflow_keys(store) if r["key"]}
+    steps = {(r["workflow"], r["step"]): in_language(r["name"], r["name_en"], lang) for r in step_names(store)}
+    units = {r["id"]: in_language(r["name"], r["name_en"], lang) for r in store.run(aq.DEPARTMENT_NAMES)}
+    out = []
+    for notice in notices:
+        scope = trend_words.notice_scope(notice) if notice.get("kind") == KIND else {}
+        if not scope:
+            out.append(notice)
+            continue
+        flow, step, unit = scope.get("workflow", ""), scope.get("step", ""), scope.get("department_id", "")
+        parts = (flows.get(flow) or flow, steps.get((flow, step)) or step, units.get(unit) or unit)
+        label = " / ".join(p for p in parts if p)
+        out.append({**notice, "title": label, "scope_name": label})
+    return out
 
 
 def _scope_tasks(table: TaskTable, warning: dict[str, Any]) -> np.ndarray:

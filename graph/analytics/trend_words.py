@@ -52,14 +52,29 @@ def fill(template: str, params: Mapping[str, Any]) -> str:
         return template
 
 
+SCOPE_KEYS = ("workflow", "step", "department_id")  # what a warning is about, by key and id: named when shown
+
+
 def notice_fields(warning: Mapping[str, Any]) -> dict[str, str]:
-    """What a trend notice stores of its warning: the code and the figures (JSON)."""
-    return {"code": str(warning["code"]), "params": json.dumps(warning.get("params") or {}, ensure_ascii=False)}
+    """What a trend notice stores of its warning: the code, the figures (JSON) and its scope's keys and ids
+    (JSON), so the scope is named in the reader's language when shown (the figures' ``scope`` is the Chinese
+    name, for what has no reader)."""
+    scope = {key: str(warning[key]) for key in SCOPE_KEYS if warning.get(key)}
+    return {"code": str(warning["code"]), "params": json.dumps(warning.get("params") or {}, ensure_ascii=False),
+            "scope": json.dumps(scope, ensure_ascii=False)}
+
+
+def notice_scope(notice: Mapping[str, Any]) -> dict[str, str]:
+    """The keys and ids of a trend notice's scope (empty for notices stored before they were kept)."""
+    return {k: str(v) for k, v in _json_map(notice.get("scope")).items() if k in SCOPE_KEYS and v}
 
 
 def notice_params(notice: Mapping[str, Any]) -> dict[str, Any]:
     """The figures a notice stored (empty when none or unreadable)."""
-    raw = notice.get("params")
+    return _json_map(notice.get("params"))
+
+
+def _json_map(raw: object) -> dict[str, Any]:
     if isinstance(raw, Mapping):
         return dict(raw)
     try:
@@ -75,4 +90,7 @@ def notice_text(notice: Mapping[str, Any], translate: Callable[[str], str]) -> s
     template = WARNINGS.get(str(notice.get("code") or ""))
     if template is None:
         return str(notice.get("text") or "")
-    return fill(translate(template), notice_params(notice))
+    params = notice_params(notice)
+    if notice.get("scope_name"):  # named for this reader (graph.analytics.notices.named)
+        params["scope"] = notice["scope_name"]
+    return fill(translate(template), params)

@@ -18,7 +18,11 @@ LIMIT = 100
 
 
 def notifications(ctx: Context, actor: Actor, *, unread_only: bool = False, limit: int = LIMIT) -> list[dict[str, Any]]:
-    return inbox.notifications(ctx.store, actor.person_id, unread_only=unread_only, limit=limit)
+    """The actor's notifications, newest first, what they are about named in the actor's language."""
+    from graph.analytics import notices as trend_notices  # analytics loads numpy: only when listing
+
+    rows = inbox.notifications(ctx.store, actor.person_id, unread_only=unread_only, limit=limit)
+    return trend_notices.named(ctx.store, rows, actor.lang)
 
 
 def _announce(ctx: Context, actor: Actor, which: str) -> None:
