@@ -11,6 +11,7 @@ hold only the sentence, and are shown as they are.
 from __future__ import annotations
 
 import json
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -122,10 +123,8 @@ def parse_params(raw: object) -> dict[str, Any]:
     """Stored parameters (JSON text, or a map) as a dict; anything unreadable is no parameters."""
     if isinstance(raw, dict):
         return dict(raw)
+    value = None
     if isinstance(raw, str) and raw:
-        try:
+        with suppress(ValueError):
             value = json.loads(raw)
-        except ValueError:
-            return {}
-        return value if isinstance(value, dict) else {}
-    return {}
+    return value if isinstance(value, dict) else {}
