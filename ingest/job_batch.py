@@ -73,7 +73,9 @@ class FileResult:
 
     @classmethod
     def refused(cls, file_id: str, reason: Reason) -> FileResult:
-        return cls(file_id, "failed", **reason.record())
+        record = reason.record()
+        return cls(file_id, "failed", error=record["error"], error_code=record["error_code"],
+                   error_params=record["error_params"])
 
 
 @dataclass
