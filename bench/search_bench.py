@@ -365,7 +365,8 @@ def measure_share(
     doc_ids = catalog.doc_ids
     n_users = users if share < 1 else 1
     t: dict[str, list[float]] = {
-        k: [] for k in ("total", "excl_embedding", "embedding", "filter", "dense", "keyword", "signals", "rest")
+        k: []
+        for k in ("total", "excl_embedding", "embedding", "filter", "dense", "keyword", "signals", "rest", "feedback")
     }
     dense10_ms, recall10, recall_depth, strategies, hits_per_page = [], [], [], set(), []
     extra: dict[str, object] = {}
@@ -398,6 +399,7 @@ def measure_share(
             both = tm.get("signals", tm.get("dense", 0) + tm.get("keyword", 0))  # they overlap: their wall time
             t["signals"].append(both)
             t["rest"].append(tm["total"] - tm["query_embedding"] - tm["filter"] - both)
+            t["feedback"].append(tm.get("feedback", 0.0))  # inside "rest"; 0 where a query gets none (Chinese)
             hits_per_page.append(len(res.hits))
             if any(h.document_id not in allowed for h in res.hits):
                 raise AssertionError("a search returned a document outside the allowed set")
@@ -421,7 +423,10 @@ def measure_share(
         "searches": len(t["total"]),
         "search_total_ms": summary(t["total"]),
         "search_excl_embedding_ms": summary(t["excl_embedding"]),
-        "parts_ms": {name: summary(t[name]) for name in ("embedding", "filter", "dense", "keyword", "signals", "rest")},
+        "parts_ms": {
+            name: summary(t[name])
+            for name in ("embedding", "filter", "dense", "keyword", "signals", "rest", "feedback")
+        },
         "dense_strategy": "/".join(sorted(strategies)),
         "dense_k10_ms": summary(dense10_ms),
         "dense_recall@10_k10": round(float(np.mean(recall10)), 4),
