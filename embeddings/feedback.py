@@ -37,13 +37,23 @@ Ranked = dict[str, tuple[SignalMatches, SignalMatches]]
 class Feedback:
     """``docs`` best fused documents move the query vector by ``dense_weight`` times their mean; the ``terms``
     most typical terms of the best ``term_docs`` documents join the keyword query, together weighing
-    ``term_weight`` times one query term."""
+    ``term_weight`` times one query term. ``then``: one more round, whose documents are the best of this
+    round's ranking; it re-scores the first pass's signals again (the rounds do not compound)."""
 
     docs: int = 2
     dense_weight: float = 1.0
     term_docs: int = 3
     terms: int = 20
     term_weight: float = 1.0
+    then: Feedback | None = None
+
+    def rounds(self) -> list[Feedback]:
+        out: list[Feedback] = []
+        config: Feedback | None = self
+        while config is not None:
+            out.append(config)
+            config = config.then
+        return out
 
 
 def _order(rows: np.ndarray, scores: np.ndarray) -> SignalMatches:

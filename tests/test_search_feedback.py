@@ -8,6 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from embeddings import SearchIndex
 from embeddings.catalog import AllowedRows
@@ -104,14 +105,21 @@ def test_no_first_documents_means_no_change() -> None:
                   lambda rows: []) is ranked
 
 
-def test_the_engine_reranks_with_feedback_and_counts_the_same(tmp_path: Path) -> None:
+def test_rounds_run_in_order() -> None:
+    second = Feedback(docs=3, term_docs=5)
+    first = Feedback(docs=2, then=second)
+    assert first.rounds() == [first, second] and second.rounds() == [second]
 
+
+@pytest.mark.parametrize("config", [Feedback(docs=2, dense_weight=1.0, term_docs=2, terms=5, term_weight=1.0),
+                                    Feedback(docs=2, term_docs=2, terms=5, then=Feedback(docs=3, term_docs=3))])
+def test_the_engine_reranks_with_feedback_and_counts_the_same(tmp_path: Path, config: Feedback) -> None:
     index = SearchIndex(tmp_path, "all-MiniLM-L6-v2", weights={"keyword": 0.5, "dense": 0.5})
     index.add_documents([DocumentInput(f"d{i}", "v1", [(text, "")]) for i, text in enumerate(TEXTS)])
     index.refresh(wait=True)
     index.feedback = {}
     plain = index.search("boundary layer friction", None, per_page=10)
-    index.feedback = {"en": Feedback(docs=2, dense_weight=1.0, term_docs=2, terms=5, term_weight=1.0)}
+    index.feedback = {"en": config}
     fed = index.search("boundary layer friction", None, per_page=10)
     assert "feedback" in fed.timings_ms and "feedback" not in plain.timings_ms
     assert fed.total == plain.total  # feedback re-orders; it never adds or drops a result
