@@ -11,6 +11,7 @@ permission version, so a revoked share or a department move shows on the very ne
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import dataclasses
 import html
@@ -37,6 +38,7 @@ from settings import Settings
 log = logging.getLogger(__name__)
 
 MAX_QUERY_CHARS = 500
+WARM_UP_EXIT_WAIT_S = 120.0  # at exit, how long a model still loading may take to finish
 MAX_PER_PAGE = 100
 MAX_PAGE = 1000
 MAX_FILTER_VALUES = 20
@@ -456,4 +458,7 @@ def start_warm_up(get_store: Callable[[], GraphStore], settings: Settings) -> th
 
     thread = threading.Thread(target=run, name="search-warm-up", daemon=True)
     thread.start()
+    # A process told to exit while the model loads must let the load finish: a daemon thread that comes back
+    # from ONNX Runtime's session set-up into a finalising interpreter is unwound through C++ and aborts it.
+    atexit.register(thread.join, WARM_UP_EXIT_WAIT_S)
     return thread
