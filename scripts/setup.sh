@@ -49,7 +49,8 @@ fi
 system=()
 command -v soffice >/dev/null || system+=(libreoffice-core-nogui libreoffice-writer-nogui
                                         libreoffice-calc-nogui libreoffice-impress-nogui)
-tessdata=$(ls -d /usr/share/tesseract-ocr/*/tessdata 2>/dev/null | head -1)
+# (no match is not an error: under pipefail a failing ls would end the script here)
+tessdata=$(ls -d /usr/share/tesseract-ocr/*/tessdata 2>/dev/null | head -1 || true)
 [[ -n "$tessdata" && -f "$tessdata/chi_sim.traineddata" && -f "$tessdata/eng.traineddata" ]] \
   || system+=(tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng)
 ldconfig -p 2>/dev/null | grep -q "libGL.so.1" || system+=(libgl1)
