@@ -114,6 +114,16 @@ def test_session_cookie_flags(app: Flask, demo: FalkorStore) -> None:
     assert "Secure" not in header  # HUITONG_SECURE_COOKIES is off in tests
 
 
+def test_a_page_that_changes_nothing_writes_no_cookie(app: Flask, demo: FalkorStore) -> None:
+    """A background refresh sent before a form's answer must not write back the older session after it (the
+    form's flashed messages were lost that way)."""
+    client = app.test_client()
+    sign_in(client, "admin", ADMIN_PASSWORD)
+    client.get("/documents")  # the first page may still settle what the session holds (its CSRF token)
+    response = client.get("/documents", headers={"HX-Request": "true"})
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+
+
 def test_secure_cookies_setting(settings, store: FalkorStore, demo: FalkorStore) -> None:  # type: ignore[no-untyped-def]
     from webapp import create_app
 

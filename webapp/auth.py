@@ -173,6 +173,10 @@ def init_auth(app: Flask) -> None:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         PERMANENT_SESSION_LIFETIME=timedelta(hours=settings.session_hours),
+        # The cookie is written only when the session changes. Refreshed on every response, a background
+        # request sent before a form's answer (a live refresh) wrote back the older session after it, and
+        # the messages flashed for the next page were lost. The login's own lifetime is kept server-side.
+        SESSION_REFRESH_EACH_REQUEST=False,
         # The CSRF token lives in the session and as long as it: a form left open does not fail at 60 min.
         WTF_CSRF_TIME_LIMIT=settings.session_hours * 3600,
     )
