@@ -454,6 +454,8 @@ def start_warm_up(get_store: Callable[[], GraphStore], settings: Settings) -> th
             timings = warm_up(get_store(), settings)
             log.info("search warmed up: %s", {k: round(v) for k, v in timings.items()})
         except Exception:  # a missing model or graph must not kill the web process: searches report it
+            if not threading.main_thread().is_alive():
+                return  # the process is exiting: imports refuse to start (nothing is wrong, nothing to say)
             log.warning("search warm-up failed; the first search will retry", exc_info=True)
 
     thread = threading.Thread(target=run, name="search-warm-up", daemon=True)
