@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -74,48 +75,98 @@ def _best_rows(ranked: Ranked, row_doc: np.ndarray, docs: Sequence[int]) -> list
     return [found[doc] for doc in docs if doc in found]
 
 
-def _expansion(texts: Sequence[str], query_terms: set[str], idf: Callable[[list[str]], dict[str, float]],
+def _expansion(bags: Sequence[Counter], query_terms: set[str], keywords: KeywordIndex, allowed: AllowedRows,
                count: int) -> dict[str, float]:
-    """The ``count`` terms most typical of the feedback texts (length-normalised tf times idf), weights summing
-    to 1; the query's own terms, numbers and one-letter terms are left out."""
-    weights: dict[str, float] = {}
-    bags = [Counter(tokenize(text)) for text in texts]
-    known = idf([t for bag in bags for t in bag if t not in query_terms and len(t) > 1 and not t.isdigit()])
+    """The ``count`` terms most typical of the feedback texts (length-normalised tf times idf over the allowed
+    rows), weights summing to 1; the query's own terms, numbers and one-letter terms are left out.
+
+    A term's weight is its share of the texts times its idf, and an exact idf over a partial row set costs a
+    walk of the term's posting. So the idf is bounded first (from posting lengths, free): only terms whose
+    highest possible weight reaches the ``count``-th best lowest possible weight are counted exactly, and the
+    rest too if any of them could still beat the chosen ones. The choice is the exact one."""
+    share: dict[str, float] = {}
     for bag in bags:
         total = sum(bag.values()) or 1
         for term, tf in bag.items():
-            if term in known:
-                weights[term] = weights.get(term, 0.0) + tf / total * known[term]
+            if term not in query_terms and len(term) > 1 and not term.isdigit():
+                share[term] = share.get(term, 0.0) + tf / total
+    bounds = keywords.idf_bounds(list(share), allowed)
+    lows = sorted((share[t] * low for t, (low, _) in bounds.items()), reverse=True)
+    floor = lows[count - 1] if len(lows) >= count else 0.0
+    hopeful = [t for t, (_, high) in bounds.items() if share[t] * high >= floor]
+    weights = {t: share[t] * idf for t, idf in keywords.idf(hopeful, allowed).items()}
     best = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:count]
+    cut = best[-1][1] if len(best) == count else 0.0
+    rest = [t for t, (_, high) in bounds.items() if t not in weights and share[t] * high >= cut]
+    if rest:  # a bound was too loose to decide: count those terms too
+        weights.update((t, share[t] * idf) for t, idf in keywords.idf(rest, allowed).items())
+        best = sorted(weights.items(), key=lambda item: (-item[1], item[0]))[:count]
     mass = sum(w for _, w in best)
     return {term: w / mass for term, w in best} if mass > 0 else {}
 
 
+class Pool:
+    """The rows every feedback round re-scores (the union of the first pass's heads) and what the rounds share of
+    them: the candidates' vectors, each term's BM25 on them, the tokens of the chunks read. Rounds re-score the
+    same first pass, so a second round pays only for what is new to it."""
+
+    def __init__(self, ranked: Ranked, vectors: VectorIndex, keywords: KeywordIndex, allowed: AllowedRows,
+                 query: str) -> None:
+        self.ranked, self.keywords, self.allowed = ranked, keywords, allowed
+        self.vector_index = vectors
+        heads = [head[0] for head, _ in ranked.values()]
+        self.rows = np.unique(np.concatenate(heads)) if heads else np.zeros(0, dtype=np.int64)
+        self.query_counts = Counter(tokenize(query)) if query else Counter()
+        self._term_scores: dict[str, np.ndarray | None] = {}
+        self._bags: dict[int, Counter] = {}
+
+    @cached_property
+    def vectors(self) -> np.ndarray:
+        return self.vector_index.vectors(self.rows)
+
+    def scores(self, weights: dict[str, float]) -> np.ndarray:
+        """Weighted BM25 of terms on the candidate rows."""
+        out = np.zeros(len(self.rows), dtype=np.float64)
+        for term, weight in weights.items():
+            if term not in self._term_scores:
+                self._term_scores[term] = self.keywords.term_row_scores(term, self.rows, self.allowed)
+            part = self._term_scores[term]
+            if part is not None:
+                out += weight * part
+        return out
+
+    def bags(self, rows: list[int], chunk_text: Callable[[list[int]], list[str]]) -> list[Counter]:
+        """Term counts of these rows' chunks (read and tokenised once per search)."""
+        new = [row for row in rows if row not in self._bags]
+        for row, text in zip(new, chunk_text(new) if new else [], strict=True):
+            self._bags[row] = Counter(tokenize(text))
+        return [self._bags[row] for row in rows]
+
+
 def rerank(
-    config: Feedback, ranked: Ranked, first: Sequence[int], qvec: np.ndarray | None, query: str,
-    vectors: VectorIndex, keywords: KeywordIndex, rows_mask: AllowedRows, row_doc: np.ndarray,
+    config: Feedback, pool: Pool, first: Sequence[int], qvec: np.ndarray | None, row_doc: np.ndarray,
     chunk_text: Callable[[list[int]], list[str]],
 ) -> Ranked:
     """The signals' heads re-scored on their union after feedback from ``first`` (the first fused ranking's
     document numbers, best first). Every signal keeps its matches (what counts is unchanged)."""
+    ranked, candidates = pool.ranked, pool.rows
     if not first or not ranked:
         return ranked
-    candidates = np.unique(np.concatenate([head[0] for head, _ in ranked.values()]))
     out = dict(ranked)
     if "dense" in ranked and qvec is not None and config.docs and config.dense_weight:
         rows = _best_rows(ranked, row_doc, first[: config.docs])
         if rows:
-            moved = qvec + config.dense_weight * vectors.vectors(np.asarray(rows, dtype=np.int64)).mean(axis=0)
+            best = pool.vector_index.vectors(np.asarray(rows, dtype=np.int64))
+            moved = qvec + config.dense_weight * best.mean(axis=0)
             moved /= np.linalg.norm(moved)
-            scores = vectors.vectors(candidates) @ moved
-            out["dense"] = (_order(candidates, scores), ranked["dense"][1])
-    if "keyword" in ranked and config.terms and config.term_weight and query:
-        counts = Counter(tokenize(query))
+            out["dense"] = (_order(candidates, pool.vectors @ moved), ranked["dense"][1])
+    counts = pool.query_counts
+    if "keyword" in ranked and config.terms and config.term_weight and counts:
         rows = _best_rows(ranked, row_doc, first[: config.term_docs])
-        added = _expansion(chunk_text(rows), set(counts), lambda terms: keywords.idf(terms, rows_mask), config.terms)
+        added = _expansion(pool.bags(rows, chunk_text), set(counts), pool.keywords, pool.allowed, config.terms)
         if added:
-            scores = keywords.row_scores({t: float(c) for t, c in counts.items()}, candidates, rows_mask)
-            scores += config.term_weight * len(counts) * keywords.row_scores(added, candidates, rows_mask)
+            scores = pool.scores({t: float(c) for t, c in counts.items()})
+            scores += config.term_weight * len(counts) * pool.scores(added)
             hit = scores > 0
             out["keyword"] = (_order(candidates[hit], scores[hit]), ranked["keyword"][1])
     return out

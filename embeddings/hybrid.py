@@ -7,6 +7,8 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from embeddings.catalog import Catalog
 from embeddings.matches import SignalMatches
 from embeddings.store import Metadata
@@ -15,62 +17,64 @@ from embeddings.text_tokens import token_spans
 SNIPPET_CHARS = 240
 
 
-@dataclass
-class DocRank:
-    """A document's best chunk and 1-based rank in one signal."""
+@dataclass(frozen=True)
+class DocHead:
+    """One signal's head collapsed to documents: document numbers best first, each once, with its best chunk's
+    row and score (arrays: fusion runs three times per English search, over a few hundred documents)."""
 
-    rank: int
-    chunk_id: int
-    score: float
+    docs: np.ndarray
+    rows: np.ndarray
+    scores: np.ndarray
+
+    @classmethod
+    def of_rows(cls, rows: np.ndarray, scores: np.ndarray, row_doc: np.ndarray) -> DocHead:
+        """From a head of rows best first: each document's first (best) row."""
+        docs = row_doc[rows]
+        _, first = np.unique(docs, return_index=True)
+        keep = np.sort(first)
+        return cls(docs[keep].astype(np.int64), rows[keep].astype(np.int64), scores[keep].astype(np.float64))
+
+    def find(self, doc: int) -> tuple[int, int] | None:
+        """(1-based rank, best row) of document number ``doc`` in this head, or None."""
+        at = np.flatnonzero(self.docs == doc)
+        return (int(at[0]) + 1, int(self.rows[at[0]])) if len(at) else None
 
 
-def collapse(chunk_ids: Sequence[int], scores: Sequence[float], doc_of: dict[int, str]) -> dict[str, DocRank]:
-    """Per document, its best chunk; documents ranked by their best chunk."""
-    out: dict[str, DocRank] = {}
-    for chunk_id, score in zip(chunk_ids, scores, strict=True):
-        doc = doc_of[chunk_id]
-        if doc not in out:
-            out[doc] = DocRank(len(out) + 1, chunk_id, float(score))
-    return out
-
-
-def fuse(
-    signals: dict[str, dict[str, DocRank]], weights: dict[str, float], zero_floor: frozenset[str] = frozenset()
-) -> list[tuple[str, float]]:
+def fuse(heads: Mapping[str, DocHead], weights: Mapping[str, float], doc_ids: Sequence[str],
+         zero_floor: frozenset[str] = frozenset()) -> list[tuple[int, float]]:
     """Convex combination of max-normalised scores: sum over signals of weight * score / that signal's best.
 
     Unlike rank fusion, a signal that cannot tell documents apart (flat scores, e.g. an English-only model
     on Chinese text) moves the order little. A document a signal did not return gets the lowest score that
     signal returned, since it ranked below all of them, or 0 for the signals in ``zero_floor`` (keyword: a
-    document it did not return usually holds none of the terms). Ties are broken by document id.
+    document it did not return usually holds none of the terms). (document number, score) best first; ties are
+    broken by document id (``doc_ids``: id per number).
     """
-    normalised: dict[str, tuple[float, dict[str, float]]] = {}
-    for name, ranking in signals.items():
-        if not ranking:
-            continue
-        best = max(entry.score for entry in ranking.values())
-        scale = 1.0 / best if best > 0 else 1.0
-        scores = {doc: entry.score * scale for doc, entry in ranking.items()}
-        normalised[name] = (0.0 if name in zero_floor else min(scores.values()), scores)
-    fused: dict[str, float] = {}
-    for doc in {doc for _, scores in normalised.values() for doc in scores}:
-        fused[doc] = sum(
-            weights.get(name, 1.0) * scores.get(doc, floor) for name, (floor, scores) in normalised.items()
-        )
-    return sorted(fused.items(), key=lambda item: (-item[1], item[0]))
+    present = {name: head for name, head in heads.items() if len(head.docs)}
+    if not present:
+        return []
+    union = np.unique(np.concatenate([head.docs for head in present.values()]))
+    fused = np.zeros(len(union), dtype=np.float64)
+    for name, head in present.items():
+        best = float(head.scores.max())
+        normalised = head.scores * (1.0 / best if best > 0 else 1.0)
+        values = np.full(len(union), 0.0 if name in zero_floor else float(normalised.min()))
+        values[np.searchsorted(union, head.docs)] = normalised
+        fused += weights.get(name, 1.0) * values
+    order = np.argsort(-fused, kind="stable")
+    pairs = list(zip(union[order].tolist(), fused[order].tolist(), strict=True))
+    if np.any(np.diff(fused[order]) == 0):  # equal scores (copies of one text): those go by id
+        pairs.sort(key=lambda pair: (-pair[1], doc_ids[pair[0]]))
+    return pairs
 
 
 def fuse_heads(
     ranked: Mapping[str, tuple[SignalMatches, SignalMatches]], catalog: Catalog, weights: Mapping[str, float]
-) -> tuple[dict[str, dict[str, DocRank]], list[tuple[str, float]]]:
+) -> tuple[dict[str, DocHead], list[tuple[int, float]]]:
     """Each signal's head (rows best first) collapsed to documents, and their fusion (keyword: zero floor)."""
-    chunk_ids, row_doc = catalog.chunk_ids.view, catalog.row_doc.view
-    signals: dict[str, dict[str, DocRank]] = {}
-    for name, ((rows, scores), _) in ranked.items():  # fusion ranks the head of each list
-        ids = [int(c) for c in chunk_ids[rows]]
-        doc_of = {c: catalog.doc_ids[d] for c, d in zip(ids, row_doc[rows].tolist(), strict=True)}
-        signals[name] = collapse(ids, scores.tolist(), doc_of)
-    return signals, fuse(signals, dict(weights), zero_floor=frozenset({"keyword"}))
+    row_doc = catalog.row_doc.view
+    heads = {name: DocHead.of_rows(rows, scores, row_doc) for name, ((rows, scores), _) in ranked.items()}
+    return heads, fuse(heads, weights, catalog.doc_ids, zero_floor=frozenset({"keyword"}))
 
 
 def facet_counts(metas: Iterable[Metadata], fields: Sequence[str]) -> dict[str, list[tuple[str, int]]]:

@@ -143,23 +143,43 @@ class KeywordIndex:
         a search's feedback re-scores its few hundred candidates without walking whole postings by row.
         Terms no allowed row holds are skipped."""
         out = np.zeros(len(rows), dtype=np.float64)
-        n = allowed.count
-        if n == 0 or not len(rows):
-            return out
-        lengths = self.doc_len.view[rows]
-        norm = lengths * (K1 * B / self._avgdl(allowed)) + K1 * (1.0 - B)
+        for term, weight in term_weights.items():
+            part = self.term_row_scores(term, rows, allowed)
+            if part is not None:
+                out += weight * part
+        return out
+
+    def term_row_scores(self, term: str, rows: np.ndarray, allowed: AllowedRows) -> np.ndarray | None:
+        """One term's BM25 (weight 1) on the given ``rows``; None when no allowed row holds it (or no rows)."""
+        stats = self._stats({term: 1.0}, allowed) if len(rows) and allowed.count else []
+        if not stats:
+            return None
+        _, idf, (term_rows, tfs) = stats[0]
+        norm = self.doc_len.view[rows] * (K1 * B / self._avgdl(allowed)) + K1 * (1.0 - B)
         # the postings' own dtype: a binary search in an int32 posting for int64 rows first copies the whole
         # posting to int64 (a common word's ~10^5 rows, per term and search)
         wanted = rows.astype(np.int32)
-        for term, idf, (term_rows, tfs) in self._stats(term_weights, allowed):
-            pos = np.minimum(np.searchsorted(term_rows, wanted), len(term_rows) - 1)
-            tf = np.where(term_rows[pos] == wanted, tfs[pos], 0).astype(np.float64)
-            out += term_weights[term] * idf * tf * (K1 + 1.0) / (tf + norm)
-        return out
+        pos = np.minimum(np.searchsorted(term_rows, wanted), len(term_rows) - 1)
+        tf = np.where(term_rows[pos] == wanted, tfs[pos], 0).astype(np.float64)
+        return idf * tf * (K1 + 1.0) / (tf + norm)
 
     def idf(self, terms: list[str], allowed: AllowedRows) -> dict[str, float]:
         """BM25's idf of each term over the allowed rows (terms no allowed row holds are left out)."""
         return {term: idf for term, idf, _ in self._stats(dict.fromkeys(terms, 1.0), allowed)}
+
+    def idf_bounds(self, terms: list[str], allowed: AllowedRows) -> dict[str, tuple[float, float]]:
+        """(lowest, highest) idf each term can have over the allowed rows, from its posting's length alone:
+        counting a word over a partial row set walks its posting, bounding it costs nothing. At least one
+        allowed row holds a term that has an idf at all, at most its whole posting does."""
+        n, out = allowed.count, {}
+        everything = n == len(allowed.mask)
+        for term in terms:
+            entry = self._postings.get(term)
+            if entry is None or n == 0:
+                continue
+            most = min(len(entry[0]), n)
+            out[term] = (_idf(n, most), _idf(n, most if everything else 1))
+        return out
 
     def _stats(self, terms: dict[str, float], allowed: AllowedRows) -> list[tuple[str, float, tuple]]:
         n = allowed.count
@@ -171,7 +191,7 @@ class KeywordIndex:
             rows = np.frombuffer(entry[0], dtype=np.int32)
             df = self._df(term, rows, allowed)
             if df:
-                idf = float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
+                idf = _idf(n, df)
                 out.append((term, idf, (rows, np.frombuffer(entry[1], dtype=np.uint16))))
         return out
 
@@ -228,6 +248,10 @@ class KeywordIndex:
                 index._postings[term] = (array("i", rows[a:b].tobytes()), array("H", tfs[a:b].tobytes()))
             index.doc_len = GrowArray(np.int32, data["doc_len"])
         return index
+
+
+def _idf(n: int, df: int) -> float:
+    return float(np.log(1.0 + (n - df + 0.5) / (df + 0.5)))
 
 
 def _words(mask: np.ndarray) -> np.ndarray:

@@ -28,14 +28,15 @@ def matched_documents(row_doc: np.ndarray, n_docs: int, matches: Sequence[Signal
     return np.flatnonzero(hit)
 
 
-def counted_only(
-    fused: Sequence[tuple[str, float]], matched: np.ndarray, doc_index: Mapping[str, int]
-) -> list[tuple[str, float]]:
-    """The fused head without the documents no signal counts: the dense head ranks rows below the similarity
-    floor too (so a keyword match is also ranked by its meaning), but a document only there is not a result."""
-    counted = np.zeros(int(matched.max()) + 1 if len(matched) else 0, dtype=np.bool_)
-    counted[matched] = True
-    return [(doc, score) for doc, score in fused if doc_index[doc] < len(counted) and counted[doc_index[doc]]]
+def counted_only(fused: Sequence[tuple[int, float]], matched: np.ndarray) -> list[tuple[int, float]]:
+    """The fused head (document numbers) without the documents no signal counts: the dense head ranks rows below
+    the similarity floor too (so a keyword match is also ranked by its meaning), but a document only there is not
+    a result. ``matched``: the counted document numbers, ascending."""
+    if not len(matched):
+        return []
+    docs = np.fromiter((doc for doc, _ in fused), dtype=np.int64, count=len(fused))
+    at = np.minimum(np.searchsorted(matched, docs), len(matched) - 1)
+    return [pair for pair, counted in zip(fused, (matched[at] == docs).tolist(), strict=True) if counted]
 
 
 def facets(
@@ -45,21 +46,19 @@ def facets(
 
 
 def beyond_head(
-    head: Sequence[tuple[str, float]], matches: Sequence[SignalMatches], row_doc: np.ndarray,
-    doc_ids: Sequence[str], wanted: int,
-) -> list[tuple[str, float]]:
-    """Up to ``wanted`` matched documents past the fused head (score 0), signal by signal, each signal's in the
-    order it ranks them (score, then row): paging reaches every counted document. Only a page past the head
-    (rare: the head holds a few hundred documents) pays for this sort."""
+    head: Sequence[tuple[int, float]], matches: Sequence[SignalMatches], row_doc: np.ndarray, wanted: int,
+) -> list[tuple[int, float]]:
+    """Up to ``wanted`` matched documents (numbers) past the fused head (score 0), signal by signal, each
+    signal's in the order it ranks them (score, then row): paging reaches every counted document. Only a page
+    past the head (rare: the head holds a few hundred documents) pays for this sort."""
     seen = {doc for doc, _ in head}
-    extra: list[tuple[str, float]] = []
+    extra: list[tuple[int, float]] = []
     for rows, scores in matches:
         if len(extra) >= wanted:
             break
         docs = row_doc[rows[np.lexsort((rows, -scores))]]
         _, first = np.unique(docs, return_index=True)
-        for doc_number in docs[np.sort(first)].tolist():
-            doc = doc_ids[doc_number]
+        for doc in docs[np.sort(first)].tolist():
             if doc not in seen:
                 seen.add(doc)
                 extra.append((doc, 0.0))

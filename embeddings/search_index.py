@@ -22,7 +22,7 @@ from embeddings import signals as signals_module
 from embeddings.catalog import AllowedDocuments, Catalog, NumberedDocuments
 from embeddings.chunker import chunk_blocks, text_hash
 from embeddings.embedder import Embedder, get_embedder
-from embeddings.hybrid import DocRank, fuse_heads, snippet
+from embeddings.hybrid import DocHead, fuse_heads, snippet
 from embeddings.keyword_index import KeywordIndex
 from embeddings.store import ChunkStore, Metadata, Watermark
 from embeddings.text_tokens import configure_jieba, detect_lang, tokenize
@@ -102,6 +102,26 @@ class DocumentHit:
     ordinal: int
     metadata: Metadata
     ranks: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Placed:
+    """A document of the page: its fused score, its rank in each signal's head and the chunk to show."""
+
+    document_id: str
+    score: float
+    metadata: Metadata
+    ranks: dict[str, int]
+    chunk_id: int
+
+
+def _placed(heads: dict[str, DocHead], doc: int, chunk_ids: np.ndarray) -> tuple[dict[str, int], int]:
+    """Document number ``doc``'s 1-based rank in each signal's head, and the chunk to show: the keyword one (it
+    holds the terms to highlight), else the dense one; -1 past the heads (a page far down the list: no snippet)."""
+    found = {name: head.find(doc) for name, head in heads.items()}
+    ranks = {name: place[0] for name, place in found.items() if place is not None}
+    shown = next((place[1] for name in ("keyword", "dense") if (place := found.get(name)) is not None), None)
+    return ranks, -1 if shown is None else int(chunk_ids[shown])
 
 
 @dataclass
@@ -437,29 +457,30 @@ class SearchIndex:
             start = time.perf_counter()
             lang = detect_lang(query)
             weights = self.language_weights.get(lang, self.weights)
-            signals, fused = fuse_heads(ranked, catalog, weights)
+            heads, fused = fuse_heads(ranked, catalog, weights)
             everything = [every for _, every in ranked.values()]
             matched = matches.matched_documents(row_doc, len(catalog.doc_ids), everything)
-            fused = matches.counted_only(fused, matched, catalog.doc_index)
+            fused = matches.counted_only(fused, matched)
             config = self.feedback.get(lang) if mode == "hybrid" else None
             if config is not None and fused:  # re-ranks the head only: what counts stays the same
                 start_feedback = time.perf_counter()
+                pool = feedback.Pool(ranked, state.vectors, state.keywords, rows_mask, query)
                 for step in config.rounds():  # each round's documents: the best of the ranking before it
-                    first = [catalog.doc_index[doc] for doc, _ in fused[: max(step.docs, step.term_docs)]]
-                    fed = feedback.rerank(step, ranked, first, qvec, query, state.vectors, state.keywords,
-                                          rows_mask, row_doc, self._row_texts)  # always the first pass's heads
-                    signals, fused = fuse_heads(fed, catalog, weights)
-                    fused = matches.counted_only(fused, matched, catalog.doc_index)
+                    first = [doc for doc, _ in fused[: max(step.docs, step.term_docs)]]
+                    fed = feedback.rerank(step, pool, first, qvec, row_doc, self._row_texts)  # the first pass's heads
+                    heads, fused = fuse_heads(fed, catalog, weights)
+                    fused = matches.counted_only(fused, matched)
                 timings["feedback"] = (time.perf_counter() - start_feedback) * 1000
             facets = matches.facets(catalog.facet_columns(facet_fields), matched, catalog.doc_meta)
             end = page * per_page
             if end > len(fused):  # a page past the fused head
-                fused += matches.beyond_head(fused, everything, row_doc, catalog.doc_ids, end - len(fused))
-            page_docs = fused[(page - 1) * per_page : end]
-            metas = {doc: catalog.doc_meta[catalog.doc_index[doc]] for doc, _ in page_docs}
+                fused += matches.beyond_head(fused, everything, row_doc, end - len(fused))
+            chunk_ids = catalog.chunk_ids.view
+            page_docs = [Placed(catalog.doc_ids[doc], score, catalog.doc_meta[doc], *_placed(heads, doc, chunk_ids))
+                         for doc, score in fused[(page - 1) * per_page : end]]
             timings["fusion_counts_facets"] = (time.perf_counter() - start) * 1000
         start = time.perf_counter()
-        hits = self._hits(page_docs, signals, metas, query if snippets else "")
+        hits = self._hits(page_docs, query if snippets else "")
         timings["snippets"] = (time.perf_counter() - start) * 1000
         timings["total"] = (time.perf_counter() - started) * 1000
         return SearchResults(hits, len(matched), page, per_page, facets, timings)
@@ -471,30 +492,17 @@ class SearchIndex:
         stored = self.store.chunks_by_id(ids)
         return [stored[c].text for c in ids if c in stored]
 
-    def _hits(
-        self,
-        page_docs: list[tuple[str, float]],
-        signals: dict[str, dict[str, DocRank]],
-        metas: dict[str, Metadata],
-        query: str,
-    ) -> list[DocumentHit]:
-        def best_chunk(doc: str) -> int:
-            for name in ("keyword", "dense"):  # the keyword chunk holds the terms to highlight
-                if doc in signals.get(name, {}):
-                    return signals[name][doc].chunk_id
-            return -1  # matched beyond the fused head (a page far down the list): shown without a snippet
-
-        chosen = {doc: best_chunk(doc) for doc, _ in page_docs}
-        stored = self.store.chunks_by_id(list(chosen.values())) if query else {}
+    def _hits(self, page_docs: list[Placed], query: str) -> list[DocumentHit]:
+        stored = self.store.chunks_by_id([p.chunk_id for p in page_docs]) if query else {}
         terms = set(tokenize(query))
         hits = []
-        for doc, score in page_docs:
-            chunk = stored.get(chosen[doc])
+        for p in page_docs:
+            chunk = stored.get(p.chunk_id)
             if chunk is None:  # replaced between catching up and now: show the document, no snippet
                 text, ref, ordinal = "", "", -1
             else:
                 text, ref, ordinal = chunk.text, chunk.ref, chunk.ordinal
-            ranks = {name: ranking[doc].rank for name, ranking in signals.items() if doc in ranking}
-            hits.append(DocumentHit(doc, score, snippet(text, terms), chosen[doc], ref, ordinal, metas[doc], ranks))
+            hits.append(DocumentHit(p.document_id, p.score, snippet(text, terms), p.chunk_id, ref, ordinal,
+                                    p.metadata, p.ranks))
         return hits
 

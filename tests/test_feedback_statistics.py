@@ -10,7 +10,7 @@ from collections import Counter
 import numpy as np
 
 from embeddings.catalog import AllowedRows
-from embeddings.feedback import Feedback, rerank
+from embeddings.feedback import Feedback, Pool, rerank
 from embeddings.keyword_index import K1, B, KeywordIndex
 from embeddings.text_tokens import tokenize
 
@@ -65,8 +65,8 @@ def check(index: KeywordIndex, corpus: list[str], allowed: AllowedRows, query: s
         return
     first = [int(r) for r in head[0][: CONFIG.term_docs]]  # one chunk per document here: row = document
     ranked = {"keyword": (head, every)}
-    out = rerank(CONFIG, ranked, first, None, query, None, index, allowed,  # type: ignore[arg-type]
-                 np.arange(len(corpus)), lambda rows: [corpus[r] for r in rows])
+    pool = Pool(ranked, None, index, allowed, query)  # type: ignore[arg-type]
+    out = rerank(CONFIG, pool, first, None, np.arange(len(corpus)), lambda rows: [corpus[r] for r in rows])
     rows, scores = out["keyword"][0]
     counts = Counter(terms)
     added = plain_expansion(bags, allowed.mask, first, set(counts))

@@ -60,10 +60,10 @@ def test_the_head_ranks_rows_below_the_floor_and_only_rows_above_it_count(
 
 
 def test_counted_only_keeps_the_fused_order_of_counted_documents() -> None:
-    fused = [("c", 0.9), ("a", 0.8), ("b", 0.5), ("d", 0.1)]
-    doc_index = {"a": 0, "b": 1, "c": 2, "d": 3}
-    assert counted_only(fused, np.array([0, 2]), doc_index) == [("c", 0.9), ("a", 0.8)]
-    assert counted_only(fused, np.array([], dtype=np.int64), doc_index) == []
+    fused = [(2, 0.9), (0, 0.8), (1, 0.5), (3, 0.1), (7, 0.05)]  # document numbers
+    assert counted_only(fused, np.array([0, 2])) == [(2, 0.9), (0, 0.8)]
+    assert counted_only(fused, np.array([0, 3, 7])) == [(0, 0.8), (3, 0.1), (7, 0.05)]
+    assert counted_only(fused, np.array([], dtype=np.int64)) == []
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ import pytest
 
 from embeddings import SearchIndex
 from embeddings.catalog import AllowedRows
-from embeddings.feedback import Feedback, rerank
+from embeddings.feedback import Feedback, Pool, rerank
 from embeddings.keyword_index import KeywordIndex
 from embeddings.search_index import DocumentInput
 from embeddings.text_tokens import tokenize
@@ -58,7 +58,7 @@ def test_dense_feedback_moves_the_query_towards_the_first_documents() -> None:
     before = ranked["dense"][0][0].tolist()
     assert before.index(3) > before.index(2)  # plain dense: the kitchen text above the related cone paper
     config = Feedback(docs=2, dense_weight=3.0, terms=0)
-    out = rerank(config, ranked, [0, 1], qvec, query, vectors, keywords, allowed, row_doc, lambda rows: [])
+    out = rerank(config, Pool(ranked, vectors, keywords, allowed, query), [0, 1], qvec, row_doc, lambda rows: [])
     after = out["dense"][0][0].tolist()
     assert after.index(3) < after.index(2)  # feedback from documents 0 and 1 lifts the cone paper
     assert sorted(after) == sorted(np.unique(np.concatenate([ranked["dense"][0][0], ranked["keyword"][0][0]])))
@@ -76,7 +76,7 @@ def test_keyword_feedback_adds_the_typical_terms_of_the_first_documents() -> Non
     plain = dict(zip(*ranked["keyword"][0], strict=True))
     assert plain[1] > plain[3] or abs(plain[1] - plain[3]) < 1e-6  # both match the query words alone
     config = Feedback(docs=0, dense_weight=0.0, term_docs=1, terms=5, term_weight=1.0)
-    out = rerank(config, ranked, [1], qvec, query, vectors, keywords, allowed, row_doc,
+    out = rerank(config, Pool(ranked, vectors, keywords, allowed, query), [1], qvec, row_doc,
                  lambda rows: [TEXTS[r] for r in rows])
     rows, scores = out["keyword"][0]
     boosted = dict(zip(rows.tolist(), scores.tolist(), strict=True))
@@ -101,7 +101,7 @@ def test_no_first_documents_means_no_change() -> None:
     vectors, keywords, allowed, row_doc = _setup()
     qvec = _vectors()[0]
     ranked = _heads(vectors, keywords, allowed, "boundary layer", qvec, 5)
-    assert rerank(Feedback(), ranked, [], qvec, "boundary layer", vectors, keywords, allowed, row_doc,
+    assert rerank(Feedback(), Pool(ranked, vectors, keywords, allowed, "boundary layer"), [], qvec, row_doc,
                   lambda rows: []) is ranked
 
 
