@@ -126,14 +126,7 @@ class Pool:
 
     def scores(self, weights: dict[str, float]) -> np.ndarray:
         """Weighted BM25 of terms on the candidate rows."""
-        out = np.zeros(len(self.rows), dtype=np.float64)
-        for term, weight in weights.items():
-            if term not in self._term_scores:
-                self._term_scores[term] = self.keywords.term_row_scores(term, self.rows, self.allowed)
-            part = self._term_scores[term]
-            if part is not None:
-                out += weight * part
-        return out
+        return self.keywords.row_scores(weights, self.rows, self.allowed, memo=self._term_scores)
 
     def bags(self, rows: list[int], chunk_text: Callable[[list[int]], list[str]]) -> list[Counter]:
         """Term counts of these rows' chunks (read and tokenised once per search)."""

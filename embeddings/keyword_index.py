@@ -138,18 +138,23 @@ class KeywordIndex:
         score /= denom
         return rows, score
 
-    def row_scores(self, term_weights: dict[str, float], rows: np.ndarray, allowed: AllowedRows) -> np.ndarray:
+    def row_scores(self, term_weights: dict[str, float], rows: np.ndarray, allowed: AllowedRows,
+                   memo: dict[str, np.ndarray | None] | None = None) -> np.ndarray:
         """BM25 of weighted terms on the given ``rows`` only (statistics over the allowed rows, as ``matches``):
         a search's feedback re-scores its few hundred candidates without walking whole postings by row.
-        Terms no allowed row holds are skipped."""
+        Terms no allowed row holds are skipped. ``memo``: each term's scores on these same rows and allowed
+        rows, filled as terms are met (feedback rounds score the same candidates again)."""
+        memo = {} if memo is None else memo
         out = np.zeros(len(rows), dtype=np.float64)
         for term, weight in term_weights.items():
-            part = self.term_row_scores(term, rows, allowed)
+            if term not in memo:
+                memo[term] = self._term_row_scores(term, rows, allowed)
+            part = memo[term]
             if part is not None:
                 out += weight * part
         return out
 
-    def term_row_scores(self, term: str, rows: np.ndarray, allowed: AllowedRows) -> np.ndarray | None:
+    def _term_row_scores(self, term: str, rows: np.ndarray, allowed: AllowedRows) -> np.ndarray | None:
         """One term's BM25 (weight 1) on the given ``rows``; None when no allowed row holds it (or no rows)."""
         stats = self._stats({term: 1.0}, allowed) if len(rows) and allowed.count else []
         if not stats:

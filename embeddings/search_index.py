@@ -115,13 +115,15 @@ class Placed:
     chunk_id: int
 
 
-def _placed(heads: dict[str, DocHead], doc: int, chunk_ids: np.ndarray) -> tuple[dict[str, int], int]:
-    """Document number ``doc``'s 1-based rank in each signal's head, and the chunk to show: the keyword one (it
-    holds the terms to highlight), else the dense one; -1 past the heads (a page far down the list: no snippet)."""
+def _placed(heads: dict[str, DocHead], doc: int, score: float, catalog: Catalog) -> Placed:
+    """Document number ``doc`` of the page: its 1-based rank in each signal's head, and the chunk to show: the
+    keyword one (it holds the terms to highlight), else the dense one; -1 past the heads (a page far down the
+    list: no snippet)."""
     found = {name: head.find(doc) for name, head in heads.items()}
     ranks = {name: place[0] for name, place in found.items() if place is not None}
     shown = next((place[1] for name in ("keyword", "dense") if (place := found.get(name)) is not None), None)
-    return ranks, -1 if shown is None else int(chunk_ids[shown])
+    chunk = -1 if shown is None else int(catalog.chunk_ids.view[shown])
+    return Placed(catalog.doc_ids[doc], score, catalog.doc_meta[doc], ranks, chunk)
 
 
 @dataclass
@@ -475,9 +477,7 @@ class SearchIndex:
             end = page * per_page
             if end > len(fused):  # a page past the fused head
                 fused += matches.beyond_head(fused, everything, row_doc, end - len(fused))
-            chunk_ids = catalog.chunk_ids.view
-            page_docs = [Placed(catalog.doc_ids[doc], score, catalog.doc_meta[doc], *_placed(heads, doc, chunk_ids))
-                         for doc, score in fused[(page - 1) * per_page : end]]
+            page_docs = [_placed(heads, doc, score, catalog) for doc, score in fused[(page - 1) * per_page : end]]
             timings["fusion_counts_facets"] = (time.perf_counter() - start) * 1000
         start = time.perf_counter()
         hits = self._hits(page_docs, query if snippets else "")
