@@ -1,7 +1,7 @@
 """Search latency, ANN recall and index memory at 100k and 1M chunks, per permission selectivity.
 
-Usage: python bench/search_bench.py [--scales 100000,1000000] [--queries 200] [--base-texts 10000]
-                                    [--noise 0.5] [--users 20] [--data-dir data/bench-search]
+Usage: python bench/search_bench.py [--scales 100000,1000000] [--shares 1,10,100] [--queries 200]
+                                    [--base-texts 10000] [--noise 0.5] [--users 20] [--data-dir data/bench-search]
                                     [--allowed numbers|ids]
 
 Embedding 1M real chunks takes ~10 hours here (~30 chunks/s), so the large corpora are a documented
@@ -268,7 +268,8 @@ def build_corpus(
     gc.collect()
     catalog_mb = rss_mb() - before
     info["memory_bytes_per_chunk"] = {
-        "dense_hnsw": round(vector_mb * 2**20 / n),
+        "dense_hnsw": round(vector_mb * 2**20 / n),  # the graph, float32 vectors and the 8-bit sketch
+        "of_which_dense_sketch": round(vectors.sketch_bytes / n),
         "keyword": round(keyword_mb * 2**20 / n),
         "catalog": round(catalog_mb * 2**20 / n),
         "total": round((vector_mb + keyword_mb + catalog_mb) * 2**20 / n),
@@ -487,7 +488,7 @@ def run_scale(
         index.search(q, None)
     numbering = permission_numbering(state.catalog.doc_ids, seed=n + 2) if args.allowed == "numbers" else None
     info["hnsw_efSearch"] = state.vectors.ef_search()
-    for share in (0.01, 0.10, 1.0):
+    for share in (float(x) / 100 for x in args.shares.split(",")):
         label = f"{round(share * 100)}%"
         info[label] = measure_share(index, state, queries, share, args.users, rng, numbering)
         log(f"{n} {label}: {json.dumps(info[label])}")
@@ -499,6 +500,7 @@ def run_scale(
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="100000,1000000", help="comma-separated corpus sizes in chunks")
+    parser.add_argument("--shares", default="1,10,100", help="comma-separated readable shares, in percent")
     parser.add_argument("--queries", type=int, default=200, help="searches per scale and permission share")
     parser.add_argument("--users", type=int, default=20, help="distinct permission sets per share below 100%%")
     parser.add_argument("--base-texts", type=int, default=10_000, help="real passages embedded with the model")

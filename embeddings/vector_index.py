@@ -1,11 +1,13 @@
 """Dense retrieval restricted to an allowed set of rows, exact whenever it matters.
 
-One FAISS HNSW index holds the vectors (its flat storage serves the exact scans, so vectors are
+One FAISS HNSW index holds the vectors (its flat storage serves the exact scans, so float vectors are
 kept once). The strategy follows selectivity: few allowed rows (a small count or a small share of
 the index) get an exact scan of just those rows, which costs little because few vectors are read,
 and never pay for an ANN walk that finds nothing; otherwise HNSW with a bitmap selector and a beam
 widened for big indexes and for selective filters, falling back to the exact scan if it returns
-fewer than k hits (selectors starve HNSW when they exclude much of the graph).
+fewer than k hits (selectors starve HNSW when they exclude much of the graph). A long exact scan
+reads an 8-bit sketch of the vectors first and rescores in float32 only the rows its error bound
+cannot rule out (embeddings/sketch.py): the same result for a quarter of the bytes read.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import faiss
 import numpy as np
 
 from embeddings.catalog import AllowedRows, as_allowed_rows, top_k
+from embeddings.sketch import Sketch
 
 HNSW_M = 32
 # Graph quality caps recall whatever the search beam: at 1M proxy vectors (bench/search_bench.py) efConstruction
@@ -34,15 +37,20 @@ EF_SEARCH_MAX = 1024
 # Exact scans of up to this many rows cost a few ms; beyond it, HNSW when at least HNSW_MIN_FRACTION of the rows
 # is allowed. Measured at 1M rows, 10% allowed (bench/search_bench.py): HNSW with a selector 11-16 ms p95 at
 # recall@10 0.9835 whatever the beam (a selector that excludes 90% of the graph starves the walk); the exact
-# scan of those 100k rows is exact at ~16 ms p50 (one thread, fp32 read in place). Tried for that share and
-# slower or no faster: an 8-bit copy scanned with FAISS's bitmap selector (15 ms, same as fp32: decoding costs
-# what the smaller reads save), an IVF over 1024 lists (recall@10 0.93 at 64 probes on the proxy corpus).
-# At 100k rows, all allowed, exact 15-18 ms against HNSW's ~5.
+# scan of those 100k rows is exact at ~16 ms p50 (one thread, fp32 read in place; through the sketch ~6 ms).
+# Tried for that share and slower or no faster: an 8-bit copy scanned with FAISS's bitmap selector (15 ms, same
+# as fp32: decoding costs what the smaller reads save), an IVF over 1024 lists (recall@10 0.93 at 64 probes on
+# the proxy corpus). At 100k rows, all allowed, exact 15-18 ms against HNSW's ~5.
 EXACT_MAX_ROWS = 50_000
 HNSW_MIN_FRACTION = 0.15
-# An exact scan of more rows than this is split across two threads (FAISS releases the GIL): the scan is
-# bound by memory reads, which one core does not saturate.
+# An exact scan of more rows than this is split across two threads (FAISS and the sketch's kernel release the
+# GIL): the scan is bound by memory reads, which one core does not saturate.
 SPLIT_ROWS = 50_000
+# Exact scans of at least this many rows read the 8-bit sketch first and rescore only the rows its bound cannot
+# rule out (embeddings/sketch.py); an index of fewer rows keeps no sketch (it costs dim + 4 bytes a row). At 1M
+# rows, the same scans through the sketch against float32 only, p50: 20k rows 2.4 / 3.7 ms, 50k 4.8 / 8.9,
+# 100k 8.1 / 18.2 (~3k rows rescored). Below 20k a float32 scan costs a few ms at most.
+SKETCH_ROWS = 20_000
 
 
 class VectorIndex:
@@ -57,7 +65,9 @@ class VectorIndex:
             raise ValueError("the vector index must use inner-product similarity")
         self._index = index
         self._xb: np.ndarray | None = None
+        self._sketch: Sketch | None = None
         self.last_strategy = ""
+        self._follow_sketch(None)
 
     @property
     def rows(self) -> int:
@@ -65,8 +75,24 @@ class VectorIndex:
 
     def add(self, vectors: np.ndarray) -> None:
         if len(vectors):
-            self._index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+            vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+            self._index.add(vectors)
             self._xb = None  # storage may have been reallocated
+            self._follow_sketch(vectors)
+
+    def _follow_sketch(self, added: np.ndarray | None) -> None:
+        """Keeps the sketch in step with the vectors: built from every row once the index holds SKETCH_ROWS,
+        then extended by each addition."""
+        if self._sketch is None:
+            if self.rows >= SKETCH_ROWS:
+                self._sketch = Sketch(self.dim)
+                self._sketch.extend(self._matrix())
+        elif added is not None:
+            self._sketch.extend(added)
+
+    @property
+    def sketch_bytes(self) -> int:
+        return self._sketch.nbytes if self._sketch is not None else 0
 
     def _matrix(self) -> np.ndarray:
         if self._xb is None:
@@ -98,7 +124,8 @@ class VectorIndex:
                 self.last_strategy = "hnsw"
                 return rows, scores
         self.last_strategy = "exact"
-        return self._exact(query, allowed, k)
+        head_rows, head_scores, _, _ = self._exact(query, allowed, k, None)
+        return head_rows, head_scores
 
     def search_above(
         self, query: np.ndarray, allowed: AllowedRows | np.ndarray, k: int, floor: float
@@ -109,9 +136,9 @@ class VectorIndex:
         floor that another signal matched (a keyword match is ranked by its meaning too), but such a row counts
         only through that other signal.
 
-        Where the exact strategy applies, one pass scores every allowed row and yields both. Otherwise, when
-        HNSW's top-``k`` window is full of rows above the floor, one exact range pass over the allowed rows finds
-        the rest. Either way FAISS reads the vectors in place (a numpy gather copied ~1.5 GB per query at 1M rows).
+        Where the exact strategy applies, one scan of the allowed rows yields both. Otherwise, when HNSW's
+        top-``k`` window is full of rows above the floor, one exact range pass over the allowed rows finds the
+        rest. Either way the vectors are read in place (a numpy gather copied ~1.5 GB per query at 1M rows).
         """
         allowed = as_allowed_rows(allowed)
         if allowed.count == 0 or k <= 0:
@@ -120,10 +147,7 @@ class VectorIndex:
         vector = np.ascontiguousarray(query, dtype=np.float32).reshape(1, self.dim)
         if not self._uses_hnsw(allowed):  # one exact pass scores every allowed row: head and all at once
             self.last_strategy = "exact"
-            subset = np.ascontiguousarray(allowed.rows, dtype=np.int64)
-            subset_scores = self._scores_of(vector, subset)
-            hit = subset_scores >= floor
-            return (*top_k(subset, subset_scores, k), subset[hit], subset_scores[hit])
+            return self._exact(vector, allowed, k, floor)
         rows, scores = self.search(query, allowed, k)
         keep = scores >= floor
         if len(rows) < k or not keep.all():
@@ -157,26 +181,26 @@ class VectorIndex:
         _in_halves(len(subset), part)
         return scores
 
-    def _exact(self, query: np.ndarray, allowed: AllowedRows, k: int) -> tuple[np.ndarray, np.ndarray]:
-        # FAISS's top-k over a list of row numbers reads only the allowed vectors, in place, on one
-        # thread: 4-6x faster at 1M rows than the flat scan with a bitmap selector (which tests every
-        # row), and a numpy gather + matmul hands small products to a threaded BLAS, which was 10-100x
-        # slower on a busy 2-core machine.
-        subset = np.ascontiguousarray(allowed.rows, dtype=np.int64)
-        scores = np.full((2, k), -np.inf, dtype=np.float32)
-        rows = np.full((2, k), -1, dtype=np.int64)
-        matrix = self._matrix()
-
-        def part(lo: int, hi: int) -> None:
-            half = 0 if lo == 0 else 1
-            faiss.knn_inner_products_by_idx(
-                faiss.swig_ptr(query), faiss.swig_ptr(matrix), faiss.swig_ptr(subset[lo:hi]),
-                self.dim, 1, self.rows, hi - lo, k, faiss.swig_ptr(scores[half]), faiss.swig_ptr(rows[half]),
-            )
-
-        _in_halves(len(subset), part)
-        keep = rows.ravel() >= 0
-        return top_k(rows.ravel()[keep], scores.ravel()[keep], k)
+    def _exact(
+        self, query: np.ndarray, allowed: AllowedRows, k: int, floor: float | None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The exact top-``k`` of the allowed rows, and every allowed row scoring at least ``floor`` (none
+        without one). A long scan estimates every row from the sketch first, then scores exactly only the rows
+        that could be in either: those whose estimate is within the sketch's error of the k-th best estimate
+        (doubled: that one may be off too) or of the floor. The result is the full scan's, row for row."""
+        candidates = np.ascontiguousarray(allowed.rows, dtype=np.int64)
+        if self._sketch is not None and len(candidates) >= SKETCH_ROWS and k < len(candidates):
+            vector = query.reshape(-1)
+            estimates = np.empty(len(candidates), dtype=np.float32)
+            sketch = self._sketch
+            _in_halves(len(candidates), lambda lo, hi: sketch.estimate(vector, candidates[lo:hi], estimates[lo:hi]))
+            error = sketch.error(vector)
+            kth = float(np.partition(estimates, len(estimates) - k)[len(estimates) - k])
+            cut = kth - 2 * error if floor is None else min(kth - 2 * error, floor - error)
+            candidates = candidates[estimates >= cut]
+        scores = self._scores_of(query, candidates)
+        hit = scores >= floor if floor is not None else np.zeros(len(candidates), dtype=np.bool_)
+        return (*top_k(candidates, scores, k), candidates[hit], scores[hit])
 
     def _hnsw(self, query: np.ndarray, allowed: AllowedRows, k: int) -> tuple[np.ndarray, np.ndarray]:
         ef = max(self.ef_search(allowed.count / self.rows), 2 * k)
