@@ -62,11 +62,9 @@ def fuse(heads: Mapping[str, DocHead], weights: Mapping[str, float], doc_ids: Se
         values[np.searchsorted(union, head.docs)] = normalised
         fused += weights.get(name, 1.0) * values
     order = np.argsort(-fused, kind="stable")
-    ordered = fused[order]
-    pairs = list(zip(union[order].tolist(), ordered.tolist(), strict=True))
-    if np.any(np.diff(ordered) == 0):  # equal scores (copies of one text): those go by id
-        pairs.sort(key=lambda pair: (-pair[1], doc_ids[pair[0]]))
-    return pairs
+    if np.any(np.diff(fused[order]) == 0):  # equal scores (copies of one text): those go by id
+        order = np.lexsort((np.array([doc_ids[doc] for doc in union.tolist()]), -fused))
+    return list(zip(union[order].tolist(), fused[order].tolist(), strict=True))
 
 
 def fuse_heads(
