@@ -161,11 +161,27 @@ class AllowedRows:
         return np.flatnonzero(self.mask)
 
 
+# top_k of at least this many scores first keeps those reaching a threshold taken from a sample
+SAMPLED_TOP_K = 20_000
+SAMPLE_SIZE = 1024
+SAMPLE_MARGIN = 8
+
+
 def top_k(rows: np.ndarray, scores: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """The ``k`` best (rows, scores), best first; ties: earlier row first (deterministic)."""
     k = min(k, len(rows))
     if k <= 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+    if len(scores) >= SAMPLED_TOP_K and k * SAMPLE_MARGIN < len(scores):
+        # Most scores are far from the head (a common word's 10^5 matches): a threshold read off a strided
+        # sample keeps only the scores reaching it (~SAMPLE_MARGIN * k expected), and the head is taken among
+        # them. When at least k reach it, every score reaching the k-th best is among them, so the head is the
+        # same; otherwise all of them go on. At 300k scores: 0.15 ms against 2.7 for a partition of them all.
+        sample = np.sort(scores[:: max(1, len(scores) // SAMPLE_SIZE)])
+        threshold = sample[max(0, len(sample) - 1 - len(sample) * SAMPLE_MARGIN * k // len(scores))]
+        reach = np.flatnonzero(scores >= threshold)
+        if len(reach) >= k:
+            rows, scores = rows[reach], scores[reach]
     if k < len(rows):
         # the k-th best value from a partition of the values (at 10^5-10^6 scores ~1.6x cheaper than an
         # argpartition), then every row reaching it
