@@ -195,7 +195,7 @@ class VectorIndex:
             sketch = self._sketch
             _in_halves(len(candidates), lambda lo, hi: sketch.estimate(vector, candidates[lo:hi], estimates[lo:hi]))
             error = sketch.error(vector)
-            kth = float(np.partition(estimates, len(estimates) - k)[len(estimates) - k])
+            kth = float(top_k(candidates, estimates, k)[1][-1])  # the k-th best estimate
             cut = kth - 2 * error if floor is None else min(kth - 2 * error, floor - error)
             candidates = candidates[estimates >= cut]
         scores = self._scores_of(query, candidates)
