@@ -370,7 +370,8 @@ class _Accumulator:
             # a term's BM25 on a row holding it is > 0 (idf > 0, tf >= 1), so the rows hit are the nonzero sums.
             # Comparing, then finding the flags, is ~3x cheaper than flatnonzero on the floats, and a memset
             # resets the buffer faster than a scatter over the hits (1M rows, 250k hits: 2.3 ms against 4.3 ms
-            # with a separate array of hit flags)
+            # with a separate array of hit flags; a compiled single pass was slower still, its branch on each
+            # row mispredicted)
             unique = np.flatnonzero(scores != 0.0)
             summed = scores[unique].astype(np.float32)
             scores.fill(0.0)

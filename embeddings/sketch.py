@@ -8,63 +8,15 @@ scan of the float vectors returns (``VectorIndex`` does the rescoring).
 Why: an exact scan of many allowed rows is bound by memory reads, 1.5 KB a row in float32. At 1M rows with
 100k allowed, one thread: FAISS's float32 by-index scan 15 ms, these codes 5.9 ms, leaving ~2.5k rows to
 rescore (~0.4 ms). FAISS's own 8-bit scalar quantiser with a bitmap selector took 8.5 ms and numpy (gather,
-then BLAS) 13 ms: both decode row by row, where the kernel here is compiled (Numba) and vectorised.
-
-Numba is imported on first use: an index too small to need a sketch never loads it.
+then BLAS) 13 ms: both decode row by row, where the kernel here (embeddings/compiled.py) is vectorised.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import cache
-
 import numpy as np
 
 from embeddings.catalog import GrowArray
-
-# Rounding in the two float32 dot products compared (this kernel's and the exact one), relative to
-# ||q|| (||x|| + error): a 384-term sum errs by at most ~384 * 2^-24 ~ 2.3e-5 of it; 1e-4 leaves room.
-ROUNDING = 1e-4
-CODE_MAX = 127
-
-
-@cache
-def _kernels() -> tuple[Callable[..., None], Callable[..., None]]:
-    import numba
-
-    # explicit types: compiled (or read from Numba's cache) once, when first needed, never again for other dtypes
-    @numba.njit("void(float32[:, ::1], int8[:, ::1], float32[::1], float64[::1])", nogil=True, cache=True)
-    def quantise(vectors, codes, scales, bounds):
-        n, dim = vectors.shape
-        for i in range(n):
-            top = 0.0
-            for j in range(dim):
-                top = max(top, abs(vectors[i, j]))
-            scale = np.float32(top / CODE_MAX) if top > 0 else np.float32(1.0)
-            error = 0.0
-            norm = 0.0
-            for j in range(dim):
-                x = float(vectors[i, j])
-                code = min(CODE_MAX, max(-CODE_MAX, round(x / scale)))
-                codes[i, j] = code
-                error += (x - float(scale) * code) ** 2
-                norm += x * x
-            scales[i] = scale
-            bounds[i] = np.sqrt(error) + ROUNDING * (np.sqrt(norm) + np.sqrt(error))
-
-    # fastmath: the sum may be reordered (vectorised); the rounding that costs is within ROUNDING
-    @numba.njit("void(int8[:, ::1], float32[::1], float32[::1], int64[::1], float32[::1])",
-                nogil=True, fastmath=True, cache=True)
-    def scores(codes, scales, query, rows, out):
-        dim = codes.shape[1]
-        for i in range(rows.shape[0]):
-            row = rows[i]
-            total = np.float32(0.0)
-            for j in range(dim):
-                total += query[j] * np.float32(codes[row, j])
-            out[i] = total * scales[row]
-
-    return quantise, scores
+from embeddings.compiled import kernels
 
 
 class Sketch:
@@ -89,9 +41,8 @@ class Sketch:
         vectors = np.ascontiguousarray(vectors, dtype=np.float32)
         if not len(vectors):
             return
-        quantise, _ = _kernels()
         bounds = np.empty(len(vectors), dtype=np.float64)
-        quantise(vectors, self._codes.grow(len(vectors)), self._scales.grow(len(vectors)), bounds)
+        kernels().quantise(vectors, self._codes.grow(len(vectors)), self._scales.grow(len(vectors)), bounds)
         self.max_bound = max(self.max_bound, float(bounds.max()))
 
     def error(self, query: np.ndarray) -> float:
@@ -100,5 +51,5 @@ class Sketch:
 
     def estimate(self, query: np.ndarray, rows: np.ndarray, out: np.ndarray) -> None:
         """Estimated inner products of ``query`` (float32, 1-D) with ``rows`` (int64), written to ``out``."""
-        _, scores = _kernels()
-        scores(self._codes.view, self._scales.view, np.ascontiguousarray(query, dtype=np.float32), rows, out)
+        query = np.ascontiguousarray(query, dtype=np.float32)
+        kernels().estimate(self._codes.view, self._scales.view, query, rows, out)
