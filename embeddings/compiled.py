@@ -67,4 +67,11 @@ def kernels() -> SimpleNamespace:
             t = float(tf[i])
             out[i] = (t * weight) / (float(doc_len[rows[i]]) * per_length + base + t)
 
-    return SimpleNamespace(quantise=quantise, estimate=estimate, bm25=bm25)
+    # buffer[rows[i]] += values[i] in order: what np.add.at does (the same sums), without its per-call set-up
+    # and generic inner loop (1M-row buffer, 420k hits over 8 terms: 1.0 ms against 1.9)
+    @numba.njit("void(float64[::1], int32[::1], float64[::1])", nogil=True, cache=True)
+    def scatter_add(buffer, rows, values):
+        for i in range(rows.shape[0]):
+            buffer[rows[i]] += values[i]
+
+    return SimpleNamespace(quantise=quantise, estimate=estimate, bm25=bm25, scatter_add=scatter_add)

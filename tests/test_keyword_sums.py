@@ -12,7 +12,9 @@ from embeddings.catalog import AllowedRows
 from embeddings.keyword_index import KeywordIndex, _Accumulator, _sum_by_row
 
 
-def test_dense_and_sorted_sums_agree_bit_for_bit() -> None:
+@pytest.mark.parametrize("compiled_from", [0, 10**9])  # the buffer filled by the compiled loop, or by numpy
+def test_dense_and_sorted_sums_agree_bit_for_bit(monkeypatch: pytest.MonkeyPatch, compiled_from: int) -> None:
+    monkeypatch.setattr(keyword_index, "COMPILED_POSTING", compiled_from)
     rng = np.random.default_rng(21)
     buffer = _Accumulator()
     for _ in range(30):
