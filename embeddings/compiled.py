@@ -1,7 +1,8 @@
 """The few loops numpy cannot express without extra passes over memory, compiled with Numba.
 
 Each is typed explicitly, so it is compiled (or read from Numba's on-disk cache) once, when first needed, and
-never again for other dtypes. Numba is imported on first use, and only big indexes use these: a small one
+never again for other dtypes; inputs are typed read-only, which writable arrays also satisfy (cached term
+scores are read-only). Numba is imported on first use, and only big indexes use these: a small one
 never loads it.
 """
 
@@ -22,10 +23,15 @@ ROUNDING = 1e-4
 def kernels() -> SimpleNamespace:
     """A namespace of the compiled functions (see each one's comment)."""
     import numba
+    from numba import types
+
+    def read(dtype: object, ndim: int = 1) -> object:
+        return types.Array(dtype, ndim, "C", readonly=True)
 
     # vectors (n, dim) float32 -> codes (n, dim) int8, scales (n,) float32, bounds (n,) float64 on
     # ||x - scale * codes|| plus rounding room
-    @numba.njit("void(float32[:, ::1], int8[:, ::1], float32[::1], float64[::1])", nogil=True, cache=True)
+    @numba.njit(types.void(read(types.float32, 2), types.int8[:, ::1], types.float32[::1], types.float64[::1]),
+                nogil=True, cache=True)
     def quantise(vectors, codes, scales, bounds):
         n, dim = vectors.shape
         for i in range(n):
@@ -46,8 +52,8 @@ def kernels() -> SimpleNamespace:
 
     # out[i] = scales[rows[i]] * (query . codes[rows[i]]); fastmath lets the sum be reordered (vectorised), the
     # rounding that costs is within ROUNDING
-    @numba.njit("void(int8[:, ::1], float32[::1], float32[::1], int64[::1], float32[::1])",
-                nogil=True, fastmath=True, cache=True)
+    @numba.njit(types.void(read(types.int8, 2), read(types.float32), read(types.float32), read(types.int64),
+                           types.float32[::1]), nogil=True, fastmath=True, cache=True)
     def estimate(codes, scales, query, rows, out):
         dim = codes.shape[1]
         for i in range(rows.shape[0]):
@@ -60,8 +66,8 @@ def kernels() -> SimpleNamespace:
     # out[i] = tf[i] * weight / (doc_len[rows[i]] * per_length + base + tf[i]): one term's BM25 on its posting,
     # the same float64 operations in the same order as the numpy expression it stands in for (the same bits),
     # in one pass instead of six over arrays as long as the posting
-    @numba.njit("void(int32[::1], uint16[::1], int32[::1], float64, float64, float64, float64[::1])",
-                nogil=True, cache=True)
+    @numba.njit(types.void(read(types.int32), read(types.uint16), read(types.int32), types.float64, types.float64,
+                           types.float64, types.float64[::1]), nogil=True, cache=True)
     def bm25(rows, tf, doc_len, per_length, base, weight, out):
         for i in range(rows.shape[0]):
             t = float(tf[i])
@@ -69,7 +75,7 @@ def kernels() -> SimpleNamespace:
 
     # buffer[rows[i]] += values[i] in order: what np.add.at does (the same sums), without its per-call set-up
     # and generic inner loop (1M-row buffer, 420k hits over 8 terms: 1.0 ms against 1.9)
-    @numba.njit("void(float64[::1], int32[::1], float64[::1])", nogil=True, cache=True)
+    @numba.njit(types.void(types.float64[::1], read(types.int32), read(types.float64)), nogil=True, cache=True)
     def scatter_add(buffer, rows, values):
         for i in range(rows.shape[0]):
             buffer[rows[i]] += values[i]

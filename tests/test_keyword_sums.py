@@ -49,3 +49,21 @@ def test_long_postings_score_the_same_compiled_as_in_numpy(monkeypatch: pytest.M
                 assert rows_a.tolist() == rows_b.tolist()
                 assert scores_a.dtype == scores_b.dtype == np.float64
                 assert scores_a.tobytes() == scores_b.tobytes()
+
+
+def test_cached_term_scores_sum_like_fresh_ones(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A repeated query takes its terms' scores from the term cache (read-only arrays): the compiled sums accept
+    them and give what a fresh computation gives."""
+    rng = np.random.default_rng(12)
+    index = KeywordIndex()
+    index.add([[f"w{int(v) % 30}" for v in rng.zipf(1.2, int(rng.integers(5, 80)))] for _ in range(2000)])
+    monkeypatch.setattr(keyword_index, "COMPILED_POSTING", 0)
+    allowed = AllowedRows(rng.random(index.rows) < 0.5)
+    queries = [[f"w{int(v)}" for v in rng.integers(0, 30, 6)] for _ in range(20)]
+    first = [index.matches(terms, allowed) for terms in queries]
+    again = [index.matches(terms, allowed) for terms in queries]  # every term from the cache now
+    index.term_cache_bytes = 0
+    fresh = [index.matches(terms, AllowedRows(allowed.mask.copy())) for terms in queries]
+    for (rows_a, scores_a), (rows_b, scores_b), (rows_c, scores_c) in zip(first, again, fresh, strict=True):
+        assert rows_a.tolist() == rows_b.tolist() == rows_c.tolist()
+        assert scores_a.tobytes() == scores_b.tobytes() == scores_c.tobytes()
