@@ -25,7 +25,7 @@ def kernels() -> SimpleNamespace:
     import numba
     from numba import types
 
-    def read(dtype: object, ndim: int = 1) -> object:
+    def read(dtype: types.Type, ndim: int = 1) -> types.Array:
         return types.Array(dtype, ndim, "C", readonly=True)
 
     # vectors (n, dim) float32 -> codes (n, dim) int8, scales (n,) float32, bounds (n,) float64 on
