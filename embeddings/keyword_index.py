@@ -361,8 +361,9 @@ class _Accumulator:
         self._lock = threading.Lock()
 
     def sum(
-        self, hit_rows: list[np.ndarray], hit_scores: list[np.ndarray], n_rows: int
+        self, hit_rows: list[np.ndarray], hit_scores: list[np.ndarray], n_rows: int, hits: int
     ) -> tuple[np.ndarray, np.ndarray]:
+        """(rows, float32 sums) over the terms' hits (``hits``: how many there are, all terms together)."""
         # a concurrent caller (the engine serialises searches; direct callers may not) gets a buffer of its own
         mine = self._lock.acquire(blocking=False)
         try:
@@ -372,7 +373,7 @@ class _Accumulator:
                 if len(self._scores) < n_rows:
                     self._scores = np.zeros(max(n_rows, 2 * len(self._scores)), dtype=np.float64)
                 scores = self._scores[:n_rows]
-            compiled = sum(len(rows) for rows in hit_rows) >= COMPILED_POSTING
+            compiled = hits >= COMPILED_POSTING
             for rows, term_scores in zip(hit_rows, hit_scores, strict=True):
                 # one pass where `scores[rows] += s` gathers, adds and scatters (~2x faster at 1M rows), the same
                 # sums in the same order: compiled for many hits, else numpy's ufunc.at
@@ -405,6 +406,6 @@ def _sum_by_row(
     if total * 64 > n_rows:
         # many hits (common words at 1M rows): a dense buffer instead of sorting them all. At 1M rows, np.unique
         # + bincount against the buffer: 42k hits 1.9 ms / 1.1 ms, 140k 7.6 / 1.2, 14k 0.54 / 0.59
-        return (dense or _Accumulator()).sum(hit_rows, hit_scores, n_rows)
+        return (dense or _Accumulator()).sum(hit_rows, hit_scores, n_rows, total)
     unique, inverse = np.unique(np.concatenate(hit_rows), return_inverse=True)
     return unique, np.bincount(inverse, weights=np.concatenate(hit_scores)).astype(np.float32)

@@ -37,7 +37,7 @@ EF_SEARCH_MAX = 1024
 # Exact scans of up to this many rows cost a few ms; beyond it, HNSW when at least HNSW_MIN_FRACTION of the rows
 # is allowed. Measured at 1M rows, 10% allowed (bench/search_bench.py): HNSW with a selector 11-16 ms p95 at
 # recall@10 0.9835 whatever the beam (a selector that excludes 90% of the graph starves the walk); the exact
-# scan of those 100k rows is exact at ~16 ms p50 (one thread, fp32 read in place; through the sketch ~6 ms).
+# scan of those 100k rows is exact at ~16 ms p50 (one thread, fp32 read in place; through the sketch ~8 ms).
 # Tried for that share and slower or no faster: an 8-bit copy scanned with FAISS's bitmap selector (15 ms, same
 # as fp32: decoding costs what the smaller reads save), an IVF over 1024 lists (recall@10 0.93 at 64 probes on
 # the proxy corpus). At 100k rows, all allowed, exact 15-18 ms against HNSW's ~5.

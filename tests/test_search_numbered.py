@@ -201,8 +201,8 @@ def test_keyword_hit_summing_is_the_same_dense_or_sorted() -> None:
     np.testing.assert_allclose(dense_scores, [expected[r] for r in sorted(expected)], rtol=1e-6)
     # the reused buffer is left clean: a second, different sum is not polluted by the first
     accumulator = _Accumulator()
-    accumulator.sum(hits, scores, 1000)
-    again_rows, again_scores = accumulator.sum(hits[1:], scores[1:], 1000)
+    accumulator.sum(hits, scores, 1000, sum(map(len, hits)))
+    again_rows, again_scores = accumulator.sum(hits[1:], scores[1:], 1000, sum(map(len, hits[1:])))
     want_rows, want_scores = _sum_by_row(hits[1:], scores[1:], 10**9)
     np.testing.assert_array_equal(again_rows, want_rows)
     np.testing.assert_array_equal(again_scores, want_scores)
